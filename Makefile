@@ -1,0 +1,83 @@
+# Everything a fresh clone needs: `make run` serves the site, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+APP_STAMP := $(VENV)/.installed-app
+DEV_STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1:8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint format bench translations messages lock worker migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Each stamp installs one lock file, hash-checked; the project itself goes in editable, without deps.
+$(APP_STAMP): requirements/app.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/app.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	rm -f $(DEV_STAMP) $(BENCH_STAMP)
+	touch $@
+
+$(DEV_STAMP): requirements/dev.lock $(APP_STAMP)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.lock
+	touch $@
+
+$(BENCH_STAMP): requirements/bench.lock $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/bench.lock
+	touch $@
+
+translations: $(APP_STAMP)
+	@DEBUG=1 $(BIN)/partnerspace compiletranslations
+
+run: $(APP_STAMP) translations
+	@mkdir -p var/static
+	DEBUG=1 $(BIN)/partnerspace migrate --noinput
+	DEBUG=1 $(BIN)/partnerspace seed_demo
+	@echo "Partner Space on http://$(HOST)/ (the task worker runs beside it; Ctrl-C stops both)"
+	@DEBUG=1 sh -c '$(BIN)/partnerspace db_worker --no-reload & worker=$$!; \
+		trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/partnerspace runserver $(HOST)'
+
+worker: $(APP_STAMP)
+	$(BIN)/partnerspace db_worker
+
+test: $(DEV_STAMP) translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$PARTNERSPACE_TEST_POSTGRES_URL" ]; then \
+		echo "== The same suite on PostgreSQL =="; \
+		DATABASE_URL="$$PARTNERSPACE_TEST_POSTGRES_URL" $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	fi
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(BENCH_STAMP) translations
+	$(BIN)/python -m benchmarks
+
+# Extract the interface's strings into each app's .po files (needs GNU gettext).
+messages: $(APP_STAMP)
+	@for app in src/partnerspace/*/; do \
+		if [ -d "$$app/locale" ]; then \
+			langs="-l nl -l fr"; [ -d "$$app/locale/de" ] && langs="$$langs -l de"; \
+			(cd "$$app" && DEBUG=1 ../../../$(BIN)/partnerspace makemessages $$langs --no-location --no-obsolete >/dev/null) || exit 1; \
+		fi; \
+	done
+
+lock: $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --python-version 3.11 --generate-hashes -o requirements/app.lock
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra dev --extra bench --python-version 3.11 --generate-hashes -o requirements/bench.lock
+
+clean:
+	rm -rf $(VENV) var/static

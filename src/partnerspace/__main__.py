@@ -1,0 +1,3 @@
+from partnerspace.manage import main
+
+main()

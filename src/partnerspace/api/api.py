@@ -1,0 +1,90 @@
+"""The JSON API at /api/v1/: one NinjaAPI, a router per app, one shape for every refusal."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from partnerspace.api.auth import TokenAuth
+from partnerspace.core.errors import ServiceError, ValidationFailed
+
+api = NinjaAPI(
+    title="Partner Space API",
+    version="1",
+    description=(
+        "The client portfolio of an accounting firm. Authenticate with a personal API token "
+        "(`partnerspace create_api_token`) sent as `Authorization: Bearer <token>`; a token "
+        "sees only its own firm."
+    ),
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(ValidationFailed)
+def on_validation_failed(request, exc: ValidationFailed):
+    return api.create_response(
+        request,
+        {
+            "errors": [
+                {"field": error.field, "code": error.code, "message": error.message}
+                for error in exc.errors
+            ]
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(ServiceError)
+def on_service_error(request, exc: ServiceError):
+    body = {"code": exc.code, "message": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    body.update(exc.extra)
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request, exc: NinjaValidationError):
+    # Malformed requests (wrong types, missing keys) answer in the same shape as rule failures.
+    errors = []
+    for item in exc.errors:
+        location = [str(part) for part in item.get("loc", ()) if part not in {"body", "payload"}]
+        errors.append(
+            {
+                "field": ".".join(
+                    location[1:] if location[:1] in (["query"], ["path"]) else location
+                )
+                or None,
+                "code": "invalid",
+                "message": item.get("msg", _("Invalid value.")),
+            }
+        )
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return api.create_response(request, {"detail": _("Your role does not allow this.")}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return api.create_response(request, {"detail": _("Missing or invalid API token.")}, status=401)
+
+
+def _register_routers() -> None:
+    from partnerspace.firms.api import router as firms_router
+
+    api.add_router("/", firms_router)
+
+
+_register_routers()

@@ -1,0 +1,44 @@
+"""Refusals that services raise and every door (page, API, import) shows the same way."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str | None  # None: the whole object, not one field
+    code: str
+    message: str
+    value: object = None
+
+
+class ServiceError(Exception):
+    """A refusal the user can act on: a stable code and a translated message."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, field: str | None = None, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = str(message)
+        self.field = field
+        self.extra = extra
+
+
+class NotAllowed(ServiceError):
+    status = 403
+
+
+class Conflict(ServiceError):
+    """The action contradicts the current state: a duplicate, a status that forbids it."""
+
+    status = 409
+
+
+class ValidationFailed(Exception):
+    """One or more fields refused; every error is reported at once, not only the first."""
+
+    status = 422
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in self.errors))

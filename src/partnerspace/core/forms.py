@@ -1,0 +1,19 @@
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+from partnerspace.core.errors import ServiceError, ValidationFailed
+
+
+def form_add_service_error(form: forms.Form, error: ServiceError | ValidationFailed) -> None:
+    """Show a service's refusal beside the field it concerns, or above the form."""
+    errors = error.errors if isinstance(error, ValidationFailed) else [error]
+    for item in errors:
+        field = item.field if item.field in form.fields else None
+        form.add_error(field, forms.ValidationError(item.message, code=item.code))
+
+
+class FormRenderer(TemplatesSetting):
+    """Every form and field drawn the same way: label, input, help, errors beside the field."""
+
+    form_template_name = "core/forms/form.html"
+    field_template_name = "core/forms/field.html"

@@ -1,0 +1,53 @@
+// Small behaviours the pages share. No inline scripts: the Content-Security-Policy forbids them.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (dialog) {
+        event.preventDefault();
+        var menu = opener.closest("details.menu");
+        if (menu) menu.removeAttribute("open");
+        dialog.showModal();
+      }
+      return;
+    }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      event.preventDefault();
+      closer.closest("dialog").close();
+      return;
+    }
+    // A click outside an open menu closes it.
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+    var dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss) dismiss.closest(".message").remove();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+        menu.removeAttribute("open");
+      });
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (all) {
+      var scope = document.querySelector(all.getAttribute("data-select-all"));
+      (scope || document).querySelectorAll("input[data-row-select]").forEach(function (box) {
+        if (box.checked !== all.checked) {
+          box.checked = all.checked;
+          box.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    }
+    var submitter = event.target.closest("[data-autosubmit]");
+    if (submitter && submitter.form && !submitter.hasAttribute("hx-get")) submitter.form.requestSubmit();
+  });
+})();

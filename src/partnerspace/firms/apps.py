@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FirmsConfig(AppConfig):
+    name = "partnerspace.firms"
+    label = "firms"
+    verbose_name = _("Firms")

@@ -1,0 +1,69 @@
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from partnerspace.core.tokens import token_matches, token_split
+from partnerspace.firms.models import Firm, Membership, StaffInvitation
+
+
+def membership_get_for_user(*, user, firm_slug: str) -> Membership:
+    """The user's membership of the firm named in the URL; 404 when they are not in it."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        return Membership.objects.select_related("firm", "user").get(
+            user=user, firm__slug=firm_slug
+        )
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def memberships_of_user(user) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("firm").order_by("firm__name")
+
+
+def staff_of_firm(firm: Firm) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(firm=firm)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__email")
+    )
+
+
+def staff_get_for_user(membership: Membership, membership_id: int) -> Membership:
+    """A colleague's membership, seen from `membership`; 404 for anyone outside its firm."""
+    try:
+        return staff_of_firm(membership.firm).get(pk=membership_id)
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def staff_invitations_open(firm: Firm) -> QuerySet[StaffInvitation]:
+    return StaffInvitation.objects.filter(
+        firm=firm, accepted_at__isnull=True, revoked_at__isnull=True
+    ).order_by("-created_at")
+
+
+def staff_invitation_get_for_user(membership: Membership, invitation_id: int) -> StaffInvitation:
+    try:
+        return staff_invitations_open(membership.firm).get(pk=invitation_id)
+    except (StaffInvitation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def staff_invitation_get_by_token(raw_token: str) -> StaffInvitation | None:
+    """The open invitation this link belongs to, or None (unknown, used, revoked or expired)."""
+    parts = token_split(raw_token)
+    if parts is None:
+        return None
+    selector, verifier = parts
+    invitation = (
+        StaffInvitation.objects.select_related("firm")
+        .filter(token_selector=selector, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if invitation is None or not token_matches(verifier, invitation.token_digest):
+        return None
+    if invitation.expires_at <= timezone.now():
+        return None
+    return invitation

@@ -1,0 +1,1 @@
+"""Validation and normalization of identifiers: countries, enterprise/VAT numbers, IBANs."""

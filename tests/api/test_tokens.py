@@ -1,0 +1,75 @@
+import hashlib
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from partnerspace.api.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_api_token_prints_a_token_that_is_stored_only_as_a_digest(firm_a, capsys):
+    call_command("create_api_token", "--email", "Admin@alfa.example", "--firm", "alfa")
+    raw = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get()
+    assert raw.startswith("ps_" + token.selector)
+    verifier = raw[len("ps_" + token.selector) :]
+    assert token.digest == hashlib.sha256(verifier.encode()).hexdigest()
+    response = Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.json()["firm"] == {"slug": "alfa", "name": "Boekhoudkantoor Alfa"}
+
+
+def test_create_api_token_refuses_someone_outside_the_firm(firm_a, firm_b):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("create_api_token", "--email", "admin@beta.example", "--firm", "alfa")
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "Bearer", "Bearer nonsense", "Basic abc", "Bearer ps_000000000000" + "x" * 43],
+)
+def test_missing_or_wrong_token_answers_401(firm_a, header):
+    client = Client(headers={"Authorization": header} if header else {})
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+
+
+def test_a_revoked_token_stops_working(firm_a, api):
+    client = api(firm_a.admin)
+    assert client.get("/me").status_code == 200
+    ApiToken.objects.update(revoked_at="2026-01-01T00:00:00Z")
+    assert client.get("/me").status_code == 401
+
+
+def test_removing_the_membership_removes_its_tokens(firm_a, api):
+    client = api(firm_a.accountant)
+    firm_a.accountant.delete()
+    assert client.get("/me").status_code == 401
+
+
+def test_api_messages_speak_the_token_owners_language(firm_a, api):
+    firm_a.admin.user.language = "fr"
+    firm_a.admin.user.save()
+    response = api(firm_a.admin).get("/staff/999999")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Introuvable."}
+
+
+def test_staff_list_shows_only_the_tokens_firm(firm_a, firm_b, api):
+    emails = {row["email"] for row in api(firm_b.admin).get("/staff").json()}
+    assert emails == {"admin@beta.example", "manager@beta.example", "accountant@beta.example"}
+
+
+def test_openapi_schema_and_docs_are_served(db):
+    schema = Client().get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    assert schema.json()["info"]["title"] == "Partner Space API"
+    assert "bearer" in str(schema.json()["components"]["securitySchemes"]).lower()
+    docs = Client().get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()

@@ -1,0 +1,58 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from partnerspace.core.email_url import email_settings_from_url
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": "k3y-for-the-deploy-check-9f8e7d6c5b4a39281716a5b4c3d2e1f0a9b8c7d6e5f4",
+    "PARTNERSPACE_BASE_URL": "https://partnerspace.example.be",
+    "DATABASE_URL": "sqlite:///:memory:",
+    "EMAIL_URL": "smtp://mailer:secret@smtp.example.be:587?tls=1",
+}
+
+
+def manage(*args, env_overrides=None):
+    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
+    env.update(env_overrides or {})
+    env["DJANGO_SETTINGS_MODULE"] = "partnerspace.settings"
+    return subprocess.run(
+        [sys.executable, "-m", "partnerspace", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_without_debug_a_secret_key_is_required():
+    result = manage("check", env_overrides={"DATABASE_URL": "sqlite:///:memory:"})
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_smtp_url_with_starttls():
+    settings = email_settings_from_url("smtp://user%40x:p%3Ass@mail.example:2525?tls=1")
+    assert settings["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+    assert (settings["EMAIL_HOST"], settings["EMAIL_PORT"]) == ("mail.example", 2525)
+    assert (settings["EMAIL_HOST_USER"], settings["EMAIL_HOST_PASSWORD"]) == ("user@x", "p:ss")
+    assert settings["EMAIL_USE_TLS"] and not settings["EMAIL_USE_SSL"]
+
+
+def test_smtps_url_uses_implicit_tls_on_465():
+    settings = email_settings_from_url("smtps://mail.example")
+    assert settings["EMAIL_PORT"] == 465
+    assert settings["EMAIL_USE_SSL"]
+
+
+def test_console_is_the_default_and_unknown_schemes_are_refused():
+    assert email_settings_from_url("console://")["EMAIL_BACKEND"].endswith("console.EmailBackend")
+    with pytest.raises(ValueError, match="unknown scheme"):
+        email_settings_from_url("carrier-pigeon://coop")

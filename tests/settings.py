@@ -1,0 +1,21 @@
+"""The project's settings as production reads them, with what a test run needs set first."""
+
+import os
+
+os.environ.setdefault(
+    "SECRET_KEY", "test-only-key-5f0b0c7e6a4d4f3b9a1e2d3c4b5a69788796a5b4c3d2e1f0"
+)
+os.environ["EMAIL_URL"] = "locmem://"
+os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+os.environ.setdefault("PARTNERSPACE_BASE_URL", "http://testserver")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ["PARTNERSPACE_STATIC_MANIFEST"] = "0"
+
+from partnerspace.settings import *  # noqa: F403
+
+# Fast hashing: the tests log in hundreds of times; production uses Argon2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Static files come from the apps' folders, as in development; no collectstatic before tests.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
