@@ -29,3 +29,24 @@ def make_member(firm: Firm, *roles: str, user: User | None = None, **user_fields
 
 def make_token(membership: Membership) -> str:
     return api_token_create(membership=membership, name="test").raw
+
+
+def make_client(membership: Membership, name: str | None = None, **data):
+    """A client created through the service, with one contact, as a staff member would."""
+    from partnerspace.clients.services import client_create
+
+    number = next(_sequence)
+    contact = data.pop("contact", None) or {
+        "first_name": "Contact",
+        "last_name": f"Number{number}",
+        "email": f"contact{number}@client.example",
+        "locale": "nl-BE",
+    }
+    data.setdefault("country", "BE")
+    template = data.pop("template", None)
+    return client_create(
+        membership=membership,
+        data={"legal_name": name or f"Client {number} BV", **data},
+        contacts=[contact],
+        template=template,
+    ).client

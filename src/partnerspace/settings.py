@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.forms",
+    "django.contrib.humanize",
     "django_htmx",
     "ninja",
     "django_tasks",
@@ -69,6 +70,12 @@ INSTALLED_APPS = [
     "partnerspace.accounts",
     "partnerspace.firms",
     "partnerspace.identifiers",
+    "partnerspace.clients",
+    "partnerspace.configuration",
+    "partnerspace.companies",
+    "partnerspace.invitations",
+    "partnerspace.imports",
+    "partnerspace.peppol",
     "partnerspace.api",
 ]
 
@@ -159,6 +166,15 @@ PARTNERSPACE_LOGIN_FAILURE_LIMIT = int(env("PARTNERSPACE_LOGIN_FAILURE_LIMIT", "
 PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT = int(env("PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT", "50"))
 PARTNERSPACE_LOGIN_FAILURE_WINDOW = int(env("PARTNERSPACE_LOGIN_FAILURE_WINDOW", "900"))
 
+# Peppol: the SML zone the look-up asks (OpenPeppol's production SML by default), an optional
+# DNS resolver ("host:port") instead of the system's, and how long an SMP call may take.
+PARTNERSPACE_SML_ZONE = env("PARTNERSPACE_SML_ZONE", "participant.sml.prod.tech.peppol.org")
+PARTNERSPACE_DNS_RESOLVER = env("PARTNERSPACE_DNS_RESOLVER")
+PARTNERSPACE_SMP_TIMEOUT = float(env("PARTNERSPACE_SMP_TIMEOUT", "20"))
+# The key that encrypts stored secrets (the firms' SMP credentials); derived from SECRET_KEY
+# when empty.
+PARTNERSPACE_ENCRYPTION_KEY = env("PARTNERSPACE_ENCRYPTION_KEY")
+
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
 LANGUAGE_COOKIE_NAME = "partnerspace_language"
@@ -168,7 +184,9 @@ FORMAT_MODULE_PATH = ["partnerspace.formats"]
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off: a number printed into a URL or a form value ({{ client.pk }}) must never read
+# "12.345". Amounts shown to people use |intcomma, which groups them in the user's locale.
+USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -38,12 +38,24 @@ def test_the_redirect_after_switching_stays_on_this_site():
 
 
 @pytest.mark.parametrize(
-    ("language", "expected"), [("nl", "1.234,5"), ("fr", "1.234,5"), ("en", "1,234.5")]
+    ("language", "expected"),
+    [("nl", "12.345 · 2,5"), ("fr", "12.345 · 2,5"), ("en", "12,345 · 2.5")],
 )
 def test_numbers_follow_the_users_locale(language, expected):
     from django.template import Context, Template
     from django.utils import translation
 
     with translation.override(language):
-        rendered = Template("{{ value }}").render(Context({"value": 1234.5}))
+        rendered = Template("{% load humanize %}{{ count|intcomma }} · {{ value }}").render(
+            Context({"count": 12345, "value": 2.5})
+        )
     assert rendered == expected
+
+
+def test_an_id_in_a_link_is_never_grouped_like_an_amount():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    with translation.override("nl"):
+        rendered = Template("/clients/{{ pk }}/").render(Context({"pk": 12345}))
+    assert rendered == "/clients/12345/"

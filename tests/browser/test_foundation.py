@@ -15,11 +15,11 @@ def test_admin_logs_in_switches_to_french_and_back_and_invites_a_colleague(page,
     page.goto("/")
     expect(page.get_by_role("heading", name="Aanmelden")).to_be_visible()
     log_in(page, "admin@alfa.example", PASSWORD)
-    expect(page.get_by_role("link", name="Klanten")).to_be_visible()
+    expect(page.get_by_role("link", name="Klanten", exact=True)).to_be_visible()
 
     page.get_by_test_id("user-menu").locator("summary").click()
     page.get_by_role("button", name="Français").click()
-    expect(page.get_by_role("link", name="Clients")).to_be_visible()
+    expect(page.get_by_role("link", name="Clients", exact=True)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
 
     page.get_by_test_id("user-menu").locator("summary").click()

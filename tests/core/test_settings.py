@@ -15,7 +15,9 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, env_overrides=None):
-    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
+    # A clean environment: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak in.
+    unwanted = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in unwanted}
     env.update(env_overrides or {})
     env["DJANGO_SETTINGS_MODULE"] = "partnerspace.settings"
     return subprocess.run(

@@ -82,9 +82,19 @@ def on_unauthenticated(request, exc):
 
 
 def _register_routers() -> None:
+    from partnerspace.clients.api import router as clients_router
+    from partnerspace.configuration.api import router as configuration_router
     from partnerspace.firms.api import router as firms_router
+    from partnerspace.imports.api import router as imports_router
+    from partnerspace.invitations.api import router as invitations_router
+    from partnerspace.peppol.api import router as peppol_router
 
     api.add_router("/", firms_router)
+    api.add_router("/", clients_router)
+    api.add_router("/", configuration_router)
+    api.add_router("/", invitations_router)
+    api.add_router("/", peppol_router)
+    api.add_router("/", imports_router)
 
 
 _register_routers()

@@ -60,4 +60,121 @@ def demo_seed() -> tuple[Firm, str, bool]:
             email, password, first_name=first, last_name=last
         )
         Membership.objects.get_or_create(firm=firm, user=user, defaults=roles)
+    if created:
+        _demo_portfolio(firm)
     return firm, password, created
+
+
+# Real Belgian enterprise numbers have valid check digits; these are made up but valid.
+DEMO_CLIENTS = [
+    (
+        "Bakkerij Peeters BV",
+        "0403019261",
+        "Gent",
+        "9000",
+        "Veldstraat",
+        "12",
+        "Lies",
+        "Peeters",
+        "nl-BE",
+    ),
+    (
+        "Garage Dubois SRL",
+        "0417497106",
+        "Namur",
+        "5000",
+        "Rue de Fer",
+        "8",
+        "Marc",
+        "Dubois",
+        "fr-BE",
+    ),
+    (
+        "Schrijnwerkerij Maes",
+        "0436044593",
+        "Brugge",
+        "8000",
+        "Zuidzandstraat",
+        "4",
+        "Tom",
+        "Maes",
+        "nl-BE",
+    ),
+    (
+        "Apotheek Lambert",
+        "0202239951",
+        "Leuven",
+        "3000",
+        "Bondgenotenlaan",
+        "101",
+        "Eva",
+        "Lambert",
+        "nl-BE",
+    ),
+    (
+        "Immo Vastgoed Janssens NV",
+        "0477472701",
+        "Antwerpen",
+        "2000",
+        "Meir",
+        "50",
+        "Jan",
+        "Janssens",
+        "nl-BE",
+    ),
+    (
+        "Transports Müller SA",
+        "0861383160",
+        "Eupen",
+        "4700",
+        "Klötzerbahn",
+        "3",
+        "Anna",
+        "Müller",
+        "de-BE",
+    ),
+]
+
+
+def _demo_portfolio(firm: Firm) -> None:
+    """A template, two integrations and a few clients, made through the services like any other."""
+    from partnerspace.clients.services import client_create
+    from partnerspace.configuration.services import integration_install, template_create
+
+    admin = Membership.objects.get(firm=firm, user__email=DEMO_ADMIN)
+    accountant = Membership.objects.get(firm=firm, user__email="boekhouder@demo.example")
+    exact = integration_install(membership=admin, key="exact_online", settings={"region": "be"})
+    integration_install(membership=admin, key="octopus")
+    template = template_create(
+        membership=admin,
+        name="Standaard KMO",
+        description="Boekhouder Jonas, Exact Online met de externe referentie als divisie.",
+        user_ids=[accountant.pk],
+        integrations=[{"integration": exact.pk, "settings": {}}],
+        is_default=True,
+    )
+    for number, row in enumerate(DEMO_CLIENTS, start=1):
+        name, company, city, postal, street, house, first, last, locale = row
+        client_create(
+            membership=admin,
+            data={
+                "legal_name": name,
+                "country": "BE",
+                "vat_number": f"BE{company}",
+                "external_reference": f"{1000 + number}",
+                "street": street,
+                "house_number": house,
+                "postal_code": postal,
+                "city": city,
+                "peppol_mandate": number % 2 == 0,
+            },
+            contacts=[
+                {
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{first.lower()}@{name.split()[0].lower()}.example",
+                    "locale": locale,
+                }
+            ],
+            template=template,
+        )

@@ -11,7 +11,7 @@ def mail_send(*, to: str, template: str, context: dict, language: str) -> None:
 
     The caller decides what a failure means (retry, record): this function never hides one.
     """
-    context = {"base_url": settings.PARTNERSPACE_BASE_URL, **context}
+    context = {"base_url": settings.PARTNERSPACE_BASE_URL, "LANGUAGE_CODE": language, **context}
     with translation.override(language):
         subject = render_to_string(f"{template}_subject.txt", context).strip()
         text = render_to_string(f"{template}.txt", context)

@@ -95,6 +95,12 @@ class Membership(models.Model):
     def can_invite_clients(self) -> bool:
         return self.is_administrator or self.is_client_manager
 
+    @property
+    def can_manage_peppol(self) -> bool:
+        """Confirm clients' Peppol mandates and register them (the SMP itself is configured
+        by whoever may manage the firm's configuration)."""
+        return self.is_administrator or self.is_client_manager
+
 
 def role_fields(roles) -> dict[str, bool]:
     roles = set(roles)

@@ -149,7 +149,8 @@ def staff_invitation_send(*, invitation_id: int) -> None:
     try:
         with transaction.atomic():
             invitation = (
-                StaffInvitation.objects.select_for_update()
+                # of=("self",): PostgreSQL cannot lock the nullable outer join to invited_by.
+                StaffInvitation.objects.select_for_update(of=("self",))
                 .select_related("firm", "invited_by")
                 .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
                 .first()

@@ -11,12 +11,12 @@ urlpatterns = [
     path("users/<int:membership_id>/roles/", views.staff_roles, name="staff_roles"),
     path("users/<int:membership_id>/remove/", views.staff_remove, name="staff_remove"),
     path(
-        "users/invitations/<int:invitation_id>/revoke/",
+        "users/invitations/<int:staff_invitation_id>/revoke/",
         views.staff_invitation_revoke,
         name="staff_invitation_revoke",
     ),
     path(
-        "users/invitations/<int:invitation_id>/resend/",
+        "users/invitations/<int:staff_invitation_id>/resend/",
         views.staff_invitation_resend,
         name="staff_invitation_resend",
     ),

@@ -25,12 +25,15 @@ def home(request):
     memberships = list(selectors.memberships_of_user(request.user))
     if len(memberships) == 1:
         return redirect("firms:overview", firm_slug=memberships[0].firm.slug)
+    if not memberships and request.user.company_memberships.exists():
+        # A client company's user: their own space, not a firm's.
+        return redirect("companies:home")
     return render(request, "firms/choose_firm.html", {"memberships": memberships})
 
 
 @firm_view()
 def overview(request):
-    return render(request, "firms/overview.html")
+    return redirect(reverse("clients:list", kwargs={"firm_slug": request.firm.slug}))
 
 
 @firm_view(permission="can_manage_staff")
@@ -102,8 +105,8 @@ def staff_remove(request, membership_id: int):
 
 @firm_view(permission="can_manage_staff")
 @require_POST
-def staff_invitation_revoke(request, invitation_id: int):
-    invitation = selectors.staff_invitation_get_for_user(request.membership, invitation_id)
+def staff_invitation_revoke(request, staff_invitation_id: int):
+    invitation = selectors.staff_invitation_get_for_user(request.membership, staff_invitation_id)
     services.staff_invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, _("Invitation to %(email)s withdrawn.") % {"email": invitation.email})
     return redirect("firms:staff", firm_slug=request.firm.slug)
@@ -111,8 +114,8 @@ def staff_invitation_revoke(request, invitation_id: int):
 
 @firm_view(permission="can_manage_staff")
 @require_POST
-def staff_invitation_resend(request, invitation_id: int):
-    invitation = selectors.staff_invitation_get_for_user(request.membership, invitation_id)
+def staff_invitation_resend(request, staff_invitation_id: int):
+    invitation = selectors.staff_invitation_get_for_user(request.membership, staff_invitation_id)
     services.staff_invitation_resend(invitation=invitation, actor=request.user)
     messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
     return redirect("firms:staff", firm_slug=request.firm.slug)

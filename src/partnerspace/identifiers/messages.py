@@ -19,8 +19,9 @@ ERROR_MESSAGES: dict[str, Promise] = {
         "in at most 32 characters."
     ),
     "company_number_checksum": _(
-        "This enterprise number does not exist: its check digits are wrong. "
-        "Check it for a typing error against the Crossroads Bank for Enterprises (KBO/BCE)."
+        "This is not a valid enterprise number: its last two digits (the check digits) do "
+        "not match the first eight. Check it for a typing error, e.g. in the public search "
+        "of the Crossroads Bank for Enterprises (KBO/BCE)."
     ),
     "invalid_vat": _(
         "Enter a VAT number of the company's country: for Belgium BE followed by the "
@@ -29,8 +30,9 @@ ERROR_MESSAGES: dict[str, Promise] = {
         "elsewhere at most 32 characters."
     ),
     "vat_checksum": _(
-        "This VAT number does not exist: its check digits are wrong. "
-        "Check it for a typing error, e.g. against the EU VIES service."
+        "This is not a valid VAT number: its check digits do not match the rest of the "
+        "number. Check it for a typing error, e.g. with the European Commission's VIES "
+        "service."
     ),
     "vat_company_number_mismatch": _(
         "The VAT number and the enterprise number of a Belgian company must be the same "
@@ -38,8 +40,8 @@ ERROR_MESSAGES: dict[str, Promise] = {
     ),
     "invalid_iban": _(
         "Enter a valid IBAN: the country code, two check digits and the account number, "
-        "e.g. BE68 5390 0754 7034. Check it for a typing error: its check digits are "
-        "wrong or its length does not match the country."
+        "e.g. BE71 0961 2345 6769. Check it for a typing error: its check digits are "
+        "wrong or its length or layout does not match the country."
     ),
     "invalid_locale": _(
         "Enter a language and region such as nl-BE, fr-BE, de-BE, en-BE or en-GB. "
@@ -57,16 +59,16 @@ NOTE_MESSAGES: dict[str, Promise] = {
     "case_changed": _("Capitalization corrected: %(original)s became %(normalized)s."),
     "country_name": _("Country name replaced by its code: %(original)s became %(normalized)s."),
     "separators_removed": _(
-        "Spaces, dots, dashes or slashes removed: %(original)s became %(normalized)s."
+        "Spaces, dots, dashes or other separators removed: %(original)s became %(normalized)s."
     ),
     "whitespace_collapsed": _("Repeated spaces removed: %(original)s became %(normalized)s."),
-    "prefix_removed": _("Prefix removed: %(original)s became %(normalized)s."),
+    "prefix_removed": _("Prefix (BE or IBAN) removed: %(original)s became %(normalized)s."),
     "prefix_added": _("Country prefix added: %(original)s became %(normalized)s."),
     "prefix_changed": _(
         "Greek VAT numbers start with EL, not GR: %(original)s became %(normalized)s."
     ),
     "leading_zero_restored": _("Leading zero restored: %(original)s became %(normalized)s."),
-    "reformatted": _("Rewritten in its standard form: %(original)s became %(normalized)s."),
+    "reformatted": _("Written in its standard form: %(original)s became %(normalized)s."),
     "locale_spelling": _("Language code corrected: %(original)s became %(normalized)s."),
     "locale_completed": _(
         "Region added from the company's country: %(original)s became %(normalized)s."

@@ -23,3 +23,49 @@ def vat(value) -> str:
 @register.filter
 def iban(value) -> str:
     return rules.format_iban(value)
+
+
+@register.filter
+def country_name(value) -> str:
+    from django.utils.translation import get_language
+
+    from partnerspace.identifiers.choices import country_name as name_of
+
+    return name_of(value, get_language() or "nl")
+
+
+@register.filter
+def locale_name(value) -> str:
+    from django.utils.translation import get_language
+
+    from partnerspace.identifiers.choices import locale_name as name_of
+
+    return name_of(value, get_language() or "nl")
+
+
+@register.filter
+def get_item(mapping, key):
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def field_label(name) -> str:
+    from partnerspace.clients.labels import FIELD_LABELS
+
+    return str(FIELD_LABELS.get(name, name))
+
+
+@register.filter
+def change_value(value, field):
+    """A value as the history shows it: statuses and yes/no in words, nothing as empty."""
+    from django.utils.translation import gettext
+
+    from partnerspace.clients.models import ClientStatus
+
+    if value is None or value == "":
+        return ""
+    if field == "status" and value in ClientStatus.values:
+        return ClientStatus(value).label
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    return value

@@ -10,6 +10,13 @@
         event.preventDefault();
         var menu = opener.closest("details.menu");
         if (menu) menu.removeAttribute("open");
+        // A dialog shared by many rows learns from the row's button what it acts on.
+        var action = opener.getAttribute("data-dialog-action");
+        if (action) dialog.querySelector("form").setAttribute("action", action);
+        var name = opener.getAttribute("data-dialog-name");
+        dialog.querySelectorAll("[data-dialog-name]").forEach(function (slot) {
+          slot.textContent = name || "";
+        });
         dialog.showModal();
       }
       return;

@@ -1,0 +1,85 @@
+"""Forms draw the fields and carry what was typed; the rules live in clients.validation.
+
+Fields are not `required` here on purpose: the service says what is missing, in the same
+words the API and the import use. `shown_required` only draws the asterisk.
+"""
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from partnerspace.identifiers.choices import COMMON_LOCALES, country_choices
+
+
+def _text(label, *, shown_required=False, **attrs):
+    field = forms.CharField(label=label, required=False, widget=forms.TextInput(attrs=attrs))
+    field.shown_required = shown_required
+    return field
+
+
+class ClientForm(forms.Form):
+    legal_name = _text(_("Company name"), shown_required=True, autocomplete="organization")
+    country = forms.ChoiceField(label=_("Country"), required=False, initial="BE")
+    company_number = _text(_("Enterprise number"), placeholder="0123.456.789")
+    vat_number = _text(_("VAT number"), placeholder="BE0123456789")
+    external_reference = _text(_("External reference"))
+    iban = _text(_("IBAN"), placeholder="BE71 0961 2345 6769")
+    street = _text(_("Street"), autocomplete="address-line1")
+    house_number = _text(_("Number"))
+    box = _text(_("Box"))
+    postal_code = _text(_("Postal code"), autocomplete="postal-code")
+    city = _text(_("City"), autocomplete="address-level2")
+    peppol_mandate = forms.BooleanField(
+        label=_("We hold a signed mandate to register this client on Peppol"), required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3, "wide": True})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices(get_language() or "nl")
+        self.fields["country"].shown_required = True
+        self.fields["external_reference"].help_text = _(
+            "The client's ID in your accounting package, used to export documents "
+            "to the right folder."
+        )
+        self.fields["company_number"].help_text = _(
+            "Or only the VAT number: it holds the enterprise number."
+        )
+
+
+class ContactForm(forms.Form):
+    first_name = _text(_("First name"), shown_required=True, autocomplete="off")
+    last_name = _text(_("Last name"), shown_required=True, autocomplete="off")
+    email = forms.CharField(
+        label=_("E-mail address"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    locale = _text(
+        _("Language"), shown_required=True, list="locale-suggestions", placeholder="nl-BE"
+    )
+    phone = _text(_("Phone"), type="tel")
+
+    locale_suggestions = COMMON_LOCALES
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].shown_required = True
+        self.fields["locale"].help_text = _("Language and region, e.g. nl-BE, fr-BE or de-BE.")
+
+
+class NewContactForm(ContactForm):
+    is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
+
+
+class ChooseTemplateForm(forms.Form):
+    template = forms.ChoiceField(label=_("Configuration template"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, templates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [(str(t.pk), t.name) for t in templates] + [
+            ("", _("No template"))
+        ]
+        self.fields["template"].required = False

@@ -1,0 +1,22 @@
+"""The rows ticked in the client list, kept in the session so they survive paging and filters."""
+
+MAX_SELECTION = 10_000
+
+
+def _key(request) -> str:
+    return f"client_selection:{request.firm.pk}"
+
+
+def selection_get(request) -> set[int]:
+    return set(request.session.get(_key(request), []))
+
+
+def selection_update(request, *, visible: set[int], ticked: set[int]) -> set[int]:
+    """The rows shown on this page are exactly `ticked` now; rows on other pages are kept."""
+    selection = (selection_get(request) - visible) | ticked
+    request.session[_key(request)] = sorted(selection)[:MAX_SELECTION]
+    return selection
+
+
+def selection_clear(request) -> None:
+    request.session.pop(_key(request), None)

@@ -1,0 +1,223 @@
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from partnerspace.clients.models import (
+    INACTIVE_STATUSES,
+    Client,
+    ClientAssignment,
+    ClientHistory,
+    ClientStatus,
+    Contact,
+)
+from partnerspace.clients.search import search_filter
+from partnerspace.firms.models import Membership
+
+PAGE_SIZES = (25, 50, 100)
+MAX_PAGE_SIZE = 500
+# A search's result count stops here: counting a broad match to the last row costs as much
+# as reading the rows, and "1,000+" tells the user enough.
+COUNT_LIMIT = 1000
+
+SORTS = {
+    "name": ("sort_name", "id"),
+    "-name": ("-sort_name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "status": ("status", "sort_name", "id"),
+    "-status": ("-status", "sort_name", "id"),
+}
+
+
+def clients_visible_to(membership: Membership) -> QuerySet[Client]:
+    """Every read of clients starts here: the firm's clients, or only an accountant's own."""
+    clients = Client.objects.filter(firm_id=membership.firm_id)
+    if not membership.sees_all_clients:
+        clients = clients.filter(assignments__membership=membership)
+    return clients
+
+
+def client_get_for_user(membership: Membership, client_id, *, for_update: bool = False) -> Client:
+    """One client as this membership may see it; 404 for another firm's or an unassigned one."""
+    clients = clients_visible_to(membership).select_related("template")
+    if for_update:
+        clients = clients.select_for_update(of=("self",))
+    try:
+        return clients.get(pk=int(client_id))
+    except (Client.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def contact_get_for_user(membership: Membership, client_id, contact_id) -> Contact:
+    client = client_get_for_user(membership, client_id)
+    try:
+        return client.contacts.get(pk=int(contact_id))
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@dataclass
+class ClientFilters:
+    query: str = ""
+    tab: str = "active"  # active | inactive | all
+    status: str = ""
+    template_id: int | None = None
+    assigned_to: int | None = None  # a membership id
+    mandate: bool | None = None
+    sort: str = "name"
+
+
+@dataclass
+class ClientPage:
+    rows: list[Client]
+    page: int
+    page_size: int
+    count: int
+    count_is_capped: bool
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.page_size + len(self.rows)
+
+    @property
+    def page_count(self) -> int | None:
+        if self.count_is_capped:
+            return None
+        return max(1, -(-self.count // self.page_size))
+
+
+def _filtered(membership: Membership, filters: ClientFilters) -> tuple[QuerySet[Client], bool]:
+    """The filtered clients, and whether anything narrower than a tab was asked for."""
+    clients = clients_visible_to(membership)
+    if filters.status in ClientStatus.values:
+        clients = clients.filter(status=filters.status)
+    elif filters.tab == "active":
+        clients = clients.filter(status=ClientStatus.ACTIVE)
+    elif filters.tab == "inactive":
+        clients = clients.filter(status__in=INACTIVE_STATUSES)
+    narrowed = bool(filters.query or filters.template_id or filters.assigned_to)
+    narrowed = narrowed or filters.mandate is not None
+    if filters.template_id:
+        clients = clients.filter(template_id=filters.template_id)
+    if filters.assigned_to:
+        clients = clients.filter(assignments__membership_id=filters.assigned_to)
+    if filters.mandate is not None:
+        clients = clients.filter(peppol_mandate=filters.mandate)
+    if filters.query:
+        clients = search_filter(clients, filters.query)
+    return clients, narrowed
+
+
+def client_ids_matching(membership: Membership, filters: ClientFilters) -> QuerySet:
+    clients, _narrowed = _filtered(membership, filters)
+    return clients.values_list("id", flat=True)
+
+
+def client_page(
+    membership: Membership,
+    filters: ClientFilters,
+    *,
+    page: int = 1,
+    page_size: int = 25,
+    counts: dict[str, int] | None = None,
+) -> ClientPage:
+    """One page of the list; `counts` (from tab_counts) spares counting the tab again."""
+    page = max(1, page)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    clients, narrowed = _filtered(membership, filters)
+    ordered = clients.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+    offset = (page - 1) * page_size
+    rows = list(
+        ordered.select_related("template").prefetch_related(
+            Prefetch(
+                "contacts", queryset=Contact.objects.filter(is_primary=True), to_attr="primary"
+            ),
+            Prefetch(
+                "assigned",
+                queryset=Membership.objects.select_related("user"),
+                to_attr="assigned_staff",
+            ),
+        )[offset : offset + page_size + 1]
+    )
+    has_next = len(rows) > page_size
+    rows = rows[:page_size]
+    if not narrowed and not filters.status:
+        count, capped = (counts or tab_counts(membership))[filters.tab], False
+    elif not has_next and (rows or page == 1):
+        count, capped = offset + len(rows), False
+    else:
+        count = clients.order_by()[: COUNT_LIMIT + 1].count()
+        capped = count > COUNT_LIMIT
+        count = min(count, COUNT_LIMIT)
+    return ClientPage(rows, page, page_size, count, capped, has_next)
+
+
+def tab_counts(membership: Membership) -> dict[str, int]:
+    """Clients per tab, from one grouped count over an index.
+
+    An accountant's count starts from their own assignments (a membership belongs to one
+    firm, and assignments join only clients of that firm): the planner then reads a few
+    thousand rows instead of probing every client of the firm.
+    """
+    if membership.sees_all_clients:
+        grouped = Client.objects.filter(firm_id=membership.firm_id).values_list("status")
+        per_status = dict(grouped.order_by().annotate(n=Count("id")).values_list("status", "n"))
+    else:
+        grouped = ClientAssignment.objects.filter(membership=membership).values_list(
+            "client__status"
+        )
+        per_status = dict(
+            grouped.order_by().annotate(n=Count("id")).values_list("client__status", "n")
+        )
+    active = per_status.get(ClientStatus.ACTIVE, 0)
+    inactive = sum(per_status.get(status, 0) for status in INACTIVE_STATUSES)
+    return {"active": active, "inactive": inactive, "all": active + inactive, **per_status}
+
+
+def client_duplicates(firm_id: int, values: dict, *, exclude_id: int | None = None) -> dict:
+    """The existing clients of the firm that hold one of these identifiers: {field: client}."""
+    lookups = {
+        name: values.get(name)
+        for name in ("company_number", "vat_number", "external_reference")
+        if values.get(name)
+    }
+    if not lookups:
+        return {}
+    condition = Q()
+    for name, value in lookups.items():
+        condition |= Q(**{name: value})
+    found = Client.objects.filter(condition, firm_id=firm_id)
+    if exclude_id:
+        found = found.exclude(pk=exclude_id)
+    duplicates = {}
+    for client in found.only("id", "legal_name", *lookups):
+        for name, value in lookups.items():
+            if getattr(client, name) == value and name not in duplicates:
+                duplicates[name] = client
+    return duplicates
+
+
+def client_history(client: Client) -> QuerySet[ClientHistory]:
+    return client.history.select_related("actor")
+
+
+def client_contacts(client: Client) -> QuerySet[Contact]:
+    return client.contacts.all()
+
+
+def staff_choices(membership: Membership) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(firm_id=membership.firm_id)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name")
+    )

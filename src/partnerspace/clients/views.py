@@ -1,0 +1,539 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from partnerspace.clients import selectors, services
+from partnerspace.clients.forms import ChooseTemplateForm, ClientForm, ContactForm, NewContactForm
+from partnerspace.clients.models import Client, ClientStatus
+from partnerspace.clients.selection import selection_clear, selection_get, selection_update
+from partnerspace.clients.selectors import PAGE_SIZES, ClientFilters
+from partnerspace.clients.validation import CLIENT_FIELDS
+from partnerspace.companies.models import COMPANY_FIELDS
+from partnerspace.configuration import selectors as configuration_selectors
+from partnerspace.configuration.services import (
+    client_integration_link,
+    client_integration_unlink,
+    client_integration_update,
+)
+from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
+from partnerspace.core.forms import form_add_service_error
+from partnerspace.firms.access import firm_view
+from partnerspace.invitations.selectors import invitations_of_client
+from partnerspace.peppol.selectors import peppol_state
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def filters_from(query) -> ClientFilters:
+    mandate = {"yes": True, "no": False}.get(query.get("mandate", ""))
+    tab = query.get("tab") if query.get("tab") in {"active", "inactive"} else "active"
+    return ClientFilters(
+        query=query.get("q", "").strip()[:200],
+        tab=tab,
+        status=query.get("status", "") if query.get("status") in ClientStatus.values else "",
+        template_id=_int_or_none(query.get("template")),
+        assigned_to=_int_or_none(query.get("assigned")),
+        mandate=mandate,
+        sort=query.get("sort") if query.get("sort") in selectors.SORTS else "name",
+    )
+
+
+@firm_view()
+def client_list(request):
+    membership = request.membership
+    filters = filters_from(request.GET)
+    page_size = _int_or_none(request.GET.get("size")) or PAGE_SIZES[0]
+    if page_size not in PAGE_SIZES:
+        page_size = PAGE_SIZES[0]
+    counts = selectors.tab_counts(membership)
+    page = selectors.client_page(
+        membership,
+        filters,
+        page=_int_or_none(request.GET.get("page")) or 1,
+        page_size=page_size,
+        counts=counts,
+    )
+    context = {
+        "page": page,
+        "filters": filters,
+        "counts": counts,
+        "staff": selectors.staff_choices(membership),
+        "selection": selection_get(request),
+        # Row links are this prefix plus the id: one reverse() instead of three per row.
+        "detail_base": reverse("clients:list", args=[request.firm.slug]),
+    }
+    if request.htmx and request.htmx.target == "client-results":
+        return render(request, "clients/_results.html", context)
+    context.update(
+        templates=configuration_selectors.template_choices(request.firm),
+        inactive_statuses=[(s.value, s.label) for s in ClientStatus if s != ClientStatus.ACTIVE],
+    )
+    return render(request, "clients/list.html", context)
+
+
+@firm_view()
+@require_POST
+def client_selection(request):
+    """Remember which rows are ticked, across pages: the bulk bar answers with the count."""
+    if request.POST.get("clear"):
+        selection_clear(request)
+    else:
+        visible = [pk for pk in map(_int_or_none, request.POST.getlist("visible")) if pk]
+        ticked = [pk for pk in map(_int_or_none, request.POST.getlist("selected")) if pk]
+        allowed = set(
+            selectors.clients_visible_to(request.membership)
+            .filter(pk__in=visible)
+            .values_list("pk", flat=True)
+        )
+        selection_update(request, visible=allowed, ticked=set(ticked) & allowed)
+    response = render(
+        request,
+        "clients/_bulkbar.html",
+        {"selection": selection_get(request), "staff": selectors.staff_choices(request.membership)},
+    )
+    if request.POST.get("clear"):
+        response.headers["HX-Trigger"] = "selection-cleared"
+    return response
+
+
+@firm_view()
+@require_POST
+def client_bulk(request):
+    membership = request.membership
+    ids = selection_get(request)
+    clients = list(selectors.clients_visible_to(membership).filter(pk__in=ids).order_by("pk"))
+    action = request.POST.get("action")
+    try:
+        if action == "assign":
+            staff_ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
+            outcome = services.clients_bulk_assign(
+                membership=membership, clients=clients, membership_ids=staff_ids
+            )
+            text = ngettext(
+                "Staff assigned to %(done)d client.",
+                "Staff assigned to %(done)d clients.",
+                outcome.done,
+            )
+        elif action == "archive":
+            outcome = services.clients_bulk_archive(membership=membership, clients=clients)
+            text = ngettext("%(done)d client archived.", "%(done)d clients archived.", outcome.done)
+        elif action == "delete":
+            outcome = services.clients_bulk_delete(membership=membership, clients=clients)
+            text = ngettext("%(done)d client deleted.", "%(done)d clients deleted.", outcome.done)
+        else:
+            messages.error(request, _("Choose an action."))
+            return redirect(_list_url(request))
+    except (ServiceError, ValidationFailed) as error:
+        messages.error(request, _error_text(error))
+        return redirect(_list_url(request))
+    text = text % {"done": outcome.done}
+    if outcome.skipped:
+        text += " " + ngettext("%(skipped)d skipped.", "%(skipped)d skipped.", outcome.skipped) % {
+            "skipped": outcome.skipped
+        }
+        if action == "delete":
+            text += " " + _("Only clients in Draft can be deleted.")
+    messages.success(request, text)
+    selection_clear(request)
+    return redirect(_list_url(request))
+
+
+def _list_url(request) -> str:
+    back = request.POST.get("back", "")
+    base = reverse("clients:list", args=[request.firm.slug])
+    return back if back.startswith(base) else base
+
+
+@firm_view(permission="can_create_clients")
+def client_add(request):
+    """Klant toevoegen: choose a template (the default preselected), then the details."""
+    templates = list(configuration_selectors.templates_of_firm(request.firm))
+    template = None
+    if templates:
+        if "template" not in request.GET and request.method == "GET":
+            default = next((t for t in templates if t.is_default), None)
+            form = ChooseTemplateForm(
+                templates=templates, initial={"template": str(default.pk) if default else ""}
+            )
+            return render(
+                request, "clients/choose_template.html", {"form": form, "templates": templates}
+            )
+        chosen = request.GET.get("template", "")
+        if chosen:
+            # Only one of this firm's templates: another firm's id is a 404, not "no template".
+            template = next((t for t in templates if str(t.pk) == chosen), None)
+            if template is None:
+                raise Http404
+    client_form = ClientForm(request.POST or None)
+    contact_form = ContactForm(request.POST or None, prefix="contact")
+    duplicate = None
+    if request.method == "POST" and client_form.is_valid() and contact_form.is_valid():
+        try:
+            result = services.client_create(
+                membership=request.membership,
+                data=client_form.cleaned_data,
+                contacts=[contact_form.cleaned_data],
+                template=template,
+            )
+        except ValidationFailed as failed:
+            _show_errors(failed, client_form, contact_form)
+        except Conflict as conflict:
+            duplicate = conflict
+            form_add_service_error(client_form, conflict)
+        else:
+            _announce_warnings(request, result.warnings)
+            messages.success(request, _("%(client)s added.") % {"client": result.client})
+            return redirect("clients:detail", request.firm.slug, result.client.pk)
+    return render(
+        request,
+        "clients/form.html",
+        {
+            "client_form": client_form,
+            "contact_form": contact_form,
+            "template": template,
+            "has_templates": bool(templates),
+            "duplicate": duplicate,
+            "adding": True,
+        },
+    )
+
+
+def _show_errors(failed: ValidationFailed, client_form, contact_form=None) -> None:
+    for error in failed.errors:
+        name = error.field or ""
+        if name.startswith("contacts.") and contact_form is not None:
+            field = name.split(".", 2)[-1]
+            contact_form.add_error(field if field in contact_form.fields else None, error.message)
+        elif name in client_form.fields:
+            client_form.add_error(name, error.message)
+        else:
+            client_form.add_error(None, error.message)
+
+
+def _announce_warnings(request, warnings) -> None:
+    for warning in warnings:
+        messages.warning(request, warning.message)
+
+
+@firm_view()
+def client_detail(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    return render(request, "clients/detail.html", _detail_context(request, client))
+
+
+def _detail_context(request, client: Client, **extra) -> dict:
+    links = list(configuration_selectors.client_integration_links(client))
+    linked = {link.firm_integration_id for link in links}
+    return {
+        "client": client,
+        "contacts": selectors.client_contacts(client),
+        "assigned_ids": set(client.assignments.values_list("membership_id", flat=True)),
+        "assigned": [a.membership for a in client.assignments.select_related("membership__user")],
+        "staff": selectors.staff_choices(request.membership),
+        "links": links,
+        "installable": [
+            fi
+            for fi in configuration_selectors.firm_integrations(request.firm)
+            if fi.pk not in linked
+        ],
+        "template_differences": configuration_selectors.client_template_differences(client),
+        "history": selectors.client_history(client)[:100],
+        "invitations": invitations_of_client(client)[:20],
+        "peppol": peppol_state(client),
+        "new_contact_form": extra.pop("new_contact_form", None) or NewContactForm(prefix="new"),
+        **extra,
+    }
+
+
+@firm_view()
+def client_edit(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    initial = {name: getattr(client, name) for name in CLIENT_FIELDS}
+    initial = {name: "" if value is None else value for name, value in initial.items()}
+    form = ClientForm(request.POST or None, initial=initial)
+    owned = services.client_details_owned_by_client(client)
+    if owned:
+        # The client keeps these itself; the firm still keeps its own reference and notes.
+        for name in COMPANY_FIELDS:
+            form.fields[name].disabled = True
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.client_update(
+                membership=request.membership, client=client, data=form.cleaned_data
+            )
+        except ValidationFailed as failed:
+            _show_errors(failed, form)
+        except Conflict as conflict:
+            duplicate = conflict
+            form_add_service_error(form, conflict)
+        else:
+            _announce_warnings(request, result.warnings)
+            messages.success(request, _("Changes saved."))
+            return redirect("clients:detail", request.firm.slug, client.pk)
+    return render(
+        request,
+        "clients/form.html",
+        {
+            "client_form": form,
+            "client": client,
+            "duplicate": duplicate,
+            "adding": False,
+            "owned_by_client": owned,
+        },
+    )
+
+
+@firm_view(permission="can_delete_clients")
+@require_POST
+def client_delete(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    try:
+        services.client_delete(membership=request.membership, client=client)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("clients:detail", request.firm.slug, client.pk)
+    messages.success(request, _("%(client)s deleted.") % {"client": client})
+    return redirect(f"{reverse('clients:list', args=[request.firm.slug])}?tab=inactive")
+
+
+@firm_view(permission="can_create_clients")
+@require_POST
+def client_archive(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    services.client_archive(membership=request.membership, client=client)
+    messages.success(request, _("%(client)s archived.") % {"client": client})
+    return redirect("clients:detail", request.firm.slug, client.pk)
+
+
+@firm_view()
+@require_POST
+def client_staff(request, client_id: int):
+    if not request.membership.sees_all_clients:
+        raise PermissionDenied
+    client = selectors.client_get_for_user(request.membership, client_id)
+    ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
+    try:
+        services.client_assignments_set(
+            membership=request.membership, client=client, membership_ids=ids
+        )
+    except (ServiceError, ValidationFailed) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Assigned staff saved."))
+    return redirect(f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#staff")
+
+
+# Contacts
+
+
+@firm_view()
+@require_POST
+def contact_add(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    form = NewContactForm(request.POST, prefix="new")
+    if form.is_valid():
+        try:
+            result = services.contact_add(
+                membership=request.membership, client=client, data=form.cleaned_data
+            )
+        except ValidationFailed as failed:
+            form_add_service_error(form, failed)
+        else:
+            _announce_warnings(request, result.warnings)
+            messages.success(request, _("Contact person added."))
+            return redirect(
+                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#contacts"
+            )
+    context = _detail_context(request, client, new_contact_form=form, open_contact_form=True)
+    return render(request, "clients/detail.html", context, status=422)
+
+
+@firm_view()
+def contact_edit(request, client_id: int, contact_id: int):
+    contact = selectors.contact_get_for_user(request.membership, client_id, contact_id)
+    client = contact.client
+    initial = {name: getattr(contact, name) for name in ContactForm.base_fields}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.contact_update(
+                membership=request.membership, contact=contact, data=form.cleaned_data
+            )
+        except ValidationFailed as failed:
+            form_add_service_error(form, failed)
+        else:
+            _announce_warnings(request, result.warnings)
+            messages.success(request, _("Contact person saved."))
+            return redirect(
+                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#contacts"
+            )
+    return render(
+        request, "clients/contact_form.html", {"form": form, "client": client, "contact": contact}
+    )
+
+
+@firm_view()
+@require_POST
+def contact_primary(request, client_id: int, contact_id: int):
+    contact = selectors.contact_get_for_user(request.membership, client_id, contact_id)
+    services.contact_make_primary(membership=request.membership, contact=contact)
+    messages.success(request, _("%(name)s is now the primary contact.") % {"name": contact})
+    return redirect(
+        f"{reverse('clients:detail', args=[request.firm.slug, contact.client_id])}#contacts"
+    )
+
+
+@firm_view()
+@require_POST
+def contact_remove(request, client_id: int, contact_id: int):
+    contact = selectors.contact_get_for_user(request.membership, client_id, contact_id)
+    try:
+        services.contact_remove(membership=request.membership, contact=contact)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Contact person removed."))
+    return redirect(
+        f"{reverse('clients:detail', args=[request.firm.slug, contact.client_id])}#contacts"
+    )
+
+
+# Integrations linked to the client
+
+
+@firm_view()
+@require_POST
+def integration_link(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    try:
+        link = client_integration_link(
+            membership=request.membership,
+            client=client,
+            integration_id=request.POST.get("integration"),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, _error_text(failed))
+        integration = _int_or_none(request.POST.get("integration"))
+        if integration:
+            # Required per-client settings are missing: ask for them on the settings page.
+            return redirect(
+                f"{reverse('clients:integration_new', args=[request.firm.slug, client.pk])}"
+                f"?integration={integration}"
+            )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s linked.") % {"name": link.firm_integration})
+    return redirect(
+        f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+    )
+
+
+@firm_view()
+def integration_new(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    integration = configuration_selectors.firm_integration_get_for_user(
+        request.membership, request.GET.get("integration") or request.POST.get("integration")
+    )
+    values = {f.key: request.POST.get(f.key, "") for f in integration.spec.client_fields}
+    errors = {}
+    if request.method == "POST":
+        try:
+            client_integration_link(
+                membership=request.membership,
+                client=client,
+                integration_id=integration.pk,
+                settings=values,
+            )
+        except ValidationFailed as failed:
+            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("clients:detail", request.firm.slug, client.pk)
+        else:
+            messages.success(request, _("%(name)s linked.") % {"name": integration})
+            return redirect(
+                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+            )
+    elif client.external_reference:
+        values = {
+            f.key: client.external_reference if f.from_external_reference else ""
+            for f in integration.spec.client_fields
+        }
+    return render(
+        request,
+        "clients/integration_form.html",
+        {
+            "client": client,
+            "integration": integration,
+            "fields": _setting_rows(integration, values, errors),
+        },
+    )
+
+
+@firm_view()
+def integration_edit(request, client_id: int, link_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    link = configuration_selectors.client_integration_get(client, link_id)
+    spec = link.firm_integration.spec
+    values = dict(link.settings)
+    errors = {}
+    if request.method == "POST":
+        values = {f.key: request.POST.get(f.key, "") for f in spec.client_fields}
+        try:
+            client_integration_update(membership=request.membership, link=link, settings=values)
+        except ValidationFailed as failed:
+            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+        else:
+            messages.success(
+                request, _("Settings of %(name)s saved.") % {"name": link.firm_integration}
+            )
+            return redirect(
+                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+            )
+    return render(
+        request,
+        "clients/integration_form.html",
+        {
+            "client": client,
+            "integration": link.firm_integration,
+            "link": link,
+            "fields": _setting_rows(link.firm_integration, values, errors),
+        },
+    )
+
+
+def _setting_rows(integration, values, errors) -> list[dict]:
+    return [
+        {"spec": spec, "value": values.get(spec.key, ""), "error": errors.get(spec.key)}
+        for spec in integration.spec.client_fields
+    ]
+
+
+@firm_view()
+@require_POST
+def integration_unlink(request, client_id: int, link_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
+    link = configuration_selectors.client_integration_get(client, link_id)
+    client_integration_unlink(membership=request.membership, link=link)
+    messages.success(request, _("%(name)s unlinked.") % {"name": link.firm_integration})
+    return redirect(
+        f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+    )
+
+
+def _error_text(error) -> str:
+    if isinstance(error, ValidationFailed):
+        return " ".join(item.message for item in error.errors)
+    return error.message

@@ -1,0 +1,200 @@
+"""A company's own details: linking it to a firm's client, and keeping both in step."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerspace.accounts.models import User
+from partnerspace.clients.history import differences, history_record, snapshot
+from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
+from partnerspace.clients.selectors import client_duplicates
+from partnerspace.clients.services import ClientResult, refresh_search
+from partnerspace.clients.validation import client_clean, contact_clean
+from partnerspace.companies.models import COMPANY_FIELDS, Company, CompanyUser
+from partnerspace.core.errors import Conflict, NotAllowed
+
+
+def _company_values(client: Client) -> dict:
+    return {name: getattr(client, name) for name in COMPANY_FIELDS}
+
+
+def company_for_client(client: Client) -> Company:
+    """The company this client is: the one with its enterprise number, or a new one."""
+    if client.company_id:
+        return client.company
+    if client.company_number:
+        existing = (
+            Company.objects.select_for_update().filter(company_number=client.company_number).first()
+        )
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return Company.objects.create(**_company_values(client))
+    except IntegrityError:
+        # The same company signed up at this very moment: use that record.
+        return Company.objects.get(company_number=client.company_number)
+
+
+def company_link_client(*, client: Client, user: User) -> Company:
+    """Make the firm's client record and the company's own record one, and give `user` a say.
+
+    Where both hold a value, the company's own wins (it knows its details best); where only
+    the firm's record has one, the company keeps it.
+    """
+    company = company_for_client(client)
+    people = set(company.members.values_list("user_id", flat=True))
+    if people and user.pk not in people:
+        # The firm typed the enterprise number and the address the link went to: neither proves
+        # that `user` speaks for a company that has its own people. Linking would hand them its
+        # details (and every other firm's view of it) to edit.
+        raise Conflict(
+            "company_has_users",
+            _(
+                "This company already has its own users in Partner Space: one of them must "
+                "accept the invitation."
+            ),
+        )
+    own = {name: getattr(company, name) for name in COMPANY_FIELDS}
+    merged = {
+        name: own[name] if own[name] not in (None, "") else getattr(client, name)
+        for name in COMPANY_FIELDS
+    }
+    if merged != own:
+        Company.objects.filter(pk=company.pk).update(**merged, updated_at=timezone.now())
+        for name, value in merged.items():
+            setattr(company, name, value)
+        # One record: the firms already linked see what this firm's record added.
+        for other in _linked_clients(company).exclude(pk=client.pk):
+            _mirror(other, company, actor=user)
+    _mirror(client, company, actor=user)
+    Client.objects.filter(pk=client.pk).update(company=company)
+    client.company = company
+    CompanyUser.objects.get_or_create(company=company, user=user)
+    return company
+
+
+def _linked_clients(company: Company):
+    """The firms' client records that follow the company: an ended link no longer does."""
+    return Client.objects.select_for_update().filter(company=company, status=ClientStatus.ACTIVE)
+
+
+def _mirror(client: Client, company: Company, *, actor) -> None:
+    """Copy the company's details onto one linked client, recording what changed."""
+    before = snapshot(client, COMPANY_FIELDS)
+    for name in COMPANY_FIELDS:
+        setattr(client, name, getattr(company, name))
+    changes = differences(before, snapshot(client, COMPANY_FIELDS))
+    if not changes:
+        return
+    client.updated_at = timezone.now()
+    client.save(update_fields=[*COMPANY_FIELDS, "updated_at"])
+    refresh_search(client)
+    history_record(
+        client=client, actor=actor, source=HistorySource.CLIENT, action="updated", changes=changes
+    )
+
+
+def company_of_user(user: User, company_id) -> Company:
+    from django.http import Http404
+
+    try:
+        return Company.objects.get(pk=int(company_id), members__user=user)
+    except (Company.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def _require_member(user: User, company: Company) -> None:
+    if not CompanyUser.objects.filter(company=company, user=user).exists():
+        raise NotAllowed("not_allowed", _("You do not speak for this company."))
+
+
+def _refuse_taken_in_linked_firms(company: Company, values: dict) -> None:
+    """A linked firm that has another client with this number could not take the change; the
+    refusal names no client: the company must learn nothing of a firm's other clients."""
+    for client in _linked_clients(company):
+        taken = client_duplicates(client.firm_id, values, exclude_id=client.pk)
+        if "company_number" in taken:
+            raise Conflict(
+                "already_exists",
+                _("Another company is registered with this enterprise number."),
+                field="company_number",
+            )
+        if "vat_number" in taken:
+            raise Conflict(
+                "already_exists",
+                _("Another company is registered with this VAT number."),
+                field="vat_number",
+            )
+
+
+@transaction.atomic
+def company_update(*, user: User, company: Company, data: dict) -> ClientResult | None:
+    """The company corrects its details; every firm it is linked to sees them at once."""
+    _require_member(user, company)
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    current = {name: getattr(company, name) for name in COMPANY_FIELDS}
+    merged = {**current, **{k: v for k, v in data.items() if k in COMPANY_FIELDS}}
+    cleaned = client_clean(merged)
+    values = {name: cleaned.values.get(name) for name in COMPANY_FIELDS}
+    values["iban"] = values["iban"] or ""
+    for name in ("street", "house_number", "box", "postal_code", "city"):
+        values[name] = values[name] or ""
+    number = values["company_number"]
+    taken = Company.objects.filter(company_number=number).exclude(pk=company.pk)
+    if number and number != current["company_number"] and taken.exists():
+        raise Conflict(
+            "already_exists",
+            _("Another company is registered with this enterprise number."),
+            field="company_number",
+        )
+    _refuse_taken_in_linked_firms(company, values)
+    for name, value in values.items():
+        setattr(company, name, value)
+    company.updated_at = timezone.now()
+    company.save()
+    for client in _linked_clients(company):
+        _mirror(client, company, actor=user)
+    return ClientResult(client=None, warnings=cleaned.warnings)
+
+
+@transaction.atomic
+def company_contact_add(*, user: User, company: Company, data: dict) -> list:
+    """A contact person the company adds shows on the client page of every firm it works with."""
+    _require_member(user, company)
+    cleaned = contact_clean(data, country=company.country)
+    for client in _linked_clients(company):
+        if client.contacts.filter(email=cleaned.values["email"]).exists():
+            continue
+        contact = Contact.objects.create(client=client, is_primary=False, **cleaned.values)
+        refresh_search(client)
+        history_record(
+            client=client,
+            actor=user,
+            source=HistorySource.CLIENT,
+            action="contact_added",
+            changes=[{"field": "contact", "old": None, "new": f"{contact} <{contact.email}>"}],
+        )
+    return cleaned.warnings
+
+
+@transaction.atomic
+def company_end_link(*, user: User, company: Company, client: Client) -> Client:
+    """The company stops working with a firm: the firm sees the client Archived, ended by it."""
+    _require_member(user, company)
+    client = Client.objects.select_for_update().get(pk=client.pk, company=company)
+    if client.status == ClientStatus.ARCHIVED:
+        return client
+    before = snapshot(client, ("status",))
+    client.status = ClientStatus.ARCHIVED
+    client.archived_by_client = True
+    client.updated_at = timezone.now()
+    client.save(update_fields=["status", "archived_by_client", "updated_at"])
+    history_record(
+        client=client,
+        actor=user,
+        source=HistorySource.CLIENT,
+        action="ended_by_client",
+        changes=differences(before, snapshot(client, ("status",))),
+    )
+    return client

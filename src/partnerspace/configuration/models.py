@@ -1,0 +1,106 @@
+from django.conf import settings as django_settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partnerspace.configuration.catalog import CATALOG
+from partnerspace.firms.models import Firm, Membership
+
+
+class FirmIntegration(models.Model):
+    """An integration the firm installed once, with its firm-level settings."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="integrations")
+    key = models.CharField(_("integration"), max_length=40)
+    settings = models.JSONField(default=dict, blank=True)
+    installed_at = models.DateTimeField(default=timezone.now)
+    installed_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "key"], name="firm_integration_unique_key")
+        ]
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return str(self.spec.name) if self.spec else self.key
+
+    @property
+    def spec(self):
+        return CATALOG.get(self.key)
+
+
+class ConfigurationTemplate(models.Model):
+    """The settings a new client starts with: assigned staff and linked integrations.
+
+    Copied onto a client when it is created; changing the template later changes no client.
+    """
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    is_default = models.BooleanField(_("default template"), default=False)
+    users = models.ManyToManyField(Membership, blank=True, related_name="templates")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("firm", Lower("name"), name="template_unique_name_ci"),
+            models.UniqueConstraint(
+                fields=["firm"], condition=Q(is_default=True), name="template_one_default"
+            ),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateIntegration(models.Model):
+    template = models.ForeignKey(
+        ConfigurationTemplate, on_delete=models.CASCADE, related_name="integration_links"
+    )
+    firm_integration = models.ForeignKey(
+        FirmIntegration, on_delete=models.CASCADE, related_name="template_links"
+    )
+    settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "firm_integration"], name="template_integration_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} · {self.firm_integration}"
+
+
+class ClientIntegration(models.Model):
+    """An integration linked to one client, with that client's own settings."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="integration_links"
+    )
+    # PROTECT: a firm integration still linked to clients cannot disappear under them.
+    firm_integration = models.ForeignKey(
+        FirmIntegration, on_delete=models.PROTECT, related_name="client_links"
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    is_complete = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "firm_integration"], name="client_integration_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.firm_integration}"

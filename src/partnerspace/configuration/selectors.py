@@ -1,0 +1,132 @@
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.db.models.functions import Lower
+from django.http import Http404
+
+from partnerspace.configuration.models import (
+    ClientIntegration,
+    ConfigurationTemplate,
+    FirmIntegration,
+    TemplateIntegration,
+)
+from partnerspace.firms.models import Firm, Membership
+
+
+def templates_of_firm(firm: Firm) -> QuerySet[ConfigurationTemplate]:
+    return (
+        ConfigurationTemplate.objects.filter(firm=firm)
+        .annotate(client_count=Count("clients", distinct=True))
+        .prefetch_related(
+            Prefetch("users", queryset=Membership.objects.select_related("user")),
+            Prefetch(
+                "integration_links",
+                queryset=TemplateIntegration.objects.select_related("firm_integration"),
+            ),
+        )
+        .order_by(Lower("name"))
+    )
+
+
+def template_choices(firm: Firm) -> QuerySet[ConfigurationTemplate]:
+    """Id and name only, for a dropdown: no counts, no prefetches."""
+    return (
+        ConfigurationTemplate.objects.filter(firm=firm).only("id", "name").order_by(Lower("name"))
+    )
+
+
+def template_get_for_user(membership: Membership, template_id) -> ConfigurationTemplate:
+    try:
+        return templates_of_firm(membership.firm).get(pk=int(template_id))
+    except (ConfigurationTemplate.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def template_find(firm: Firm, value) -> ConfigurationTemplate | None:
+    """A template of the firm by id, or by name in any case (the API and the import name them)."""
+    if value is None or value == "":
+        return None
+    templates = ConfigurationTemplate.objects.filter(firm=firm)
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        found = templates.filter(pk=int(value)).first()
+        if found is not None:
+            return found
+    return templates.annotate(key=Lower("name")).filter(key=str(value).strip().lower()).first()
+
+
+def template_default(firm: Firm) -> ConfigurationTemplate | None:
+    return ConfigurationTemplate.objects.filter(firm=firm, is_default=True).first()
+
+
+def firm_integrations(firm: Firm) -> QuerySet[FirmIntegration]:
+    return FirmIntegration.objects.filter(firm=firm).annotate(
+        client_count=Count("client_links", distinct=True)
+    )
+
+
+def firm_integration_get_for_user(membership: Membership, integration_id) -> FirmIntegration:
+    try:
+        return firm_integrations(membership.firm).get(pk=int(integration_id))
+    except (FirmIntegration.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def client_integration_links(client) -> QuerySet[ClientIntegration]:
+    return client.integration_links.select_related("firm_integration").order_by(
+        "firm_integration__key"
+    )
+
+
+def client_integration_get(client, link_id) -> ClientIntegration:
+    try:
+        return client_integration_links(client).get(pk=int(link_id))
+    except (ClientIntegration.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class TemplateDifference:
+    kind: str  # user_added | user_removed | integration_added | integration_removed | settings
+    label: str
+
+
+def client_template_differences(client) -> list[TemplateDifference]:
+    """Where the client's settings now differ from the template it was created from."""
+    template = client.template
+    if template is None:
+        return []
+    template_users = {m.pk: m for m in template.users.select_related("user")}
+    client_users = {
+        a.membership_id: a.membership for a in client.assignments.select_related("membership__user")
+    }
+    differences = [
+        TemplateDifference("user_added", str(client_users[pk].user))
+        for pk in client_users.keys() - template_users.keys()
+    ]
+    differences += [
+        TemplateDifference("user_removed", str(template_users[pk].user))
+        for pk in template_users.keys() - client_users.keys()
+    ]
+    template_links = {
+        link.firm_integration_id: link
+        for link in template.integration_links.select_related("firm_integration")
+    }
+    client_links = {link.firm_integration_id: link for link in client_integration_links(client)}
+    differences += [
+        TemplateDifference("integration_added", str(client_links[pk].firm_integration))
+        for pk in client_links.keys() - template_links.keys()
+    ]
+    differences += [
+        TemplateDifference("integration_removed", str(template_links[pk].firm_integration))
+        for pk in template_links.keys() - client_links.keys()
+    ]
+    for pk in client_links.keys() & template_links.keys():
+        template_settings = {k: v for k, v in template_links[pk].settings.items() if v}
+        changed = any(
+            client_links[pk].settings.get(key) != value for key, value in template_settings.items()
+        )
+        if changed:
+            differences.append(
+                TemplateDifference("settings", str(client_links[pk].firm_integration))
+            )
+    return differences

@@ -1,0 +1,488 @@
+"""Templates, integrations, and the applying of a template to new clients (written once)."""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from partnerspace.clients.history import history_record
+from partnerspace.clients.models import Client, ClientAssignment, ClientHistory, HistorySource
+from partnerspace.configuration.catalog import CATALOG
+from partnerspace.configuration.models import (
+    ClientIntegration,
+    ConfigurationTemplate,
+    FirmIntegration,
+    TemplateIntegration,
+)
+from partnerspace.configuration.settings_rules import settings_clean, settings_missing
+from partnerspace.core.bulk import db_datetime, db_json, insert_rows
+from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.firms.models import Membership
+from partnerspace.firms.services import audit_record
+
+TEMPLATE_NAME_LIMIT = 100
+
+
+def _require_administrator(membership: Membership) -> None:
+    if not membership.can_manage_configuration:
+        raise NotAllowed("not_allowed", _("Only administrators manage templates and integrations."))
+
+
+def _require_own(membership: Membership, thing) -> None:
+    """Another firm's template or integration does not exist for this membership: every door
+    (page, API, import) resolves it through the firm first, and this is the last line."""
+    if thing.firm_id != membership.firm_id:
+        raise Http404
+
+
+# Firm integrations
+
+
+@transaction.atomic
+def integration_install(
+    *, membership: Membership, key: str, settings: dict | None = None
+) -> FirmIntegration:
+    _require_administrator(membership)
+    spec = CATALOG.get(key)
+    if spec is None:
+        raise ValidationFailed(
+            [FieldError("key", "unknown_integration", _("Unknown integration."))]
+        )
+    values, errors = settings_clean(spec.firm_fields, settings)
+    if errors:
+        raise ValidationFailed(errors)
+    if FirmIntegration.objects.filter(firm=membership.firm, key=key).exists():
+        raise Conflict(
+            "already_installed", _("%(name)s is installed already.") % {"name": spec.name}
+        )
+    integration = FirmIntegration.objects.create(
+        firm=membership.firm, key=key, settings=values, installed_by=membership.user
+    )
+    audit_record(
+        firm=membership.firm,
+        actor=membership.user,
+        action="integration.installed",
+        target=integration,
+    )
+    return integration
+
+
+@transaction.atomic
+def integration_update(
+    *, membership: Membership, integration: FirmIntegration, settings: dict
+) -> FirmIntegration:
+    _require_administrator(membership)
+    _require_own(membership, integration)
+    values, errors = settings_clean(integration.spec.firm_fields, settings)
+    if errors:
+        raise ValidationFailed(errors)
+    integration.settings = values
+    integration.save(update_fields=["settings"])
+    audit_record(
+        firm=membership.firm,
+        actor=membership.user,
+        action="integration.updated",
+        target=integration,
+    )
+    return integration
+
+
+@transaction.atomic
+def integration_remove(*, membership: Membership, integration: FirmIntegration) -> None:
+    """Refused while clients use it: their links would silently disappear."""
+    _require_administrator(membership)
+    _require_own(membership, integration)
+    in_use = ClientIntegration.objects.filter(firm_integration=integration).count()
+    if in_use:
+        raise Conflict(
+            "in_use",
+            ngettext(
+                "%(name)s is still linked to %(count)d client: unlink it first.",
+                "%(name)s is still linked to %(count)d clients: unlink it from them first.",
+                in_use,
+            )
+            % {"name": integration, "count": in_use},
+            client_count=in_use,
+        )
+    audit_record(
+        firm=membership.firm,
+        actor=membership.user,
+        action="integration.removed",
+        target=integration,
+    )
+    integration.delete()
+
+
+# Templates
+
+
+def _template_links(
+    membership, integrations: Sequence[dict]
+) -> tuple[list[tuple], list[FieldError]]:
+    """[(firm integration, settings)] from [{"integration": id or key, "settings": {...}}]."""
+    installed = {fi.pk: fi for fi in FirmIntegration.objects.filter(firm=membership.firm)}
+    by_key = {fi.key: fi for fi in installed.values()}
+    links, errors, seen = [], [], set()
+    for index, item in enumerate(integrations):
+        ref = item.get("integration")
+        found = installed.get(ref) if isinstance(ref, int) else by_key.get(str(ref))
+        if found is None and isinstance(ref, str) and ref.isdigit():
+            found = installed.get(int(ref))
+        if found is None:
+            errors.append(
+                FieldError(
+                    f"integrations.{index}.integration",
+                    "unknown_integration",
+                    _("Install this integration for the firm first (Settings → Integrations)."),
+                    ref,
+                )
+            )
+            continue
+        if found.pk in seen:
+            continue
+        seen.add(found.pk)
+        values, problems = settings_clean(
+            found.spec.client_fields,
+            item.get("settings"),
+            prefix=f"integrations.{index}.settings.",
+            require=False,
+        )
+        errors += problems
+        links.append((found, values))
+    return links, errors
+
+
+def _template_clean(membership, *, name, user_ids, integrations, exclude_id=None):
+    errors: list[FieldError] = []
+    name = (name or "").strip()
+    problem = template_name_problem(membership, name, exclude_id=exclude_id)
+    if problem:
+        errors.append(problem)
+    wanted = {int(pk) for pk in user_ids or ()}
+    users = list(Membership.objects.filter(firm=membership.firm, pk__in=wanted))
+    if len(users) != len(wanted):
+        errors.append(FieldError("users", "unknown_user", _("Choose staff members of this firm.")))
+    links, link_errors = _template_links(membership, integrations or ())
+    errors += link_errors
+    if errors:
+        raise ValidationFailed(errors)
+    return name, users, links
+
+
+def template_name_problem(membership, name: str, *, exclude_id=None) -> FieldError | None:
+    """What is wrong with this template name, if anything (the wizard asks at its first step)."""
+    name = (name or "").strip()
+    if not name:
+        return FieldError("name", "required", _("This field is required."))
+    if len(name) > TEMPLATE_NAME_LIMIT:
+        return FieldError(
+            "name",
+            "too_long",
+            _("Use at most %(limit)d characters.") % {"limit": TEMPLATE_NAME_LIMIT},
+        )
+    if _name_taken(membership.firm, name, exclude_id):
+        return FieldError("name", "already_exists", _("A template with this name exists already."))
+    return None
+
+
+def _name_taken(firm, name, exclude_id) -> bool:
+    taken = (
+        ConfigurationTemplate.objects.filter(firm=firm)
+        .annotate(key=Lower("name"))
+        .filter(key=name.lower())
+    )
+    if exclude_id:
+        taken = taken.exclude(pk=exclude_id)
+    return taken.exists()
+
+
+def _save_template(template: ConfigurationTemplate, *, is_default: bool) -> None:
+    if is_default:
+        ConfigurationTemplate.objects.filter(firm=template.firm, is_default=True).exclude(
+            pk=template.pk
+        ).update(is_default=False)
+    template.is_default = is_default
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:
+        raise ValidationFailed(
+            [FieldError("name", "already_exists", _("A template with this name exists already."))]
+        ) from None
+
+
+@transaction.atomic
+def template_create(
+    *,
+    membership: Membership,
+    name: str,
+    description: str = "",
+    user_ids: Iterable[int] = (),
+    integrations: Sequence[dict] = (),
+    is_default: bool = False,
+) -> ConfigurationTemplate:
+    _require_administrator(membership)
+    name, users, links = _template_clean(
+        membership, name=name, user_ids=user_ids, integrations=integrations
+    )
+    template = ConfigurationTemplate(
+        firm=membership.firm, name=name, description=(description or "").strip()
+    )
+    _save_template(template, is_default=is_default)
+    template.users.set(users)
+    TemplateIntegration.objects.bulk_create(
+        [
+            TemplateIntegration(template=template, firm_integration=fi, settings=values)
+            for fi, values in links
+        ]
+    )
+    audit_record(
+        firm=membership.firm, actor=membership.user, action="template.created", target=template
+    )
+    return template
+
+
+@transaction.atomic
+def template_update(
+    *,
+    membership: Membership,
+    template: ConfigurationTemplate,
+    name: str,
+    description: str = "",
+    user_ids: Iterable[int] = (),
+    integrations: Sequence[dict] = (),
+    is_default: bool = False,
+) -> ConfigurationTemplate:
+    """Change the template; clients created from it keep the settings they were given."""
+    _require_administrator(membership)
+    _require_own(membership, template)
+    template = ConfigurationTemplate.objects.select_for_update().get(
+        pk=template.pk, firm=membership.firm
+    )
+    name, users, links = _template_clean(
+        membership, name=name, user_ids=user_ids, integrations=integrations, exclude_id=template.pk
+    )
+    template.name = name
+    template.description = (description or "").strip()
+    _save_template(template, is_default=is_default)
+    template.users.set(users)
+    template.integration_links.all().delete()
+    TemplateIntegration.objects.bulk_create(
+        [
+            TemplateIntegration(template=template, firm_integration=fi, settings=values)
+            for fi, values in links
+        ]
+    )
+    audit_record(
+        firm=membership.firm, actor=membership.user, action="template.updated", target=template
+    )
+    return template
+
+
+@transaction.atomic
+def template_duplicate(
+    *, membership: Membership, template: ConfigurationTemplate
+) -> ConfigurationTemplate:
+    _require_administrator(membership)
+    _require_own(membership, template)
+    base = _("Copy of %(name)s") % {"name": template.name}
+    name, number = base[:TEMPLATE_NAME_LIMIT], 2
+    while _name_taken(membership.firm, name, None):
+        suffix = f" ({number})"
+        name, number = base[: TEMPLATE_NAME_LIMIT - len(suffix)] + suffix, number + 1
+    return template_create(
+        membership=membership,
+        name=name,
+        description=template.description,
+        user_ids=[m.pk for m in template.users.all()],
+        integrations=[
+            {"integration": link.firm_integration_id, "settings": link.settings}
+            for link in template.integration_links.all()
+        ],
+        is_default=False,
+    )
+
+
+@transaction.atomic
+def template_delete(*, membership: Membership, template: ConfigurationTemplate) -> None:
+    """Clients made from it keep their staff and integrations, and the template's name."""
+    _require_administrator(membership)
+    _require_own(membership, template)
+    audit_record(
+        firm=membership.firm,
+        actor=membership.user,
+        action="template.deleted",
+        target=template,
+        data={"clients": Client.objects.filter(template=template).count()},
+    )
+    template.delete()
+
+
+@transaction.atomic
+def template_make_default(*, membership: Membership, template: ConfigurationTemplate) -> None:
+    _require_administrator(membership)
+    _require_own(membership, template)
+    ConfigurationTemplate.objects.filter(firm=membership.firm, is_default=True).update(
+        is_default=False
+    )
+    ConfigurationTemplate.objects.filter(pk=template.pk, firm=membership.firm).update(
+        is_default=True
+    )
+
+
+# Applying a template: the one place that turns a template into a client's settings.
+
+
+def template_apply(
+    *,
+    clients: Sequence[Client],
+    template: ConfigurationTemplate,
+    actor=None,
+    source: str = HistorySource.STAFF,
+) -> None:
+    """Assign the template's staff and link its integrations to each of these new clients.
+
+    Runs inside the caller's transaction (the client's creation or an import batch), so the
+    clients exist with all of it or not at all. Required per-client settings the template
+    cannot know take the client's external reference where the integration keys clients by
+    it; what is still missing leaves the link marked incomplete for someone to finish.
+    """
+    if not clients:
+        return
+    if any(client.firm_id != template.firm_id for client in clients):
+        # Another firm's staff and integrations must never reach these clients.
+        raise Http404
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("template_apply must run inside the client's transaction")
+    users = list(template.users.select_related("user"))
+    links = list(template.integration_links.select_related("firm_integration"))
+    # Plain rows through core.bulk: an import applies a template to thousands of clients at
+    # once, and building a model instance per row would cost more than the rest of it.
+    stamp = db_datetime(timezone.now())
+    actor_id, label = (actor.pk, str(actor)) if actor else (None, "")
+    assigned = [{"field": "assigned", "old": None, "new": str(m.user)} for m in users]
+    assignments, integrations, history = [], [], []
+    for client in clients:
+        assignments += [(client.pk, m.pk, stamp) for m in users]
+        changes = [{"field": "template", "old": None, "new": template.name}, *assigned]
+        for link in links:
+            spec = link.firm_integration.spec
+            values = _external_reference_defaults(
+                spec.client_fields, dict(link.settings), client.external_reference
+            )
+            complete = not settings_missing(spec.client_fields, values)
+            integrations.append(
+                (client.pk, link.firm_integration_id, db_json(values), complete, stamp)
+            )
+            changes.append({"field": "integration", "old": None, "new": str(spec.name)})
+        history.append(
+            (client.pk, stamp, actor_id, label, source, "template_applied", db_json(changes))
+        )
+    insert_rows(ClientAssignment, ("client", "membership", "assigned_at"), assignments)
+    insert_rows(
+        ClientIntegration,
+        ("client", "firm_integration", "settings", "is_complete", "created_at"),
+        integrations,
+    )
+    insert_rows(
+        ClientHistory,
+        ("client", "at", "actor", "actor_label", "source", "action", "changes"),
+        history,
+    )
+
+
+def _external_reference_defaults(fields, values: dict, reference) -> dict:
+    """Fill the settings an integration keys clients by with the client's external reference,
+    only where the reference is a valid value there: an Exact division is digits, and a
+    reference like KL-001 passed off as one would mark a broken link complete."""
+    if not reference:
+        return values
+    for field in fields:
+        if field.from_external_reference and not values.get(field.key):
+            cleaned, errors = settings_clean([field], {field.key: reference})
+            if not errors:
+                values[field.key] = cleaned[field.key]
+    return values
+
+
+# A client's own integration links
+
+
+@transaction.atomic
+def client_integration_link(
+    *, membership: Membership, client: Client, integration_id, settings: dict | None = None
+) -> ClientIntegration:
+    try:
+        integration = FirmIntegration.objects.get(firm_id=client.firm_id, pk=int(integration_id))
+    except (FirmIntegration.DoesNotExist, TypeError, ValueError):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "integration",
+                    "unknown_integration",
+                    _("Install this integration for the firm first."),
+                )
+            ]
+        ) from None
+    if ClientIntegration.objects.filter(client=client, firm_integration=integration).exists():
+        raise Conflict("already_linked", _("%(name)s is linked already.") % {"name": integration})
+    values = dict(settings or {})
+    for field in integration.spec.client_fields:
+        if (
+            field.from_external_reference
+            and not values.get(field.key)
+            and client.external_reference
+        ):
+            values[field.key] = client.external_reference
+    values, errors = settings_clean(integration.spec.client_fields, values)
+    if errors:
+        raise ValidationFailed(errors)
+    link = ClientIntegration.objects.create(
+        client=client, firm_integration=integration, settings=values
+    )
+    history_record(
+        client=client,
+        actor=membership.user,
+        action="integration_linked",
+        changes=[{"field": "integration", "old": None, "new": str(integration)}],
+    )
+    return link
+
+
+@transaction.atomic
+def client_integration_update(
+    *, membership: Membership, link: ClientIntegration, settings: dict
+) -> ClientIntegration:
+    """Override a linked integration's settings for this client, validated in full."""
+    values, errors = settings_clean(link.firm_integration.spec.client_fields, settings)
+    if errors:
+        raise ValidationFailed(errors)
+    old = dict(link.settings)
+    link.settings = values
+    link.is_complete = True
+    link.save(update_fields=["settings", "is_complete"])
+    changes = [
+        {"field": f"{link.firm_integration}: {key}", "old": old.get(key), "new": values.get(key)}
+        for key in sorted(set(old) | set(values))
+        if old.get(key) != values.get(key)
+    ]
+    if changes:
+        history_record(
+            client=link.client, actor=membership.user, action="integration_updated", changes=changes
+        )
+    return link
+
+
+@transaction.atomic
+def client_integration_unlink(*, membership: Membership, link: ClientIntegration) -> None:
+    history_record(
+        client=link.client,
+        actor=membership.user,
+        action="integration_unlinked",
+        changes=[{"field": "integration", "old": str(link.firm_integration), "new": None}],
+    )
+    link.delete()

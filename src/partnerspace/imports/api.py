@@ -1,0 +1,200 @@
+"""/api/v1/imports: upload a client file, follow the import, fetch its error report.
+
+The same services as the pages: a file is checked first (nothing written), then imported;
+a large file is checked or imported in the background and followed with GET.
+"""
+
+from typing import Literal
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from partnerspace.api.schemas import ErrorOut, NotFoundOut, ValidationErrorOut
+from partnerspace.core.errors import Conflict, NotAllowed, ServiceError
+from partnerspace.imports import services
+from partnerspace.imports.downloads import report_response
+from partnerspace.imports.forms import upload_too_large
+from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.selectors import import_get_for_user
+
+router = Router(tags=["imports"])
+
+# Errors listed in an answer; the report has them all.
+LISTED_ERRORS = 1000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A file is being checked or imported: ask again with GET /imports/{import_id}.
+BUSY = {ImportStatus.UPLOADED, ImportStatus.QUEUED, ImportStatus.RUNNING}
+
+
+class FileTooLarge(ServiceError):
+    status = 413
+
+
+class ImportErrorOut(Schema):
+    row: int | None = Field(description="The row number as Excel shows it; null: the file.")
+    field: str | None = Field(description="The column's key (see the template); null: the row.")
+    code: str = Field(examples=["company_number_checksum"])
+    value: str
+    message: str
+
+
+class ImportOut(Schema):
+    id: int
+    status: ImportStatus = Field(
+        description=(
+            "`uploaded` while a large file is being checked, `previewed` once checked (a dry "
+            "run), `queued` and `running` while a large file is imported, then `done`; "
+            "`refused` when the file cannot be read, `failed` on an error on our side."
+        )
+    )
+    file_name: str
+    mode: Literal["create", "update"]
+    rows: int = Field(description="Client rows in the file (0 until it is read).")
+    processed: int
+    progress: int = Field(ge=0, le=100, description="Percent of the rows processed.")
+    created: int = Field(description="Clients created, or that a dry run would create.")
+    updated: int
+    unchanged: int
+    refused: int = Field(description="Rows refused: skipped, nothing of them written.")
+    warnings: int = Field(description="Values accepted in a corrected form.")
+    errors: list[ImportErrorOut] = Field(
+        description=f"The first {LISTED_ERRORS:,} errors; the report has them all."
+    )
+    report_url: str = Field(description="The error report: the refused rows, as .xlsx.")
+
+
+class ImportCreatedOut(ImportOut):
+    dry_run: bool
+
+
+def _progress(job: ImportJob) -> int:
+    if job.status in {ImportStatus.PREVIEWED, ImportStatus.DONE}:
+        return 100
+    return min(job.percent, 100)
+
+
+def _import_out(request, job: ImportJob, **extra) -> dict:
+    errors = ImportIssue.objects.filter(job=job, is_error=True).order_by("row", "id")
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "file_name": job.file_name,
+        "mode": job.mode,
+        "rows": job.rows,
+        "processed": job.processed,
+        "progress": _progress(job),
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "refused": job.refused,
+        "warnings": job.warning_count,
+        "errors": [
+            {
+                "row": issue.row,
+                "field": issue.field or None,
+                "code": issue.code,
+                "value": issue.value,
+                "message": issue.message,
+            }
+            for issue in errors[:LISTED_ERRORS]
+        ],
+        "report_url": request.build_absolute_uri(
+            reverse("api:import_report", kwargs={"import_id": job.pk})
+        ),
+        **extra,
+    }
+
+
+def _importer(request):
+    membership = request.membership
+    if not membership.can_create_clients:
+        raise NotAllowed(
+            "not_allowed", _("Only administrators and client managers import clients.")
+        )
+    return membership
+
+
+@router.post(
+    "/imports",
+    response={
+        201: ImportCreatedOut,
+        202: ImportCreatedOut,
+        403: ErrorOut,
+        413: ErrorOut,
+        422: ValidationErrorOut,
+    },
+    summary="Upload a client file: check it (dry run) or import it",
+)
+def import_create(
+    request,
+    file: File[UploadedFile],
+    dry_run: Form[bool] = False,
+    mode: Form[Literal["create", "update"]] = "create",
+):
+    """The file is an .xlsx (or .xls, .ods, .csv) with the template's headers, in Dutch,
+    French or English. Every row is checked as a client added by hand; a refused row is
+    skipped, the valid ones are imported. `mode` `create` refuses a row whose client already
+    exists (`already_exists`); `update` updates that client instead.
+
+    201: finished: `previewed` (dry run), `done`, or `refused` (the file cannot be read; the
+    reason is the only error). 202: the file is large (over 1,000 rows, or too large to be
+    checked at once): it is checked (`uploaded`) or imported (`queued`) in the background;
+    follow it with GET /imports/{import_id}. 413: over 20 MB."""
+    membership = _importer(request)
+    refusal = upload_too_large(file)
+    if refusal:
+        raise FileTooLarge("file_too_large", refusal, field="file")
+    job = services.import_job_create(
+        membership=membership,
+        file_name=file.name,
+        content=file.read(),
+        mode=mode,
+        source="api",
+        language=translation.get_language(),
+    )
+    if job.status == ImportStatus.UPLOADED:
+        if job.file_size <= services.INLINE_PREVIEW_BYTES:
+            services.import_preview(job=job)
+            job.refresh_from_db()
+            if not dry_run and job.status == ImportStatus.PREVIEWED:
+                job = services.import_start(membership=membership, job=job)
+        elif dry_run:
+            services.import_preview_queue(membership=membership, job=job)
+        else:
+            job = services.import_start(membership=membership, job=job)
+    job.refresh_from_db()
+    return Status(202 if job.status in BUSY else 201, _import_out(request, job, dry_run=dry_run))
+
+
+@router.get(
+    "/imports/{import_id}",
+    response={200: ImportOut, 403: ErrorOut, 404: NotFoundOut},
+    summary="An import: its status, progress and result",
+)
+def import_get(request, import_id: int):
+    job = import_get_for_user(_importer(request), import_id)
+    return _import_out(request, job)
+
+
+@router.get(
+    "/imports/{import_id}/report",
+    response={200: None, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut},
+    url_name="import_report",
+    summary="The error report: the refused rows with their errors, as .xlsx",
+    openapi_extra={
+        "responses": {200: {"description": "The report", "content": {XLSX: {}}}},
+    },
+)
+def import_report(request, import_id: int):
+    """The refused rows as the file held them, each problem cell commented, and a last column
+    with every message of the row. Correct the rows and upload the report itself."""
+    job = import_get_for_user(_importer(request), import_id)
+    if job.status in BUSY:
+        raise Conflict(
+            "import_not_finished",
+            _("This import is not finished yet; ask for its report once it is."),
+        )
+    return report_response(job)

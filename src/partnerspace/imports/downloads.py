@@ -1,0 +1,70 @@
+"""The import's three downloads: the template, the export of the clients, an error report.
+
+Wired in imports/urls.py as imports:template, imports:export and imports:report. Only
+people who may import (administrators and client managers) download them: the export holds
+every client of the firm, and a report holds the rows of a file someone uploaded.
+"""
+
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from partnerspace.clients.models import Client
+from partnerspace.firms.access import firm_view
+from partnerspace.firms.services import audit_record
+from partnerspace.imports.export import export_workbook
+from partnerspace.imports.report import job_error_report
+from partnerspace.imports.selectors import import_get_for_user
+from partnerspace.imports.template_xlsx import template_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    # The firm's data: no shared cache keeps a copy.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@firm_view(permission="can_create_clients")
+@require_safe
+def template_download(request):
+    """Download sjabloon: the template with headers in the person's language."""
+    content = template_workbook(firm=request.firm, language=request.LANGUAGE_CODE)
+    return _xlsx(content, _("client-import-template") + ".xlsx")
+
+
+@firm_view(permission="can_create_clients")
+@require_safe
+def export_download(request):
+    """Exporteren: every client of the firm, in the template's columns."""
+    content = export_workbook(firm=request.firm, language=request.LANGUAGE_CODE)
+    audit_record(
+        firm=request.firm,
+        actor=request.user,
+        action="clients.exported",
+        data={"clients": Client.objects.filter(firm=request.firm).count()},
+    )
+    stamp = timezone.localdate().isoformat()
+    name = _("clients")  # outside the f-string, where makemessages can find it
+    return _xlsx(content, f"{name}-{request.firm.slug}-{stamp}.xlsx")
+
+
+@firm_view(permission="can_create_clients")
+def report_download(request, import_id: int):
+    """The refused rows of one of the firm's imports; any other import is 404."""
+    job = import_get_for_user(request.membership, import_id)
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return report_response(job)
+
+
+def report_response(job) -> HttpResponse:
+    """The error report as a download (the page and the API answer with the same file)."""
+    stem = job.file_name.rsplit(".", 1)[0] or "import"
+    suffix = _("refused rows")  # outside the f-string, where makemessages can find it
+    return _xlsx(job_error_report(job=job), f"{stem} - {suffix}.xlsx")

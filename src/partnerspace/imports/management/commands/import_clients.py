@@ -1,0 +1,266 @@
+"""partnerspace import_clients --firm SLUG FILE: the import of the page, from the command line.
+
+Exit status: 0 when no row was refused, 1 when some were, 2 when the file itself was refused
+(or the command could not start: an unknown firm or person, a file that cannot be opened).
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from partnerspace.accounts.models import email_key
+from partnerspace.firms.models import Firm, Membership
+from partnerspace.imports.columns import COLUMN_BY_KEY, LANGUAGES
+from partnerspace.imports.models import ImportMode
+from partnerspace.imports.pipeline import Importer, Outcome
+from partnerspace.imports.reading import FileProblem, read_table
+from partnerspace.imports.report import error_report_bytes
+from partnerspace.imports.services import import_job_record
+
+EXIT_REFUSED_ROWS = 1
+EXIT_REFUSED_FILE = 2
+# The human summary lists this many errors; --json and --report hold them all.
+LISTED_ERRORS = 50
+# The keys of the --json summary, as the issue gives them.
+JSON_KEYS = ("rows", "created", "updated", "refused", "errors", "warnings")
+
+
+class Command(BaseCommand):
+    help = (
+        "Import clients into a firm from an .xlsx, .xls, .ods or .csv file, with the rules of "
+        "the import page. Exit status 0: no row refused; 1: some rows refused; 2: the file "
+        "was refused."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", metavar="FILE", help="the file to import")
+        parser.add_argument("--firm", required=True, metavar="SLUG", help="the firm's slug")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check every row, write no client"
+        )
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="update the clients a row matches (by enterprise number, VAT number or "
+            "external reference) instead of refusing the row",
+        )
+        parser.add_argument(
+            "--report", metavar="OUT.xlsx", help="write the refused rows to this file"
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--actor",
+            metavar="EMAIL",
+            help="the administrator or client manager the import is recorded for",
+        )
+        parser.add_argument(
+            "--language",
+            choices=LANGUAGES,
+            default="nl",
+            help="language of the messages and the report's headers (default nl)",
+        )
+
+    def handle(self, *args, **options):
+        language = options["language"]
+        with translation.override(language):
+            code = self._import(options, language)
+        if code:
+            sys.exit(code)
+
+    def _import(self, options, language: str) -> int:
+        firm = Firm.objects.filter(slug=options["firm"]).first()
+        if firm is None:
+            raise CommandError(
+                _("There is no firm %(slug)s.") % {"slug": options["firm"]},
+                returncode=EXIT_REFUSED_FILE,
+            )
+        actor = self._actor(firm, options["actor"])
+        path = Path(options["file"])
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": path, "error": error.strerror},
+                returncode=EXIT_REFUSED_FILE,
+            ) from None
+        started_at = timezone.now()
+        record = {
+            "firm": firm,
+            "actor": actor,
+            "file_name": path.name,
+            "content": content,
+            "mode": ImportMode.UPDATE if options["update"] else ImportMode.CREATE,
+            "language": language,
+            "dry_run": options["dry_run"],
+            "started_at": started_at,
+        }
+        try:
+            sheet = read_table(content, filename=path.name)
+        except FileProblem as problem:
+            import_job_record(**record, problem=problem)
+            self._report_file(options, problem, language)
+            return EXIT_REFUSED_FILE
+        progress = ProgressBar(self.stderr, sheet.row_count) if self.stderr.isatty() else None
+        importer = Importer(
+            firm=firm,
+            actor=actor,
+            update=options["update"],
+            dry_run=options["dry_run"],
+            on_progress=progress,
+        )
+        outcome = importer.run(sheet)
+        if progress is not None:
+            progress.finish()
+        job = import_job_record(**record, outcome=outcome)
+        if options["report"]:
+            self._write(
+                options["report"],
+                error_report_bytes(sheet=sheet, errors=outcome.errors, language=language),
+            )
+        if options["json"]:
+            self._print_json(summary_json(outcome))
+        else:
+            self._print_summary(outcome, language, options, job.pk)
+        return EXIT_REFUSED_ROWS if outcome.refused else 0
+
+    def _actor(self, firm, email: str | None):
+        if not email:
+            return None
+        membership = (
+            Membership.objects.select_related("user")
+            .filter(firm=firm, user__email=email_key(email))
+            .first()
+        )
+        if membership is None or not membership.can_create_clients:
+            raise CommandError(
+                _("%(email)s is not an administrator or client manager of %(firm)s.")
+                % {"email": email, "firm": firm.slug},
+                returncode=EXIT_REFUSED_FILE,
+            )
+        return membership.user
+
+    def _report_file(self, options, problem: FileProblem, language: str) -> None:
+        message = problem.message()
+        if options["report"]:
+            errors = [{"row": None, "field": None, "code": problem.code, "message": message}]
+            self._write(
+                options["report"], error_report_bytes(sheet=None, errors=errors, language=language)
+            )
+        if options["json"]:
+            self._print_json(
+                {
+                    "rows": 0,
+                    "created": 0,
+                    "updated": 0,
+                    "refused": 0,
+                    "errors": [
+                        {
+                            "row": None,
+                            "field": None,
+                            "code": problem.code,
+                            "value": "",
+                            "message": message,
+                        }
+                    ],
+                    "warnings": [],
+                }
+            )
+        else:
+            self.stderr.write(_("The file was refused: %(message)s") % {"message": message})
+
+    def _write(self, name: str, content: bytes) -> None:
+        try:
+            Path(name).write_bytes(content)
+        except OSError as error:
+            raise CommandError(
+                _("Cannot write %(file)s: %(error)s") % {"file": name, "error": error.strerror},
+                returncode=EXIT_REFUSED_FILE,
+            ) from None
+
+    def _print_json(self, data: dict) -> None:
+        self.stdout.write(json.dumps(data, ensure_ascii=False))
+
+    def _print_summary(self, outcome: Outcome, language: str, options, job_id: int) -> None:
+        counts = {
+            "rows": outcome.rows,
+            "created": outcome.created,
+            "updated": outcome.updated,
+            "unchanged": outcome.unchanged,
+            "refused": outcome.refused,
+        }
+        if options["dry_run"]:
+            line = _(
+                "Checked %(rows)s rows, nothing written: %(created)s would be created, "
+                "%(updated)s updated, %(unchanged)s unchanged, %(refused)s refused."
+            )
+        else:
+            line = _(
+                "%(rows)s rows: %(created)s created, %(updated)s updated, "
+                "%(unchanged)s unchanged, %(refused)s refused."
+            )
+        self.stdout.write(line % counts)
+        for header in outcome.unknown_headers:
+            self.stdout.write(
+                _("Column %(header)s is not one of the template's: it was ignored.")
+                % {"header": header}
+            )
+        if outcome.warnings:
+            self.stdout.write(
+                _("%(count)s values were repaired; --json lists them.")
+                % {"count": len(outcome.warnings)}
+            )
+        for issue in outcome.errors[:LISTED_ERRORS]:
+            column = COLUMN_BY_KEY.get(issue.field or "")
+            where = column.label(language) if column else (issue.field or "")
+            place = _("Row %(row)s") % {"row": issue.row} if issue.row else _("File")
+            self.stdout.write(
+                f"{place}, {where}: {issue.message}" if where else f"{place}: {issue.message}"
+            )
+        if len(outcome.errors) > LISTED_ERRORS:
+            self.stdout.write(
+                _("… and %(count)s more errors: --report or --json lists them all.")
+                % {"count": len(outcome.errors) - LISTED_ERRORS}
+            )
+        self.stdout.write(_("Recorded as import %(id)s.") % {"id": job_id})
+
+
+def summary_json(outcome: Outcome) -> dict:
+    """The one JSON object of --json: {"rows", "created", "updated", "refused", "errors",
+    "warnings"}."""
+    data = outcome.as_json()
+    return {key: data[key] for key in JSON_KEYS}
+
+
+class ProgressBar:
+    """A one-line bar on a terminal, redrawn at each batch the importer finishes."""
+
+    WIDTH = 30
+
+    def __init__(self, stream, total: int):
+        self.stream = stream
+        self.total = max(total, 1)
+        self.started = time.monotonic()
+
+    def __call__(self, processed: int, outcome: Outcome) -> None:
+        done = min(processed / self.total, 1.0)
+        filled = int(self.WIDTH * done)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        elapsed = time.monotonic() - self.started
+        self.stream.write(
+            f"\r[{bar}] {processed}/{self.total} {done:4.0%} {elapsed:5.1f}s",
+            style_func=_plain,
+            ending="",
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("", style_func=_plain)
+
+
+def _plain(text: str) -> str:
+    return text

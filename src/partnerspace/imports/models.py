@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partnerspace.firms.models import Firm
+
+
+class ImportMode(models.TextChoices):
+    CREATE = "create", _("Create new clients only")
+    UPDATE = "update", _("Create new clients and update existing ones")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    PREVIEWED = "previewed", _("Checked, not imported")
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    REFUSED = "refused", _("File refused")
+    FAILED = "failed", _("Failed")
+
+
+def _upload_path(job, filename: str) -> str:
+    # The uploaded name is kept in file_name; the stored one reveals nothing and never clashes.
+    return f"imports/{job.firm_id}/{timezone.now():%Y%m}/{job.token}.upload"
+
+
+class ImportJob(models.Model):
+    """One upload and what became of it: kept with who ran it, when, the file and the result."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    token = models.CharField(max_length=32, unique=True)
+    file_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=_upload_path, blank=True)
+    file_size = models.PositiveIntegerField(default=0)
+    mode = models.CharField(max_length=8, choices=ImportMode.choices, default=ImportMode.CREATE)
+    language = models.CharField(max_length=8, default="nl")
+    source = models.CharField(max_length=8, default="web")  # web | api | cli
+    status = models.CharField(
+        max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    rows = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+    unknown_headers = models.JSONField(default=list, blank=True)
+    file_error = models.JSONField(null=True, blank=True)  # {"code", "detail", "message"}
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["firm", "-created_at"], name="import_firm_created")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.rows) if self.rows else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {
+            ImportStatus.PREVIEWED,
+            ImportStatus.DONE,
+            ImportStatus.REFUSED,
+            ImportStatus.FAILED,
+        }
+
+
+class ImportIssue(models.Model):
+    """An error (the row is refused) or a warning (a value was repaired) of one import."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="issues")
+    is_error = models.BooleanField()
+    row = models.PositiveIntegerField(null=True)  # None: the file as a whole
+    field = models.CharField(max_length=40, blank=True)
+    code = models.CharField(max_length=40)
+    value = models.TextField(blank=True)
+    normalized = models.TextField(blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "is_error", "row"], name="import_issue_job")]
+        ordering = ["row", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.row}:{self.field} {self.code}"

@@ -1,0 +1,619 @@
+"""Checking and importing the rows of a client file: every row, every cell, all errors at once.
+
+Each row passes the same rules as a client added by hand (clients.validation), the same
+template application (configuration.services.template_apply) and the same uniqueness
+(the firm's database constraints decide, also between two imports running at once).
+Rows are written in batches, one transaction each; a refused row is skipped, never half
+written. A dry run checks everything and writes nothing.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerspace.clients.history import (
+    TRACKED_FIELDS,
+    creation_changes,
+    differences,
+    snapshot,
+)
+from partnerspace.clients.models import Client, ClientHistory, ClientStatus, Contact, HistorySource
+from partnerspace.clients.search import client_search_fields
+from partnerspace.clients.validation import FieldWarning, client_clean, contact_clean
+from partnerspace.configuration.models import ConfigurationTemplate
+from partnerspace.core.bulk import db_datetime, db_json, insert_rows, reserve_ids
+from partnerspace.core.errors import Conflict, ValidationFailed
+from partnerspace.identifiers import rules
+from partnerspace.imports.reading import Sheet
+
+IDENTIFIERS = ("company_number", "vat_number", "external_reference")
+COMPANY_KEYS = (
+    "legal_name",
+    "country",
+    "company_number",
+    "vat_number",
+    "external_reference",
+    "iban",
+    "street",
+    "house_number",
+    "box",
+    "postal_code",
+    "city",
+    "peppol_mandate",
+)
+CONTACT_KEYS = {
+    "contact_first_name": "first_name",
+    "contact_last_name": "last_name",
+    "contact_email": "email",
+    "contact_locale": "locale",
+}
+BATCH_SIZE = 2000
+# Column order of the rows _insert builds; the tuples there follow these exactly.
+CLIENT_COLUMNS = (
+    "id", "firm", "legal_name", "country", "company_number", "vat_number",
+    "external_reference", "iban", "street", "house_number", "box", "postal_code", "city",
+    "peppol_mandate", "mandate_confirmed_at", "mandate_confirmed_by", "template",
+    "template_name", "status", "archived_by_client", "notes", "created_at", "updated_at",
+    "created_by", "search_text", "sort_name",
+)  # fmt: skip
+CONTACT_COLUMNS = (
+    "id", "client", "first_name", "last_name", "email", "locale", "phone", "is_primary",
+    "created_at",
+)  # fmt: skip
+HISTORY_COLUMNS = ("id", "client", "at", "actor", "actor_label", "source", "action", "changes")
+# Warnings kept for the preview and the database; the counts and --json keep them all.
+STORED_WARNINGS = 1000
+
+
+@dataclass(slots=True)
+class Issue:
+    row: int | None
+    field: str | None
+    code: str
+    value: str = ""
+    message: str = ""
+    normalized: str = ""
+
+    def as_error(self) -> dict:
+        return {
+            "row": self.row,
+            "field": self.field,
+            "code": self.code,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass(slots=True)
+class RowWarning:
+    row: int
+    warning: FieldWarning
+
+    def as_issue(self) -> Issue:
+        w = self.warning
+        return Issue(self.row, w.field, w.code, w.value, w.message, w.normalized)
+
+    def as_json(self) -> dict:
+        w = self.warning
+        return {
+            "row": self.row,
+            "field": w.field,
+            "code": w.code,
+            "value": w.value,
+            "normalized": w.normalized,
+        }
+
+
+@dataclass
+class Outcome:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+    refused_rows: set[int] = field(default_factory=set)
+    created_ids: list[int] = field(default_factory=list)
+    unknown_headers: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        """The summary `import_clients --json` prints and the API answers."""
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "refused": self.refused,
+            "errors": [issue.as_error() for issue in self.errors],
+            "warnings": [
+                *(
+                    {
+                        "row": None,
+                        "field": None,
+                        "code": "unknown_column",
+                        "value": header,
+                        "normalized": "",
+                    }
+                    for header in self.unknown_headers
+                ),
+                *(warning.as_json() for warning in self.warnings),
+            ],
+        }
+
+
+@dataclass(slots=True)
+class _Row:
+    number: int
+    company: dict
+    contact: dict
+    template: ConfigurationTemplate | None
+    target_id: int | None  # the existing client a row updates
+    filled: frozenset  # the cells that hold something: an empty cell changes nothing
+
+
+MESSAGES = {
+    "unknown_template": lambda value, **_k: (
+        _(
+            "There is no template named %(name)s. Use the name of one of your firm's templates, "
+            "or leave the cell empty for the default template."
+        )
+        % {"name": value}
+    ),
+    "duplicate_in_file": lambda value, first, **_k: (
+        _("%(value)s is in row %(row)s of this file already.") % {"value": value, "row": first}
+    ),
+    "already_exists": lambda value, client, **_k: (
+        _("%(client)s already has %(value)s. Import in update mode to change that client.")
+        % {"client": client, "value": value}
+    ),
+    "ambiguous_match": lambda value, clients, **_k: (
+        _(
+            "This row matches several existing clients (%(clients)s): its numbers belong to "
+            "different clients."
+        )
+        % {"clients": clients}
+    ),
+    "date_in_text_column": lambda value, **_k: (
+        _("This cell holds a date (%(value)s); type the value as text.") % {"value": value}
+    ),
+}
+
+
+def message(code: str, value="", **params) -> str:
+    return MESSAGES[code](value, **params)
+
+
+class Importer:
+    """Checks and imports one sheet for one firm. Not thread-safe; make one per import."""
+
+    def __init__(
+        self,
+        *,
+        firm,
+        actor=None,
+        update: bool = False,
+        dry_run: bool = False,
+        on_progress: Callable[[int, Outcome], None] | None = None,
+        batch_size: int = BATCH_SIZE,
+    ):
+        self.firm = firm
+        self.actor = actor
+        self.update = update
+        self.dry_run = dry_run
+        self.on_progress = on_progress
+        self.batch_size = batch_size
+        self.outcome = Outcome()
+        self.seen: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
+        templates = list(ConfigurationTemplate.objects.filter(firm=firm))
+        self.templates = {template.name.casefold(): template for template in templates}
+        self.default_template = next((t for t in templates if t.is_default), None)
+        self._load_existing()
+
+    def _load_existing(self) -> None:
+        """The firm's identifiers, in memory: 100,000 clients cost a few megabytes."""
+        self.existing: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
+        self.names: dict[int, str] = {}
+        rows = Client.objects.filter(firm=self.firm).values_list("id", "legal_name", *IDENTIFIERS)
+        for pk, name, *numbers in rows.iterator(chunk_size=10_000):
+            self.names[pk] = name
+            for key, value in zip(IDENTIFIERS, numbers, strict=True):
+                if value:
+                    self.existing[key][value] = pk
+
+    # Checking
+
+    def run(self, sheet: Sheet) -> Outcome:
+        outcome = self.outcome
+        outcome.unknown_headers = sheet.unknown_headers
+        problems: dict[int, list] = {}
+        for problem in sheet.cell_problems:
+            problems.setdefault(problem.row, []).append(problem)
+        batch: list[_Row] = []
+        processed = 0
+        for number, values in sheet.rows:
+            outcome.rows += 1
+            data = dict(zip(sheet.columns, values, strict=True))
+            row = self._check(number, data, problems.get(number))
+            if row is not None:
+                batch.append(row)
+            processed += 1
+            if processed % self.batch_size == 0:
+                self._write(batch)
+                batch = []
+                self._progress(processed)
+        self._write(batch)
+        self._progress(processed)
+        return outcome
+
+    def _progress(self, processed: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(processed, self.outcome)
+
+    def _refuse(self, number: int, issues: Iterable[Issue]) -> None:
+        self.outcome.errors.extend(issues)
+        if number not in self.outcome.refused_rows:
+            self.outcome.refused_rows.add(number)
+            self.outcome.refused += 1
+
+    def _check(self, number: int, data: dict, problems) -> _Row | None:
+        errors: list[Issue] = [
+            Issue(number, p.key, p.code, p.value, message(p.code, p.value)) for p in problems or ()
+        ]
+        warnings: list[FieldWarning] = []
+        company = contact = None
+        try:
+            cleaned = client_clean({key: data.get(key, "") for key in COMPANY_KEYS})
+        except ValidationFailed as failed:
+            errors += [
+                Issue(number, e.field, e.code, _text(e.value), e.message) for e in failed.errors
+            ]
+        else:
+            company = cleaned.values
+            warnings += cleaned.warnings
+        country = company["country"] if company else _country_or_none(data.get("country"))
+        try:
+            cleaned = contact_clean(
+                {name: data.get(key, "") for key, name in CONTACT_KEYS.items()},
+                country=country,
+                prefix="contact_",
+            )
+        except ValidationFailed as failed:
+            errors += [
+                Issue(number, e.field, e.code, _text(e.value), e.message) for e in failed.errors
+            ]
+        else:
+            contact = cleaned.values
+            warnings += cleaned.warnings
+        template = self._template(number, data.get("template", ""), errors)
+        target_id = self._match(number, company, errors) if company else None
+        if errors:
+            self._refuse(number, errors)
+            return None
+        self.outcome.warnings.extend(RowWarning(number, w) for w in warnings)
+        filled = frozenset(key for key, value in data.items() if value)
+        return _Row(number, company, contact, template, target_id, filled)
+
+    def _template(self, number: int, name: str, errors: list[Issue]):
+        name = (name or "").strip()
+        if not name:
+            return self.default_template
+        template = self.templates.get(name.casefold())
+        if template is None:
+            errors.append(
+                Issue(
+                    number, "template", "unknown_template", name, message("unknown_template", name)
+                )
+            )
+        return template
+
+    def _match(self, number: int, company: dict, errors: list[Issue]) -> int | None:
+        """Duplicates within the file, then the existing client this row is (if any)."""
+        for key in IDENTIFIERS:
+            value = company.get(key)
+            if not value:
+                continue
+            first = self.seen[key].setdefault(value, number)
+            if first != number:
+                errors.append(
+                    Issue(
+                        number,
+                        key,
+                        "duplicate_in_file",
+                        value,
+                        message("duplicate_in_file", value, first=first),
+                    )
+                )
+        matches = {
+            key: self.existing[key][company[key]]
+            for key in IDENTIFIERS
+            if company.get(key) and company[key] in self.existing[key]
+        }
+        if not matches:
+            return None
+        if not self.update:
+            for key, pk in matches.items():
+                errors.append(
+                    Issue(number, key, "already_exists", company[key],
+                          message("already_exists", company[key], client=self.names.get(pk, "")))
+                )  # fmt: skip
+            return None
+        targets = set(matches.values())
+        if len(targets) > 1:
+            names = ", ".join(sorted(self.names.get(pk, str(pk)) for pk in targets))
+            key = next(iter(matches))
+            errors.append(
+                Issue(
+                    number,
+                    key,
+                    "ambiguous_match",
+                    company[key],
+                    message("ambiguous_match", clients=names),
+                )
+            )
+            return None
+        return targets.pop()
+
+    # Writing
+
+    def _write(self, batch: list[_Row]) -> None:
+        if not batch:
+            return
+        new = [row for row in batch if row.target_id is None]
+        existing = [row for row in batch if row.target_id is not None]
+        if self.dry_run:
+            self.outcome.created += len(new)
+            self.outcome.created += len(self._count_updates(existing, write=False))
+            return
+        with transaction.atomic():
+            created = self._create(new)
+            # A client deleted since the import looked: its row makes it anew.
+            created += self._create(self._count_updates(existing, write=True))
+        self.outcome.created_ids += [client.pk for client in created]
+        if created:
+            _after_import(self.firm, [client.pk for client in created])
+
+    def _create(self, rows: list[_Row]) -> list[SimpleNamespace]:
+        """Insert new clients with their contact and history: three executemany calls."""
+        if not rows:
+            return []
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                clients = self._insert(rows, now)
+        except IntegrityError:
+            # Another import (or a person) created one of these clients meanwhile: insert
+            # them one at a time, and refuse the rows the database refuses.
+            clients = []
+            for row in rows:
+                try:
+                    with transaction.atomic():
+                        clients += self._insert([row], now)
+                except IntegrityError:
+                    self._refuse(row.number, [self._taken(row)])
+        self._apply_templates(clients)
+        self.outcome.created += len(clients)
+        for client in clients:
+            for key in IDENTIFIERS:
+                value = getattr(client, key)
+                if value:
+                    self.existing[key][value] = client.pk
+            self.names[client.pk] = client.legal_name
+        return clients
+
+    def _insert(self, rows: list[_Row], now) -> list[SimpleNamespace]:
+        client_ids = reserve_ids(Client, len(rows))
+        contact_ids = reserve_ids(Contact, len(rows))
+        history_ids = reserve_ids(ClientHistory, len(rows))
+        actor_id = self.actor.pk if self.actor else None
+        label = str(self.actor) if self.actor else ""
+        firm_id = self.firm.pk
+        stamp = db_datetime(now)
+        clients, client_rows, contact_rows, history_rows = [], [], [], []
+        for row, pk, contact_pk, history_pk in zip(
+            rows, client_ids, contact_ids, history_ids, strict=True
+        ):
+            values, person, template = row.company, row.contact, row.template
+            client = SimpleNamespace(pk=pk, firm_id=firm_id, template=template, **values)
+            search = client_search_fields(client, (SimpleNamespace(**person),))
+            mandate = values["peppol_mandate"]
+            client_rows.append(
+                (
+                    pk, firm_id, values["legal_name"], values["country"],
+                    values["company_number"], values["vat_number"], values["external_reference"],
+                    values["iban"], values["street"], values["house_number"], values["box"],
+                    values["postal_code"], values["city"], mandate,
+                    # "Mandaat: Ja" is the firm's word that it holds the signed mandate.
+                    stamp if mandate else None, actor_id if mandate else None,
+                    template.pk if template else None, template.name if template else "",
+                    ClientStatus.DRAFT, False, "", stamp, stamp, actor_id,
+                    search["search_text"], search["sort_name"],
+                )
+            )  # fmt: skip
+            contact_rows.append(
+                (
+                    contact_pk, pk, person["first_name"], person["last_name"], person["email"],
+                    person["locale"], person["phone"], True, stamp,
+                )
+            )  # fmt: skip
+            created = {name: values.get(name, "") for name in TRACKED_FIELDS}
+            created["status"] = ClientStatus.DRAFT
+            history_rows.append(
+                (history_pk, pk, stamp, actor_id, label, HistorySource.IMPORT, "created",
+                 db_json(creation_changes(created)))
+            )  # fmt: skip
+            clients.append(client)
+        insert_rows(Client, CLIENT_COLUMNS, client_rows)
+        insert_rows(Contact, CONTACT_COLUMNS, contact_rows)
+        insert_rows(ClientHistory, HISTORY_COLUMNS, history_rows)
+        return clients
+
+    def _taken(self, row: _Row) -> Issue:
+        for key in IDENTIFIERS:
+            value = row.company.get(key)
+            if not value:
+                continue
+            found = (
+                Client.objects.filter(firm=self.firm, **{key: value})
+                .exclude(pk=row.target_id or 0)
+                .first()
+            )
+            if found is not None:
+                return Issue(row.number, key, "already_exists", value,
+                             message("already_exists", value, client=found.legal_name))  # fmt: skip
+        return Issue(
+            row.number, None, "already_exists", "", message("already_exists", "", client="")
+        )
+
+    def _apply_templates(self, clients: list[SimpleNamespace]) -> None:
+        from partnerspace.configuration.services import template_apply
+
+        by_template: dict[int, list[SimpleNamespace]] = {}
+        templates = {}
+        for client in clients:
+            if client.template is not None:
+                by_template.setdefault(client.template.pk, []).append(client)
+                templates[client.template.pk] = client.template
+        for pk, group in by_template.items():
+            template_apply(
+                clients=group, template=templates[pk], actor=self.actor, source=HistorySource.IMPORT
+            )
+
+    def _count_updates(self, rows: list[_Row], *, write: bool) -> list[_Row]:
+        """Count (and write) the updates; returns the rows whose client no longer exists."""
+        if not rows:
+            return []
+        clients = Client.objects.in_bulk([row.target_id for row in rows])
+        contacts: dict[int, list[Contact]] = {}
+        for contact in Contact.objects.filter(client_id__in=clients):
+            contacts.setdefault(contact.client_id, []).append(contact)
+        vanished = []
+        for row in rows:
+            client = clients.get(row.target_id)
+            if client is None:
+                row.target_id = None
+                vanished.append(row)
+                continue
+            changes, contact_change = self._changes(row, client, contacts.get(client.pk, []))
+            if not changes and contact_change is None:
+                self.outcome.unchanged += 1
+                continue
+            refusal = self._update_refusal(row, client, changes)
+            if refusal is not None:
+                self._refuse(row.number, [refusal])
+                continue
+            self.outcome.updated += 1
+            if write:
+                self._apply_update(
+                    client, row, changes, contact_change, contacts.get(client.pk, [])
+                )
+        return vanished
+
+    def _update_refusal(self, row: _Row, client: Client, changes: list[dict]) -> Issue | None:
+        """The rules of an update by hand (clients.services.client_update): the details an
+        Active client keeps itself stay its own, and a client registered on Peppol keeps its
+        mandate until it is deregistered."""
+        from partnerspace.clients.services import _refuse_owned_by_client
+        from partnerspace.companies.models import COMPANY_FIELDS
+
+        new = {change["field"]: change["new"] for change in changes}
+        try:
+            _refuse_owned_by_client(client, {**snapshot(client, COMPANY_FIELDS), **new})
+            if new.get("peppol_mandate") is False:
+                from partnerspace.peppol.services import mandate_withdrawal_check
+
+                mandate_withdrawal_check(client)
+        except Conflict as refusal:
+            value = new.get(refusal.field)
+            return Issue(
+                row.number,
+                refusal.field,
+                refusal.code,
+                "" if isinstance(value, bool) else _text(value),
+                refusal.message,
+            )
+        return None
+
+    def _changes(self, row: _Row, client: Client, contacts: list[Contact]):
+        """What the row changes. A cell left empty, or a column the file lacks, keeps the value:
+        an update must not wipe what the firm knows because a file left it out."""
+        before = snapshot(client, TRACKED_FIELDS)
+        after = dict(before)
+        for key, value in row.company.items():
+            if key in row.filled:
+                after[key] = value
+        changes = differences(before, after)
+        email = row.contact["email"]
+        match = next((c for c in contacts if c.email == email), None)
+        if match is None:
+            return changes, ("add", None)
+        fields = {k: v for k, v in row.contact.items() if v and getattr(match, k) != v}
+        return changes, (("update", match, fields) if fields else None)
+
+    def _apply_update(self, client: Client, row: _Row, changes, contact_change, contacts) -> None:
+        for change in changes:
+            setattr(client, change["field"], change["new"])
+        client.updated_at = timezone.now()
+        if any(change["field"] == "peppol_mandate" for change in changes):
+            # As clients.services._mandate_follows: Ja confirms the mandate, Nee withdraws it.
+            client.mandate_confirmed_at = client.updated_at if client.peppol_mandate else None
+            client.mandate_confirmed_by = self.actor if client.peppol_mandate else None
+        try:
+            # The contact and the client together: a row the database refuses leaves nothing.
+            with transaction.atomic():
+                if contact_change is not None:
+                    if contact_change[0] == "add":
+                        contacts.append(
+                            Contact.objects.create(
+                                client=client, is_primary=not contacts, **row.contact
+                            )
+                        )
+                    else:
+                        _, contact, fields = contact_change
+                        for name, value in fields.items():
+                            setattr(contact, name, value)
+                        contact.save(update_fields=list(fields))
+                for name, value in client_search_fields(client, contacts).items():
+                    setattr(client, name, value)
+                client.save()
+        except IntegrityError:
+            self.outcome.updated -= 1
+            self._refuse(row.number, [self._taken(row)])
+            return
+        history = list(changes)
+        if contact_change is not None:
+            person = row.contact
+            label = f"{person['first_name']} {person['last_name']} <{person['email']}>"
+            history.append({"field": "contact", "old": None, "new": label})
+        ClientHistory.objects.create(
+            client=client,
+            actor=self.actor,
+            actor_label=str(self.actor) if self.actor else "",
+            source=HistorySource.IMPORT,
+            action="updated",
+            changes=history,
+        )
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _country_or_none(raw) -> str | None:
+    try:
+        return rules.country(raw).value
+    except rules.IdentifierError:
+        return None
+
+
+def _after_import(firm, client_ids: list[int]) -> None:
+    """Clients with a Peppol mandate are registered when the firm asked for that."""
+    try:
+        from partnerspace.peppol.services import registration_queue_after_import
+    except ImportError:  # the Peppol app is optional
+        return
+    registration_queue_after_import(firm=firm, client_ids=client_ids)

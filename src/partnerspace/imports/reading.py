@@ -1,0 +1,1220 @@
+"""The reader: an uploaded file in, rows of text out, safely and fast.
+
+:func:`read_table` takes the bytes (or a binary file object) of an .xlsx, .xlsm, .xls,
+.ods or .csv file and returns a :class:`Sheet`: the columns it recognised (by their
+Dutch, French or English header, see :mod:`.columns`) and its non-blank rows as text,
+each with the row number Excel shows. A file it cannot or will not read raises
+:class:`FileProblem`; no other exception escapes for bad input.
+
+The format is recognised from the content, not the name: a zip holding
+``xl/workbook.xml`` is xlsx/xlsm, a zip whose ``mimetype`` (or ``content.xml``) is an
+OpenDocument spreadsheet is ods, an OLE2 compound file with a ``Workbook``/``Book``
+stream is xls, and an OLE2 file with ``EncryptionInfo`` is an OOXML file saved with a
+password to open. Only when the content is none of these does the extension count:
+.csv, .txt and .tsv files are read as delimited text. Anything else is
+``unsupported_format``.
+
+Spreadsheets are read with python-calamine, after checks that calamine does not make
+itself, so that a small hostile (or unlucky) file cannot exhaust memory or abort the
+process: the zip is inspected and every member inflated once, bounded, before calamine
+opens it (zip bombs, also those whose directory lies about sizes), and the cell grid each
+sheet would occupy is bounded before calamine builds it (calamine allocates the full
+rectangle between the first and the last cell: two cells at A1 and XFD1048576 ask for
+550 GB and abort the process). Delimited text is read with the csv module.
+
+This module does not touch Django models; its messages use ``gettext_lazy`` and so need
+settings only when turned into text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import itertools
+import logging
+import math
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import BinaryIO
+
+import python_calamine
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .columns import COLUMN_BY_KEY, REQUIRED_KEYS, header_key
+
+__all__ = [
+    "FILE_PROBLEM_MESSAGES",
+    "FORMATS",
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
+    "MAX_SHEET_CELLS",
+    "MAX_UNCOMPRESSED_BYTES",
+    "CellProblem",
+    "FileProblem",
+    "Sheet",
+    "read_table",
+]
+
+logger = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+# All members of an xlsx/ods zip together, inflated.
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+# A member inflating more than this many times its compressed size ...
+MAX_COMPRESSION_RATIO = 100
+# ... is refused when it is larger than this (small, repetitive XML compresses well).
+RATIO_MIN_BYTES = 4 * 1024 * 1024
+MAX_ZIP_MEMBERS = 10_000
+# Cells of the rectangle calamine builds for a sheet (for xls and ods: for all sheets
+# together, which calamine reads at once): 5 million cells take 160 MB in calamine
+# before any text. 100,000 rows of 50 columns fit.
+MAX_SHEET_CELLS = 5_000_000
+# A cell longer than this is cut to MAX_CELL_CHARS + 1 characters: the length rules still
+# see it is too long, and memory stays bounded.
+MAX_CELL_CHARS = 1_000
+# The header row is looked for among the first this many non-blank rows of a sheet.
+HEADER_SEARCH_ROWS = 10
+
+FORMATS = ("xlsx", "xls", "ods", "csv")
+TEXT_EXTENSIONS = (".csv", ".txt", ".tsv")
+
+
+class FileProblem(Exception):
+    """A file-level refusal: the import stops with this one message.
+
+    ``code`` is one of ``unreadable_file``, ``unsupported_format``, ``empty_file``,
+    ``missing_columns``, ``file_too_large`` or ``too_many_rows``; ``detail`` holds the
+    particulars:
+
+    - unreadable_file: {"reason": "corrupt" | "password_protected" |
+      "too_large_uncompressed" | "sheet_too_large"} ("sheet_too_large" also gives
+      {"limit": MAX_SHEET_CELLS}: a sheet whose used area, from its first to its last
+      cell, is too large, usually because of stray content far from the table);
+    - unsupported_format: {};
+    - empty_file: {"reason": "no_data"} (no byte, no sheet, or only blank cells) or
+      {"reason": "no_rows"} (the headers, but no row under them);
+    - missing_columns: {"columns": [keys of the required columns not found, in COLUMNS
+      order]};
+    - file_too_large: {"limit": MAX_FILE_BYTES};
+    - too_many_rows: {"limit": MAX_ROWS}.
+
+    A plain exception class, not a frozen dataclass: Python sets ``__traceback__`` on
+    exceptions that pass through ``contextlib.contextmanager`` generators, which a frozen
+    dataclass refuses, and it pickles by its constructor arguments.
+    """
+
+    def __init__(self, code: str, detail: dict | None = None):
+        detail = dict(detail or {})
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"FileProblem({self.code!r}, {self.detail!r})"
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}" if self.detail else self.code
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileProblem):
+            return NotImplemented
+        return (self.code, self.detail) == (other.code, other.detail)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def message(self) -> str:
+        """The problem explained to the user, in the active language."""
+        key = (
+            self.detail.get("reason", "") if self.code in {"unreadable_file", "empty_file"} else ""
+        )
+        template = (
+            FILE_PROBLEM_MESSAGES.get((self.code, key)) or FILE_PROBLEM_MESSAGES[(self.code, "")]
+        )
+        params = dict(self.detail)
+        if "columns" in params:
+            language = get_language() or "nl"
+            params["columns"] = ", ".join(
+                COLUMN_BY_KEY[k].label(language) if k in COLUMN_BY_KEY else k
+                for k in params["columns"]
+            )
+        if "limit" in params and isinstance(params["limit"], int):
+            if self.code == "file_too_large":
+                params["limit"] = f"{params['limit'] // (1024 * 1024)} MB"
+            else:
+                params["limit"] = f"{params['limit']:,}".replace(",", ".")
+        return str(template) % params
+
+
+FILE_PROBLEM_MESSAGES = {
+    ("unreadable_file", ""): _(
+        "This file cannot be read: it is damaged or incomplete. Open it in your spreadsheet "
+        "program, save it again and upload it once more."
+    ),
+    ("unreadable_file", "password_protected"): _(
+        "This file is protected with a password. Save it without a password and upload it again."
+    ),
+    ("unreadable_file", "too_large_uncompressed"): _(
+        "This file unpacks to far more data than a client list holds, so it is refused. "
+        "Save the list again in a new file and upload that one."
+    ),
+    ("unreadable_file", "sheet_too_large"): _(
+        "The sheet's used area is too large (more than %(limit)s cells from its first to its "
+        "last cell). Delete content far below or to the right of your table, or copy the "
+        "table to a new file, and upload it again."
+    ),
+    ("unsupported_format", ""): _(
+        "This is not a spreadsheet we can read. Upload an Excel file (.xlsx, .xls), an "
+        "OpenDocument spreadsheet (.ods) or a CSV file (.csv)."
+    ),
+    ("empty_file", ""): _("This file is empty."),
+    ("empty_file", "no_rows"): _("This file has the column headers but no client under them."),
+    ("missing_columns", ""): _(
+        "These required columns are missing: %(columns)s. Use the headers of the template "
+        "(in Dutch, French or English); the order of the columns does not matter."
+    ),
+    ("file_too_large", ""): _("This file is too large: at most %(limit)s."),
+    ("too_many_rows", ""): _(
+        "This file has more than %(limit)s clients. Split it into several files."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CellProblem:
+    """A cell whose content is not text the rules can check, e.g. a date where text is
+    expected (``code`` "date_in_text_column", ``value`` the date as ISO text). The cell is
+    read as ""."""
+
+    row: int
+    key: str
+    code: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """What :func:`read_table` read.
+
+    ``columns`` are the keys of the recognised columns in file order. Each item of
+    ``rows`` is ``(row number as Excel shows it, values)``, ``values`` a tuple of text
+    aligned with ``columns`` (stripped, "" for an empty cell, cut to 1,001 characters).
+    Blank rows are left out. Columns absent from the file are absent from ``columns``:
+    ``dicts()`` gives each row as {key: text} for the present columns only.
+
+    ``sheet_name`` is the name of the sheet read ("" for csv), ``format`` one of "xlsx"
+    (also .xlsm), "xls", "ods" and "csv", ``header_row`` the Excel row number of the
+    header row.
+
+    ``unknown_headers`` are the headers not recognised, or recognised a second time (the
+    first column with a header wins; a duplicate is reported here and ignored), each
+    once, in file order. Columns without a header are ignored silently.
+
+    Cell values: text as is; numbers back to the digits the cell shows, without ".0" and
+    without exponent (15 significant digits, like Excel); booleans "TRUE"/"FALSE";
+    formulas their cached value; error values (#N/A ...) ""; dates and times "" with a
+    :class:`CellProblem`.
+    """
+
+    columns: tuple[str, ...]
+    unknown_headers: tuple[str, ...]
+    rows: list[tuple[int, tuple[str, ...]]]
+    row_count: int
+    cell_problems: list[CellProblem]
+    sheet_name: str
+    format: str
+    header_row: int = 0
+
+    def dicts(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """Each row as (row number, {key: text})."""
+        columns = self.columns
+        for number, values in self.rows:
+            yield number, dict(zip(columns, values, strict=True))
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------
+
+
+def read_table(data: bytes | bytearray | memoryview | BinaryIO, *, filename: str) -> Sheet:
+    """Read the client table of an uploaded file. See the module documentation.
+
+    Raises :class:`FileProblem`, and nothing else for bad input."""
+    raw = _read_limited(data)
+    if not raw:
+        raise FileProblem("empty_file", {"reason": "no_data"})
+    try:
+        kind, container = _detect(raw, filename)
+        if kind == "csv":
+            return _read_csv(raw)
+        return _read_spreadsheet(raw, kind, container)
+    except FileProblem:
+        raise
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # a parser failing on input we did not foresee
+        logger.warning("Unreadable upload %r", filename, exc_info=True)
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+
+
+def _read_limited(data) -> bytes:
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if len(raw) > MAX_FILE_BYTES:
+            raise FileProblem("file_too_large", {"limit": MAX_FILE_BYTES})
+        return raw
+    size = getattr(data, "size", None)
+    if isinstance(size, int) and size > MAX_FILE_BYTES:
+        raise FileProblem("file_too_large", {"limit": MAX_FILE_BYTES})
+    chunks = []
+    total = 0
+    while total <= MAX_FILE_BYTES:
+        chunk = data.read(min(1 << 20, MAX_FILE_BYTES + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > MAX_FILE_BYTES:
+        raise FileProblem("file_too_large", {"limit": MAX_FILE_BYTES})
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------------------
+# Recognising the format
+# --------------------------------------------------------------------------------------
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_BINARY_MAGICS = (
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x1f\x8b",
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"II*\x00",
+    b"MM\x00*",
+    b"{\\rtf",
+    b"\x00\x00\x01\x00",
+)
+
+
+def _detect(raw: bytes, filename: str):
+    if raw.startswith(_ZIP_MAGIC) or raw.startswith(_EMPTY_ZIP_MAGIC):
+        return _detect_zip(raw)
+    if raw.startswith(_OLE_MAGIC):
+        cfb = _Cfb(raw)
+        names = {name.lower() for name in cfb.stream_names()}
+        if "encryptioninfo" in names or "encryptedpackage" in names:
+            raise FileProblem("unreadable_file", {"reason": "password_protected"})
+        if "workbook" in names or "book" in names:
+            return "xls", cfb
+        raise FileProblem("unsupported_format")
+    if filename.lower().endswith(TEXT_EXTENSIONS) and _looks_like_text(raw):
+        return "csv", None
+    raise FileProblem("unsupported_format")
+
+
+def _looks_like_text(raw: bytes) -> bool:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if raw.startswith(_BINARY_MAGICS) or b"\x00" in raw[:8192]:
+        return False
+    start = raw[:512].lstrip().lower()
+    return not start.startswith((b"<!doctype html", b"<html", b"<?xml"))
+
+
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+)
+
+
+def _detect_zip(raw: bytes):
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+        names = set(zf.namelist())
+    except _ZIP_ERRORS as exc:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+    if not names:
+        raise FileProblem("empty_file", {"reason": "no_data"})
+    if "xl/workbook.xml" in names:
+        return "xlsx", zf
+    if "mimetype" in names:
+        mimetype = _read_member(zf, zf.getinfo("mimetype"), limit=200)
+        if mimetype.strip() == _ODS_MIMETYPE:
+            return "ods", zf
+        raise FileProblem("unsupported_format")
+    if "content.xml" in names and "META-INF/manifest.xml" in names:
+        manifest = _read_member(zf, zf.getinfo("META-INF/manifest.xml"), limit=1 << 20)
+        if _ODS_MIMETYPE + b'"' in manifest:
+            return "ods", zf
+    raise FileProblem("unsupported_format")
+
+
+# --------------------------------------------------------------------------------------
+# Zip checks: sizes, bombs, and the cell grid of each sheet
+# --------------------------------------------------------------------------------------
+
+_CHUNK = 4 << 20
+
+
+def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Inflate one member by chunks, refusing it when it inflates to more than its
+    declared size (a directory that lies) or does not end where it should."""
+    if info.flag_bits & 0x1:
+        raise FileProblem("unreadable_file", {"reason": "password_protected"})
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+    fp = zf.fp
+    if fp is None or not 0 <= info.header_offset < fp.seek(0, io.SEEK_END):
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+    fp.seek(info.header_offset)
+    local = fp.read(30)
+    if len(local) != 30 or local[:4] != _ZIP_MAGIC:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+    name_length, extra_length = struct.unpack_from("<HH", local, 26)
+    fp.seek(info.header_offset + 30 + name_length + extra_length)
+    left_in = info.compress_size
+    expected = info.file_size
+    produced = 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        if left_in != expected:
+            raise FileProblem("unreadable_file", {"reason": "corrupt"})
+        while left_in:
+            chunk = fp.read(min(_CHUNK, left_in))
+            if not chunk:
+                raise FileProblem("unreadable_file", {"reason": "corrupt"})
+            left_in -= len(chunk)
+            yield chunk
+        return
+    inflater = zlib.decompressobj(-15)
+    while not inflater.eof:
+        if inflater.unconsumed_tail:
+            data = inflater.unconsumed_tail
+        else:
+            if left_in <= 0:
+                raise FileProblem("unreadable_file", {"reason": "corrupt"})
+            data = fp.read(min(1 << 20, left_in))
+            if not data:
+                raise FileProblem("unreadable_file", {"reason": "corrupt"})
+            left_in -= len(data)
+        try:
+            chunk = inflater.decompress(data, _CHUNK)
+        except zlib.error as exc:
+            raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+        produced += len(chunk)
+        if produced > expected:
+            raise FileProblem("unreadable_file", {"reason": "too_large_uncompressed"})
+        if chunk:
+            yield chunk
+    if produced != expected:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, limit: int) -> bytes:
+    if info.file_size > limit:
+        raise FileProblem("unreadable_file", {"reason": "too_large_uncompressed"})
+    return b"".join(_member_chunks(zf, info))
+
+
+def _check_zip_sizes(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise FileProblem("unreadable_file", {"reason": "too_large_uncompressed"})
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio_too_high = info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+        if total > MAX_UNCOMPRESSED_BYTES or (info.file_size > RATIO_MIN_BYTES and ratio_too_high):
+            raise FileProblem("unreadable_file", {"reason": "too_large_uncompressed"})
+    return infos
+
+
+_SHEET_PARTS = re.compile(r"^xl/(?:worksheets|macrosheets|dialogsheets)/[^/]+\.xml$")
+
+
+def _check_xlsx(zf: zipfile.ZipFile) -> list[int]:
+    """Check every member, and measure the grid of every worksheet. Returns the grid
+    size of each sheet in workbook order; when sheets and parts cannot be matched, the
+    largest grid stands for every sheet."""
+    grids: dict[str, int] = {}
+    for info in _check_zip_sizes(zf):
+        if info.is_dir():
+            continue
+        if _SHEET_PARTS.match(info.filename):
+            grids[info.filename] = _xlsx_grid(zf, info)
+        else:
+            for _chunk in _member_chunks(zf, info):
+                pass
+    order = _xlsx_sheet_parts(zf)
+    if order is None or any(part not in grids for part in order):
+        largest = max(grids.values(), default=0)
+        return [largest] * max(len(order or ()), len(grids), 1)
+    return [grids[part] for part in order]
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_R_ID = re.compile(rb"\b(?:\w+:)?id\s*=\s*[\"']([^\"']*)[\"']")
+_ID = re.compile(rb"\bId\s*=\s*[\"']([^\"']*)[\"']")
+_TARGET = re.compile(rb"\bTarget\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _xlsx_sheet_parts(zf: zipfile.ZipFile) -> list[str] | None:
+    """The part of each sheet, in workbook order (as calamine numbers them)."""
+    try:
+        workbook = _read_member(zf, zf.getinfo("xl/workbook.xml"), limit=8 << 20)
+        rels = _read_member(zf, zf.getinfo("xl/_rels/workbook.xml.rels"), limit=8 << 20)
+    except KeyError:
+        return None
+    targets = {}
+    for match in _REL_TAG.finditer(rels):
+        rel_id, target = _ID.search(match[1]), _TARGET.search(match[1])
+        if rel_id and target:
+            path = target[1].decode("utf-8", "replace")
+            path = path.lstrip("/") if path.startswith("/") else "xl/" + path
+            targets[rel_id[1]] = path
+    parts = []
+    for match in _SHEET_TAG.finditer(workbook):
+        rel_id = _R_ID.search(match[1])
+        if not rel_id or rel_id[1] not in targets:
+            return None
+        parts.append(targets[rel_id[1]])
+    return parts
+
+
+# A cell start tag (unprefixed) that is not the usual ``<c r="A1"`` with one letter and at
+# most five digits; its reference when it has one where expected.
+_UNUSUAL_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]\d{1,5}")(?: r="([A-Z]+)(\d+)")?')
+_PREFIXED_CELL = re.compile(rb":c(?=[\s/>])")
+_OVERLAP = 64
+
+
+def _xlsx_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The number of cells of the rectangle calamine will allocate for this sheet, or a
+    bound above it.
+
+    The fast way, for sheets whose every cell starts ``<c r="..."`` (Excel, LibreOffice,
+    XlsxWriter and openpyxl write them so): one search finds the cells beyond column Z
+    or row 99,999, the only ones whose place has to be read. Anything else (namespace
+    prefixes, cells without ``r`` whose place calamine counts, odd spelling, or a grid
+    too large for the fast bound) takes :func:`_xlsx_grid_exactly`."""
+    max_row, max_col = 99_999, 26
+    pending = b""
+    chunks = _member_chunks(zf, info)
+    while True:
+        chunk = next(chunks, None)
+        buffer = pending + chunk if chunk is not None else pending
+        # A tag cut at the end of the buffer is looked at with the next chunk.
+        limit = len(buffer) - _OVERLAP if chunk is not None else len(buffer)
+        if limit > 0:
+            if _PREFIXED_CELL.search(buffer):
+                return _xlsx_grid_exactly(zf, info)
+            for match in _UNUSUAL_CELL.finditer(buffer):
+                if match.start() >= limit:
+                    break
+                letters, digits = match[1], match[2]
+                if letters is None:
+                    return _xlsx_grid_exactly(zf, info)
+                if len(letters) > 3 or len(digits) > 7:
+                    raise FileProblem(
+                        "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+                    )
+                max_col = max(max_col, _column_number(letters))
+                max_row = max(max_row, int(digits))
+            pending = buffer[limit:]
+        else:
+            pending = buffer
+        if chunk is None:
+            break
+    grid = max_row * max_col
+    if grid > MAX_SHEET_CELLS:
+        return _xlsx_grid_exactly(zf, info)
+    return grid
+
+
+_XLSX_TAG = re.compile(
+    rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+)
+_R_ATTR = re.compile(rb"(?:^|[\s:])r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_CELL_REF = re.compile(rb"\s*([A-Za-z]*)\s*(\d*)")
+
+
+def _xlsx_grid_exactly(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Follow every ``<row>`` and ``<c>`` as calamine does: a cell's ``r`` gives its place;
+    a cell without one comes right of the previous cell; a row without ``r`` comes under
+    the previous row. Cells written ``<c .../>`` hold no value and take no room; every
+    other cell counts (a bound: calamine also leaves out cells whose value is empty)."""
+    row = -1
+    col = -1
+    max_row = max_col = -1
+    carry = b""
+    for chunk in _member_chunks(zf, info):
+        buffer = carry + chunk
+        cut = buffer.rfind(b"<")
+        if cut <= 0:
+            carry = buffer
+            continue
+        carry = buffer[cut:]
+        for match in _XLSX_TAG.finditer(buffer, 0, cut):
+            attribute = _R_ATTR.search(match[2])
+            value = None
+            if attribute:
+                value = attribute[1] if attribute[1] is not None else attribute[2]
+                if b"&" in value:
+                    value = _unescape(value)
+            if match[1] == b"row":
+                if value is not None and value.strip().isdigit():
+                    row = int(value) - 1
+                else:
+                    row += 1
+                col = -1
+                continue
+            if value is not None:
+                letters, digits = _CELL_REF.match(value).groups()
+                if len(letters) > 3 or len(digits) > 7:
+                    raise FileProblem(
+                        "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+                    )
+                if letters:
+                    col = _column_number(letters.upper()) - 1
+                else:
+                    col += 1
+                if digits:
+                    row = int(digits) - 1
+            else:
+                col += 1
+            if match[2].endswith(b"/"):
+                continue
+            max_row = max(max_row, row)
+            max_col = max(max_col, col)
+        if (max_row + 1) * (max_col + 1) > MAX_SHEET_CELLS:
+            break
+    return (max_row + 1) * (max_col + 1)
+
+
+_CHAR_REF = re.compile(r"&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});")
+_NAMED_REFS = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
+
+
+def _unescape(value: bytes) -> bytes:
+    """An attribute value with its character and entity references replaced."""
+
+    def char(match: re.Match) -> str:
+        ref = match[1]
+        code = int(ref[1:], 16) if ref[0] == "x" else int(ref)
+        return chr(code) if code < 0x110000 else ""
+
+    text = _CHAR_REF.sub(char, value.decode("utf-8", "replace"))
+    for entity, replacement in _NAMED_REFS:
+        text = text.replace(entity, replacement)
+    return text.encode("utf-8", "replace")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _check_ods(zf: zipfile.ZipFile) -> None:
+    """Check every member, and the cell grid of all tables together (calamine reads them
+    all when it opens the file)."""
+    for info in _check_zip_sizes(zf):
+        if info.is_dir():
+            continue
+        if info.filename == "content.xml":
+            if _ods_grid(_member_chunks(zf, info)) > MAX_SHEET_CELLS:
+                raise FileProblem(
+                    "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+                )
+        else:
+            for _chunk in _member_chunks(zf, info):
+                pass
+
+
+_ODS_ROW = re.compile(rb"<table:table-row(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_ODS_CELL = re.compile(
+    rb"<table:(?:covered-)?table-cell(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+)
+_ODS_CELL_STARTS = (b"<table:table-cell", b"<table:covered-table-cell")
+_ROWS_REPEATED = re.compile(rb"table:number-rows-repeated\s*=\s*[\"'](\d+)")
+_COLUMNS_REPEATED = re.compile(rb"table:number-columns-repeated\s*=\s*[\"'](\d+)")
+_ROW_END = b"</table:table-row>"
+_TABLE_END = b"</table:table>"
+
+
+def _ods_grid(chunks: Iterator[bytes]) -> int:
+    """Bound the cells calamine expands, table by table: a table spans from its first
+    row to its last row with a non-empty cell, and is as wide as its widest row up to
+    that row's last non-empty cell; repeated rows and cells count as often as they
+    repeat. Reads content.xml by chunks, row by row."""
+    total = height = width = position = 0
+    pending = b""
+    for chunk in chunks:
+        buffer = pending + chunk
+        done = 0
+        table_end = buffer.find(_TABLE_END)
+        at = buffer.find(b"<table:table-row")
+        while at != -1:
+            match = _ODS_ROW.match(buffer, at)
+            if match is None:  # <table:table-rows>, or a tag cut at the end of the chunk
+                at = buffer.find(b"<table:table-row", at + 1)
+                continue
+            while table_end != -1 and table_end < at:
+                total += height * width
+                height = width = position = 0
+                table_end = buffer.find(_TABLE_END, table_end + 1)
+            attributes = match[1]
+            times = 1
+            if b"repeated" in attributes:
+                repeated = _ROWS_REPEATED.search(attributes)
+                times = int(repeated[1]) if repeated else 1
+            if attributes.endswith(b"/"):  # <table:table-row/>
+                position += times
+                done = match.end()
+                at = buffer.find(b"<table:table-row", done)
+                continue
+            row_end = buffer.find(_ROW_END, match.end())
+            if row_end == -1:
+                break  # the rest of this row comes with the next chunk
+            position += times
+            row_width = _ods_row_width(buffer, match.end(), row_end)
+            if row_width:
+                height = position
+                if row_width > width:
+                    width = row_width
+                if total + height * width > MAX_SHEET_CELLS:
+                    return total + height * width
+            done = row_end + len(_ROW_END)
+            at = buffer.find(b"<table:table-row", done)
+        while table_end != -1 and table_end < done:
+            total += height * width
+            height = width = position = 0
+            table_end = buffer.find(_TABLE_END, table_end + 1)
+        pending = buffer[done:]
+    return total + height * width
+
+
+def _ods_row_width(buffer: bytes, start: int, end: int) -> int:
+    """The width of a row up to its last non-empty cell (0 for an empty row). Counts
+    every ``<table:`` element of the row as a cell: a bound."""
+    # LibreOffice ends each row with one empty cell repeated to the sheet's last column.
+    while buffer.endswith(b"/>", start, end):
+        last = buffer.rfind(b"<", start, end)
+        if (
+            last == -1
+            or not buffer.startswith(_ODS_CELL_STARTS, last)
+            or buffer.find(b"value", last, end) != -1  # <table:table-cell office:value="5"/>
+        ):
+            break
+        end = last
+    width = buffer.count(b"<table:", start, end)
+    if width and buffer.find(b"-repeated", start, end) != -1:
+        width = 0
+        for cell in _ODS_CELL.finditer(buffer, start, end):
+            repeated = _COLUMNS_REPEATED.search(cell[1])
+            width += int(repeated[1]) if repeated else 1
+    return width
+
+
+# --------------------------------------------------------------------------------------
+# OLE2 compound files and xls
+# --------------------------------------------------------------------------------------
+
+_END_OF_CHAIN = 0xFFFFFFFE
+_SPECIAL_SECTOR = 0xFFFFFFFA
+
+
+class _Cfb:
+    """The little of the compound file format needed here: the names of the streams,
+    and a stream's bytes. Any inconsistency raises FileProblem("unreadable_file")."""
+
+    def __init__(self, raw: bytes):
+        try:
+            self._open(raw)
+        except (struct.error, IndexError, ValueError, OverflowError) as exc:
+            raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+
+    def _open(self, raw: bytes) -> None:
+        self.raw = raw
+        if len(raw) < 512:
+            raise ValueError("short header")
+        sector_shift, mini_shift = struct.unpack_from("<HH", raw, 0x1E)
+        if sector_shift not in (9, 12) or mini_shift != 6:
+            raise ValueError("sector size")
+        self.sector_size = 1 << sector_shift
+        self.sectors = (len(raw) - 512) // self.sector_size + 1
+        (fat_count, dir_start, _, self.mini_cutoff, minifat_start, _, difat_start, _) = (
+            struct.unpack_from("<IIIIIIII", raw, 0x2C)
+        )
+        difat = list(struct.unpack_from("<109I", raw, 0x4C))
+        per_sector = self.sector_size // 4
+        sector = difat_start
+        for _step in range(self.sectors):
+            if sector >= _SPECIAL_SECTOR:
+                break
+            entries = struct.unpack_from(f"<{per_sector}I", self._sector(sector))
+            difat.extend(entries[:-1])
+            sector = entries[-1]
+        fat_sectors = [s for s in difat if s < _SPECIAL_SECTOR][:fat_count]
+        fat_bytes = b"".join(self._sector(s) for s in fat_sectors)
+        self.fat = struct.unpack(f"<{len(fat_bytes) // 4}I", fat_bytes)
+        directory = self._chain(dir_start, self.fat, self.sector_size, self._sector)
+        self.entries = []
+        for at in range(0, len(directory) - 127, 128):
+            name_length, kind = struct.unpack_from("<HB", directory, at + 64)
+            start, size = struct.unpack_from("<IQ", directory, at + 116)
+            if kind not in (1, 2, 5) or not 2 <= name_length <= 64:
+                continue
+            name = directory[at : at + name_length - 2].decode("utf-16-le", "replace")
+            self.entries.append((name, kind, start, size))
+        self.minifat_start = minifat_start
+
+    def _sector(self, index: int) -> bytes:
+        if index >= self.sectors:
+            raise ValueError("sector out of range")
+        at = (index + 1) * self.sector_size
+        return self.raw[at : at + self.sector_size]
+
+    def _chain(self, start: int, fat, size: int, read) -> bytes:
+        parts = []
+        sector = start
+        for _step in range(len(fat) + 1):
+            if sector == _END_OF_CHAIN:
+                return b"".join(parts)
+            if sector >= len(fat):
+                raise ValueError("broken chain")
+            parts.append(read(sector))
+            sector = fat[sector]
+        raise ValueError("looping chain")
+
+    def stream_names(self) -> list[str]:
+        return [name for name, kind, _, _ in self.entries if kind == 2]
+
+    def stream(self, wanted: Iterable[str]) -> bytes | None:
+        wanted = {name.lower() for name in wanted}
+        for name, kind, start, size in self.entries:
+            if kind != 2 or name.lower() not in wanted:
+                continue
+            if size >= self.mini_cutoff:
+                return self._chain(start, self.fat, self.sector_size, self._sector)[:size]
+            return self._mini_stream(start, size)
+        return None
+
+    def _mini_stream(self, start: int, size: int) -> bytes:
+        root = next((e for e in self.entries if e[1] == 5), None)
+        if root is None:
+            raise ValueError("no root")
+        container = self._chain(root[2], self.fat, self.sector_size, self._sector)
+        minifat_bytes = self._chain(self.minifat_start, self.fat, self.sector_size, self._sector)
+        minifat = struct.unpack(f"<{len(minifat_bytes) // 4}I", minifat_bytes)
+
+        def mini_sector(index: int) -> bytes:
+            if (index + 1) * 64 > len(container):
+                raise ValueError("mini sector out of range")
+            return container[index * 64 : (index + 1) * 64]
+
+        return self._chain(start, minifat, 64, mini_sector)[:size]
+
+
+# BIFF records that place a cell (BIFF2 to BIFF8); MULRK and MULBLANK span columns.
+_XLS_CELLS = frozenset(
+    {
+        0x0001,
+        0x0002,
+        0x0003,
+        0x0004,
+        0x0005,
+        0x0006,
+        0x0201,
+        0x0203,
+        0x0204,
+        0x0205,
+        0x0206,
+        0x027E,
+        0x00FD,
+        0x00D6,
+        0x0406,
+    }
+)
+_XLS_MULTI = frozenset({0x00BD, 0x00BE})
+_XLS_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
+_XLS_EOF = 0x000A
+_XLS_FILEPASS = 0x002F
+
+
+def _check_xls(cfb: _Cfb) -> None:
+    """Refuse an xls saved with a password, and bound the cell grids of all its sheets
+    together (calamine reads every sheet when it opens the file)."""
+    try:
+        stream = cfb.stream(("Workbook", "Book"))
+    except (struct.error, IndexError, ValueError) as exc:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+    if not stream:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+    unpack = struct.unpack_from
+    total = depth = 0
+    max_row = max_col = -1
+    at = 0
+    end = len(stream) - 4
+    cells = _XLS_CELLS
+    while at <= end:
+        kind, size = unpack("<HH", stream, at)
+        if kind in cells:
+            if size >= 4:
+                row, col = unpack("<HH", stream, at + 4)
+                if row > max_row:
+                    max_row = row
+                if col > max_col:
+                    max_col = col
+        elif kind in _XLS_BOF:
+            depth += 1  # a chart's substream sits inside its worksheet's
+        elif kind == _XLS_EOF:
+            depth -= 1
+            if depth <= 0:
+                total += (max_row + 1) * (max_col + 1)
+                max_row = max_col = -1
+                depth = 0
+                if total > MAX_SHEET_CELLS:
+                    break
+        elif kind in _XLS_MULTI and size >= 6:
+            row = unpack("<H", stream, at + 4)[0]
+            last_col = unpack("<H", stream, at + 4 + size - 2)[0]
+            max_row = max(max_row, row)
+            max_col = max(max_col, last_col)
+        elif kind == _XLS_FILEPASS:
+            raise FileProblem("unreadable_file", {"reason": "password_protected"})
+        at += 4 + size
+    total += (max_row + 1) * (max_col + 1)
+    if total > MAX_SHEET_CELLS:
+        raise FileProblem(
+            "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Spreadsheets through calamine
+# --------------------------------------------------------------------------------------
+
+
+def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
+    grids: list[int] = []
+    if kind == "xlsx":
+        grids = _check_xlsx(container)
+    elif kind == "ods":
+        _check_ods(container)
+    else:
+        _check_xls(container)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw))
+    except python_calamine.PasswordError as exc:
+        raise FileProblem("unreadable_file", {"reason": "password_protected"}) from exc
+    except Exception as exc:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+    except BaseException as exc:  # a Rust panic reaches Python as a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+    with workbook:
+        finder = _HeaderFinder()
+        for index in _sheet_order(workbook):
+            grid = grids[index] if index < len(grids) else max(grids, default=0)
+            if grid > MAX_SHEET_CELLS:
+                raise FileProblem(
+                    "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+                )
+            try:
+                sheet = workbook.get_sheet_by_index(index)
+                rows = sheet.iter_rows()
+                name = sheet.name
+            except Exception as exc:
+                raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+            except BaseException as exc:
+                if type(exc).__name__ != "PanicException":
+                    raise
+                raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+            result = finder.read(enumerate(rows, start=1), name, kind)
+            del sheet, rows
+            if result is not None:
+                return result
+        raise finder.problem()
+
+
+def _sheet_order(workbook) -> list[int]:
+    """Worksheets in workbook order, visible ones first; chart sheets and the like never."""
+    visible, hidden = [], []
+    for index, meta in enumerate(workbook.sheets_metadata):
+        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            continue
+        (visible if meta.visible == python_calamine.SheetVisibleEnum.Visible else hidden).append(
+            index
+        )
+    return visible + hidden
+
+
+# --------------------------------------------------------------------------------------
+# csv
+# --------------------------------------------------------------------------------------
+
+_DELIMITERS = (";", ",", "\t")
+
+
+def _read_csv(raw: bytes) -> Sheet:
+    text = _decode(raw)
+    del raw
+    if "\r" in text and "\n" not in text:  # "CSV (Macintosh)": lines end with CR alone
+        text = text.replace("\r", "\n")
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
+    finder = _HeaderFinder()
+    try:
+        result = finder.read(enumerate(reader, start=1), "", "csv")
+    except csv.Error as exc:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+    if result is None:
+        raise finder.problem()
+    return result
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` for the csv module. Read block by block: io.StringIO holds
+    its text at four bytes a character."""
+    return itertools.chain.from_iterable(
+        io.StringIO(block, newline="") for block in _blocks(text, 1 << 20)
+    )
+
+
+def _blocks(text: str, size: int) -> Iterator[str]:
+    """``text`` in pieces of about ``size`` characters, each ending with a line break."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + size)
+        end = len(text) if end == -1 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16", "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that makes the most headers recognisable among the first rows; on a
+    tie, the one found most often in the first non-blank line."""
+    sample = text[:65536]
+    first_line = next((line for line in sample.splitlines() if line.strip()), "")
+    best, best_score = ";", (-1, -1)
+    for delimiter in _DELIMITERS:
+        recognised = 0
+        seen = 0
+        try:
+            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
+                if not any(cell.strip() for cell in row):
+                    continue
+                recognised = max(recognised, len({header_key(cell) for cell in row} - {None}))
+                seen += 1
+                if seen >= HEADER_SEARCH_ROWS:
+                    break
+        except csv.Error:
+            continue
+        score = (recognised, first_line.count(delimiter))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# --------------------------------------------------------------------------------------
+# Finding the header row and reading the rows under it
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _HeaderFinder:
+    """Looks for the header row sheet after sheet, and reads the first sheet that has it.
+    Remembers the best candidate row, for the missing_columns report."""
+
+    best_keys: set[str] = field(default_factory=set)
+    seen_data: bool = False
+
+    def problem(self) -> FileProblem:
+        if not self.seen_data:
+            return FileProblem("empty_file", {"reason": "no_data"})
+        missing = [key for key in REQUIRED_KEYS if key not in self.best_keys]
+        return FileProblem("missing_columns", {"columns": missing})
+
+    def read(self, rows: Iterator[tuple[int, list]], sheet_name: str, kind: str) -> Sheet | None:
+        """The sheet's rows under its header row, or None when it has none."""
+        looked = 0
+        for number, row in rows:
+            texts = [_header_text(value) for value in row]
+            if not any(texts):
+                continue
+            self.seen_data = True
+            keys = {header_key(text) for text in texts if text} - {None}
+            if len(keys) > len(self.best_keys):
+                self.best_keys = keys
+            if set(REQUIRED_KEYS) <= keys or len(keys) >= 3:
+                missing = [key for key in REQUIRED_KEYS if key not in keys]
+                if missing:
+                    raise FileProblem("missing_columns", {"columns": missing})
+                return _read_rows(rows, texts, number, sheet_name, kind)
+            looked += 1
+            if looked >= HEADER_SEARCH_ROWS:
+                break
+        return None
+
+
+def _header_text(value: object) -> str:
+    if type(value) is str:
+        return value.strip()
+    if value is None or value == "":
+        return ""
+    if type(value) is float:
+        return _number_text(value)
+    return str(value).strip()
+
+
+def _read_rows(
+    rows: Iterator[tuple[int, list]], headers: list[str], header_number: int, name: str, kind
+) -> Sheet:
+    indexes: list[int] = []
+    keys: list[str] = []
+    unknown: list[str] = []
+    for index, text in enumerate(headers):
+        if not text:
+            continue
+        key = header_key(text)
+        if key is None or key in keys:
+            if text not in unknown:
+                unknown.append(text)
+            continue
+        indexes.append(index)
+        keys.append(key)
+    columns = tuple(keys)
+    width = len(indexes)
+    needed = max(indexes) + 1
+    in_order = indexes == list(range(width))
+    out: list[tuple[int, tuple[str, ...]]] = []
+    append = out.append
+    problems: list[CellProblem] = []
+    dates: list[object] = []
+    convert = _converter(dates)
+    strip = str.strip
+    limit = MAX_ROWS
+    for number, row in rows:
+        if not row:  # an empty line of a csv file
+            continue
+        if len(row) < needed:
+            row = [*row, *([""] * (needed - len(row)))]
+        if in_order:
+            cells = row if len(row) == width else row[:width]
+        else:
+            cells = [row[i] for i in indexes]
+        values = [
+            strip(v)
+            if type(v) is str
+            else (str(int(v)) if type(v) is float and v.is_integer() else convert(v))
+            for v in cells
+        ]
+        if dates:
+            for position, value in enumerate(values):
+                if value is _DATE:
+                    problems.append(
+                        CellProblem(
+                            number, columns[position], "date_in_text_column", _iso(dates.pop(0))
+                        )
+                    )
+                    values[position] = ""
+            dates.clear()
+        elif not any(values):
+            continue
+        if max(map(len, values)) > MAX_CELL_CHARS:
+            values = [v[: MAX_CELL_CHARS + 1] for v in values]
+        append((number, tuple(values)))
+        if len(out) > limit:
+            raise FileProblem("too_many_rows", {"limit": MAX_ROWS})
+    if not out:
+        raise FileProblem("empty_file", {"reason": "no_rows"})
+    return Sheet(
+        columns=columns,
+        unknown_headers=tuple(unknown),
+        rows=out,
+        row_count=len(out),
+        cell_problems=problems,
+        sheet_name=name,
+        format=kind,
+        header_row=header_number,
+    )
+
+
+_DATE = object()
+_DATE_TYPES = (datetime.date, datetime.time, datetime.timedelta)
+
+
+def _converter(dates: list[object]):
+    def convert(value: object):
+        kind = type(value)
+        if kind is float:
+            return _number_text(value)
+        if kind is bool:
+            return "TRUE" if value else "FALSE"
+        if kind is int:
+            return str(value)
+        if value is None:
+            return ""
+        if isinstance(value, _DATE_TYPES):
+            dates.append(value)
+            return _DATE
+        if isinstance(value, str):
+            return value.strip()
+        return str(value).strip()
+
+    return convert
+
+
+def _number_text(value: float) -> str:
+    """The digits of a number cell: 123456789.0 -> "123456789", 0.5 -> "0.5",
+    1.23456789012e+11 -> "123456789012", 1e-05 -> "0.00001"; 15 significant digits for
+    fractions, as Excel shows them (0.1 + 0.2 -> "0.3")."""
+    if value.is_integer():
+        return str(int(value))
+    if not math.isfinite(value):
+        return ""
+    text = format(value, ".15g")
+    if "e" in text:
+        text = format(Decimal(text), "f")
+    return text
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,17 @@
+from django.db.models import QuerySet
+from django.http import Http404
+
+from partnerspace.firms.models import Membership
+from partnerspace.imports.models import ImportJob
+
+
+def imports_of_firm(membership: Membership) -> QuerySet[ImportJob]:
+    return ImportJob.objects.filter(firm_id=membership.firm_id).select_related("created_by")
+
+
+def import_get_for_user(membership: Membership, import_id) -> ImportJob:
+    """One import of the membership's firm; 404 for any other (another firm's, or none)."""
+    try:
+        return imports_of_firm(membership).get(pk=int(import_id))
+    except (ImportJob.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None

@@ -1,0 +1,265 @@
+"""An import's life: upload, preview (nothing written), import (now or in the background)."""
+
+import secrets
+from collections.abc import Callable
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from partnerspace.core.errors import NotAllowed
+from partnerspace.firms.models import Membership
+from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
+from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Outcome
+from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet, read_table
+
+# Above this many rows an import runs as a background job with a progress bar.
+BACKGROUND_ROWS = 1000
+# A file up to this size is checked within the request (a second at most, even for a csv of
+# short rows); a larger one is checked in the background like a large import: the rows are
+# unknown until the file is read, and checking 100,000 rows takes 15 to 20 seconds.
+INLINE_PREVIEW_BYTES = 256 * 1024
+
+
+def _require_importer(membership: Membership) -> None:
+    if not membership.can_create_clients:
+        raise NotAllowed(
+            "not_allowed", _("Only administrators and client managers import clients.")
+        )
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    membership: Membership,
+    file_name: str,
+    content: bytes,
+    mode: str = ImportMode.CREATE,
+    source: str = "web",
+    language: str | None = None,
+) -> ImportJob:
+    """Keep the upload; a file over the size limit is refused at once and not stored."""
+    _require_importer(membership)
+    job = ImportJob(
+        firm=membership.firm,
+        created_by=membership.user,
+        token=secrets.token_hex(16),
+        file_name=(file_name or "upload")[:255],
+        file_size=len(content),
+        mode=mode if mode in ImportMode.values else ImportMode.CREATE,
+        source=source,
+        language=language or translation.get_language() or "nl",
+    )
+    if len(content) > MAX_FILE_BYTES:
+        _refuse_file(job, FileProblem("file_too_large", {"limit": MAX_FILE_BYTES}))
+        return job
+    job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
+    job.save()
+    return job
+
+
+def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
+    with translation.override(job.language):
+        job.file_error = {
+            "code": problem.code,
+            "detail": problem.detail,
+            "message": problem.message(),
+        }
+    job.status = ImportStatus.REFUSED
+    job.finished_at = timezone.now()
+    job.save()
+    ImportIssue.objects.filter(job=job).delete()
+    ImportIssue.objects.create(
+        job=job, is_error=True, row=None, code=problem.code, message=job.file_error["message"]
+    )
+
+
+def _sheet(job: ImportJob) -> Sheet:
+    with job.file.open("rb") as handle:
+        return read_table(handle.read(), filename=job.file_name)
+
+
+def import_preview(*, job: ImportJob) -> Outcome | None:
+    """Check every row as the import would, and write no client. None when the file is refused."""
+    return _run(job, dry_run=True)
+
+
+def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob:
+    """Check a large file in the background (nothing written); its page follows the check.
+    The job stays UPLOADED until the check makes it PREVIEWED (or REFUSED)."""
+    _require_importer(membership)
+    from partnerspace.imports.tasks import run_import
+
+    transaction.on_commit(lambda: run_import.enqueue(job.pk, preview=True))
+    return job
+
+
+def import_start(*, membership: Membership, job: ImportJob) -> ImportJob:
+    """Importeren: small files at once, larger ones as a background job the page follows."""
+    _require_importer(membership)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
+        if job.status not in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED}:
+            return job
+        # A file imported without a preview has not been counted yet: its size decides.
+        unread = job.status == ImportStatus.UPLOADED and not job.rows
+        background = job.rows > BACKGROUND_ROWS or (unread and job.file_size > INLINE_PREVIEW_BYTES)
+        job.status = ImportStatus.QUEUED if background else ImportStatus.RUNNING
+        job.processed = 0
+        job.save(update_fields=["status", "processed"])
+        if background:
+            from partnerspace.imports.tasks import run_import
+
+            transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    if not background:
+        _run(job, dry_run=False)
+        job.refresh_from_db()
+    return job
+
+
+def import_run(*, job_id: int, preview: bool = False) -> None:
+    """The background job's body: the import, or with `preview` the check of a large file."""
+    job = ImportJob.objects.select_related("firm", "created_by").get(pk=job_id)
+    if preview:
+        if job.status == ImportStatus.UPLOADED:
+            _run(job, dry_run=True, progress=True)
+        return
+    if job.status not in {ImportStatus.QUEUED, ImportStatus.RUNNING}:
+        return
+    _run(job, dry_run=False)
+
+
+def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | None:
+    job.status = ImportStatus.RUNNING if not dry_run else job.status
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    with translation.override(job.language):
+        try:
+            sheet = _sheet(job)
+        except FileProblem as problem:
+            _refuse_file(job, problem)
+            return None
+        job.rows = sheet.row_count
+        job.unknown_headers = list(sheet.unknown_headers)
+        job.save(update_fields=["rows", "unknown_headers"])
+        importer = Importer(
+            firm=job.firm,
+            actor=job.created_by,
+            update=job.mode == ImportMode.UPDATE,
+            dry_run=dry_run,
+            on_progress=_progress_writer(job) if progress or not dry_run else None,
+        )
+        try:
+            outcome = importer.run(sheet)
+        except Exception:
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.FAILED, finished_at=timezone.now()
+            )
+            raise
+        _finish(job, outcome, dry_run=dry_run)
+    return outcome
+
+
+def _progress_writer(job: ImportJob) -> Callable[[int, Outcome], None]:
+    def write(processed: int, outcome: Outcome) -> None:
+        # Outside the batch's transaction: the page polling the job sees it move.
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed=processed, created=outcome.created, updated=outcome.updated
+        )
+
+    return write
+
+
+@transaction.atomic
+def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool) -> None:
+    job.status = ImportStatus.PREVIEWED if dry_run else ImportStatus.DONE
+    job.processed = outcome.rows
+    job.created = outcome.created
+    job.updated = outcome.updated
+    job.unchanged = outcome.unchanged
+    job.refused = outcome.refused
+    job.warning_count = len(outcome.warnings)
+    job.finished_at = timezone.now()
+    job.save()
+    ImportIssue.objects.filter(job=job).delete()
+    issues = [
+        ImportIssue(
+            job=job,
+            is_error=True,
+            row=issue.row,
+            field=issue.field or "",
+            code=issue.code,
+            value=issue.value,
+            message=issue.message,
+        )
+        for issue in outcome.errors
+    ]
+    issues += [
+        ImportIssue(
+            job=job,
+            is_error=False,
+            row=None,
+            code="unknown_column",
+            value=header,
+            message=_("Column %(header)s is not one of the template's: it was ignored.")
+            % {"header": header},
+        )
+        for header in outcome.unknown_headers
+    ]
+    for warning in outcome.warnings[:STORED_WARNINGS]:
+        issue = warning.as_issue()
+        issues.append(
+            ImportIssue(
+                job=job,
+                is_error=False,
+                row=issue.row,
+                field=issue.field or "",
+                code=issue.code,
+                value=issue.value,
+                normalized=issue.normalized,
+                message=issue.message,
+            )
+        )
+    ImportIssue.objects.bulk_create(issues, batch_size=2000)
+
+
+@transaction.atomic
+def import_job_record(
+    *,
+    firm,
+    actor=None,
+    file_name: str,
+    content: bytes,
+    mode: str = ImportMode.CREATE,
+    language: str = "nl",
+    source: str = "cli",
+    dry_run: bool = False,
+    outcome: Outcome | None = None,
+    problem: FileProblem | None = None,
+    started_at=None,
+) -> ImportJob:
+    """Keep the record of an import that ran outside the pages (the command line): the file,
+    who ran it, the counts and every issue, as an import from the page leaves them. Give the
+    `outcome` of the run, or the `problem` that refused the file."""
+    job = ImportJob(
+        firm=firm,
+        created_by=actor,
+        token=secrets.token_hex(16),
+        file_name=(file_name or "upload")[:255],
+        file_size=len(content),
+        mode=mode if mode in ImportMode.values else ImportMode.CREATE,
+        source=source,
+        language=language,
+        started_at=started_at or timezone.now(),
+    )
+    if len(content) <= MAX_FILE_BYTES:
+        job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
+    if problem is not None or outcome is None:
+        _refuse_file(job, problem or FileProblem("unreadable_file", {"reason": "corrupt"}))
+        return job
+    job.rows = outcome.rows
+    job.unknown_headers = list(outcome.unknown_headers)
+    with translation.override(job.language):
+        _finish(job, outcome, dry_run=dry_run)
+    return job

@@ -1,0 +1,166 @@
+"""Klanten importeren: upload, preview, import, and the history of a firm's imports.
+
+Every page reads its job from the database through `import_get_for_user`, so a person can
+leave a running import and come back to it; nothing lives in the session.
+"""
+
+import logging
+
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from partnerspace.firms.access import firm_view
+from partnerspace.imports import services
+from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
+from partnerspace.imports.forms import ImportUploadForm
+from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.pipeline import STORED_WARNINGS
+from partnerspace.imports.selectors import import_get_for_user
+
+logger = logging.getLogger(__name__)
+
+# Errors listed on a page; the error report holds them all.
+SHOWN_ERRORS = 1000
+HISTORY_PAGE_SIZE = 50
+# The statuses whose page is the preview; the others are followed on the job page.
+PREVIEW_STATUSES = {ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.REFUSED}
+IMPORT_STATUSES = {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE}
+
+
+def _go(request, url: str):
+    # A polling request must not swap a whole page into its fragment: let htmx navigate.
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _url(request, name: str, job: ImportJob) -> str:
+    return reverse(f"imports:{name}", args=[request.firm.slug, job.pk])
+
+
+@firm_view(permission="can_create_clients")
+def import_upload(request):
+    """The three steps: download the template, fill it in, upload it for a preview."""
+    membership = request.membership
+    posted = request.method == "POST"
+    form = ImportUploadForm(request.POST, request.FILES) if posted else ImportUploadForm()
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = services.import_job_create(
+            membership=membership,
+            file_name=upload.name,
+            content=upload.read(),
+            mode=form.cleaned_data["mode"],
+            source="web",
+            language=get_language(),
+        )
+        if job.status == ImportStatus.UPLOADED:
+            if job.file_size <= services.INLINE_PREVIEW_BYTES:
+                try:
+                    services.import_preview(job=job)
+                except Exception:
+                    logger.exception("Checking import %s failed", job.pk)
+                job.refresh_from_db()
+            else:
+                services.import_preview_queue(membership=membership, job=job)
+        if job.status == ImportStatus.REFUSED:
+            form.add_error("file", job.file_error["message"])
+        else:
+            return redirect(_url(request, "preview", job))
+    language = get_language() or "nl"
+    context = {
+        "form": form,
+        "columns": [
+            {"label": c.label(language), "hint": c.hint(language), "required": c.required}
+            for c in COLUMNS
+        ],
+        "recent": ImportJob.objects.filter(firm=request.firm).select_related("created_by")[:5],
+    }
+    return render(request, "imports/upload.html", context)
+
+
+def _issue_rows(issues, language: str) -> list[dict]:
+    return [
+        {
+            "row": issue.row,
+            # The header as the person knows it, without the * that marks it required.
+            "column": COLUMN_BY_KEY[issue.field].label(language).rstrip(" *")
+            if issue.field in COLUMN_BY_KEY
+            else issue.field,
+            "value": issue.value,
+            "normalized": issue.normalized,
+            "message": issue.message,
+            "code": issue.code,
+        }
+        for issue in issues
+    ]
+
+
+def _summary(job: ImportJob) -> dict:
+    """What the preview and the job page show of the job's issues, from the database."""
+    language = get_language() or "nl"
+    issues = ImportIssue.objects.filter(job=job)
+    errors = issues.filter(is_error=True, row__isnull=False).order_by("row", "id")
+    warnings = issues.filter(is_error=False).exclude(code="unknown_column").order_by("row", "id")
+    return {
+        "errors": _issue_rows(errors[:SHOWN_ERRORS], language),
+        "error_count": errors.count(),
+        "shown_errors": SHOWN_ERRORS,
+        "warnings": _issue_rows(warnings[:STORED_WARNINGS], language),
+        "shown_warnings": STORED_WARNINGS,
+    }
+
+
+@firm_view(permission="can_create_clients")
+def import_preview(request, import_id: int):
+    """What the import would do, row by row; nothing is written yet."""
+    job = import_get_for_user(request.membership, import_id)
+    if job.status in IMPORT_STATUSES:
+        return _go(request, _url(request, "job", job))
+    context = {"job": job}
+    if job.status == ImportStatus.PREVIEWED:
+        context.update(_summary(job))
+    if request.htmx:
+        return render(request, "imports/_preview.html", context)
+    return render(request, "imports/preview.html", context)
+
+
+@firm_view(permission="can_create_clients")
+@require_POST
+def import_run(request, import_id: int):
+    """Importeren: the valid rows of a previewed file; large files go to the background."""
+    job = import_get_for_user(request.membership, import_id)
+    if job.status != ImportStatus.PREVIEWED:
+        return redirect(_url(request, "job" if job.status in IMPORT_STATUSES else "preview", job))
+    try:
+        job = services.import_start(membership=request.membership, job=job)
+    except Exception:
+        # The job is marked failed in the database; its page says so.
+        logger.exception("Import %s failed", job.pk)
+    return redirect(_url(request, "job", job))
+
+
+@firm_view(permission="can_create_clients")
+def import_job(request, import_id: int):
+    """An import's progress while it runs, and its result; polled every second until done."""
+    job = import_get_for_user(request.membership, import_id)
+    if job.status in PREVIEW_STATUSES:
+        return _go(request, _url(request, "preview", job))
+    context = {"job": job}
+    if job.is_finished:
+        context.update(_summary(job))
+    if request.htmx:
+        return render(request, "imports/_job.html", context)
+    return render(request, "imports/job.html", context)
+
+
+@firm_view(permission="can_create_clients")
+def import_history(request):
+    """Every import of the firm: who ran it, when, which file, and what came of it."""
+    jobs = ImportJob.objects.filter(firm=request.firm).select_related("created_by")
+    page = Paginator(jobs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "imports/history.html", {"page": page})

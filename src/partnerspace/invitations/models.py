@@ -1,0 +1,115 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partnerspace.firms.models import Firm
+
+INVITATION_DAYS = 30
+MAX_SEND_ATTEMPTS = 8
+
+
+class InvitationState(models.TextChoices):
+    QUEUED = "queued", _("Being sent")
+    RETRYING = "retrying", _("Sending failed, trying again")
+    FAILED = "failed", _("Could not be sent")
+    SENT = "sent", _("Sent")
+    EXPIRED = "expired", _("Expired")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Withdrawn")
+    REPLACED = "replaced", _("Replaced by a new invitation")
+
+
+class Invitation(models.Model):
+    """One invitation e-mail to a client's contact. Sent at most once: resending makes a new one.
+
+    The link's token is issued when the mail is sent and stored only as a digest.
+    """
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="client_invitations")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="invitations"
+    )
+    contact = models.ForeignKey(
+        "clients.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField()
+    recipient_name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=8, default="nl")
+    message = models.TextField(blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    token_selector = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    token_digest = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "-created_at"], name="invitation_client")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.email}"
+
+    @property
+    def is_closed(self) -> bool:
+        return bool(self.accepted_at or self.revoked_at or self.replaced_at or self.failed_at)
+
+    @property
+    def is_open(self) -> bool:
+        """Its link may still be used (or will be, once sent)."""
+        return not self.is_closed and self.expires_at > timezone.now()
+
+    @property
+    def state(self) -> InvitationState:
+        if self.accepted_at:
+            return InvitationState.ACCEPTED
+        if self.revoked_at:
+            return InvitationState.REVOKED
+        if self.replaced_at:
+            return InvitationState.REPLACED
+        if self.failed_at:
+            return InvitationState.FAILED
+        if self.expires_at <= timezone.now():
+            return InvitationState.EXPIRED
+        if self.sent_at:
+            return InvitationState.SENT
+        if self.send_attempts:
+            return InvitationState.RETRYING
+        return InvitationState.QUEUED
+
+
+class RegistrationLink(models.Model):
+    """A firm's shareable sign-up link: a company that registers through it becomes an Active
+    client of the firm, with the link's template applied. The code is public by design
+    (it is shared on a website or in a newsletter); it can be switched off or replaced."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="registration_links")
+    code = models.CharField(max_length=40, unique=True)
+    template = models.ForeignKey(
+        "configuration.ConfigurationTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,70 @@
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from partnerspace.clients.models import ClientStatus
+from partnerspace.clients.selectors import client_get_for_user
+from partnerspace.core.tokens import token_matches, token_split
+from partnerspace.firms.models import Membership
+from partnerspace.invitations.models import Invitation, RegistrationLink
+
+
+def invitations_of_client(client) -> QuerySet[Invitation]:
+    return client.invitations.select_related("invited_by", "accepted_by")
+
+
+def invitation_get_for_user(membership: Membership, invitation_id) -> Invitation:
+    """An invitation of a client this membership may see; 404 otherwise."""
+    try:
+        invitation = Invitation.objects.select_related("client").get(
+            pk=int(invitation_id), firm_id=membership.firm_id
+        )
+    except (Invitation.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+    client_get_for_user(membership, invitation.client_id)  # an unassigned accountant gets 404
+    return invitation
+
+
+def invitation_get_by_token(raw_token: str) -> Invitation | None:
+    """The invitation behind a link, if the link may still be used; None for unknown, used,
+    withdrawn, replaced, expired or tampered links alike, so the page says nothing more."""
+    parts = token_split(raw_token)
+    if parts is None:
+        return None
+    selector, verifier = parts
+    invitation = (
+        Invitation.objects.select_related("firm", "client", "contact")
+        .filter(token_selector=selector)
+        .first()
+    )
+    if invitation is None or not token_matches(verifier, invitation.token_digest):
+        return None
+    if invitation.is_closed or invitation.expires_at <= timezone.now():
+        return None
+    if invitation.client.status != ClientStatus.INVITED:
+        # Archived by the firm (or linked meanwhile): the firm no longer offers this link.
+        return None
+    return invitation
+
+
+def registration_links_of_firm(firm) -> QuerySet[RegistrationLink]:
+    return (
+        RegistrationLink.objects.filter(firm=firm)
+        .select_related("template")
+        .order_by("-created_at")
+    )
+
+
+def registration_link_get_for_user(membership: Membership, link_id) -> RegistrationLink:
+    try:
+        return registration_links_of_firm(membership.firm).get(pk=int(link_id))
+    except (RegistrationLink.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def registration_link_by_code(code: str) -> RegistrationLink | None:
+    return (
+        RegistrationLink.objects.select_related("firm", "template")
+        .filter(code=code, is_active=True)
+        .first()
+    )

@@ -1,0 +1,312 @@
+"""Inviting clients, sending the invitation reliably, and accepting it."""
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerspace.accounts.models import User
+from partnerspace.clients.history import history_record
+from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
+from partnerspace.clients.services import BulkOutcome
+from partnerspace.companies.services import company_link_client
+from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.mail import mail_send
+from partnerspace.core.retry import backoff_delay, enqueue_after
+from partnerspace.core.tokens import token_issue
+from partnerspace.firms.models import Membership
+from partnerspace.invitations.models import INVITATION_DAYS, MAX_SEND_ATTEMPTS, Invitation
+
+log = logging.getLogger(__name__)
+
+MAIL_LANGUAGES = ("nl", "fr", "de", "en")
+
+
+def mail_language(locale: str) -> str:
+    """The language an invitation speaks: the contact's, when we write in it; else Dutch."""
+    language = (locale or "").split("-")[0].lower()
+    return language if language in MAIL_LANGUAGES else "nl"
+
+
+def _require_inviter(membership: Membership) -> None:
+    if not membership.can_invite_clients:
+        raise NotAllowed(
+            "not_allowed", _("Only administrators and client managers invite clients.")
+        )
+
+
+def _recipients(client: Client, contact_ids: Iterable[int] | None) -> list[Contact]:
+    contacts = client.contacts.all()
+    if contact_ids:
+        wanted = {int(pk) for pk in contact_ids}
+        chosen = [contact for contact in contacts if contact.pk in wanted]
+        if len(chosen) != len(wanted):
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "contacts", "unknown_contact", _("Choose contact persons of this client.")
+                    )
+                ]
+            )
+        return chosen
+    primary = [contact for contact in contacts if contact.is_primary]
+    return primary or list(contacts)[:1]
+
+
+def _close_open_invitations(client: Client, now) -> None:
+    """Earlier links stop working the moment a new invitation is made."""
+    Invitation.objects.filter(
+        client=client,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        replaced_at__isnull=True,
+    ).update(replaced_at=now)
+
+
+@transaction.atomic
+def client_invite(
+    *,
+    membership: Membership,
+    client: Client,
+    message: str = "",
+    contact_ids: Iterable[int] | None = None,
+    source: str = HistorySource.STAFF,
+) -> list[Invitation]:
+    """Invite the client (its primary contact, or the chosen ones): Draft or Archived → Invited."""
+    _require_inviter(membership)
+    client = Client.objects.select_for_update().get(pk=client.pk, firm=membership.firm)
+    if client.status == ClientStatus.ACTIVE:
+        raise Conflict(
+            "already_active",
+            _("%(client)s is active already: its company is linked to your firm.")
+            % {"client": client},
+        )
+    contacts = _recipients(client, contact_ids)
+    if not contacts:
+        raise ValidationFailed(
+            [FieldError("contacts", "required", _("Add a contact person to invite first."))]
+        )
+    now = timezone.now()
+    _close_open_invitations(client, now)
+    invitations = [
+        Invitation.objects.create(
+            firm=membership.firm,
+            client=client,
+            contact=contact,
+            email=contact.email,
+            recipient_name=contact.full_name,
+            language=mail_language(contact.locale),
+            message=(message or "").strip()[:4000],
+            invited_by=membership.user,
+            expires_at=now + timedelta(days=INVITATION_DAYS),
+        )
+        for contact in contacts
+    ]
+    if client.status != ClientStatus.INVITED:
+        old = client.status
+        client.status = ClientStatus.INVITED
+        client.archived_by_client = False
+        client.updated_at = now
+        client.save(update_fields=["status", "archived_by_client", "updated_at"])
+        history_record(
+            client=client,
+            actor=membership.user,
+            source=source,
+            action="status_changed",
+            changes=[{"field": "status", "old": old, "new": ClientStatus.INVITED}],
+        )
+    history_record(
+        client=client,
+        actor=membership.user,
+        source=source,
+        action="invited",
+        changes=[{"field": "invitation", "old": None, "new": i.email} for i in invitations],
+    )
+    _send_after_commit([invitation.pk for invitation in invitations])
+    return invitations
+
+
+def _send_after_commit(invitation_ids: Sequence[int]) -> None:
+    from partnerspace.invitations.tasks import deliver_invitation
+
+    def enqueue():
+        for pk in invitation_ids:
+            deliver_invitation.enqueue(pk)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def invitation_resend(*, membership: Membership, invitation: Invitation) -> Invitation:
+    """A new invitation to the same person, with a new link; the old link stops working."""
+    contact_ids = [invitation.contact_id] if invitation.contact_id else None
+    return client_invite(
+        membership=membership,
+        client=invitation.client,
+        message=invitation.message,
+        contact_ids=contact_ids,
+    )[0]
+
+
+@transaction.atomic
+def invitation_revoke(
+    *, membership: Membership, invitation: Invitation, source: str = HistorySource.STAFF
+) -> None:
+    """Withdraw the invitation; a client with no other open invitation goes back to Draft."""
+    _require_inviter(membership)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, firm=membership.firm)
+    if invitation.accepted_at:
+        raise Conflict("already_accepted", _("This invitation was accepted already."))
+    if invitation.revoked_at:
+        return
+    now = timezone.now()
+    invitation.revoked_at = now
+    invitation.save(update_fields=["revoked_at"])
+    client = Client.objects.select_for_update().get(pk=invitation.client_id)
+    still_open = Invitation.objects.filter(
+        client=client, accepted_at__isnull=True, revoked_at__isnull=True, replaced_at__isnull=True
+    ).exists()
+    if client.status == ClientStatus.INVITED and not still_open:
+        client.status = ClientStatus.DRAFT
+        client.updated_at = now
+        client.save(update_fields=["status", "updated_at"])
+        history_record(
+            client=client,
+            actor=membership.user,
+            source=source,
+            action="invitation_revoked",
+            changes=[{"field": "status", "old": ClientStatus.INVITED, "new": ClientStatus.DRAFT}],
+        )
+
+
+@transaction.atomic
+def clients_bulk_invite(
+    *, membership: Membership, clients: Iterable[Client], message: str = ""
+) -> BulkOutcome:
+    """Invite every selected client that is not Active yet; the Active ones are skipped."""
+    _require_inviter(membership)
+    outcome = BulkOutcome()
+    for client in clients:
+        if client.status == ClientStatus.ACTIVE:
+            outcome.skipped += 1
+            continue
+        client_invite(membership=membership, client=client, message=message)
+        outcome.done += 1
+    return outcome
+
+
+def invitation_deliver(*, invitation_id: int) -> str:
+    """Send one invitation, at most once; on failure, schedule the next attempt with back-off.
+
+    The token is issued inside the same transaction that marks the invitation sent, so a
+    failed send leaves no usable link behind, and a second run finds it sent and stops.
+    """
+    try:
+        with transaction.atomic():
+            invitation = (
+                # Only the invitation's row: PostgreSQL cannot lock the nullable side of the
+                # outer join that invited_by needs.
+                Invitation.objects.select_for_update(of=("self",))
+                .select_related("firm", "client", "invited_by")
+                .filter(pk=invitation_id)
+                .first()
+            )
+            if invitation is None or invitation.sent_at or invitation.is_closed:
+                return "skipped"
+            token = token_issue()
+            invitation.token_selector = token.selector
+            invitation.token_digest = token.digest
+            invitation.sent_at = timezone.now()
+            invitation.send_attempts += 1
+            invitation.last_error = ""
+            invitation.next_attempt_at = None
+            invitation.save()
+            mail_send(
+                to=invitation.email,
+                template="invitations/email/invitation",
+                # The e-mail's <html lang>: rendered outside a request, it has no other source.
+                context={
+                    "invitation": invitation,
+                    "token": token.raw,
+                    "LANGUAGE_CODE": invitation.language,
+                },
+                language=invitation.language,
+            )
+    except Exception as error:
+        return _record_failure(invitation_id, error)
+    return "sent"
+
+
+def _record_failure(invitation_id: int, error: Exception) -> str:
+    from partnerspace.invitations.tasks import deliver_invitation
+
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation_id)
+        invitation.send_attempts += 1
+        invitation.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if invitation.send_attempts >= MAX_SEND_ATTEMPTS:
+            invitation.failed_at = timezone.now()
+            invitation.next_attempt_at = None
+            invitation.save()
+            log.error(
+                "Invitation %s not sent after %s attempts: %s",
+                invitation_id,
+                invitation.send_attempts,
+                error,
+            )
+            return "failed"
+        delay = backoff_delay(invitation.send_attempts)
+        invitation.next_attempt_at = timezone.now() + delay
+        invitation.save()
+    log.warning("Invitation %s not sent (%s); next attempt in %s", invitation_id, error, delay)
+    transaction.on_commit(lambda: enqueue_after(deliver_invitation, delay, invitation_id))
+    return "retrying"
+
+
+@transaction.atomic
+def invitation_retry_now(*, membership: Membership, invitation: Invitation) -> None:
+    """Try a failed invitation again at once (after the administrator fixed the address)."""
+    _require_inviter(membership)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, firm=membership.firm)
+    if invitation.sent_at or (invitation.is_closed and not invitation.failed_at):
+        return
+    invitation.failed_at = None
+    invitation.send_attempts = 0
+    invitation.next_attempt_at = None
+    invitation.save(update_fields=["failed_at", "send_attempts", "next_attempt_at"])
+    _send_after_commit([invitation.pk])
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Client:
+    """The contact accepts: the client's company is linked to the firm and the client is Active."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open or not invitation.sent_at:
+        raise Conflict("invitation_closed", _("This invitation can no longer be used."))
+    client = Client.objects.select_for_update().get(pk=invitation.client_id)
+    if client.status != ClientStatus.INVITED:
+        raise Conflict("invitation_closed", _("This invitation can no longer be used."))
+    now = timezone.now()
+    company_link_client(client=client, user=user)
+    old = client.status
+    client.status = ClientStatus.ACTIVE
+    client.archived_by_client = False
+    client.updated_at = now
+    client.save(update_fields=["status", "archived_by_client", "updated_at"])
+    history_record(
+        client=client,
+        actor=user,
+        source=HistorySource.CLIENT,
+        action="accepted",
+        changes=[{"field": "status", "old": old, "new": ClientStatus.ACTIVE}],
+    )
+    invitation.accepted_at = now
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    Invitation.objects.filter(
+        client=client, accepted_at__isnull=True, revoked_at__isnull=True, replaced_at__isnull=True
+    ).update(replaced_at=now)
+    return client

@@ -1,0 +1,262 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from partnerspace.accounts.models import User, email_key
+from partnerspace.accounts.selectors import user_exists
+from partnerspace.clients.selection import selection_clear, selection_get
+from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
+from partnerspace.configuration.selectors import templates_of_firm
+from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
+from partnerspace.core.forms import form_add_service_error
+from partnerspace.firms.access import firm_view
+from partnerspace.invitations import registration, selectors, services
+from partnerspace.invitations.forms import AcceptSignupForm, InviteForm, RegisterForm
+
+
+def _client_url(request, client_id) -> str:
+    return reverse("clients:detail", args=[request.firm.slug, client_id])
+
+
+@firm_view(permission="can_invite_clients")
+def invite(request, client_id: int):
+    """Uitnodigen: an editable message, to the primary contact unless others are chosen."""
+    client = client_get_for_user(request.membership, client_id)
+    contacts = list(client.contacts.all())
+    primary = [str(c.pk) for c in contacts if c.is_primary]
+    form = InviteForm(request.POST or None, contacts=contacts, initial={"contacts": primary})
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations = services.client_invite(
+                membership=request.membership,
+                client=client,
+                message=form.cleaned_data["message"],
+                contact_ids=[int(pk) for pk in form.cleaned_data["contacts"]] or None,
+            )
+        except (ServiceError, ValidationFailed) as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent to %(emails)s.")
+                % {"emails": ", ".join(i.email for i in invitations)},
+            )
+            return redirect(_client_url(request, client.pk) + "#invitations")
+    return render(request, "invitations/invite.html", {"client": client, "form": form})
+
+
+@firm_view(permission="can_invite_clients")
+@require_POST
+def revoke(request, invitation_id: int):
+    invitation = selectors.invitation_get_for_user(request.membership, invitation_id)
+    try:
+        services.invitation_revoke(membership=request.membership, invitation=invitation)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Invitation withdrawn."))
+    return redirect(_client_url(request, invitation.client_id) + "#invitations")
+
+
+@firm_view(permission="can_invite_clients")
+@require_POST
+def resend(request, invitation_id: int):
+    invitation = selectors.invitation_get_for_user(request.membership, invitation_id)
+    try:
+        new = services.invitation_resend(membership=request.membership, invitation=invitation)
+    except (ServiceError, ValidationFailed) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+    else:
+        messages.success(
+            request, _("A new invitation was sent to %(email)s.") % {"email": new.email}
+        )
+    return redirect(_client_url(request, invitation.client_id) + "#invitations")
+
+
+@firm_view(permission="can_invite_clients")
+@require_POST
+def retry(request, invitation_id: int):
+    invitation = selectors.invitation_get_for_user(request.membership, invitation_id)
+    services.invitation_retry_now(membership=request.membership, invitation=invitation)
+    messages.success(request, _("Trying to send the invitation again."))
+    return redirect(_client_url(request, invitation.client_id) + "#invitations")
+
+
+@firm_view(permission="can_invite_clients")
+@require_POST
+def bulk_invite(request):
+    """Uitnodigingen versturen for the rows selected in the list; Active clients are skipped."""
+    ids = selection_get(request)
+    clients = list(clients_visible_to(request.membership).filter(pk__in=ids).order_by("pk"))
+    try:
+        outcome = services.clients_bulk_invite(
+            membership=request.membership, clients=clients, message=request.POST.get("message", "")
+        )
+    except (ServiceError, ValidationFailed) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+    else:
+        text = ngettext("%(done)d client invited.", "%(done)d clients invited.", outcome.done) % {
+            "done": outcome.done
+        }
+        if outcome.skipped:
+            text += " " + ngettext(
+                "%(skipped)d skipped: it is active already.",
+                "%(skipped)d skipped: they are active already.",
+                outcome.skipped,
+            ) % {"skipped": outcome.skipped}
+        messages.success(request, text)
+        selection_clear(request)
+    back = request.POST.get("back", "")
+    base = reverse("clients:list", args=[request.firm.slug])
+    return redirect(back if back.startswith(base) else base)
+
+
+# The invited contact's side
+
+
+def accept(request, token: str):
+    """The link in the e-mail: the firm that invites, the company as the firm entered it, and
+    an account to make (or log in to) before accepting. Spoken in the contact's language."""
+    invitation = selectors.invitation_get_by_token(token)
+    if invitation is None:
+        return render(request, "invitations/invalid.html", status=404)
+    with translation.override(invitation.language):
+        response = _accept(request, invitation)
+    # The middleware would label the page with the visitor's interface language.
+    response["Content-Language"] = invitation.language
+    return response
+
+
+def _accept(request, invitation):
+    user = request.user if request.user.is_authenticated else None
+    context = {
+        "invitation": invitation,
+        "client": invitation.client,
+        "firm": invitation.firm,
+        "login_url": f"{reverse('accounts:login')}?next={request.path}",
+        "LANGUAGE_CODE": invitation.language,
+    }
+    # Accounts store the address lower-cased; the firm may have typed capitals.
+    if user is not None and email_key(user.email) != email_key(invitation.email):
+        context["wrong_account"] = True
+        return render(request, "invitations/accept.html", context)
+    if user is None and user_exists(invitation.email):
+        context["account_exists"] = True
+        return render(request, "invitations/accept.html", context)
+    form = None
+    if user is None:
+        form = AcceptSignupForm(
+            request.POST if request.method == "POST" else None,
+            email=invitation.email,
+            initial={
+                "first_name": invitation.contact.first_name if invitation.contact else "",
+                "last_name": invitation.contact.last_name if invitation.contact else "",
+            },
+        )
+    if request.method == "POST" and (form is None or form.is_valid()):
+        if user is None:
+            language = (
+                invitation.language if invitation.language in _interface_languages() else "en"
+            )
+            user = User.objects.create_user(
+                invitation.email,
+                form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                language=language,
+            )
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        try:
+            client = services.invitation_accept(invitation=invitation, user=user)
+        except Conflict as conflict:
+            context["error"] = conflict.message
+        else:
+            messages.success(
+                request,
+                _("Welcome. %(company)s is now linked to %(firm)s.")
+                % {"company": client.legal_name, "firm": invitation.firm.name},
+            )
+            return redirect("companies:home")
+    context["form"] = form
+    return render(request, "invitations/accept.html", context)
+
+
+def _interface_languages() -> set[str]:
+    return {code for code, _name in settings.LANGUAGES}
+
+
+# Registration links
+
+
+@firm_view(permission="can_manage_configuration")
+def registration_links(request):
+    if request.method == "POST":
+        template_id = request.POST.get("template") or None
+        template = None
+        if template_id:
+            template = templates_of_firm(request.firm).filter(pk=template_id).first()
+        registration.registration_link_create(membership=request.membership, template=template)
+        messages.success(request, _("Registration link created."))
+        return redirect("invitations:registration_links", request.firm.slug)
+    return render(
+        request,
+        "invitations/registration_links.html",
+        {
+            "links": selectors.registration_links_of_firm(request.firm),
+            "templates": templates_of_firm(request.firm),
+            "base_url": settings.PARTNERSPACE_BASE_URL,
+        },
+    )
+
+
+@firm_view(permission="can_manage_configuration")
+@require_POST
+def registration_link_disable(request, registration_link_id: int):
+    link = selectors.registration_link_get_for_user(request.membership, registration_link_id)
+    registration.registration_link_disable(membership=request.membership, link=link)
+    messages.success(request, _("Registration link switched off."))
+    return redirect("invitations:registration_links", request.firm.slug)
+
+
+def register(request, code: str):
+    """A new company signs up through a firm's shared link and becomes its Active client."""
+    link = selectors.registration_link_by_code(code)
+    if link is None:
+        return render(request, "invitations/invalid.html", status=404)
+    form = RegisterForm(request.POST or None, email=request.POST.get("email", ""))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            client, user = registration.company_register(
+                link=link,
+                company={
+                    "legal_name": data["legal_name"],
+                    "country": data["country"],
+                    "company_number": data["company_number"],
+                    "vat_number": data["vat_number"],
+                },
+                person={
+                    "first_name": data["first_name"],
+                    "last_name": data["last_name"],
+                    "email": data["email"],
+                    "locale": data["locale"],
+                },
+                password=data["password1"],
+            )
+        except (ServiceError, ValidationFailed) as error:
+            form_add_service_error(form, error)
+        else:
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            messages.success(
+                request,
+                _("Welcome. %(company)s is now linked to %(firm)s.")
+                % {"company": client.legal_name, "firm": link.firm.name},
+            )
+            return redirect("companies:home")
+    return render(request, "invitations/register.html", {"link": link, "form": form})

@@ -1,0 +1,204 @@
+"""A firm's shareable registration link: a company signing up through it becomes an Active client
+of that firm, with the link's template applied."""
+
+import pytest
+from django.test import Client as DjangoClient
+
+from partnerspace.accounts.models import User
+from partnerspace.clients.models import Client, ClientHistory, ClientStatus, HistorySource
+from partnerspace.companies.models import Company, CompanyUser
+from partnerspace.configuration.services import template_create
+from partnerspace.invitations.models import RegistrationLink
+from tests.factories import make_user
+from tests.invitations.helpers import NEW_PASSWORD, draft_client
+
+pytestmark = pytest.mark.django_db
+
+
+def Browser():
+    """An anonymous visitor who chose English, as the messages here are checked in English."""
+    browser = DjangoClient()
+    browser.cookies["partnerspace_language"] = "en"
+    return browser
+
+
+LINKS = "/f/alfa/invitations/registration-links/"
+NUMBER = "0403170701"
+
+SIGN_UP = {
+    "legal_name": "Bakkerij Peeters BV",
+    "country": "BE",
+    "company_number": "0403.170.701",
+    "vat_number": "",
+    "first_name": "Jan",
+    "last_name": "Peeters",
+    "email": "Jan@Peeters.example",
+    "locale": "en-BE",
+    "password1": NEW_PASSWORD,
+    "password2": NEW_PASSWORD,
+}
+
+
+@pytest.fixture
+def standaard(firm_a):
+    return template_create(
+        membership=firm_a.admin, name="Standaard", user_ids=[firm_a.accountant.pk]
+    )
+
+
+def create_link(web, membership, template=None) -> RegistrationLink:
+    response = web(membership).post(
+        f"/f/{membership.firm.slug}/invitations/registration-links/",
+        {"template": template.pk if template else ""},
+    )
+    assert response.status_code == 302
+    return RegistrationLink.objects.filter(firm=membership.firm).latest("created_at")
+
+
+def test_the_administrator_makes_a_link_with_a_template_and_shares_it(firm_a, web, standaard):
+    link = create_link(web, firm_a.admin, standaard)
+    assert link.template == standaard
+    assert link.is_active
+    assert len(link.code) >= 20
+    page = web(firm_a.admin).get(LINKS)
+    assert page.status_code == 200
+    assert f"http://testserver/register/{link.code}/" in page.text
+    assert "Standaard" in page.text
+
+
+@pytest.mark.parametrize("role", ["manager", "accountant"])
+def test_only_administrators_manage_registration_links(firm_a, web, role):
+    browser = web(getattr(firm_a, role))
+    assert browser.get(LINKS).status_code == 403
+    assert browser.post(LINKS, {"template": ""}).status_code == 403
+    assert not RegistrationLink.objects.exists()
+
+
+def test_another_firms_template_is_never_attached(firm_a, firm_b, web):
+    theirs = template_create(membership=firm_b.admin, name="Bêta-sjabloon")
+    link = create_link(web, firm_a.admin, theirs)
+    assert link.template is None
+
+
+def test_a_company_signs_up_and_becomes_an_active_client_with_the_template(firm_a, web, standaard):
+    link = create_link(web, firm_a.admin, standaard)
+    browser = Browser()
+    form = browser.get(f"/register/{link.code}/")
+    assert form.status_code == 200
+    assert "Boekhoudkantoor Alfa" in form.text
+
+    response = browser.post(f"/register/{link.code}/", SIGN_UP)
+    assert response.status_code == 302
+    assert response.url == "/company/"
+
+    client = Client.objects.get()
+    assert client.firm == firm_a.firm
+    assert client.status == ClientStatus.ACTIVE
+    assert (client.legal_name, client.company_number) == ("Bakkerij Peeters BV", NUMBER)
+    assert client.template == standaard
+    assert list(client.assigned.all()) == [firm_a.accountant]
+    primary = client.contacts.get()
+    assert (primary.email, primary.is_primary, primary.locale) == (
+        "Jan@peeters.example",
+        True,
+        "en-BE",
+    )
+    user = User.objects.get(email="jan@peeters.example")
+    assert user.language == "en"
+    assert browser.session["_auth_user_id"] == str(user.pk)
+    assert client.company is not None
+    assert CompanyUser.objects.filter(company=client.company, user=user).exists()
+    created = ClientHistory.objects.get(client=client, action="created")
+    assert created.source == HistorySource.CLIENT
+    assert created.actor == user
+    assert ClientHistory.objects.filter(client=client, action="template_applied").exists()
+
+    space = browser.get("/company/", follow=True)
+    assert "Bakkerij Peeters BV" in space.text
+    firm_page = web(firm_a.admin).get(f"/f/alfa/clients/{client.pk}/").text
+    assert "Standaard" in firm_page
+
+
+def test_a_link_without_a_template_still_makes_an_active_client(firm_a, web):
+    link = create_link(web, firm_a.admin)
+    assert Browser().post(f"/register/{link.code}/", SIGN_UP).status_code == 302
+    client = Client.objects.get()
+    assert client.status == ClientStatus.ACTIVE
+    assert client.template is None
+
+
+def test_a_switched_off_or_unknown_link_shows_the_invalid_page(firm_a, web):
+    link = create_link(web, firm_a.admin)
+    response = web(firm_a.admin).post(f"{LINKS}{link.pk}/disable/")
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert not link.is_active
+    for code in (link.code, "no-such-code"):
+        page = Browser().get(f"/register/{code}/")
+        assert page.status_code == 404
+        assert "Boekhoudkantoor Alfa" not in page.text
+        assert Browser().post(f"/register/{code}/", SIGN_UP).status_code == 404
+    assert not Client.objects.exists()
+    assert not User.objects.filter(email="jan@peeters.example").exists()
+
+
+def test_firm_b_cannot_switch_off_firm_as_link(firm_a, firm_b, web):
+    link = create_link(web, firm_a.admin)
+    url = f"/f/beta/invitations/registration-links/{link.pk}/disable/"
+    assert web(firm_b.admin).post(url).status_code == 404
+    link.refresh_from_db()
+    assert link.is_active
+
+
+def test_an_address_with_an_account_must_log_in_and_be_invited(firm_a, web):
+    make_user("jan@peeters.example")
+    link = create_link(web, firm_a.admin)
+    response = Browser().post(f"/register/{link.code}/", SIGN_UP)
+    assert response.status_code == 200
+    assert "An account with this e-mail address exists" in response.text
+    assert not Client.objects.exists()
+
+
+def test_a_company_registered_already_is_not_registered_twice(firm_a, firm_b, web):
+    first = create_link(web, firm_b.admin)
+    assert Browser().post(f"/register/{first.code}/", SIGN_UP).status_code == 302
+    link = create_link(web, firm_a.admin)
+    again = {**SIGN_UP, "email": "someone.else@peeters.example"}
+    response = Browser().post(f"/register/{link.code}/", again)
+    assert response.status_code == 200
+    assert "registered already" in response.text
+    assert Company.objects.count() == 1
+    assert not Client.objects.filter(firm=firm_a.firm).exists()
+    assert not User.objects.filter(email="someone.else@peeters.example").exists()
+
+
+def test_signing_up_as_a_company_the_firm_has_already_hands_over_none_of_its_data(firm_a, web):
+    """The link is public: whoever types a client's number must not get the firm's record."""
+    known = draft_client(
+        firm_a.admin,
+        company_number=NUMBER,
+        iban="BE71096123456769",
+        street="Kerkstraat",
+        notes="Betaalt altijd laat",
+    )
+    link = create_link(web, firm_a.admin)
+    stranger = {**SIGN_UP, "email": "stranger@elsewhere.example"}
+    browser = Browser()
+    response = browser.post(f"/register/{link.code}/", stranger)
+    assert response.status_code == 200
+    known.refresh_from_db()
+    assert known.status == ClientStatus.DRAFT
+    assert known.company is None
+    assert not Company.objects.exists()
+    assert not User.objects.filter(email="stranger@elsewhere.example").exists()
+    assert "BE71" not in response.text and "Kerkstraat" not in response.text
+    assert "jan@peeters.example" not in response.text
+    assert browser.get("/company/").status_code == 302  # not logged in to anything
+
+
+def test_the_password_rules_apply(firm_a, web):
+    link = create_link(web, firm_a.admin)
+    weak = {**SIGN_UP, "password1": "12345678", "password2": "12345678"}
+    assert Browser().post(f"/register/{link.code}/", weak).status_code == 200
+    assert not Client.objects.exists()
+    assert not User.objects.filter(email="jan@peeters.example").exists()
