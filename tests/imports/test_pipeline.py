@@ -681,3 +681,26 @@ def test_a_file_at_the_row_limit_is_read(firm_a, monkeypatch):
     outcome = services.import_preview(job=job)
     assert outcome is not None
     assert outcome.created == 3
+
+
+def test_update_mode_recognises_a_client_without_numbers_by_name_and_contact_address(firm_a):
+    plain = {"company_number": "", "vat_number": "", "external_reference": ""}
+    run(firm_a.firm, [client_row(1, **plain, contact_email="eigenaar@bakkerij.be")])
+    client = Client.objects.get(firm=firm_a.firm)
+    changed = client_row(1, **plain, contact_email="eigenaar@bakkerij.be", city="Brugge")
+    outcome = run(firm_a.firm, [changed], update=True)
+
+    assert (outcome.created, outcome.updated) == (0, 1)
+    assert Client.objects.filter(firm=firm_a.firm).count() == 1
+    client.refresh_from_db()
+    assert client.city == "Brugge"
+
+
+def test_update_mode_creates_a_numberless_client_it_cannot_recognise(firm_a):
+    plain = {"company_number": "", "vat_number": "", "external_reference": ""}
+    run(firm_a.firm, [client_row(1, **plain, contact_email="eigenaar@bakkerij.be")])
+    other = client_row(1, **plain, contact_email="iemand.anders@bakkerij.be")
+    outcome = run(firm_a.firm, [other], update=True)
+
+    assert (outcome.created, outcome.updated) == (1, 0)
+    assert Client.objects.filter(firm=firm_a.firm).count() == 2

@@ -22,7 +22,7 @@ from partnerspace.clients.history import (
     snapshot,
 )
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, Contact, HistorySource
-from partnerspace.clients.search import client_search_fields
+from partnerspace.clients.search import client_search_fields, fold
 from partnerspace.clients.validation import FieldWarning, client_clean, contact_clean
 from partnerspace.configuration.models import ConfigurationTemplate
 from partnerspace.core.bulk import db_datetime, db_json, insert_rows, reserve_ids
@@ -224,6 +224,13 @@ class Importer:
             for key, value in zip(IDENTIFIERS, numbers, strict=True):
                 if value:
                     self.existing[key][value] = pk
+        # A client without any number can only be recognised by its name and the address of
+        # its primary contact: only an update needs that (create mode never matches it).
+        self.by_name_and_email: dict[tuple[str, str], int] = {}
+        if self.update:
+            people = Contact.objects.filter(client__firm=self.firm, is_primary=True)
+            for pk, name, email in people.values_list("client_id", "client__sort_name", "email"):
+                self.by_name_and_email[(name, email)] = pk
 
     # Checking
 
@@ -290,7 +297,7 @@ class Importer:
             contact = cleaned.values
             warnings += cleaned.warnings
         template = self._template(number, data.get("template", ""), errors)
-        target_id = self._match(number, company, errors) if company else None
+        target_id = self._match(number, company, contact, errors) if company else None
         if errors:
             self._refuse(number, errors)
             return None
@@ -311,7 +318,7 @@ class Importer:
             )
         return template
 
-    def _match(self, number: int, company: dict, errors: list[Issue]) -> int | None:
+    def _match(self, number: int, company: dict, contact, errors: list[Issue]) -> int | None:
         """Duplicates within the file, then the existing client this row is (if any)."""
         for key in IDENTIFIERS:
             value = company.get(key)
@@ -334,6 +341,9 @@ class Importer:
             if company.get(key) and company[key] in self.existing[key]
         }
         if not matches:
+            if self.update and contact and not any(company.get(key) for key in IDENTIFIERS):
+                key = (fold(company["legal_name"])[:200], contact["email"])
+                return self.by_name_and_email.get(key)
             return None
         if not self.update:
             for key, pk in matches.items():
