@@ -142,7 +142,9 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--firm", default=FIRM_SLUG, help=argparse.SUPPRESS)
     parser.add_argument("--bulk", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--phase", choices=("timing", "no-fts", "cprofile"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase", choices=("timing", "no-fts", "one-batch", "cprofile"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--results", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     options.rows = sorted(set(options.rows or DEFAULT_ROWS))
@@ -780,6 +782,9 @@ def extrapolate(runs: list[Run]) -> None:
     run on, its fixed start-up kept and its per-row part scaled linearly with the rows."""
     measured = [r for r in runs if r.label == "import-export, default mode" and r.ran and r.samples]
     if not measured:
+        for run in runs:
+            if run.label == "import-export, default mode" and not run.ran:
+                run.extrapolated = False  # nothing to extrapolate from: shown as "-"
         return
     basis = max(measured, key=lambda r: r.rows)
     startup = basis.inner.get("startup_seconds", 0.0)
@@ -952,8 +957,8 @@ def report(name, version, runs: list[Run], files, options, use_command) -> list[
         "runs. Targets are set at "
         f"{TARGET_ROWS:,} rows; (pass)/(fail) at other sizes are for information."
     )
-    if any(r.extrapolated for r in runs):
-        basis = next((r.inner.get("basis_rows") for r in runs if r.extrapolated), None)
+    basis = next((r.inner.get("basis_rows") for r in runs if r.extrapolated), None)
+    if basis:
         print(
             "  '~': import-export's default mode was NOT run on this file: extrapolated "
             f"linearly from its {basis:,}-row run (start-up kept, the rest times the rows). "

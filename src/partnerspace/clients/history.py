@@ -1,24 +1,10 @@
 """What changed, said once: the client's history entries."""
 
 from partnerspace.clients.models import Client, ClientHistory, HistorySource
+from partnerspace.clients.validation import CLIENT_FIELDS
 
 # Fields whose changes the history records, in the order the page shows them.
-TRACKED_FIELDS = (
-    "legal_name",
-    "country",
-    "company_number",
-    "vat_number",
-    "external_reference",
-    "iban",
-    "street",
-    "house_number",
-    "box",
-    "postal_code",
-    "city",
-    "peppol_mandate",
-    "notes",
-    "status",
-)
+TRACKED_FIELDS = (*CLIENT_FIELDS, "status")
 
 
 def snapshot(instance, fields=TRACKED_FIELDS) -> dict:

@@ -215,6 +215,18 @@ def _save_template(template: ConfigurationTemplate, *, is_default: bool) -> None
         ) from None
 
 
+def _store_template(membership, template, is_default, users, links, *, action: str) -> None:
+    _save_template(template, is_default=is_default)
+    template.users.set(users)
+    TemplateIntegration.objects.bulk_create(
+        [
+            TemplateIntegration(template=template, firm_integration=fi, settings=values)
+            for fi, values in links
+        ]
+    )
+    audit_record(firm=membership.firm, actor=membership.user, action=action, target=template)
+
+
 @transaction.atomic
 def template_create(
     *,
@@ -232,17 +244,7 @@ def template_create(
     template = ConfigurationTemplate(
         firm=membership.firm, name=name, description=(description or "").strip()
     )
-    _save_template(template, is_default=is_default)
-    template.users.set(users)
-    TemplateIntegration.objects.bulk_create(
-        [
-            TemplateIntegration(template=template, firm_integration=fi, settings=values)
-            for fi, values in links
-        ]
-    )
-    audit_record(
-        firm=membership.firm, actor=membership.user, action="template.created", target=template
-    )
+    _store_template(membership, template, is_default, users, links, action="template.created")
     return template
 
 
@@ -268,18 +270,8 @@ def template_update(
     )
     template.name = name
     template.description = (description or "").strip()
-    _save_template(template, is_default=is_default)
-    template.users.set(users)
     template.integration_links.all().delete()
-    TemplateIntegration.objects.bulk_create(
-        [
-            TemplateIntegration(template=template, firm_integration=fi, settings=values)
-            for fi, values in links
-        ]
-    )
-    audit_record(
-        firm=membership.firm, actor=membership.user, action="template.updated", target=template
-    )
+    _store_template(membership, template, is_default, users, links, action="template.updated")
     return template
 
 

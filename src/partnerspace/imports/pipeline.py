@@ -23,7 +23,12 @@ from partnerspace.clients.history import (
 )
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, Contact, HistorySource
 from partnerspace.clients.search import client_search_fields, fold
-from partnerspace.clients.validation import FieldWarning, client_clean, contact_clean
+from partnerspace.clients.validation import (
+    CLIENT_FIELDS,
+    FieldWarning,
+    client_clean,
+    contact_clean,
+)
 from partnerspace.configuration.models import ConfigurationTemplate
 from partnerspace.core.bulk import db_datetime, db_json, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
@@ -31,20 +36,8 @@ from partnerspace.identifiers import rules
 from partnerspace.imports.reading import Sheet
 
 IDENTIFIERS = ("company_number", "vat_number", "external_reference")
-COMPANY_KEYS = (
-    "legal_name",
-    "country",
-    "company_number",
-    "vat_number",
-    "external_reference",
-    "iban",
-    "street",
-    "house_number",
-    "box",
-    "postal_code",
-    "city",
-    "peppol_mandate",
-)
+# The company columns of the file: the client's fields but its notes, which stay the firm's.
+COMPANY_KEYS = tuple(name for name in CLIENT_FIELDS if name != "notes")
 CONTACT_KEYS = {
     "contact_first_name": "first_name",
     "contact_last_name": "last_name",
