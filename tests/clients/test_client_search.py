@@ -147,3 +147,26 @@ def test_the_search_box_on_the_page(firm_a, web, clients):
     response = web(firm_a.manager).get(url, {"tab": "inactive", "q": "BE 0403 019 261"})
     assert [c.legal_name for c in response.context["page"].rows] == ["Bêta Bouw BV"]
     assert 'value="BE 0403 019 261"' in response.text
+
+
+def test_the_search_triggers_survive_a_migration_that_rebuilds_the_client_table(db):
+    from django.db import connection
+
+    from partnerspace.clients.search import SQLITE_TRIGGERS, search_index_repair
+
+    if connection.vendor != "sqlite":
+        assert search_index_repair(connection) == []
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'clients_client'"
+        )
+        assert {row[0] for row in cursor.fetchall()} == set(SQLITE_TRIGGERS)
+        # What SQLite does to a table's triggers when a migration rebuilds the table:
+        cursor.execute("DROP TRIGGER clients_client_fts_insert")
+    assert search_index_repair(connection) == ["clients_client_fts_insert"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'clients_client'"
+        )
+        assert {row[0] for row in cursor.fetchall()} == set(SQLITE_TRIGGERS)

@@ -704,3 +704,15 @@ def test_update_mode_creates_a_numberless_client_it_cannot_recognise(firm_a):
 
     assert (outcome.created, outcome.updated) == (1, 0)
     assert Client.objects.filter(firm=firm_a.firm).count() == 2
+
+
+def test_imported_clients_are_found_by_search_and_the_index_is_live_again_after(firm_a):
+    from partnerspace.clients.selectors import ClientFilters, client_page
+
+    run(firm_a.firm, [client_row(1, legal_name="Zeldzame Naam BV"), client_row(2)])
+    found = client_page(firm_a.admin, ClientFilters(query="zeldzame", tab="all"))
+    assert [client.legal_name for client in found.rows] == ["Zeldzame Naam BV"]
+    # A client added by hand afterwards is indexed by the trigger as before.
+    make_client(firm_a.admin, "Andere Unieke BV")
+    found = client_page(firm_a.admin, ClientFilters(query="unieke", tab="all"))
+    assert [client.legal_name for client in found.rows] == ["Andere Unieke BV"]

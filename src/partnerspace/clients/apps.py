@@ -6,3 +6,16 @@ class ClientsConfig(AppConfig):
     name = "partnerspace.clients"
     label = "clients"
     verbose_name = _("Clients")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_repair_search_index, sender=self)
+
+
+def _repair_search_index(sender, using, **kwargs) -> None:
+    from django.db import connections
+
+    from partnerspace.clients.search import search_index_repair
+
+    search_index_repair(connections[using])

@@ -21,7 +21,8 @@ INACTIVE_STATUSES = (ClientStatus.DRAFT, ClientStatus.INVITED, ClientStatus.ARCH
 class Client(models.Model):
     """A client company in a firm's portfolio."""
 
-    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="clients")
+    # No index of its own: every index below starts with the firm, and inserts pay per index.
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="clients", db_index=False)
     legal_name = models.CharField(_("legal name"), max_length=200)
     country = models.CharField(_("country"), max_length=2, default="BE")
     # NULL, not "", when absent: the unique constraints below then ignore missing numbers.
@@ -97,7 +98,6 @@ class Client(models.Model):
             models.Index(
                 fields=["firm", "status", "created_at", "id"], name="client_firm_status_created"
             ),
-            models.Index(fields=["template"], name="client_template"),
         ]
 
     def __str__(self) -> str:
@@ -117,9 +117,12 @@ class Client(models.Model):
 
 
 class ClientAssignment(models.Model):
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
+    # Both served by the indexes in Meta, which start with them.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="client_assignments"
+        Membership, on_delete=models.CASCADE, related_name="client_assignments", db_index=False
     )
     assigned_at = models.DateTimeField(default=timezone.now)
 
@@ -171,7 +174,9 @@ class HistorySource(models.TextChoices):
 class ClientHistory(models.Model):
     """One change to a client: who, when, through which door, and each field's old and new value."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="history")
+    client = models.ForeignKey(  # served by client_history_at
+        Client, on_delete=models.CASCADE, related_name="history", db_index=False
+    )
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -7,6 +7,7 @@ search over 100,000 clients reads only the rows that contain every term.
 
 import re
 import unicodedata
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -20,11 +21,30 @@ _NUMBER_QUERY = re.compile(r"^(?:be)?[\d\s./\-]{4,}$", re.IGNORECASE)
 MIN_INDEXED_TERM = 3
 
 
+def _accent_table() -> dict[int, str]:
+    """Latin letters with accents to their bare letters, for the common case in one pass."""
+    table = {}
+    for code in range(0xC0, 0x250):
+        bare = "".join(
+            c for c in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(c)
+        )
+        if bare != chr(code) and bare.isascii():
+            table[code] = bare
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
 def fold(text: str) -> str:
     """Lower case, accents removed: "Bêta BV" and "beta bv" are the same to a search."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    folded = folded.translate(_ACCENTS)
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
@@ -44,6 +64,76 @@ def client_search_fields(client, contacts) -> dict[str, str]:
         "search_text": fold(" ".join(part for part in parts if part)),
         "sort_name": fold(client.legal_name)[:200],
     }
+
+
+@contextmanager
+def search_index_deferred(first_id: int, last_id: int):
+    """Insert clients with ids first_id..last_id inside this block; index them in one go after.
+
+    Must run inside the caller's transaction, which must own every id in that range (the
+    import reserves them). PostgreSQL's index takes rows as they come: nothing to defer.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("search_index_deferred needs the caller's transaction")
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO clients_client_fts_deferral (id) VALUES (1)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO clients_client_fts(rowid, search_text) SELECT id, search_text "
+            "FROM clients_client WHERE id BETWEEN %s AND %s",
+            [first_id, last_id],
+        )
+        cursor.execute("DELETE FROM clients_client_fts_deferral")
+
+
+# The triggers that keep SQLite's search index in step with clients_client. SQLite drops a
+# table's triggers whenever a migration rebuilds the table (as it does to alter a column),
+# so they are checked and put back after every migrate (see ClientsConfig.ready).
+SQLITE_TRIGGERS = {
+    "clients_client_fts_insert": (
+        "CREATE TRIGGER clients_client_fts_insert AFTER INSERT ON clients_client "
+        "WHEN NOT EXISTS (SELECT 1 FROM clients_client_fts_deferral) BEGIN "
+        "INSERT INTO clients_client_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    ),
+    "clients_client_fts_delete": (
+        "CREATE TRIGGER clients_client_fts_delete AFTER DELETE ON clients_client BEGIN "
+        "INSERT INTO clients_client_fts(clients_client_fts, rowid, search_text) "
+        "VALUES ('delete', old.id, old.search_text); END"
+    ),
+    "clients_client_fts_update": (
+        "CREATE TRIGGER clients_client_fts_update AFTER UPDATE OF search_text ON clients_client "
+        "BEGIN INSERT INTO clients_client_fts(clients_client_fts, rowid, search_text) "
+        "VALUES ('delete', old.id, old.search_text); "
+        "INSERT INTO clients_client_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    ),
+}
+
+
+def search_index_repair(connection) -> list[str]:
+    """Put back the SQLite search triggers a table rebuild removed, and re-index; the names
+    of the triggers restored (none, normally)."""
+    if connection.vendor != "sqlite":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'clients_client_fts'"
+        )
+        if cursor.fetchone() is None:  # migrations not this far yet
+            return []
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'clients_client'"
+        )
+        present = {row[0] for row in cursor.fetchall()}
+        missing = [name for name in SQLITE_TRIGGERS if name not in present]
+        for name in missing:
+            cursor.execute(SQLITE_TRIGGERS[name])
+        if missing:
+            cursor.execute("INSERT INTO clients_client_fts(clients_client_fts) VALUES ('rebuild')")
+    return missing
 
 
 def search_terms(query: str) -> list[str]:

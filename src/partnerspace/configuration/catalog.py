@@ -7,6 +7,7 @@ and validation all read this table.
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,7 @@ class SettingField:
     # default where an integration keys clients by it.
     from_external_reference: bool = False
 
-    @property
+    @cached_property
     def regex(self) -> re.Pattern | None:
         return re.compile(self.pattern) if self.pattern else None
 

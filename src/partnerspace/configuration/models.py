@@ -84,8 +84,8 @@ class TemplateIntegration(models.Model):
 class ClientIntegration(models.Model):
     """An integration linked to one client, with that client's own settings."""
 
-    client = models.ForeignKey(
-        "clients.Client", on_delete=models.CASCADE, related_name="integration_links"
+    client = models.ForeignKey(  # served by the unique (client, firm_integration) index
+        "clients.Client", on_delete=models.CASCADE, related_name="integration_links", db_index=False
     )
     # PROTECT: a firm integration still linked to clients cannot disappear under them.
     firm_integration = models.ForeignKey(

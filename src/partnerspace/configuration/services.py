@@ -19,7 +19,7 @@ from partnerspace.configuration.models import (
     TemplateIntegration,
 )
 from partnerspace.configuration.settings_rules import settings_clean, settings_missing
-from partnerspace.core.bulk import db_datetime, db_json, insert_rows
+from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from partnerspace.firms.models import Membership
 from partnerspace.firms.services import audit_record
@@ -355,6 +355,7 @@ def template_apply(
     # Plain rows through core.bulk: an import applies a template to thousands of clients at
     # once, and building a model instance per row would cost more than the rest of it.
     stamp = db_datetime(timezone.now())
+    db_json = json_for_db()
     actor_id, label = (actor.pk, str(actor)) if actor else (None, "")
     assigned = [{"field": "assigned", "old": None, "new": str(m.user)} for m in users]
     assignments, integrations, history = [], [], []

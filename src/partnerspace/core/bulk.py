@@ -47,13 +47,28 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> None:
     """INSERT the rows (tuples in the order of `fields`, `id` included) in one executemany.
 
     Values go to the driver as they are: pass datetimes and JSON through `db_datetime` and
-    `db_json` (once per batch for a shared timestamp, not once per row).
+    `json_for_db()` (once per batch for a shared timestamp, not once per row).
     """
     if not rows:
         return
     opts = model._meta
     columns = [opts.get_field(name).column for name in fields]
     quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        # COPY streams the rows in one command; executemany would bind every value of every
+        # row in Python first (half of an import's time on PostgreSQL).
+        statement = (
+            f"COPY {quote(opts.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        )
+        # wrap_database_errors: a duplicate raises Django's IntegrityError, as through the ORM.
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(statement) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))})"
@@ -66,9 +81,12 @@ def db_datetime(value: datetime | None):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def db_json(value):
+def json_for_db():
+    """The function that turns a value into what a JSON column takes from `insert_rows`;
+    ask once per batch (looking up the database on every value costs more than encoding)."""
     if connection.vendor == "postgresql":
         from psycopg.types.json import Jsonb
 
-        return Jsonb(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return Jsonb
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return encoder

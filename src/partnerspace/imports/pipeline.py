@@ -7,7 +7,7 @@ Rows are written in batches, one transaction each; a refused row is skipped, nev
 written. A dry run checks everything and writes nothing.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -22,7 +22,7 @@ from partnerspace.clients.history import (
     snapshot,
 )
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, Contact, HistorySource
-from partnerspace.clients.search import client_search_fields, fold
+from partnerspace.clients.search import client_search_fields, fold, search_index_deferred
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
     FieldWarning,
@@ -30,7 +30,7 @@ from partnerspace.clients.validation import (
     contact_clean,
 )
 from partnerspace.configuration.models import ConfigurationTemplate
-from partnerspace.core.bulk import db_datetime, db_json, insert_rows, reserve_ids
+from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
 from partnerspace.identifiers import rules
 from partnerspace.imports.reading import Sheet
@@ -233,21 +233,17 @@ class Importer:
         problems: dict[int, list] = {}
         for problem in sheet.cell_problems:
             problems.setdefault(problem.row, []).append(problem)
-        batch: list[_Row] = []
         processed = 0
-        for number, values in sheet.rows:
-            outcome.rows += 1
-            data = dict(zip(sheet.columns, values, strict=True))
-            row = self._check(number, data, problems.get(number))
-            if row is not None:
-                batch.append(row)
-            processed += 1
-            if processed % self.batch_size == 0:
-                self._write(batch)
-                batch = []
-                self._progress(processed)
-        self._write(batch)
-        self._progress(processed)
+        for chunk in checked_chunks(sheet, self.batch_size):
+            batch = []
+            for cleaned in chunk:
+                outcome.rows += 1
+                row = self._decide(cleaned, problems.get(cleaned.number))
+                if row is not None:
+                    batch.append(row)
+            processed += len(chunk)
+            self._write(batch)
+            self._progress(processed)
         return outcome
 
     def _progress(self, processed: int) -> None:
@@ -260,43 +256,21 @@ class Importer:
             self.outcome.refused_rows.add(number)
             self.outcome.refused += 1
 
-    def _check(self, number: int, data: dict, problems) -> _Row | None:
-        errors: list[Issue] = [
+    def _decide(self, cleaned: "CleanedRow", problems) -> _Row | None:
+        """What the firm's state makes of a checked row: template, duplicates, existing client."""
+        number = cleaned.number
+        errors = [
             Issue(number, p.key, p.code, p.value, message(p.code, p.value)) for p in problems or ()
         ]
-        warnings: list[FieldWarning] = []
-        company = contact = None
-        try:
-            cleaned = client_clean({key: data.get(key, "") for key in COMPANY_KEYS})
-        except ValidationFailed as failed:
-            errors += [
-                Issue(number, e.field, e.code, _text(e.value), e.message) for e in failed.errors
-            ]
-        else:
-            company = cleaned.values
-            warnings += cleaned.warnings
-        country = company["country"] if company else _country_or_none(data.get("country"))
-        try:
-            cleaned = contact_clean(
-                {name: data.get(key, "") for key, name in CONTACT_KEYS.items()},
-                country=country,
-                prefix="contact_",
-            )
-        except ValidationFailed as failed:
-            errors += [
-                Issue(number, e.field, e.code, _text(e.value), e.message) for e in failed.errors
-            ]
-        else:
-            contact = cleaned.values
-            warnings += cleaned.warnings
-        template = self._template(number, data.get("template", ""), errors)
+        errors += cleaned.errors
+        company, contact = cleaned.company, cleaned.contact
+        template = self._template(number, cleaned.template_name, errors)
         target_id = self._match(number, company, contact, errors) if company else None
         if errors:
             self._refuse(number, errors)
             return None
-        self.outcome.warnings.extend(RowWarning(number, w) for w in warnings)
-        filled = frozenset(key for key, value in data.items() if value)
-        return _Row(number, company, contact, template, target_id, filled)
+        self.outcome.warnings.extend(RowWarning(number, w) for w in cleaned.warnings)
+        return _Row(number, company, contact, template, target_id, cleaned.filled)
 
     def _template(self, number: int, name: str, errors: list[Issue]):
         name = (name or "").strip()
@@ -372,33 +346,43 @@ class Importer:
             self.outcome.created += len(new)
             self.outcome.created += len(self._count_updates(existing, write=False))
             return
-        with transaction.atomic():
-            created = self._create(new)
-            # A client deleted since the import looked: its row makes it anew.
-            created += self._create(self._count_updates(existing, write=True))
+        gone = []
+        if existing:
+            with transaction.atomic():
+                gone = self._count_updates(existing, write=True)
+        # A client deleted since the import looked: its row makes it anew.
+        created = self._create(new + gone)
         self.outcome.created_ids += [client.pk for client in created]
         if created:
             _after_import(self.firm, [client.pk for client in created])
 
     def _create(self, rows: list[_Row]) -> list[SimpleNamespace]:
-        """Insert new clients with their contact and history: three executemany calls."""
+        """Insert new clients with their contact, history and template: one transaction.
+
+        The transaction is the outermost one, never a savepoint inside another: SQLite's
+        full-text index gets slower with every batch written under a savepoint (measured:
+        20 s instead of 5 s for 30,000 rows). When the database refuses a row (another import
+        created that client meanwhile) the batch is redone one row at a time, and only the
+        rows the database refuses are refused.
+        """
         if not rows:
             return []
         now = timezone.now()
         try:
             with transaction.atomic():
                 clients = self._insert(rows, now)
+                self._apply_templates(clients)
         except IntegrityError:
-            # Another import (or a person) created one of these clients meanwhile: insert
-            # them one at a time, and refuse the rows the database refuses.
             clients = []
             for row in rows:
                 try:
                     with transaction.atomic():
-                        clients += self._insert([row], now)
+                        one = self._insert([row], now)
+                        self._apply_templates(one)
                 except IntegrityError:
                     self._refuse(row.number, [self._taken(row)])
-        self._apply_templates(clients)
+                else:
+                    clients += one
         self.outcome.created += len(clients)
         for client in clients:
             for key in IDENTIFIERS:
@@ -416,6 +400,7 @@ class Importer:
         label = str(self.actor) if self.actor else ""
         firm_id = self.firm.pk
         stamp = db_datetime(now)
+        db_json = json_for_db()
         clients, client_rows, contact_rows, history_rows = [], [], [], []
         for row, pk, contact_pk, history_pk in zip(
             rows, client_ids, contact_ids, history_ids, strict=True
@@ -450,7 +435,8 @@ class Importer:
                  db_json(creation_changes(created)))
             )  # fmt: skip
             clients.append(client)
-        insert_rows(Client, CLIENT_COLUMNS, client_rows)
+        with search_index_deferred(client_ids[0], client_ids[-1]):
+            insert_rows(Client, CLIENT_COLUMNS, client_rows)
         insert_rows(Contact, CONTACT_COLUMNS, contact_rows)
         insert_rows(ClientHistory, HISTORY_COLUMNS, history_rows)
         return clients
@@ -600,6 +586,59 @@ class Importer:
             action="updated",
             changes=history,
         )
+
+
+@dataclass(slots=True)
+class CleanedRow:
+    """One row through the client and contact rules: what needs no database."""
+
+    number: int
+    company: dict | None
+    contact: dict | None
+    errors: list[Issue]
+    warnings: list[FieldWarning]
+    template_name: str
+    filled: frozenset
+
+
+def check_row(number: int, data: dict) -> CleanedRow:
+    """The rules every client passes (clients.validation), applied to one row of the file."""
+    errors: list[Issue] = []
+    warnings: list[FieldWarning] = []
+    company = contact = None
+    try:
+        cleaned = client_clean({key: data.get(key, "") for key in COMPANY_KEYS})
+    except ValidationFailed as failed:
+        errors += [Issue(number, e.field, e.code, _text(e.value), e.message) for e in failed.errors]
+    else:
+        company = cleaned.values
+        warnings += cleaned.warnings
+    country = company["country"] if company else _country_or_none(data.get("country"))
+    try:
+        cleaned = contact_clean(
+            {name: data.get(key, "") for key, name in CONTACT_KEYS.items()},
+            country=country,
+            prefix="contact_",
+        )
+    except ValidationFailed as failed:
+        errors += [Issue(number, e.field, e.code, _text(e.value), e.message) for e in failed.errors]
+    else:
+        contact = cleaned.values
+        warnings += cleaned.warnings
+    filled = frozenset(key for key, value in data.items() if value)
+    return CleanedRow(
+        number, company, contact, errors, warnings, (data.get("template") or "").strip(), filled
+    )
+
+
+def checked_chunks(sheet: Sheet, size: int) -> Iterator[list[CleanedRow]]:
+    """The sheet's rows through the rules, batch by batch, in file order."""
+    for start in range(0, len(sheet.rows), size):
+        chunk = sheet.rows[start : start + size]
+        yield [
+            check_row(number, dict(zip(sheet.columns, values, strict=True)))
+            for number, values in chunk
+        ]
 
 
 def _text(value) -> str:
