@@ -8,14 +8,18 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as MemoryBackend
 from django.core.management import call_command
+from django.db import connection
+from django.test import Client as Browser
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from partnerspace.clients.models import ClientStatus
+from partnerspace.core.delivery import CLAIM_LEASE
 from partnerspace.core.retry import BACKOFF, backoff_delay
 from partnerspace.invitations import services
 from partnerspace.invitations.models import MAX_SEND_ATTEMPTS, Invitation, InvitationState
 from partnerspace.invitations.tasks import deliver_invitation
-from tests.invitations.helpers import draft_client, link_in, send_invitation
+from tests.invitations.helpers import accept_as_new_user, draft_client, link_in, send_invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +228,59 @@ def test_a_queued_invitation_withdrawn_or_replaced_before_sending_is_never_sent(
     assert replaced.state == InvitationState.REPLACED and replaced.sent_at is None
     assert latest.state == InvitationState.SENT
     assert link_in(mail.outbox[0])
+
+
+class WatchingBackend(BaseEmailBackend):
+    """Notes whether a transaction was open while the mail server was being talked to."""
+
+    in_transaction: list[bool] = []
+
+    def send_messages(self, messages):
+        WatchingBackend.in_transaction.append(connection.in_atomic_block)
+        return MemoryBackend().send_messages(messages)
+
+
+def test_no_transaction_is_open_while_the_mail_goes_out(
+    firm_a, settings, transactional_db, django_capture_on_commit_callbacks
+):
+    # Real commits (transactional_db): an outer test transaction would hide the answer.
+    settings.EMAIL_BACKEND = "tests.invitations.test_delivery.WatchingBackend"
+    WatchingBackend.in_transaction = []
+    client = draft_client(firm_a.admin)
+    [invitation] = send_invitation(django_capture_on_commit_callbacks, firm_a.admin, client)
+    assert WatchingBackend.in_transaction == [False]
+    invitation.refresh_from_db()
+    assert invitation.state == InvitationState.SENT
+    assert invitation.sending_since is None
+    assert len(mail.outbox) == 1
+
+
+def test_an_invitation_another_worker_is_sending_is_left_to_it(
+    firm_a, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS  # queued, not sent, so the claim can be staged first
+    client = draft_client(firm_a.admin)
+    [invitation] = send_invitation(django_capture_on_commit_callbacks, firm_a.admin, client)
+    Invitation.objects.filter(pk=invitation.pk).update(sending_since=timezone.now())
+    assert services.invitation_deliver(invitation_id=invitation.pk) == "skipped"
+    assert mail.outbox == []
+
+    # A claim older than the lease belongs to a worker that died mid-send: sent again.
+    stale = timezone.now() - CLAIM_LEASE - timedelta(seconds=1)
+    Invitation.objects.filter(pk=invitation.pk).update(sending_since=stale)
+    assert services.invitation_deliver(invitation_id=invitation.pk) == "sent"
+    assert len(mail.outbox) == 1
+    assert link_in(mail.outbox[0])
+
+
+def test_a_link_mailed_by_a_worker_that_died_before_recording_it_still_opens(
+    firm_a, django_capture_on_commit_callbacks
+):
+    client = draft_client(firm_a.admin)
+    [invitation] = send_invitation(django_capture_on_commit_callbacks, firm_a.admin, client)
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=None, sending_since=timezone.now())
+    path = link_in(mail.outbox[0])
+    assert "Bakkerij Peeters BV" in Browser().get(path).text
+    accept_as_new_user(path)
+    client.refresh_from_db()
+    assert client.status == ClientStatus.ACTIVE

@@ -328,3 +328,51 @@ def test_an_invitation_expires_after_30_days_is_shown_so_and_can_be_resent(
     assert fresh.state == InvitationState.SENT
     assert fresh.expires_at > timezone.now() + timedelta(days=29)
     assert len(mail.outbox) == 2
+
+
+def test_resending_to_one_contact_leaves_the_other_contacts_link_working(
+    firm_a, web, django_capture_on_commit_callbacks
+):
+    client = draft_client(firm_a.admin)
+    contact_add(
+        membership=firm_a.admin,
+        client=client,
+        data=contact("marie@peeters.example", "fr-BE", "Marie", "Dubois"),
+    )
+    send_invitation(
+        django_capture_on_commit_callbacks,
+        firm_a.admin,
+        client,
+        contact_ids=[c.pk for c in client.contacts.all()],
+    )
+    jan = Invitation.objects.get(email="jan@peeters.example")
+    marie = Invitation.objects.get(email="marie@peeters.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        web(firm_a.admin).post(f"/f/alfa/invitations/{marie.pk}/resend/")
+    jan.refresh_from_db()
+    marie.refresh_from_db()
+    assert jan.state == InvitationState.SENT
+    assert marie.state == InvitationState.REPLACED
+    assert Invitation.objects.filter(email="marie@peeters.example", replaced_at=None).count() == 1
+
+
+def test_resending_an_invitation_whose_contact_was_removed_replaces_it(
+    firm_a, django_capture_on_commit_callbacks
+):
+    client = draft_client(firm_a.admin)
+    contact_add(
+        membership=firm_a.admin,
+        client=client,
+        data=contact("marie@peeters.example", "fr-BE", "Marie", "Dubois"),
+    )
+    marie_contact = client.contacts.get(email="marie@peeters.example")
+    [to_marie] = send_invitation(
+        django_capture_on_commit_callbacks, firm_a.admin, client, contact_ids=[marie_contact.pk]
+    )
+    marie_contact.delete()
+    to_marie.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.invitation_resend(membership=firm_a.admin, invitation=to_marie)
+    to_marie.refresh_from_db()
+    assert to_marie.state == InvitationState.REPLACED
+    assert again.email == "jan@peeters.example"

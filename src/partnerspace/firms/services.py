@@ -8,9 +8,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import User, email_key
+from partnerspace.core.delivery import link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.core.mail import mail_send
-from partnerspace.core.tokens import token_issue
 from partnerspace.firms.models import AuditEvent, Firm, Membership, StaffInvitation, role_fields
 from partnerspace.identifiers import rules
 
@@ -146,33 +146,24 @@ def staff_invite(
 
 def staff_invitation_send(*, invitation_id: int) -> None:
     """Issue the link and send it. The token is made here so it is written nowhere but the mail."""
+    sendable = StaffInvitation.objects.select_related("firm", "invited_by").filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    )
+
+    def send(invitation, token):
+        mail_send(
+            to=invitation.email,
+            template="firms/email/staff_invitation",
+            context={"invitation": invitation, "token": token.raw},
+            language=invitation.language,
+        )
+
     try:
-        with transaction.atomic():
-            invitation = (
-                # of=("self",): PostgreSQL cannot lock the nullable outer join to invited_by.
-                StaffInvitation.objects.select_for_update(of=("self",))
-                .select_related("firm", "invited_by")
-                .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
-                .first()
-            )
-            if invitation is None or invitation.sent_at is not None:
-                return
-            token = token_issue()
-            invitation.token_selector = token.selector
-            invitation.token_digest = token.digest
-            invitation.sent_at = timezone.now()
-            invitation.send_error = ""
-            invitation.save(
-                update_fields=["token_selector", "token_digest", "sent_at", "send_error"]
-            )
-            mail_send(
-                to=invitation.email,
-                template="firms/email/staff_invitation",
-                context={"invitation": invitation, "token": token.raw},
-                language=invitation.language,
-            )
+        link_mail_send_once(
+            sendable=sendable, pk=invitation_id, send=send, when_sent={"send_error": ""}
+        )
     except Exception as error:
-        # Kept outside the rolled-back transaction, so the administrator sees why it failed.
+        # Kept, so the administrator sees why it failed.
         StaffInvitation.objects.filter(pk=invitation_id).update(send_error=str(error)[:2000])
         raise
 
@@ -181,6 +172,7 @@ def staff_invitation_send(*, invitation_id: int) -> None:
 def staff_invitation_resend(*, invitation: StaffInvitation, actor: User) -> None:
     StaffInvitation.objects.filter(pk=invitation.pk).update(
         sent_at=None,
+        sending_since=None,
         token_selector=None,
         token_digest="",
         expires_at=timezone.now() + timedelta(days=STAFF_INVITATION_DAYS),

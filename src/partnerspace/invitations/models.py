@@ -45,6 +45,7 @@ class Invitation(models.Model):
     token_selector = models.CharField(max_length=32, unique=True, null=True, blank=True)
     token_digest = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,10 +14,10 @@ from partnerspace.clients.history import history_record
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.services import BulkOutcome
 from partnerspace.companies.services import company_link_client
+from partnerspace.core.delivery import link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from partnerspace.core.mail import mail_send
 from partnerspace.core.retry import backoff_delay, enqueue_after
-from partnerspace.core.tokens import token_issue
 from partnerspace.firms.models import Membership
 from partnerspace.invitations.models import INVITATION_DAYS, MAX_SEND_ATTEMPTS, Invitation
 
@@ -56,10 +57,11 @@ def _recipients(client: Client, contact_ids: Iterable[int] | None) -> list[Conta
     return primary or list(contacts)[:1]
 
 
-def _close_open_invitations(client: Client, now) -> None:
-    """Earlier links stop working the moment a new invitation is made."""
+def _close_open_invitations(client: Client, contacts: Sequence[Contact], now) -> None:
+    """The links earlier sent to these contacts stop working; other contacts' links stay open."""
     Invitation.objects.filter(
         client=client,
+        contact__in=contacts,
         accepted_at__isnull=True,
         revoked_at__isnull=True,
         replaced_at__isnull=True,
@@ -90,7 +92,7 @@ def client_invite(
             [FieldError("contacts", "required", _("Add a contact person to invite first."))]
         )
     now = timezone.now()
-    _close_open_invitations(client, now)
+    _close_open_invitations(client, contacts, now)
     invitations = [
         Invitation.objects.create(
             firm=membership.firm,
@@ -143,6 +145,10 @@ def _send_after_commit(invitation_ids: Sequence[int]) -> None:
 def invitation_resend(*, membership: Membership, invitation: Invitation) -> Invitation:
     """A new invitation to the same person, with a new link; the old link stops working."""
     contact_ids = [invitation.contact_id] if invitation.contact_id else None
+    # Closed by its own id: its contact may be gone, and the resend then goes to the primary.
+    Invitation.objects.filter(
+        pk=invitation.pk, firm=membership.firm, accepted_at__isnull=True, replaced_at__isnull=True
+    ).update(replaced_at=timezone.now())
     return client_invite(
         membership=membership,
         client=invitation.client,
@@ -199,45 +205,41 @@ def clients_bulk_invite(
 
 
 def invitation_deliver(*, invitation_id: int) -> str:
-    """Send one invitation, at most once; on failure, schedule the next attempt with back-off.
+    """Send one invitation, at most once; on failure, schedule the next attempt with back-off."""
+    sendable = Invitation.objects.select_related("firm", "client", "invited_by").filter(
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        replaced_at__isnull=True,
+        failed_at__isnull=True,
+    )
 
-    The token is issued inside the same transaction that marks the invitation sent, so a
-    failed send leaves no usable link behind, and a second run finds it sent and stops.
-    """
+    def send(invitation, token):
+        mail_send(
+            to=invitation.email,
+            template="invitations/email/invitation",
+            # The e-mail's <html lang>: rendered outside a request, it has no other source.
+            context={
+                "invitation": invitation,
+                "token": token.raw,
+                "LANGUAGE_CODE": invitation.language,
+            },
+            language=invitation.language,
+        )
+
     try:
-        with transaction.atomic():
-            invitation = (
-                # Only the invitation's row: PostgreSQL cannot lock the nullable side of the
-                # outer join that invited_by needs.
-                Invitation.objects.select_for_update(of=("self",))
-                .select_related("firm", "client", "invited_by")
-                .filter(pk=invitation_id)
-                .first()
-            )
-            if invitation is None or invitation.sent_at or invitation.is_closed:
-                return "skipped"
-            token = token_issue()
-            invitation.token_selector = token.selector
-            invitation.token_digest = token.digest
-            invitation.sent_at = timezone.now()
-            invitation.send_attempts += 1
-            invitation.last_error = ""
-            invitation.next_attempt_at = None
-            invitation.save()
-            mail_send(
-                to=invitation.email,
-                template="invitations/email/invitation",
-                # The e-mail's <html lang>: rendered outside a request, it has no other source.
-                context={
-                    "invitation": invitation,
-                    "token": token.raw,
-                    "LANGUAGE_CODE": invitation.language,
-                },
-                language=invitation.language,
-            )
+        sent = link_mail_send_once(
+            sendable=sendable,
+            pk=invitation_id,
+            send=send,
+            when_sent={
+                "send_attempts": F("send_attempts") + 1,
+                "last_error": "",
+                "next_attempt_at": None,
+            },
+        )
     except Exception as error:
         return _record_failure(invitation_id, error)
-    return "sent"
+    return "sent" if sent else "skipped"
 
 
 def _record_failure(invitation_id: int, error: Exception) -> str:
@@ -284,7 +286,8 @@ def invitation_retry_now(*, membership: Membership, invitation: Invitation) -> N
 def invitation_accept(*, invitation: Invitation, user: User) -> Client:
     """The contact accepts: the client's company is linked to the firm and the client is Active."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not invitation.is_open or not invitation.sent_at:
+    # A link that exists was mailed: its token is withdrawn when a send fails.
+    if not invitation.is_open or not invitation.token_digest:
         raise Conflict("invitation_closed", _("This invitation can no longer be used."))
     client = Client.objects.select_for_update().get(pk=invitation.client_id)
     if client.status != ClientStatus.INVITED:

@@ -1,0 +1,60 @@
+"""Sending a link by e-mail at most once, without holding the database while the mail goes out.
+
+The row is claimed in a short transaction (its token issued, `sending_since` set), the mail is
+sent with no transaction open, and the outcome is written in a second short one. Holding a
+row lock through an SMTP conversation would block every other write on SQLite for as long
+as the mail server takes to answer.
+
+A claim younger than CLAIM_LEASE keeps a second worker (a redelivered job, a double click)
+from sending the same mail; an older one belongs to a worker that died mid-send, and the row
+may be claimed again.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from partnerspace.core.tokens import IssuedToken, token_issue
+
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+def link_mail_send_once(
+    *,
+    sendable: models.QuerySet,
+    pk: int,
+    send: Callable[[models.Model, IssuedToken], None],
+    when_sent: dict | None = None,
+) -> bool:
+    """Issue the row's token and send it; False when it is sent, closed or being sent already.
+
+    `sendable` holds the rows that may still be sent (not accepted, revoked, ...). On success
+    the row gets `sent_at` and the `when_sent` values; on failure its token is withdrawn, so
+    no usable link is left behind, and the error is raised for the caller to record.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            # of=("self",): PostgreSQL cannot lock the nullable side of an outer join.
+            sendable.select_for_update(of=("self",)).filter(pk=pk).first()
+        )
+        if row is None or row.sent_at is not None:
+            return False
+        if row.sending_since is not None and row.sending_since > now - CLAIM_LEASE:
+            return False
+        token = token_issue()
+        row.token_selector = token.selector
+        row.token_digest = token.digest
+        row.sending_since = now
+        row.save(update_fields=["token_selector", "token_digest", "sending_since"])
+
+    mine = type(row).objects.filter(pk=pk, token_selector=token.selector)
+    try:
+        send(row, token)
+    except Exception:
+        mine.update(token_selector=None, token_digest="", sending_since=None)
+        raise
+    mine.update(sent_at=timezone.now(), sending_since=None, **(when_sent or {}))
+    return True
