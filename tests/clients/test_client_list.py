@@ -141,15 +141,18 @@ def test_sorting_by_date_added(firm_a):
     assert names(newest_first) == ["Nieuw", "Midden", "Oud"]
 
 
-def test_sorting_by_status_groups_the_statuses_with_names_in_order(firm_a, portfolio):
+def test_sorting_by_status_follows_the_lifecycle_with_names_in_order(firm_a, portfolio):
     extra = with_status(make_client(firm_a.admin, "Aardbei"), ClientStatus.ARCHIVED)
+    lifecycle = [ClientStatus.DRAFT, ClientStatus.INVITED, ClientStatus.ARCHIVED]
     page = client_page(firm_a.admin, ClientFilters(tab="inactive", sort="status"))
     statuses = [client.status for client in page.rows]
-    assert statuses == sorted(statuses)
+    assert statuses == sorted(statuses, key=lifecycle.index)
+    assert set(statuses) == set(lifecycle)
     archived = [c.legal_name for c in page.rows if c.status == ClientStatus.ARCHIVED]
     assert archived == [extra.legal_name, "Echo Events"]
     reverse_page = client_page(firm_a.admin, ClientFilters(tab="inactive", sort="-status"))
-    assert [c.status for c in reverse_page.rows] == sorted(statuses, reverse=True)
+    reversed_statuses = [c.status for c in reverse_page.rows]
+    assert reversed_statuses == sorted(statuses, key=lifecycle.index, reverse=True)
 
 
 def test_the_sort_links_on_the_page_sort(firm_a, web, portfolio):

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from partnerspace.clients.models import (
@@ -20,13 +20,19 @@ MAX_PAGE_SIZE = 500
 # as reading the rows, and "1,000+" tells the user enough.
 COUNT_LIMIT = 1000
 
+# Status sorts by the lifecycle (Concept, Uitgenodigd, Actief, Gearchiveerd), not by its code.
+STATUS_ORDER = Case(
+    *(When(status=status, then=Value(rank)) for rank, status in enumerate(ClientStatus.values)),
+    default=Value(len(ClientStatus.values)),
+)
+
 SORTS = {
     "name": ("sort_name", "id"),
     "-name": ("-sort_name", "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
-    "status": ("status", "sort_name", "id"),
-    "-status": ("-status", "sort_name", "id"),
+    "status": (STATUS_ORDER.asc(), "sort_name", "id"),
+    "-status": (STATUS_ORDER.desc(), "sort_name", "id"),
 }
 
 
