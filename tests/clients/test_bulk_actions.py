@@ -140,6 +140,29 @@ def test_bulk_assign_adds_staff_and_records_it(firm_a, web, english, clients):
     assert entry.actor == firm_a.manager.user
 
 
+def test_bulk_unassign_takes_staff_off_and_records_it(firm_a, web, english, clients):
+    browser = web(firm_a.manager)
+    for client in clients[:2]:
+        client_assignments_set(
+            membership=firm_a.admin,
+            client=client,
+            membership_ids=[firm_a.accountant.pk, firm_a.manager.pk],
+        )
+    tick(browser, clients[:25], clients[:3])
+    response = browser.post(
+        BULK, {"action": "unassign", "staff": [firm_a.accountant.pk]}, follow=True
+    )
+    assert messages_of(response) == ["Staff unassigned from 2 clients. 1 skipped."]
+    for client in clients[:2]:
+        assert set(client.assigned.all()) == {firm_a.manager}
+    entry = ClientHistory.objects.filter(
+        client=clients[0], action="assignment_changed", actor=firm_a.manager.user
+    ).get()
+    assert entry.changes == [{"field": "assigned", "old": str(firm_a.accountant.user), "new": None}]
+    # The accountant no longer sees them.
+    assert web(firm_a.accountant).get(f"/f/alfa/clients/{clients[0].pk}/").status_code == 404
+
+
 def test_bulk_assign_refuses_staff_of_another_firm(firm_a, firm_b, web, clients):
     browser = web(firm_a.manager)
     tick(browser, clients[:25], clients[:2])

@@ -1,5 +1,7 @@
 """Details bewerken: the same rules as adding, duplicates refused, every change in the history."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -9,7 +11,8 @@ from partnerspace.clients.models import Client, ClientHistory
 from partnerspace.clients.selectors import ClientFilters, client_duplicates, client_page
 from partnerspace.clients.services import client_update
 from partnerspace.clients.validation import message_for
-from partnerspace.core.errors import Conflict, ValidationFailed
+from partnerspace.core.errors import Conflict, NotAllowed, ValidationFailed
+from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
 from tests.factories import make_client
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +208,71 @@ def test_an_assigned_accountant_may_edit_the_details(firm_a, web, client):
     assert response.status_code == 302
     client.refresh_from_db()
     assert client.city == "Leuven"
+
+
+def assign(firm_a, client):
+    services.client_assignments_set(
+        membership=firm_a.admin, client=client, membership_ids=[firm_a.accountant.pk]
+    )
+
+
+def test_an_accountant_cannot_confirm_a_mandate_by_editing_the_details(firm_a, web, client):
+    assign(firm_a, client)
+    with pytest.raises(NotAllowed):
+        client_update(membership=firm_a.accountant, client=client, data={"peppol_mandate": True})
+    page = web(firm_a.accountant).get(edit_url(client)).text
+    assert re.search(r'<input type="checkbox" name="peppol_mandate"[^>]*disabled', page)
+    # A tampered form changes the rest, never the mandate.
+    response = web(firm_a.accountant).post(
+        edit_url(client), form_of(client, city="Leuven", peppol_mandate="on")
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.city == "Leuven"
+    assert client.peppol_mandate is False and client.mandate_confirmed_by is None
+
+
+def test_a_manager_still_confirms_a_mandate_by_editing_the_details(firm_a, web, client):
+    response = web(firm_a.manager).post(edit_url(client), form_of(client, peppol_mandate="on"))
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.peppol_mandate is True
+    assert client.mandate_confirmed_by == firm_a.manager.user
+
+
+def test_a_duplicate_of_a_client_the_accountant_cannot_see_is_refused_without_its_name(
+    firm_a, web, client
+):
+    mine = make_client(firm_a.admin, "Bêta NV")
+    assign(firm_a, mine)
+    with pytest.raises(Conflict) as refused:
+        client_update(
+            membership=firm_a.accountant, client=mine, data={"vat_number": "BE0403019261"}
+        )
+    assert "Alfa Bouw" not in refused.value.message
+    assert "existing_id" not in refused.value.extra
+    response = web(firm_a.accountant).post(edit_url(mine), form_of(mine, vat_number="BE0403019261"))
+    assert response.status_code == 200
+    assert "Alfa Bouw" not in response.text
+    assert f"/clients/{client.pk}/" not in response.text
+    assert "Een andere klant van uw kantoor gebruikt deze waarde al" in response.text
+    # Once it is theirs, the accountant is told which client it is.
+    assign(firm_a, client)
+    with pytest.raises(Conflict) as named:
+        client_update(
+            membership=firm_a.accountant, client=mine, data={"vat_number": "BE0403019261"}
+        )
+    assert named.value.extra["existing_id"] == client.pk
+
+
+def test_a_refusal_that_is_not_a_duplicate_shows_beside_its_field_without_a_link(
+    firm_a, web, client
+):
+    client_update(membership=firm_a.admin, client=client, data={"peppol_mandate": True})
+    ClientPeppol.objects.create(client=client, status=RegistrationStatus.REGISTERED)
+    response = web(firm_a.admin).post(edit_url(client), form_of(client))  # mandate unticked
+    assert response.status_code == 200
+    assert 'data-testid="duplicate"' not in response.text
+    assert "verwijder de klant eerst uit Peppol" in response.text
+    client.refresh_from_db()
+    assert client.peppol_mandate is True

@@ -22,7 +22,7 @@ from partnerspace.clients.models import (
     HistorySource,
 )
 from partnerspace.clients.search import client_search_fields
-from partnerspace.clients.selectors import client_duplicates
+from partnerspace.clients.selectors import client_duplicates, clients_visible_to
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
     CONTACT_FIELDS,
@@ -47,14 +47,24 @@ def _require(allowed: bool) -> None:
         raise NotAllowed("not_allowed", _("Your role does not allow this."))
 
 
-def duplicate_conflict(firm, duplicates: dict) -> Conflict:
-    """The refusal for a duplicate: names the existing client and links to it."""
+def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = None) -> Conflict:
+    """The refusal for a duplicate: names the existing client and links to it.
+
+    Only when the viewer may see that client: an accountant sees their own clients alone, and
+    typing numbers must not tell them the names of the others.
+    """
     name, existing = next(iter(duplicates.items()))
     labels = {
         "company_number": _("enterprise number"),
         "vat_number": _("VAT number"),
         "external_reference": _("external reference"),
     }
+    if viewer is not None and not clients_visible_to(viewer).filter(pk=existing.pk).exists():
+        return Conflict(
+            "already_exists",
+            _("Another client of your firm already has this %(field)s.") % {"field": labels[name]},
+            field=name,
+        )
     return Conflict(
         "already_exists",
         _("%(client)s already has this %(field)s.")
@@ -66,10 +76,10 @@ def duplicate_conflict(firm, duplicates: dict) -> Conflict:
     )
 
 
-def _refuse_duplicates(firm, values: dict, *, exclude_id=None) -> None:
+def _refuse_duplicates(firm, values: dict, *, exclude_id=None, viewer=None) -> None:
     duplicates = client_duplicates(firm.pk, values, exclude_id=exclude_id)
     if duplicates:
-        raise duplicate_conflict(firm, duplicates)
+        raise duplicate_conflict(firm, duplicates, viewer=viewer)
 
 
 def refresh_search(client: Client) -> None:
@@ -288,7 +298,7 @@ def client_update(
     merged.update({name: value for name, value in data.items() if name in CLIENT_FIELDS})
     company = client_clean(merged)
     _refuse_owned_by_client(client, company.values)
-    _refuse_duplicates(client.firm, company.values, exclude_id=client.pk)
+    _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=membership)
     for name, value in company.values.items():
         setattr(client, name, value)
     changes = differences(before, snapshot(client))
@@ -296,12 +306,17 @@ def client_update(
         return ClientResult(client, company.warnings)
     client.updated_at = timezone.now()
     if client.peppol_mandate != before["peppol_mandate"]:
+        if not membership.can_manage_peppol:
+            raise NotAllowed(
+                "not_allowed",
+                _("Only administrators and client managers confirm or withdraw mandates."),
+            )
         _mandate_follows(client, membership.user)
     try:
         with transaction.atomic():
             client.save()
     except IntegrityError:
-        _refuse_duplicates(client.firm, company.values, exclude_id=client.pk)
+        _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=membership)
         raise
     refresh_search(client)
     history_record(
@@ -611,6 +626,31 @@ def clients_bulk_assign(
             actor=membership.user,
             action="assignment_changed",
             changes=[{"field": "assigned", "old": None, "new": str(p.user)} for p in new],
+        )
+        outcome.done += 1
+    return outcome
+
+
+@transaction.atomic
+def clients_bulk_unassign(
+    *, membership: Membership, clients: Iterable[Client], membership_ids: Iterable[int]
+) -> BulkOutcome:
+    """Take staff members off many clients at once (clients they were not on are skipped)."""
+    _require(membership.sees_all_clients)
+    people = _memberships_of_firm(membership.firm_id, membership_ids)
+    outcome = BulkOutcome()
+    for client in clients:
+        existing = set(client.assignments.values_list("membership_id", flat=True))
+        gone = [person for person in people if person.pk in existing]
+        if not gone:
+            outcome.skipped += 1
+            continue
+        ClientAssignment.objects.filter(client=client, membership__in=gone).delete()
+        history_record(
+            client=client,
+            actor=membership.user,
+            action="assignment_changed",
+            changes=[{"field": "assigned", "old": str(p.user), "new": None} for p in gone],
         )
         outcome.done += 1
     return outcome

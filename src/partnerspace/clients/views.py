@@ -124,6 +124,16 @@ def client_bulk(request):
                 "Staff assigned to %(done)d clients.",
                 outcome.done,
             )
+        elif action == "unassign":
+            staff_ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
+            outcome = services.clients_bulk_unassign(
+                membership=membership, clients=clients, membership_ids=staff_ids
+            )
+            text = ngettext(
+                "Staff unassigned from %(done)d client.",
+                "Staff unassigned from %(done)d clients.",
+                outcome.done,
+            )
         elif action == "archive":
             outcome = services.clients_bulk_archive(membership=membership, clients=clients)
             text = ngettext("%(done)d client archived.", "%(done)d clients archived.", outcome.done)
@@ -188,7 +198,7 @@ def client_add(request):
         except ValidationFailed as failed:
             _show_errors(failed, client_form, contact_form)
         except Conflict as conflict:
-            duplicate = conflict
+            duplicate = conflict if conflict.code == "already_exists" else None
             form_add_service_error(client_form, conflict)
         else:
             _announce_warnings(request, result.warnings)
@@ -266,6 +276,8 @@ def client_edit(request, client_id: int):
         # The client keeps these itself; the firm still keeps its own reference and notes.
         for name in COMPANY_FIELDS:
             form.fields[name].disabled = True
+    if not request.membership.can_manage_peppol:
+        form.fields["peppol_mandate"].disabled = True
     duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -275,7 +287,7 @@ def client_edit(request, client_id: int):
         except ValidationFailed as failed:
             _show_errors(failed, form)
         except Conflict as conflict:
-            duplicate = conflict
+            duplicate = conflict if conflict.code == "already_exists" else None
             form_add_service_error(form, conflict)
         else:
             _announce_warnings(request, result.warnings)
@@ -294,10 +306,13 @@ def client_edit(request, client_id: int):
     )
 
 
-@firm_view(permission="can_delete_clients")
+@firm_view()
 @require_POST
 def client_delete(request, client_id: int):
+    # Found first: a client the user may not see answers 404 whatever their role.
     client = selectors.client_get_for_user(request.membership, client_id)
+    if not request.membership.can_delete_clients:
+        raise PermissionDenied
     try:
         services.client_delete(membership=request.membership, client=client)
     except ServiceError as error:
@@ -307,10 +322,12 @@ def client_delete(request, client_id: int):
     return redirect(f"{reverse('clients:list', args=[request.firm.slug])}?tab=inactive")
 
 
-@firm_view(permission="can_create_clients")
+@firm_view()
 @require_POST
 def client_archive(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
+    if not request.membership.can_create_clients:
+        raise PermissionDenied
     services.client_archive(membership=request.membership, client=client)
     messages.success(request, _("%(client)s archived.") % {"client": client})
     return redirect("clients:detail", request.firm.slug, client.pk)
@@ -319,9 +336,9 @@ def client_archive(request, client_id: int):
 @firm_view()
 @require_POST
 def client_staff(request, client_id: int):
+    client = selectors.client_get_for_user(request.membership, client_id)
     if not request.membership.sees_all_clients:
         raise PermissionDenied
-    client = selectors.client_get_for_user(request.membership, client_id)
     ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
     try:
         services.client_assignments_set(
