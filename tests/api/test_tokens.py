@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from partnerspace.api.models import ApiToken
+from tests.factories import make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +74,35 @@ def test_openapi_schema_and_docs_are_served(db):
     docs = Client().get("/api/v1/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
+
+
+def test_a_malformed_request_is_answered_in_the_token_owners_language(firm_a, api):
+    firm_a.manager.user.language = "nl"
+    firm_a.manager.user.save()
+    response = api(firm_a.manager).get("/clients?page_size=501&page=zes")
+    assert response.status_code == 422
+    errors = {e["field"]: (e["code"], e["message"]) for e in response.json()["errors"]}
+    assert errors == {
+        "page_size": ("invalid", "Geef een getal van hoogstens 500."),
+        "page": ("invalid", "Geef een geheel getal."),
+    }
+
+
+def test_an_unknown_or_misspelt_field_is_refused_not_ignored(firm_a, api):
+    client = make_client(firm_a.admin, "Alfa Bouw BV", city="Gent")
+    manager = api(firm_a.manager)
+    response = manager.patch(f"/clients/{client.pk}", {"cty": "Leuven", "city": "Brugge"})
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("cty", "unknown_field")
+    ]
+    client.refresh_from_db()
+    assert client.city == "Gent"  # nothing of a refused request is applied
+
+
+def test_a_missing_required_field_is_named(firm_a, api):
+    client = make_client(firm_a.admin, "Alfa Bouw BV")
+    response = api(firm_a.manager).post(f"/clients/{client.pk}/contacts", {"first_name": "Els"})
+    assert response.status_code == 422
+    codes = {(e["field"], e["code"]) for e in response.json()["errors"]}
+    assert ("email", "required") in codes

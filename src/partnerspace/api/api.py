@@ -47,20 +47,52 @@ def on_service_error(request, exc: ServiceError):
     return api.create_response(request, body, status=exc.status)
 
 
+def _schema_error_message(item: dict) -> tuple[str, str]:
+    """The code and the reader's-language message for one of pydantic's error types."""
+    kind = item.get("type", "")
+    limit = (item.get("ctx") or {}).get("le", (item.get("ctx") or {}).get("ge"))
+    if kind == "missing":
+        return "required", _("This field is required.")
+    if kind == "extra_forbidden":
+        return "unknown_field", _("Unknown field: leave it out or check its spelling.")
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return "invalid", _("Enter a whole number.")
+    if kind == "less_than_equal":
+        return "invalid", _("Enter a number of at most %(limit)s.") % {"limit": limit}
+    if kind == "greater_than_equal":
+        return "invalid", _("Enter a number of at least %(limit)s.") % {"limit": limit}
+    if kind in {"bool_parsing", "bool_type"}:
+        return "invalid", _("Enter true or false.")
+    if kind in {"string_type", "string_too_long", "string_too_short"}:
+        return "invalid", _("Enter a text.")
+    if kind in {"list_type", "tuple_type", "set_type"}:
+        return "invalid", _("Enter a list.")
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return "invalid", _("Enter an object.")
+    if kind in {"enum", "literal_error"}:
+        expected = (item.get("ctx") or {}).get("expected", "")
+        return "invalid", _("Choose one of: %(choices)s.") % {"choices": expected}
+    if kind == "json_invalid":
+        return "invalid_json", _("The request body is not valid JSON.")
+    return "invalid", _("Invalid value.")
+
+
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request, exc: NinjaValidationError):
-    # Malformed requests (wrong types, missing keys) answer in the same shape as rule failures.
+    # Malformed requests (wrong types, missing keys) answer in the same shape as rule failures,
+    # in the token owner's language like every other message.
     errors = []
     for item in exc.errors:
         location = [str(part) for part in item.get("loc", ()) if part not in {"body", "payload"}]
+        code, message = _schema_error_message(item)
         errors.append(
             {
                 "field": ".".join(
                     location[1:] if location[:1] in (["query"], ["path"]) else location
                 )
                 or None,
-                "code": "invalid",
-                "message": item.get("msg", _("Invalid value.")),
+                "code": code,
+                "message": message,
             }
         )
     return api.create_response(request, {"errors": errors}, status=422)

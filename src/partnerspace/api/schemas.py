@@ -1,4 +1,12 @@
 from ninja import Schema
+from pydantic import ConfigDict
+
+
+class InputSchema(Schema):
+    """A request body: a key it does not know is refused, never silently dropped (a misspelt
+    field would otherwise answer 200 and change nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class FieldErrorOut(Schema):

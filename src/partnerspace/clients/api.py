@@ -13,7 +13,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import ErrorOut, InputSchema, NotFoundOut, ValidationErrorOut
 from partnerspace.clients import services
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import (
@@ -132,7 +132,7 @@ class ClientPageOut(Schema):
 # valid is decided by clients.validation, which answers every error at once in one shape.
 
 
-class ContactIn(Schema):
+class ContactIn(InputSchema):
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
@@ -143,12 +143,12 @@ class ContactIn(Schema):
     is_primary: bool = Field(False, description="Make this contact the primary one.")
 
 
-class IntegrationLinkIn(Schema):
+class IntegrationLinkIn(InputSchema):
     integration: int | str = Field(description="The firm integration's id or its catalog key.")
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
-class ClientFieldsIn(Schema):
+class ClientFieldsIn(InputSchema):
     legal_name: str | None = None
     company_number: str | None = Field(None, description="The enterprise number, any spelling.")
     vat_number: str | None = Field(None, description="Any spelling: 'be 0403.019.261' is fine.")

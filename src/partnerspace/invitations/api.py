@@ -3,7 +3,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import ErrorOut, InputSchema, NotFoundOut, ValidationErrorOut
 from partnerspace.clients.models import HistorySource
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.invitations import selectors, services
@@ -11,7 +11,7 @@ from partnerspace.invitations import selectors, services
 router = Router(tags=["invitations"])
 
 
-class InvitationIn(Schema):
+class InvitationIn(InputSchema):
     message: str = ""
     contacts: list[int] | None = None  # contact ids; the primary contact when omitted
 

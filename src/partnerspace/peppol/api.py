@@ -8,7 +8,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, NotFoundOut
+from partnerspace.api.schemas import ErrorOut, InputSchema, NotFoundOut
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.peppol import selectors, services
 
@@ -65,7 +65,7 @@ class PeppolOut(Schema):
     problems: list[ProblemOut] = Field(description="Why the client cannot be registered.")
 
 
-class MandateIn(Schema):
+class MandateIn(InputSchema):
     confirmed: bool = Field(True, description="false withdraws the mandate.")
 
 
