@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from partnerspace.clients.models import Client, ClientAssignment, ClientHistory, Contact
+from partnerspace.clients.services import contact_add
 from partnerspace.configuration.models import ClientIntegration
 from partnerspace.configuration.services import integration_install, template_create
 from partnerspace.imports import reading, services
@@ -466,14 +467,43 @@ def test_update_mode_refuses_a_row_whose_numbers_belong_to_two_clients(firm_a):
     assert Client.objects.get(pk=first.pk).legal_name == "Eerste BV"
 
 
-def test_update_mode_with_a_new_email_adds_a_contact(firm_a):
+def test_update_mode_with_a_new_email_changes_the_primary_contact(firm_a):
+    """The file's contact columns are the primary contact (the export writes that one), so
+    export, edit the address, import in update mode round-trips."""
     client = make_client(firm_a.manager, "Klant BV", company_number=enterprise_number(1))
-    run(firm_a.firm, [client_row(1, contact_email="nieuw@klant.be")], update=True)
+    contact_add(
+        membership=firm_a.manager,
+        client=client,
+        data={"first_name": "Els", "last_name": "Maes", "email": "els@klant.be", "locale": "nl-BE"},
+    )
+    old = client.contacts.get(is_primary=True)
+    outcome = run(firm_a.firm, [client_row(1, contact_email="nieuw@klant.be")], update=True)
 
-    emails = set(client.contacts.values_list("email", flat=True))
-    assert "nieuw@klant.be" in emails
-    assert len(emails) == 2
-    assert client.contacts.filter(is_primary=True).count() == 1
+    assert outcome.updated == 1
+    primary = client.contacts.get(is_primary=True)
+    assert (primary.pk, primary.email) == (old.pk, "nieuw@klant.be")
+    assert sorted(client.contacts.values_list("email", flat=True)) == [
+        "els@klant.be",
+        "nieuw@klant.be",
+    ]
+    entry = client.history.get(action="updated")
+    change = next(c for c in entry.changes if c["field"] == "contact")
+    assert old.email in change["old"] and "nieuw@klant.be" in change["new"]
+
+
+def test_update_mode_with_the_address_of_another_contact_updates_that_contact(firm_a):
+    client = make_client(firm_a.manager, "Klant BV", company_number=enterprise_number(1))
+    contact_add(
+        membership=firm_a.manager,
+        client=client,
+        data={"first_name": "Els", "last_name": "Maes", "email": "els@klant.be", "locale": "nl-BE"},
+    )
+    primary = client.contacts.get(is_primary=True)
+    row = client_row(1, contact_email="els@klant.be", contact_last_name="Maes-Peeters")
+    run(firm_a.firm, [row], update=True)
+
+    assert client.contacts.get(email="els@klant.be").last_name == "Maes-Peeters"
+    assert client.contacts.get(is_primary=True).email == primary.email
 
 
 def test_an_update_refused_by_the_database_leaves_the_client_and_its_contacts_untouched(firm_a):
@@ -716,3 +746,64 @@ def test_imported_clients_are_found_by_search_and_the_index_is_live_again_after(
     make_client(firm_a.admin, "Andere Unieke BV")
     found = client_page(firm_a.admin, ClientFilters(query="unieke", tab="all"))
     assert [client.legal_name for client in found.rows] == ["Andere Unieke BV"]
+
+
+NO_NUMBERS = {"company_number": "", "vat_number": "", "external_reference": ""}
+
+
+def test_the_same_file_of_clients_without_numbers_twice_creates_nothing_the_second_time(firm_a):
+    rows = [client_row(1, **NO_NUMBERS), client_row(2, **NO_NUMBERS)]
+    first = run(firm_a.firm, rows)
+    second = run(firm_a.firm, rows)
+
+    assert (first.created, first.refused) == (2, 0)
+    assert (second.created, second.refused) == (0, 2)
+    assert codes(second) == [
+        (2, "legal_name", "already_exists"),
+        (3, "legal_name", "already_exists"),
+    ]
+    assert "contact1@bakkerij1.be" in second.errors[0].message
+    assert Client.objects.filter(firm=firm_a.firm).count() == 2
+
+
+def test_a_client_without_numbers_twice_in_one_file_is_a_duplicate_in_the_file(firm_a):
+    row = client_row(1, **NO_NUMBERS, legal_name="Bakkerij Één")
+    again = client_row(1, **NO_NUMBERS, legal_name="BAKKERIJ EEN")  # same name, folded
+    outcome = run(firm_a.firm, [row, again])
+
+    assert codes(outcome) == [(3, "legal_name", "duplicate_in_file")]
+    assert outcome.created == 1
+
+
+def test_a_duplicate_number_is_reported_with_the_rows_other_errors(firm_a):
+    """Row 2 has a bad IBAN and row 3 repeats its enterprise number: both are told at once."""
+    outcome = run(firm_a.firm, [client_row(1, iban="BE00 0000"), client_row(1)])
+
+    assert (2, "iban", "invalid_iban") in codes(outcome)
+    assert (3, "company_number", "duplicate_in_file") in codes(outcome)
+    assert outcome.created == 0
+
+
+def test_an_existing_number_is_reported_with_the_rows_other_errors(firm_a):
+    existing = make_client(firm_a.manager, "Bestaand BV", company_number=enterprise_number(1))
+    outcome = run(firm_a.firm, [client_row(1, iban="BE00 0000", vat_number="")])
+
+    assert sorted(codes(outcome)) == [
+        (2, "company_number", "already_exists"),
+        (2, "iban", "invalid_iban"),
+    ]
+    assert any(existing.legal_name in issue.message for issue in outcome.errors)
+
+
+def test_an_update_keeps_the_clients_template_and_says_so(firm_a):
+    template_create(membership=firm_a.admin, name="Standaard")
+    client = make_client(firm_a.manager, "Klant BV", company_number=enterprise_number(1))
+    row = client_row(1, template="Bestaat niet", city="Brugge")
+    outcome = run(firm_a.firm, [row], update=True)
+
+    assert (outcome.updated, outcome.refused) == (1, 0)
+    [warning] = [w.warning for w in outcome.warnings if w.warning.field == "template"]
+    assert (warning.code, warning.value) == ("template_not_changed", "Bestaat niet")
+    assert "Bestaat niet" in warning.message
+    client.refresh_from_db()
+    assert (client.city, client.template_id) == ("Brugge", None)

@@ -164,6 +164,17 @@ MESSAGES = {
         _("%(client)s already has %(value)s. Import in update mode to change that client.")
         % {"client": client, "value": value}
     ),
+    "already_exists_by_contact": lambda value, client, email, **_k: (
+        _(
+            "%(client)s, with contact person %(email)s, is a client already. Import in update "
+            "mode to change it."
+        )
+        % {"client": client, "email": email}
+    ),
+    "already_exists_unknown": lambda value, **_k: _(
+        "Another client was saved with these details while this file was being imported. "
+        "Import the file again to see which."
+    ),
     "ambiguous_match": lambda value, clients, **_k: (
         _(
             "This row matches several existing clients (%(clients)s): its numbers belong to "
@@ -217,13 +228,13 @@ class Importer:
             for key, value in zip(IDENTIFIERS, numbers, strict=True):
                 if value:
                     self.existing[key][value] = pk
-        # A client without any number can only be recognised by its name and the address of
-        # its primary contact: only an update needs that (create mode never matches it).
+        # A client without any number is recognised by its name and the address of its primary
+        # contact: an update finds it so, and create mode refuses to make it twice.
         self.by_name_and_email: dict[tuple[str, str], int] = {}
-        if self.update:
-            people = Contact.objects.filter(client__firm=self.firm, is_primary=True)
-            for pk, name, email in people.values_list("client_id", "client__sort_name", "email"):
-                self.by_name_and_email[(name, email)] = pk
+        people = Contact.objects.filter(client__firm=self.firm, is_primary=True)
+        for pk, name, email in people.values_list("client_id", "client__sort_name", "email"):
+            self.by_name_and_email[(name, email)] = pk
+        self.seen_by_name_and_email: dict[tuple[str, str], int] = {}
 
     # Checking
 
@@ -264,8 +275,14 @@ class Importer:
         ]
         errors += cleaned.errors
         company, contact = cleaned.company, cleaned.contact
-        template = self._template(number, cleaned.template_name, errors)
-        target_id = self._match(number, company, contact, errors) if company else None
+        target_id = self._match(number, cleaned.identifiers, company, contact, errors)
+        if target_id is None:
+            template = self._template(number, cleaned.template_name, errors)
+        else:
+            # An update keeps the client's template: it decided how the client started.
+            template = None
+            if cleaned.template_name:
+                cleaned.warnings.append(TemplateNotChanged(cleaned.template_name))
         if errors:
             self._refuse(number, errors)
             return None
@@ -285,12 +302,15 @@ class Importer:
             )
         return template
 
-    def _match(self, number: int, company: dict, contact, errors: list[Issue]) -> int | None:
-        """Duplicates within the file, then the existing client this row is (if any)."""
-        for key in IDENTIFIERS:
-            value = company.get(key)
-            if not value:
-                continue
+    def _match(
+        self, number: int, identifiers: dict, company: dict | None, contact, errors: list[Issue]
+    ) -> int | None:
+        """Duplicates within the file, then the existing client this row is (if any).
+
+        `identifiers` are the row's valid numbers even when other cells fail, so a duplicate
+        is reported with the row's other errors, not after they are fixed.
+        """
+        for key, value in identifiers.items():
             first = self.seen[key].setdefault(value, number)
             if first != number:
                 errors.append(
@@ -303,20 +323,20 @@ class Importer:
                     )
                 )
         matches = {
-            key: self.existing[key][company[key]]
-            for key in IDENTIFIERS
-            if company.get(key) and company[key] in self.existing[key]
+            key: self.existing[key][value]
+            for key, value in identifiers.items()
+            if value in self.existing[key]
         }
         if not matches:
-            if self.update and contact and not any(company.get(key) for key in IDENTIFIERS):
-                key = (fold(company["legal_name"])[:200], contact["email"])
-                return self.by_name_and_email.get(key)
+            if company and contact and not identifiers:
+                return self._match_by_name_and_email(number, company, contact, errors)
             return None
         if not self.update:
             for key, pk in matches.items():
                 errors.append(
-                    Issue(number, key, "already_exists", company[key],
-                          message("already_exists", company[key], client=self.names.get(pk, "")))
+                    Issue(number, key, "already_exists", identifiers[key],
+                          message("already_exists", identifiers[key],
+                                  client=self.names.get(pk, "")))
                 )  # fmt: skip
             return None
         targets = set(matches.values())
@@ -328,12 +348,35 @@ class Importer:
                     number,
                     key,
                     "ambiguous_match",
-                    company[key],
+                    identifiers[key],
                     message("ambiguous_match", clients=names),
                 )
             )
             return None
         return targets.pop()
+
+    def _match_by_name_and_email(
+        self, number: int, company: dict, contact: dict, errors: list[Issue]
+    ) -> int | None:
+        """A row without any number is the client of the same name and primary contact."""
+        key = (fold(company["legal_name"])[:200], contact["email"])
+        name = company["legal_name"]
+        first = self.seen_by_name_and_email.setdefault(key, number)
+        if first != number:
+            errors.append(
+                Issue(number, "legal_name", "duplicate_in_file", name,
+                      message("duplicate_in_file", name, first=first))
+            )  # fmt: skip
+            return None
+        pk = self.by_name_and_email.get(key)
+        if pk is None or self.update:
+            return pk
+        errors.append(
+            Issue(number, "legal_name", "already_exists", name,
+                  message("already_exists_by_contact", name, client=self.names.get(pk, name),
+                          email=contact["email"]))
+        )  # fmt: skip
+        return None
 
     # Writing
 
@@ -390,6 +433,7 @@ class Importer:
                 if value:
                     self.existing[key][value] = client.pk
             self.names[client.pk] = client.legal_name
+            self.by_name_and_email[(client.sort_name, client.contact_email)] = client.pk
         return clients
 
     def _insert(self, rows: list[_Row], now) -> list[SimpleNamespace]:
@@ -408,6 +452,7 @@ class Importer:
             values, person, template = row.company, row.contact, row.template
             client = SimpleNamespace(pk=pk, firm_id=firm_id, template=template, **values)
             search = client_search_fields(client, (SimpleNamespace(**person),))
+            client.sort_name, client.contact_email = search["sort_name"], person["email"]
             mandate = values["peppol_mandate"]
             client_rows.append(
                 (
@@ -454,9 +499,7 @@ class Importer:
             if found is not None:
                 return Issue(row.number, key, "already_exists", value,
                              message("already_exists", value, client=found.legal_name))  # fmt: skip
-        return Issue(
-            row.number, None, "already_exists", "", message("already_exists", "", client="")
-        )
+        return Issue(row.number, None, "already_exists", "", message("already_exists_unknown"))
 
     def _apply_templates(self, clients: list[SimpleNamespace]) -> None:
         from partnerspace.configuration.services import template_apply
@@ -537,7 +580,10 @@ class Importer:
                 after[key] = value
         changes = differences(before, after)
         email = row.contact["email"]
+        # The row's contact is the one with its address; else the file changed the primary
+        # contact's details (its export holds the primary contact), address included.
         match = next((c for c in contacts if c.email == email), None)
+        match = match or next((c for c in contacts if c.is_primary), None)
         if match is None:
             return changes, ("add", None)
         fields = {k: v for k, v in row.contact.items() if v and getattr(match, k) != v}
@@ -563,6 +609,7 @@ class Importer:
                         )
                     else:
                         _, contact, fields = contact_change
+                        contact_before = _contact_label(contact)
                         for name, value in fields.items():
                             setattr(contact, name, value)
                         contact.save(update_fields=list(fields))
@@ -575,9 +622,18 @@ class Importer:
             return
         history = list(changes)
         if contact_change is not None:
-            person = row.contact
-            label = f"{person['first_name']} {person['last_name']} <{person['email']}>"
-            history.append({"field": "contact", "old": None, "new": label})
+            if contact_change[0] == "add":
+                history.append(
+                    {"field": "contact", "old": None, "new": _contact_label(contacts[-1])}
+                )
+            else:
+                history.append(
+                    {
+                        "field": "contact",
+                        "old": contact_before,
+                        "new": _contact_label(contact_change[1]),
+                    }
+                )
         ClientHistory.objects.create(
             client=client,
             actor=self.actor,
@@ -599,6 +655,7 @@ class CleanedRow:
     warnings: list[FieldWarning]
     template_name: str
     filled: frozenset
+    identifiers: dict  # the valid numbers, also when another company cell fails
 
 
 def check_row(number: int, data: dict) -> CleanedRow:
@@ -610,9 +667,11 @@ def check_row(number: int, data: dict) -> CleanedRow:
         cleaned = client_clean({key: data.get(key, "") for key in COMPANY_KEYS})
     except ValidationFailed as failed:
         errors += [Issue(number, e.field, e.code, _text(e.value), e.message) for e in failed.errors]
+        identifiers = _identifiers_alone(data, {e.field for e in failed.errors})
     else:
         company = cleaned.values
         warnings += cleaned.warnings
+        identifiers = {key: company[key] for key in IDENTIFIERS if company.get(key)}
     country = company["country"] if company else _country_or_none(data.get("country"))
     try:
         cleaned = contact_clean(
@@ -627,8 +686,28 @@ def check_row(number: int, data: dict) -> CleanedRow:
         warnings += cleaned.warnings
     filled = frozenset(key for key, value in data.items() if value)
     return CleanedRow(
-        number, company, contact, errors, warnings, (data.get("template") or "").strip(), filled
+        number,
+        company,
+        contact,
+        errors,
+        warnings,
+        (data.get("template") or "").strip(),
+        filled,
+        identifiers,
     )
+
+
+def _identifiers_alone(data: dict, wrong: set) -> dict:
+    """The row's numbers that pass their rules, when other company cells do not."""
+    if "country" in wrong:
+        return {}
+    probe = {"legal_name": "-", "country": data.get("country", "")}
+    probe |= {key: data.get(key, "") for key in IDENTIFIERS if key not in wrong}
+    try:
+        values = client_clean(probe).values
+    except ValidationFailed:
+        return {}
+    return {key: values[key] for key in IDENTIFIERS if values.get(key)}
 
 
 def checked_chunks(sheet: Sheet, size: int) -> Iterator[list[CleanedRow]]:
@@ -639,6 +718,26 @@ def checked_chunks(sheet: Sheet, size: int) -> Iterator[list[CleanedRow]]:
             check_row(number, dict(zip(sheet.columns, values, strict=True)))
             for number, values in chunk
         ]
+
+
+def _contact_label(contact) -> str:
+    return f"{contact.first_name} {contact.last_name} <{contact.email}>"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateNotChanged:
+    """A warning like the rules' repairs: the Sjabloon cell of a row that updates a client."""
+
+    value: str
+    field = "template"
+    code = "template_not_changed"
+    normalized = ""
+
+    @property
+    def message(self) -> str:
+        return _("An update does not change the client's template: %(name)s is ignored.") % {
+            "name": self.value
+        }
 
 
 def _text(value) -> str:
