@@ -18,6 +18,7 @@ def imported_clients(firm, count: int, **fields) -> list[Client]:
     """Clients as an import leaves them (Mandaat = Ja), created in one statement."""
     now = timezone.now()
     start = Client.objects.count()
+    mandate = fields.pop("peppol_mandate", True)
     rows = [
         Client(
             **{
@@ -26,7 +27,8 @@ def imported_clients(firm, count: int, **fields) -> list[Client]:
                 "sort_name": f"klant {start + n:04d} bv",
                 "country": "BE",
                 "company_number": be_number(start + n),
-                "peppol_mandate": True,
+                "peppol_mandate": mandate,
+                "mandate_confirmed_at": now if mandate else None,
                 "created_at": now,
                 "updated_at": now,
                 **fields,

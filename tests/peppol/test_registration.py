@@ -346,3 +346,11 @@ def test_the_import_hook_ignores_clients_of_another_firm(firm_a, firm_b, smp, sm
     configure(firm_a.admin, smp, auto_register=True)
     theirs = make_client(firm_b.admin, company_number="0200000043", peppol_mandate=True)
     assert services.registration_queue_after_import(firm=firm_a.firm, client_ids=[theirs.pk]) == 0
+
+
+def test_a_mandate_ticked_but_never_confirmed_does_not_allow_registration(firm_a):
+    client = make_client(firm_a.admin, company_number="0200000043", peppol_mandate=True)
+    assert services.registration_problems(client) == []
+    type(client).objects.filter(pk=client.pk).update(mandate_confirmed_at=None)
+    client.refresh_from_db()
+    assert services.registration_problems(client) == ["no_mandate"]

@@ -402,7 +402,7 @@ def registration_problems(client: Client) -> list[str]:
     problems = []
     if client.status == ClientStatus.ARCHIVED:
         problems.append("archived")
-    if not client.peppol_mandate:
+    if not _is_confirmed(client):
         problems.append("no_mandate")
     if enterprise_number(client) is None:
         problems.append("no_enterprise_number")
