@@ -10,9 +10,10 @@ from partnerspace.clients.models import Client
 from partnerspace.imports import reading, services
 from partnerspace.imports.models import ImportJob, ImportStatus
 from tests.factories import make_client
-from tests.imports.builders import csv_bytes
+from tests.imports.builders import csv_bytes, xlsx
 from tests.imports.test_views import (  # noqa: F401 (a fixture)
     BAD_NUMBER,
+    HEADERS_NL,
     enterprise_number,
     row,
     upload,
@@ -34,6 +35,7 @@ SUMMARY_KEYS = {
     "updated",
     "unchanged",
     "refused",
+    "warning_count",
     "warnings",
     "errors",
     "report_url",
@@ -241,3 +243,29 @@ def test_the_status_is_documented(firm_a, api):
     schema = api(firm_a.admin).get("/openapi.json").json()
     assert "/api/v1/imports/{import_id}" in schema["paths"]
     assert ImportStatus.QUEUED.value in str(schema)
+
+
+def test_the_answer_lists_the_warnings_with_value_as_given_and_as_stored(firm_a, api):
+    """The same warnings as `import_clients --json`: unknown columns first, then the repairs."""
+    client = api(firm_a.manager)
+    number = enterprise_number(1)
+    spaced = f"{number[:4]}.{number[4:7]}.{number[7:]}"
+    content = xlsx(
+        [
+            [*HEADERS_NL, "Opmerking"],
+            [*row(1, company_number=spaced, vat_number=""), "vaste klant"],
+        ]
+    )
+    body = post_import(client, content, dry_run=True).json()
+
+    assert body["warning_count"] == len(body["warnings"]) - 1  # the column is no repair
+    assert body["warnings"][0] == {
+        "row": None,
+        "field": None,
+        "code": "unknown_column",
+        "value": "Opmerking",
+        "normalized": "",
+    }
+    repaired = [w for w in body["warnings"] if w["field"] == "company_number"]
+    assert repaired and repaired[0]["row"] == 2
+    assert (repaired[0]["value"], repaired[0]["normalized"]) == (spaced, number)

@@ -6,6 +6,7 @@ a large file is checked or imported in the background and followed with GET.
 
 from typing import Literal
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -41,6 +42,14 @@ class ImportErrorOut(Schema):
     message: str
 
 
+class ImportWarningOut(Schema):
+    row: int | None = Field(description="Null for the file as a whole (an unknown column).")
+    field: str | None
+    code: str
+    value: str
+    normalized: str
+
+
 class ImportOut(Schema):
     id: int
     status: ImportStatus = Field(
@@ -59,7 +68,13 @@ class ImportOut(Schema):
     updated: int
     unchanged: int
     refused: int = Field(description="Rows refused: skipped, nothing of them written.")
-    warnings: int = Field(description="Values accepted in a corrected form.")
+    warning_count: int = Field(description="Values accepted in a corrected form.")
+    warnings: list[ImportWarningOut] = Field(
+        description=(
+            f"The first {LISTED_ERRORS:,} warnings: unknown columns (row null), then each value "
+            "accepted in a corrected form, as given and as stored."
+        )
+    )
     errors: list[ImportErrorOut] = Field(
         description=f"The first {LISTED_ERRORS:,} errors; the report has them all."
     )
@@ -90,7 +105,8 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
         "updated": job.updated,
         "unchanged": job.unchanged,
         "refused": job.refused,
-        "warnings": job.warning_count,
+        "warning_count": job.warning_count,
+        "warnings": _warnings_out(job),
         "errors": [
             {
                 "row": issue.row,
@@ -106,6 +122,21 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
         ),
         **extra,
     }
+
+
+def _warnings_out(job: ImportJob) -> list[dict]:
+    """As `import_clients --json` prints them: the unknown columns (row null) first."""
+    warnings = ImportIssue.objects.filter(job=job, is_error=False)
+    return [
+        {
+            "row": issue.row,
+            "field": issue.field or None,
+            "code": issue.code,
+            "value": issue.value,
+            "normalized": issue.normalized,
+        }
+        for issue in warnings.order_by(F("row").asc(nulls_first=True), "id")[:LISTED_ERRORS]
+    ]
 
 
 def _importer(request):
