@@ -234,3 +234,34 @@ def test_after_a_bulk_action_the_user_returns_to_the_list_they_came_from(firm_a,
     assert response["Location"] == back
     response = browser.post(BULK, {"action": "archive", "back": "https://evil.example/"})
     assert response["Location"] == LIST
+
+
+def test_select_all_matching_selects_every_client_the_filters_find_on_every_page(
+    firm_a, web, english, clients
+):
+    browser = web(firm_a.manager)
+    with_status(clients[3], ClientStatus.ARCHIVED)
+    page = browser.get("/f/alfa/clients/?tab=inactive&status=draft").text
+    assert 'data-testid="select-all-matching"' in page
+
+    response = browser.post(SELECTION, {"all": "1", "tab": "inactive", "status": "draft"})
+    assert response.headers["HX-Trigger"] == "selection-all"
+    drafts = {c.pk for c in clients} - {clients[3].pk}
+    assert selection_of(browser, firm_a) == drafts
+    assert "29 clients selected" in response.text
+
+
+def test_select_all_matching_keeps_to_what_the_user_may_see(firm_a, firm_b, web, clients):
+    make_client(firm_b.admin, "Van B")
+    mine = clients[:2]
+    for client in mine:
+        client_assignments_set(
+            membership=firm_a.admin, client=client, membership_ids=[firm_a.accountant.pk]
+        )
+    browser = web(firm_a.accountant)
+    browser.post(SELECTION, {"all": "1", "tab": "inactive"})
+    assert selection_of(browser, firm_a) == {client.pk for client in mine}
+    manager = web(firm_a.manager)
+    rare = make_client(firm_a.admin, "Zeldzame Naam BV")
+    manager.post(SELECTION, {"all": "1", "tab": "inactive", "q": "zeldzame"})
+    assert selection_of(manager, firm_a) == {rare.pk}

@@ -18,5 +18,12 @@ def selection_update(request, *, visible: set[int], ticked: set[int]) -> set[int
     return selection
 
 
+def selection_add(request, ids) -> set[int]:
+    """Every client of a filtered list at once (up to MAX_SELECTION), on top of the ticked."""
+    selection = selection_get(request) | set(ids)
+    request.session[_key(request)] = sorted(selection)[:MAX_SELECTION]
+    return selection_get(request)
+
+
 def selection_clear(request) -> None:
     request.session.pop(_key(request), None)

@@ -10,7 +10,13 @@ from django.views.decorators.http import require_POST
 from partnerspace.clients import selectors, services
 from partnerspace.clients.forms import ChooseTemplateForm, ClientForm, ContactForm, NewContactForm
 from partnerspace.clients.models import Client, ClientStatus
-from partnerspace.clients.selection import selection_clear, selection_get, selection_update
+from partnerspace.clients.selection import (
+    MAX_SELECTION,
+    selection_add,
+    selection_clear,
+    selection_get,
+    selection_update,
+)
 from partnerspace.clients.selectors import PAGE_SIZES, ClientFilters
 from partnerspace.clients.validation import CLIENT_FIELDS
 from partnerspace.companies.models import COMPANY_FIELDS
@@ -87,6 +93,9 @@ def client_selection(request):
     """Remember which rows are ticked, across pages: the bulk bar answers with the count."""
     if request.POST.get("clear"):
         selection_clear(request)
+    elif request.POST.get("all"):
+        matching = selectors.client_ids_matching(request.membership, filters_from(request.POST))
+        selection_add(request, matching.order_by()[:MAX_SELECTION])
     else:
         visible = [pk for pk in map(_int_or_none, request.POST.getlist("visible")) if pk]
         ticked = [pk for pk in map(_int_or_none, request.POST.getlist("selected")) if pk]
@@ -103,6 +112,8 @@ def client_selection(request):
     )
     if request.POST.get("clear"):
         response.headers["HX-Trigger"] = "selection-cleared"
+    elif request.POST.get("all"):
+        response.headers["HX-Trigger"] = "selection-all"
     return response
 
 

@@ -43,6 +43,15 @@
     }
   });
 
+  // The server changed the selection (select all matching, clear): the ticks follow it.
+  function tickRows(checked) {
+    document.querySelectorAll("input[data-row-select], input[data-select-all]").forEach(function (box) {
+      box.checked = checked;
+    });
+  }
+  document.addEventListener("selection-all", function () { tickRows(true); });
+  document.addEventListener("selection-cleared", function () { tickRows(false); });
+
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-select-all]");
     if (all) {
