@@ -281,6 +281,10 @@ def test_integrations_by_key_or_id_are_linked_with_their_settings(firm_a, api):
     # WinBooks keys clients by their external reference: it fills the dossier code.
     assert links["winbooks"]["settings"] == {"dossier": "WB-7"}
     assert all(link["is_complete"] for link in links.values())
+    linked = ClientHistory.objects.filter(
+        client_id=response.json()["id"], action="integration_linked"
+    )
+    assert set(linked.values_list("source", flat=True)) == {"api"}
 
 
 def test_settings_given_by_hand_complete_the_templates_link(firm_a, api, standard):

@@ -1,9 +1,12 @@
 """A client's own integration links, and where the client now differs from its template."""
 
 import pytest
+from django.contrib.messages import get_messages
+from django.utils import translation
 
-from partnerspace.clients.models import ClientHistory
+from partnerspace.clients.models import ClientHistory, HistorySource
 from partnerspace.clients.services import client_assignments_set
+from partnerspace.configuration.catalog import setting_history_label
 from partnerspace.configuration.models import ClientIntegration
 from partnerspace.configuration.selectors import client_template_differences
 from partnerspace.configuration.services import (
@@ -66,6 +69,37 @@ def test_a_setting_given_when_linking_wins_over_the_external_reference(firm_a, e
         membership=firm_a.admin, client=client, integration_id=exact.pk, settings={"division": "8"}
     )
     assert link.settings == {"division": "8"}
+
+
+@pytest.mark.parametrize("reference", ["KL-001", "12a", "12345678901"])
+def test_an_external_reference_that_is_no_valid_value_there_is_not_copied_when_linking(
+    firm_a, exact, reference
+):
+    client = make_client(firm_a.admin, external_reference=reference)
+    with pytest.raises(ValidationFailed) as refused:
+        client_integration_link(membership=firm_a.admin, client=client, integration_id=exact.pk)
+    # Asked for the division, not told off about a value nobody typed there.
+    assert [(e.field, e.code, e.value) for e in refused.value.errors] == [
+        ("settings.division", "required", None)
+    ]
+    assert not ClientIntegration.objects.exists()
+
+
+def test_an_invalid_external_reference_does_not_stand_in_the_way_of_a_given_setting(firm_a, exact):
+    client = make_client(firm_a.admin, external_reference="KL-001")
+    link = client_integration_link(
+        membership=firm_a.admin, client=client, integration_id=exact.pk, settings={"division": "7"}
+    )
+    assert (link.settings, link.is_complete) == ({"division": "7"}, True)
+
+
+def test_an_external_reference_valid_for_the_integration_is_still_copied(firm_a):
+    winbooks = integration_install(membership=firm_a.admin, key="winbooks")
+    client = make_client(firm_a.admin, external_reference="KL-001")
+    link = client_integration_link(
+        membership=firm_a.admin, client=client, integration_id=winbooks.pk
+    )
+    assert link.settings == {"dossier": "KL-001"}
 
 
 def test_linking_without_the_required_setting_is_refused(firm_a, exact):
@@ -154,7 +188,7 @@ def test_updating_a_link_validates_in_full_and_completes_it(firm_a, exact):
     link.refresh_from_db()
     assert (link.settings, link.is_complete) == ({"division": "77"}, True)
     entry = ClientHistory.objects.get(client=client, action="integration_updated")
-    assert entry.changes == [{"field": "Exact Online: division", "old": None, "new": "77"}]
+    assert entry.changes == [{"field": "exact_online.division", "old": None, "new": "77"}]
 
 
 def test_saving_unchanged_settings_records_no_history(firm_a, octopus):
@@ -179,6 +213,80 @@ def test_unlinking_removes_the_link_and_says_so_in_the_history(firm_a, octopus):
     assert not ClientIntegration.objects.exists()
     entry = ClientHistory.objects.get(client=client, action="integration_unlinked")
     assert entry.changes == [{"field": "integration", "old": "Octopus", "new": None}]
+
+
+# Which door, and how the history names a setting
+
+
+def test_the_history_of_a_link_names_the_door_it_came_through(firm_a, octopus):
+    client = make_client(firm_a.admin)
+    link = client_integration_link(
+        membership=firm_a.admin,
+        client=client,
+        integration_id=octopus.pk,
+        settings={"dossier_mailbox": "d@octopus.be"},
+        source=HistorySource.API,
+    )
+    client_integration_update(
+        membership=firm_a.admin,
+        link=link,
+        settings={"dossier_mailbox": "e@octopus.be"},
+        source=HistorySource.CLIENT,
+    )
+    client_integration_unlink(membership=firm_a.admin, link=link, source=HistorySource.API)
+    sources = dict(
+        ClientHistory.objects.filter(client=client, action__startswith="integration_").values_list(
+            "action", "source"
+        )
+    )
+    assert sources == {
+        "integration_linked": HistorySource.API,
+        "integration_updated": HistorySource.CLIENT,
+        "integration_unlinked": HistorySource.API,
+    }
+
+
+def test_the_history_of_a_link_made_by_staff_says_staff(firm_a, octopus):
+    client = make_client(firm_a.admin)
+    link = client_integration_link(
+        membership=firm_a.admin,
+        client=client,
+        integration_id=octopus.pk,
+        settings={"dossier_mailbox": "d@octopus.be"},
+    )
+    client_integration_update(
+        membership=firm_a.admin, link=link, settings={"dossier_mailbox": "e@octopus.be"}
+    )
+    client_integration_unlink(membership=firm_a.admin, link=link)
+    sources = ClientHistory.objects.filter(client=client, action__startswith="integration_")
+    assert set(sources.values_list("source", flat=True)) == {HistorySource.STAFF}
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [
+        ("nl", "Exact Online · Divisie (bedrijfscode)"),
+        ("fr", "Exact Online · Division (code de l'entreprise)"),
+        ("en", "Exact Online · Division (company code)"),
+    ],
+)
+def test_a_changed_setting_is_stored_by_key_and_labelled_in_the_readers_language(
+    firm_a, exact, language, label
+):
+    client = make_client(firm_a.admin, external_reference="111")
+    link = client_integration_link(membership=firm_a.admin, client=client, integration_id=exact.pk)
+    client_integration_update(membership=firm_a.admin, link=link, settings={"division": "222"})
+    change = ClientHistory.objects.get(client=client, action="integration_updated").changes[0]
+    assert change == {"field": "exact_online.division", "old": "111", "new": "222"}
+    with translation.override(language):
+        assert setting_history_label(change["field"]) == label
+
+
+@pytest.mark.parametrize(
+    "field", ["legal_name", "Exact Online: division", "exact_online.region", "unknown.division"]
+)
+def test_only_a_per_client_setting_of_the_catalog_gets_a_setting_label(field):
+    assert setting_history_label(field) is None
 
 
 # The client page
@@ -246,11 +354,27 @@ def test_linking_through_the_page_asks_for_the_missing_settings(firm_a, web, oct
     assert client.integration_links.get().settings == {"dossier_mailbox": "dossier@octopus.be"}
 
 
+def test_linking_through_the_page_asks_for_a_division_the_reference_cannot_be(firm_a, web, exact):
+    client = make_client(firm_a.admin, external_reference="KL-001")
+    response = web(firm_a.admin).post(
+        f"{_page(client)}integrations/link/", {"integration": exact.pk}
+    )
+    assert response.url == f"{_page(client)}integrations/new/?integration={exact.pk}"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Dit veld is verplicht."]
+
+
 def test_the_link_form_starts_from_the_external_reference(firm_a, web, exact):
     client = make_client(firm_a.admin, external_reference="4711")
     response = web(firm_a.admin).get(f"{_page(client)}integrations/new/?integration={exact.pk}")
     assert response.context["fields"][0]["value"] == "4711"
     assert 'value="4711"' in response.text
+
+
+def test_the_link_form_leaves_out_a_reference_that_is_no_valid_value_there(firm_a, web, exact):
+    client = make_client(firm_a.admin, external_reference="KL-001")
+    response = web(firm_a.admin).get(f"{_page(client)}integrations/new/?integration={exact.pk}")
+    assert response.context["fields"][0]["value"] == ""
+    assert 'value="KL-001"' not in response.text
 
 
 def test_editing_a_links_settings_through_the_page(firm_a, web, dropbox):

@@ -137,7 +137,7 @@ def client_create(
         more_errors=problems,
     )
     _assign_also(membership, result.client, also_assigned, source)
-    _link_integrations(membership, result.client, integrations)
+    _link_integrations(membership, result.client, integrations, source)
     return result
 
 
@@ -229,7 +229,9 @@ def _assign_also(membership, client: Client, people: list[Membership], source: s
     )
 
 
-def _link_integrations(membership, client: Client, integrations: Sequence[dict]) -> None:
+def _link_integrations(
+    membership, client: Client, integrations: Sequence[dict], source: str = HistorySource.STAFF
+) -> None:
     """Link each integration by hand; errors name the item: `integrations.<index>.<field>`."""
     from partnerspace.configuration.models import ClientIntegration
     from partnerspace.configuration.services import (
@@ -255,10 +257,14 @@ def _link_integrations(membership, client: Client, integrations: Sequence[dict])
                     client=client,
                     integration_id=integration_id,
                     settings=settings,
+                    source=source,
                 )
             else:
                 client_integration_update(
-                    membership=membership, link=linked, settings={**linked.settings, **settings}
+                    membership=membership,
+                    link=linked,
+                    settings={**linked.settings, **settings},
+                    source=source,
                 )
         except ValidationFailed as failed:
             errors += [

@@ -25,6 +25,7 @@ from partnerspace.configuration.services import (
     client_integration_link,
     client_integration_unlink,
     client_integration_update,
+    external_reference_defaults,
 )
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 from partnerspace.core.forms import form_add_service_error
@@ -494,11 +495,10 @@ def integration_new(request, client_id: int):
             return redirect(
                 f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
             )
-    elif client.external_reference:
-        values = {
-            f.key: client.external_reference if f.from_external_reference else ""
-            for f in integration.spec.client_fields
-        }
+    else:
+        values = external_reference_defaults(
+            integration.spec.client_fields, values, client.external_reference
+        )
     return render(
         request,
         "clients/integration_form.html",

@@ -186,3 +186,22 @@ CATALOG: dict[str, IntegrationSpec] = {spec.key: spec for spec in INTEGRATIONS}
 
 def integration_spec(key: str) -> IntegrationSpec | None:
     return CATALOG.get(key)
+
+
+def setting_history_field(integration_key: str, setting_key: str) -> str:
+    """How a client's history names a changed per-client setting: keys, in no language, so
+    that each reader sees the label in theirs (setting_history_label)."""
+    return f"{integration_key}.{setting_key}"
+
+
+def setting_history_label(field: str) -> str | None:
+    """'Exact Online · Division (company code)' in the active language, for a history field
+    that setting_history_field made; None for any other field."""
+    integration_key, _dot, setting_key = str(field).partition(".")
+    spec = CATALOG.get(integration_key)
+    if spec is None:
+        return None
+    for setting in spec.client_fields:
+        if setting.key == setting_key:
+            return f"{spec.name} · {setting.label}"
+    return None

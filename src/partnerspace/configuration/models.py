@@ -1,7 +1,6 @@
 from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +33,41 @@ class FirmIntegration(models.Model):
         return CATALOG.get(self.key)
 
 
+def template_name_key(name: str) -> str:
+    """What makes two template names the same name: compared in Python, not with SQL LOWER(),
+    which on SQLite folds ASCII only and would let "École" and "école" both exist."""
+    return name.casefold()
+
+
+class TemplateQuerySet(models.QuerySet):
+    """Keeps name_key in step with name on the writes that bypass save()."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for template in objs:
+            template.name_key = template_name_key(template.name)
+        if "name" in (kwargs.get("update_fields") or ()):
+            kwargs["update_fields"] = [*kwargs["update_fields"], "name_key"]
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "name" in fields:
+            for template in objs:
+                template.name_key = template_name_key(template.name)
+            fields = [*fields, "name_key"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        # bulk_update comes here with both, name_key computed already.
+        if "name" in kwargs and "name_key" not in kwargs:
+            if not isinstance(kwargs["name"], str):
+                # An SQL expression cannot be casefolded the way Python does it.
+                raise TypeError("Rename a template with a plain string, or through save().")
+            kwargs["name_key"] = template_name_key(kwargs["name"])
+        return super().update(**kwargs)
+
+
 class ConfigurationTemplate(models.Model):
     """The settings a new client starts with: assigned staff and linked integrations.
 
@@ -42,15 +76,20 @@ class ConfigurationTemplate(models.Model):
 
     firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="templates")
     name = models.CharField(_("name"), max_length=100)
+    # The name casefolded, which may be longer than the name ("ß" becomes "ss"): the
+    # uniqueness of names and the look-up by name use it. Filled on every save.
+    name_key = models.CharField(max_length=300, editable=False)
     description = models.TextField(_("description"), blank=True)
     is_default = models.BooleanField(_("default template"), default=False)
     users = models.ManyToManyField(Membership, blank=True, related_name="templates")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TemplateQuerySet.as_manager()
+
     class Meta:
         constraints = [
-            models.UniqueConstraint("firm", Lower("name"), name="template_unique_name_ci"),
+            models.UniqueConstraint(fields=["firm", "name_key"], name="template_unique_name_key"),
             models.UniqueConstraint(
                 fields=["firm"], condition=Q(is_default=True), name="template_one_default"
             ),
@@ -59,6 +98,13 @@ class ConfigurationTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = template_name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class TemplateIntegration(models.Model):

@@ -9,6 +9,7 @@ from partnerspace.configuration.models import (
     ConfigurationTemplate,
     FirmIntegration,
     TemplateIntegration,
+    template_name_key,
 )
 from partnerspace.firms.models import Firm, Membership
 
@@ -51,7 +52,7 @@ def template_find(firm: Firm, value) -> ConfigurationTemplate | None:
         found = templates.filter(pk=int(value)).first()
         if found is not None:
             return found
-    return templates.annotate(key=Lower("name")).filter(key=str(value).strip().lower()).first()
+    return templates.filter(name_key=template_name_key(str(value).strip())).first()
 
 
 def template_default(firm: Firm) -> ConfigurationTemplate | None:

@@ -3,7 +3,6 @@
 from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,12 +10,13 @@ from django.utils.translation import ngettext
 
 from partnerspace.clients.history import history_record
 from partnerspace.clients.models import Client, ClientAssignment, ClientHistory, HistorySource
-from partnerspace.configuration.catalog import CATALOG
+from partnerspace.configuration.catalog import CATALOG, setting_history_field
 from partnerspace.configuration.models import (
     ClientIntegration,
     ConfigurationTemplate,
     FirmIntegration,
     TemplateIntegration,
+    template_name_key,
 )
 from partnerspace.configuration.settings_rules import settings_clean, settings_missing
 from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
@@ -190,11 +190,7 @@ def template_name_problem(membership, name: str, *, exclude_id=None) -> FieldErr
 
 
 def _name_taken(firm, name, exclude_id) -> bool:
-    taken = (
-        ConfigurationTemplate.objects.filter(firm=firm)
-        .annotate(key=Lower("name"))
-        .filter(key=name.lower())
-    )
+    taken = ConfigurationTemplate.objects.filter(firm=firm, name_key=template_name_key(name))
     if exclude_id:
         taken = taken.exclude(pk=exclude_id)
     return taken.exists()
@@ -364,7 +360,7 @@ def template_apply(
         changes = [{"field": "template", "old": None, "new": template.name}, *assigned]
         for link in links:
             spec = link.firm_integration.spec
-            values = _external_reference_defaults(
+            values = external_reference_defaults(
                 spec.client_fields, dict(link.settings), client.external_reference
             )
             complete = not settings_missing(spec.client_fields, values)
@@ -388,7 +384,7 @@ def template_apply(
     )
 
 
-def _external_reference_defaults(fields, values: dict, reference) -> dict:
+def external_reference_defaults(fields, values: dict, reference) -> dict:
     """Fill the settings an integration keys clients by with the client's external reference,
     only where the reference is a valid value there: an Exact division is digits, and a
     reference like KL-001 passed off as one would mark a broken link complete."""
@@ -407,7 +403,12 @@ def _external_reference_defaults(fields, values: dict, reference) -> dict:
 
 @transaction.atomic
 def client_integration_link(
-    *, membership: Membership, client: Client, integration_id, settings: dict | None = None
+    *,
+    membership: Membership,
+    client: Client,
+    integration_id,
+    settings: dict | None = None,
+    source: str = HistorySource.STAFF,
 ) -> ClientIntegration:
     try:
         integration = FirmIntegration.objects.get(firm_id=client.firm_id, pk=int(integration_id))
@@ -423,15 +424,9 @@ def client_integration_link(
         ) from None
     if ClientIntegration.objects.filter(client=client, firm_integration=integration).exists():
         raise Conflict("already_linked", _("%(name)s is linked already.") % {"name": integration})
-    values = dict(settings or {})
-    for field in integration.spec.client_fields:
-        if (
-            field.from_external_reference
-            and not values.get(field.key)
-            and client.external_reference
-        ):
-            values[field.key] = client.external_reference
-    values, errors = settings_clean(integration.spec.client_fields, values)
+    fields = integration.spec.client_fields
+    values = external_reference_defaults(fields, dict(settings or {}), client.external_reference)
+    values, errors = settings_clean(fields, values)
     if errors:
         raise ValidationFailed(errors)
     link = ClientIntegration.objects.create(
@@ -440,6 +435,7 @@ def client_integration_link(
     history_record(
         client=client,
         actor=membership.user,
+        source=source,
         action="integration_linked",
         changes=[{"field": "integration", "old": None, "new": str(integration)}],
     )
@@ -448,7 +444,11 @@ def client_integration_link(
 
 @transaction.atomic
 def client_integration_update(
-    *, membership: Membership, link: ClientIntegration, settings: dict
+    *,
+    membership: Membership,
+    link: ClientIntegration,
+    settings: dict,
+    source: str = HistorySource.STAFF,
 ) -> ClientIntegration:
     """Override a linked integration's settings for this client, validated in full."""
     values, errors = settings_clean(link.firm_integration.spec.client_fields, settings)
@@ -458,23 +458,36 @@ def client_integration_update(
     link.settings = values
     link.is_complete = True
     link.save(update_fields=["settings", "is_complete"])
+    # The catalog's keys, not labels: the history page names the setting in the reader's
+    # language (catalog.setting_history_label).
     changes = [
-        {"field": f"{link.firm_integration}: {key}", "old": old.get(key), "new": values.get(key)}
+        {
+            "field": setting_history_field(link.firm_integration.key, key),
+            "old": old.get(key),
+            "new": values.get(key),
+        }
         for key in sorted(set(old) | set(values))
         if old.get(key) != values.get(key)
     ]
     if changes:
         history_record(
-            client=link.client, actor=membership.user, action="integration_updated", changes=changes
+            client=link.client,
+            actor=membership.user,
+            source=source,
+            action="integration_updated",
+            changes=changes,
         )
     return link
 
 
 @transaction.atomic
-def client_integration_unlink(*, membership: Membership, link: ClientIntegration) -> None:
+def client_integration_unlink(
+    *, membership: Membership, link: ClientIntegration, source: str = HistorySource.STAFF
+) -> None:
     history_record(
         client=link.client,
         actor=membership.user,
+        source=source,
         action="integration_unlinked",
         changes=[{"field": "integration", "old": str(link.firm_integration), "new": None}],
     )

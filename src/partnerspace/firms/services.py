@@ -302,7 +302,37 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         target=membership,
         target_label=membership.user.email,
     )
+    _unassignments_record(membership=membership, actor=actor)
     membership.delete()
+
+
+def _unassignments_record(*, membership: Membership, actor: User) -> None:
+    """Deleting the membership deletes its client assignments: each of those clients' history
+    says who was unassigned, by whom and when, as assigning by hand does."""
+    # Imported here: clients builds on firms, and firms must load without it.
+    from partnerspace.clients.models import ClientAssignment, ClientHistory, HistorySource
+
+    client_ids = ClientAssignment.objects.filter(membership=membership).values_list(
+        "client_id", flat=True
+    )
+    at = timezone.now()
+    changes = [{"field": "assigned", "old": str(membership.user), "new": None}]
+    # One INSERT per batch: a person can be assigned to thousands of clients.
+    ClientHistory.objects.bulk_create(
+        [
+            ClientHistory(
+                client_id=client_id,
+                at=at,
+                actor=actor,
+                actor_label=(str(actor) if actor else ""),
+                source=HistorySource.STAFF,
+                action="assignment_changed",
+                changes=changes,
+            )
+            for client_id in client_ids
+        ],
+        batch_size=1000,
+    )
 
 
 @transaction.atomic

@@ -51,8 +51,11 @@ def get_item(mapping, key):
 @register.filter
 def field_label(name) -> str:
     from partnerspace.clients.labels import FIELD_LABELS
+    from partnerspace.configuration.catalog import setting_history_label
 
-    return str(FIELD_LABELS.get(name, name))
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    return setting_history_label(name) or str(name)
 
 
 @register.filter
