@@ -4,7 +4,8 @@ local SML, including the SMP failing, timing out, refusing and answering with a 
 import pytest
 from django.urls import reverse
 
-from partnerspace.clients.models import ClientHistory, ClientStatus
+from partnerspace.clients.models import Client, ClientHistory, ClientStatus
+from partnerspace.clients.services import client_archive
 from partnerspace.core.errors import Conflict, NotAllowed
 from partnerspace.peppol import services
 from partnerspace.peppol.models import (
@@ -354,3 +355,75 @@ def test_a_mandate_ticked_but_never_confirmed_does_not_allow_registration(firm_a
     type(client).objects.filter(pk=client.pk).update(mandate_confirmed_at=None)
     client.refresh_from_db()
     assert services.registration_problems(client) == ["no_mandate"]
+
+
+# Archiving ends the registration
+
+
+def test_archiving_a_registered_client_deregisters_it(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks
+):
+    register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
+    assert smp.service_groups
+    with django_capture_on_commit_callbacks(execute=True):
+        client_archive(membership=firm_a.manager, client=client_with_mandate)
+
+    state = ClientPeppol.objects.get(client=client_with_mandate)
+    assert state.status == RegistrationStatus.NOT_REGISTERED
+    assert smp.service_groups == {} and smp.business_cards == {}
+    requested = ClientHistory.objects.get(
+        client=client_with_mandate, action="peppol_deregistration_requested"
+    )
+    assert requested.actor == firm_a.manager.user
+    assert actions(client_with_mandate)[-1] == "peppol_deregistered"
+
+
+def test_archiving_a_client_that_was_never_registered_calls_no_smp(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client_archive(membership=firm_a.manager, client=client_with_mandate)
+    assert smp.calls == []
+    assert not ClientPeppol.objects.filter(
+        client=client_with_mandate, status=RegistrationStatus.PENDING
+    ).exists()
+
+
+def test_a_registration_archived_half_way_removes_what_it_created(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks
+):
+    register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
+    # As a retry waiting after the service group was made, when the firm archives the client.
+    ClientPeppol.objects.filter(client=client_with_mandate).update(
+        status=RegistrationStatus.PENDING,
+        operation=Operation.REGISTER,
+        completed_steps=["service_group"],
+    )
+    Client.objects.filter(pk=client_with_mandate.pk).update(status=ClientStatus.ARCHIVED)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_run(client_id=client_with_mandate.pk)
+
+    state = ClientPeppol.objects.get(client=client_with_mandate)
+    assert state.status == RegistrationStatus.NOT_REGISTERED
+    assert smp.service_groups == {}
+
+
+def test_a_registration_that_finishes_after_the_client_was_archived_is_undone(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks, monkeypatch
+):
+    card = services.business_card_xml
+
+    def archived_meanwhile(*args, **kwargs):
+        Client.objects.filter(pk=client_with_mandate.pk).update(status=ClientStatus.ARCHIVED)
+        return card(*args, **kwargs)
+
+    monkeypatch.setattr(services, "business_card_xml", archived_meanwhile)
+    state = register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
+
+    assert state.status == RegistrationStatus.NOT_REGISTERED
+    assert smp.service_groups == {} and smp.business_cards == {}
+    assert actions(client_with_mandate)[-3:] == [
+        "peppol_registered",
+        "peppol_deregistration_requested",
+        "peppol_deregistered",
+    ]

@@ -412,13 +412,18 @@ def _set_status(*, membership, client, status, source=HistorySource.STAFF, **ext
         setattr(client, name, value)
     client.updated_at = timezone.now()
     client.save(update_fields=["status", "updated_at", *extra])
+    actor = membership.user if membership else None
     history_record(
         client=client,
-        actor=membership.user if membership else None,
+        actor=actor,
         source=source,
         action="status_changed",
         changes=differences(before, snapshot(client, ("status",))),
     )
+    if status == ClientStatus.ARCHIVED:
+        from partnerspace.peppol.services import peppol_client_archived
+
+        peppol_client_archived(client=client, actor=actor, source=source)
     return client
 
 

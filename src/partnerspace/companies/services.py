@@ -197,4 +197,7 @@ def company_end_link(*, user: User, company: Company, client: Client) -> Client:
         action="ended_by_client",
         changes=differences(before, snapshot(client, ("status",))),
     )
+    from partnerspace.peppol.services import peppol_client_archived
+
+    peppol_client_archived(client=client, actor=user, source=HistorySource.CLIENT)
     return client

@@ -603,6 +603,29 @@ def deregistration_request(
     return state
 
 
+def peppol_client_archived(
+    *, client: Client, actor=None, source: str = HistorySource.STAFF
+) -> None:
+    """The firm's link with the client ended: its Peppol registration at the firm's SMP goes.
+
+    Invoices would otherwise keep reaching the firm's access point for a company it no longer
+    serves. A registration under way finds the client archived and undoes itself (see
+    _prepare and _finish), so only a finished (or half-finished) one is queued here.
+    """
+    state = single(ClientPeppol.objects.select_for_update().filter(client=client))
+    if state is None:
+        return
+    half_done = state.status == RegistrationStatus.FAILED and bool(state.completed_steps)
+    if state.status != RegistrationStatus.REGISTERED and not half_done:
+        return
+    _make_pending(state, operation=Operation.DEREGISTER, actor=actor)
+    state.save()
+    history_record(
+        client=client, actor=actor, source=source, action="peppol_deregistration_requested"
+    )
+    _enqueue_client(client.pk)
+
+
 def batch_dispatch(*, batch_id: int) -> int:
     """Enqueue one registration task per client still pending in the batch."""
     from partnerspace.peppol.tasks import register_client
@@ -671,15 +694,29 @@ def _prepare(client_id: int) -> _Run | str:
             return _fail(state, "secret_unreadable")
         if state.operation == Operation.REGISTER:
             problems = registration_problems(client)
-            if problems:
+            if problems == ["archived"] and state.completed_steps:
+                # Archived half-way through: what was created at the SMP is removed.
+                state.operation = Operation.DEREGISTER
+                state.completed_steps = []
+            elif problems:
                 return _fail(state, problems[0])
+        if state.operation == Operation.REGISTER:
             participant = primary_participant_id(client)
             state.participant_id = participant.uri
         else:
             participant = _participant_of(state, client)
             if participant is None:
                 return _finish(state, RegistrationStatus.NOT_REGISTERED, "peppol_deregistered")
-        state.save(update_fields=["attempts", "next_attempt_at", "updated_at", "participant_id"])
+        state.save(
+            update_fields=[
+                "attempts",
+                "next_attempt_at",
+                "updated_at",
+                "participant_id",
+                "operation",
+                "completed_steps",
+            ]
+        )
         return _Run(
             client=client,
             settings=settings,
@@ -832,6 +869,9 @@ def _finish(state: ClientPeppol, status: str, action: str, **extra) -> str:
         action=action,
         changes=changes,
     )
+    if status == RegistrationStatus.REGISTERED and state.client.status == ClientStatus.ARCHIVED:
+        # Archived while the registration ran: it is undone at once.
+        peppol_client_archived(client=state.client, source=HistorySource.SYSTEM)
     return status
 
 
