@@ -188,6 +188,15 @@ USE_TZ = True
 # "12.345". Amounts shown to people use |intcomma, which groups them in the user's locale.
 USE_THOUSAND_SEPARATOR = False
 
+# What one uploaded file may write to disk: the largest upload a feature accepts (an import
+# file, 20 MB). Each feature refuses over its own limit; this keeps a larger body off the disk.
+PARTNERSPACE_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "partnerspace.core.uploads.UploadCeilingHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
