@@ -427,3 +427,21 @@ def test_a_registration_that_finishes_after_the_client_was_archived_is_undone(
         "peppol_deregistration_requested",
         "peppol_deregistered",
     ]
+
+
+def test_an_import_queues_its_clients_with_a_mandate_in_the_importers_name(
+    firm_a, smp, sml, django_capture_on_commit_callbacks
+):
+    from partnerspace.imports.pipeline import Importer
+    from tests.imports.rows import client_row, sheet_of
+
+    configure(firm_a.admin, smp, auto_register=True)
+    rows = [client_row(1, peppol_mandate="Ja"), client_row(2, peppol_mandate="Nee")]
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = Importer(firm=firm_a.firm, actor=firm_a.manager.user).run(sheet_of(rows))
+
+    assert outcome.created == 2
+    [state] = ClientPeppol.objects.all()
+    assert state.status == RegistrationStatus.REGISTERED
+    assert state.requested_by == firm_a.manager.user
+    assert state.batch.created_by == firm_a.manager.user

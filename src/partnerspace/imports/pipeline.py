@@ -397,7 +397,7 @@ class Importer:
         created = self._create(new + gone)
         self.outcome.created_ids += [client.pk for client in created]
         if created:
-            _after_import(self.firm, [client.pk for client in created])
+            _after_import(self.firm, [client.pk for client in created], self.actor)
 
     def _create(self, rows: list[_Row]) -> list[SimpleNamespace]:
         """Insert new clients with their contact, history and template: one transaction.
@@ -751,10 +751,10 @@ def _country_or_none(raw) -> str | None:
         return None
 
 
-def _after_import(firm, client_ids: list[int]) -> None:
+def _after_import(firm, client_ids: list[int], actor) -> None:
     """Clients with a Peppol mandate are registered when the firm asked for that."""
     try:
         from partnerspace.peppol.services import registration_queue_after_import
     except ImportError:  # the Peppol app is optional
         return
-    registration_queue_after_import(firm=firm, client_ids=client_ids)
+    registration_queue_after_import(firm=firm, client_ids=client_ids, actor=actor)
