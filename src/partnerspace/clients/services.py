@@ -620,26 +620,7 @@ def clients_bulk_assign(
     *, membership: Membership, clients: Iterable[Client], membership_ids: Iterable[int]
 ) -> BulkOutcome:
     """Add staff members to many clients at once (already assigned ones are left alone)."""
-    _require(membership.sees_all_clients)
-    people = _memberships_of_firm(membership.firm_id, membership_ids)
-    outcome = BulkOutcome()
-    for client in clients:
-        existing = set(client.assignments.values_list("membership_id", flat=True))
-        new = [person for person in people if person.pk not in existing]
-        if not new:
-            outcome.skipped += 1
-            continue
-        ClientAssignment.objects.bulk_create(
-            [ClientAssignment(client=client, membership=p) for p in new]
-        )
-        history_record(
-            client=client,
-            actor=membership.user,
-            action="assignment_changed",
-            changes=[{"field": "assigned", "old": None, "new": str(p.user)} for p in new],
-        )
-        outcome.done += 1
-    return outcome
+    return _bulk_assignments(membership, clients, membership_ids, assign=True)
 
 
 @transaction.atomic
@@ -647,21 +628,38 @@ def clients_bulk_unassign(
     *, membership: Membership, clients: Iterable[Client], membership_ids: Iterable[int]
 ) -> BulkOutcome:
     """Take staff members off many clients at once (clients they were not on are skipped)."""
+    return _bulk_assignments(membership, clients, membership_ids, assign=False)
+
+
+def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> BulkOutcome:
     _require(membership.sees_all_clients)
     people = _memberships_of_firm(membership.firm_id, membership_ids)
     outcome = BulkOutcome()
     for client in clients:
         existing = set(client.assignments.values_list("membership_id", flat=True))
-        gone = [person for person in people if person.pk in existing]
-        if not gone:
+        changing = [person for person in people if (person.pk in existing) != assign]
+        if not changing:
             outcome.skipped += 1
             continue
-        ClientAssignment.objects.filter(client=client, membership__in=gone).delete()
+        if assign:
+            ClientAssignment.objects.bulk_create(
+                [ClientAssignment(client=client, membership=p) for p in changing]
+            )
+        else:
+            ClientAssignment.objects.filter(client=client, membership__in=changing).delete()
+        names = [str(person.user) for person in changing]
         history_record(
             client=client,
             actor=membership.user,
             action="assignment_changed",
-            changes=[{"field": "assigned", "old": str(p.user), "new": None} for p in gone],
+            changes=[
+                {
+                    "field": "assigned",
+                    "old": None if assign else name,
+                    "new": name if assign else None,
+                }
+                for name in names
+            ],
         )
         outcome.done += 1
     return outcome

@@ -126,26 +126,26 @@ def client_bulk(request):
     clients = list(selectors.clients_visible_to(membership).filter(pk__in=ids).order_by("pk"))
     action = request.POST.get("action")
     try:
-        if action == "assign":
+        if action in {"assign", "unassign"}:
             staff_ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
-            outcome = services.clients_bulk_assign(
-                membership=membership, clients=clients, membership_ids=staff_ids
+            change = (
+                services.clients_bulk_assign
+                if action == "assign"
+                else services.clients_bulk_unassign
             )
-            text = ngettext(
-                "Staff assigned to %(done)d client.",
-                "Staff assigned to %(done)d clients.",
-                outcome.done,
-            )
-        elif action == "unassign":
-            staff_ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
-            outcome = services.clients_bulk_unassign(
-                membership=membership, clients=clients, membership_ids=staff_ids
-            )
-            text = ngettext(
-                "Staff unassigned from %(done)d client.",
-                "Staff unassigned from %(done)d clients.",
-                outcome.done,
-            )
+            outcome = change(membership=membership, clients=clients, membership_ids=staff_ids)
+            if action == "assign":
+                text = ngettext(
+                    "Staff assigned to %(done)d client.",
+                    "Staff assigned to %(done)d clients.",
+                    outcome.done,
+                )
+            else:
+                text = ngettext(
+                    "Staff unassigned from %(done)d client.",
+                    "Staff unassigned from %(done)d clients.",
+                    outcome.done,
+                )
         elif action == "archive":
             outcome = services.clients_bulk_archive(membership=membership, clients=clients)
             text = ngettext("%(done)d client archived.", "%(done)d clients archived.", outcome.done)
