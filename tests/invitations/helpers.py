@@ -12,6 +12,7 @@ from partnerspace.invitations import services
 from tests.factories import make_client
 
 LINK = re.compile(r"http://testserver(/invite/[^/\s\"<>]+/)")
+CONFIRM_LINK = re.compile(r"http://testserver(/register/confirm/[^/\s\"<>]+/)")
 NEW_PASSWORD = "a-long-new-passphrase"
 
 
@@ -55,3 +56,25 @@ def accept_as_new_user(path: str, browser: Browser | None = None):
         },
     )
     return browser, response
+
+
+def sign_up(capture, code: str, data: dict, browser: Browser | None = None):
+    """Send the registration form and let the after-commit task mail the confirmation link."""
+    browser = browser or english_browser()
+    with capture(execute=True):
+        response = browser.post(f"/register/{code}/", data)
+    return browser, response
+
+
+def confirm_link_in(message) -> str:
+    """The confirmation path in a registration e-mail's plain-text body."""
+    match = CONFIRM_LINK.search(message.body)
+    assert match, f"no confirmation link in: {message.body}"
+    return match.group(1)
+
+
+def english_browser() -> Browser:
+    """An anonymous visitor who chose English, as the messages here are checked in English."""
+    browser = Browser()
+    browser.cookies["partnerspace_language"] = "en"
+    return browser

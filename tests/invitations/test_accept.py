@@ -5,6 +5,7 @@ logs in) and accepts; the company is linked to the firm, the client is Active, t
 import re
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.test import Client as Browser
 
@@ -277,7 +278,7 @@ def registered_with_firm_b(firm_b):
             "email": "jan@peeters.example",
             "locale": "en-BE",
         },
-        password=PASSWORD,
+        password_hash=make_password(PASSWORD),
     )
     return client, user
 

@@ -1,25 +1,25 @@
 """A firm's shareable registration link: a company signing up through it becomes an Active client
-of that firm, with the link's template applied."""
+of that firm, with the link's template applied, once the person follows the link mailed to the
+address they gave."""
 
 import pytest
-from django.test import Client as DjangoClient
+from django.core import mail
 
 from partnerspace.accounts.models import User
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, HistorySource
 from partnerspace.companies.models import Company, CompanyUser
 from partnerspace.configuration.services import template_create
-from partnerspace.invitations.models import RegistrationLink
+from partnerspace.invitations.models import PendingRegistration, RegistrationLink
 from tests.factories import make_user
-from tests.invitations.helpers import NEW_PASSWORD, draft_client
+from tests.invitations.helpers import (
+    NEW_PASSWORD,
+    confirm_link_in,
+    draft_client,
+    sign_up,
+)
+from tests.invitations.helpers import english_browser as Browser
 
 pytestmark = pytest.mark.django_db
-
-
-def Browser():
-    """An anonymous visitor who chose English, as the messages here are checked in English."""
-    browser = DjangoClient()
-    browser.cookies["partnerspace_language"] = "en"
-    return browser
 
 
 LINKS = "/f/alfa/invitations/registration-links/"
@@ -44,6 +44,14 @@ def standaard(firm_a):
     return template_create(
         membership=firm_a.admin, name="Standaard", user_ids=[firm_a.accountant.pk]
     )
+
+
+def register(capture, code: str, data=SIGN_UP, browser=None):
+    """Sign up and follow the mailed link: the person's whole side. Returns the confirmation."""
+    browser, response = sign_up(capture, code, data, browser)
+    assert response.status_code == 200
+    assert "Check your mailbox" in response.text
+    return browser, browser.post(confirm_link_in(mail.outbox[-1]))
 
 
 def create_link(web, membership, template=None) -> RegistrationLink:
@@ -80,14 +88,29 @@ def test_another_firms_template_is_never_attached(firm_a, firm_b, web):
     assert link.template is None
 
 
-def test_a_company_signs_up_and_becomes_an_active_client_with_the_template(firm_a, web, standaard):
+def test_a_company_signs_up_confirms_its_address_and_becomes_an_active_client_with_the_template(
+    firm_a, web, standaard, django_capture_on_commit_callbacks
+):
     link = create_link(web, firm_a.admin, standaard)
     browser = Browser()
     form = browser.get(f"/register/{link.code}/")
     assert form.status_code == 200
     assert "Boekhoudkantoor Alfa" in form.text
 
-    response = browser.post(f"/register/{link.code}/", SIGN_UP)
+    browser, sent = sign_up(django_capture_on_commit_callbacks, link.code, SIGN_UP, browser)
+    assert sent.status_code == 200
+    assert "Check your mailbox" in sent.text
+    assert "jan@peeters.example" in sent.text
+    [message] = mail.outbox
+    assert message.to == ["jan@peeters.example"]
+    assert "Boekhoudkantoor Alfa" in message.subject
+    assert not Client.objects.exists()
+
+    path = confirm_link_in(message)
+    page = browser.get(path)
+    assert page.status_code == 200
+    assert "Bakkerij Peeters BV" in page.text
+    response = browser.post(path)
     assert response.status_code == 302
     assert response.url == "/company/"
 
@@ -105,6 +128,7 @@ def test_a_company_signs_up_and_becomes_an_active_client_with_the_template(firm_
     )
     user = User.objects.get(email="jan@peeters.example")
     assert user.language == "en"
+    assert user.check_password(NEW_PASSWORD)
     assert browser.session["_auth_user_id"] == str(user.pk)
     assert client.company is not None
     assert CompanyUser.objects.filter(company=client.company, user=user).exists()
@@ -112,6 +136,7 @@ def test_a_company_signs_up_and_becomes_an_active_client_with_the_template(firm_
     assert created.source == HistorySource.CLIENT
     assert created.actor == user
     assert ClientHistory.objects.filter(client=client, action="template_applied").exists()
+    assert not PendingRegistration.objects.exists()
 
     space = browser.get("/company/", follow=True)
     assert "Bakkerij Peeters BV" in space.text
@@ -119,9 +144,11 @@ def test_a_company_signs_up_and_becomes_an_active_client_with_the_template(firm_
     assert "Standaard" in firm_page
 
 
-def test_a_link_without_a_template_still_makes_an_active_client(firm_a, web):
+def test_a_link_without_a_template_still_makes_an_active_client(
+    firm_a, web, django_capture_on_commit_callbacks
+):
     link = create_link(web, firm_a.admin)
-    assert Browser().post(f"/register/{link.code}/", SIGN_UP).status_code == 302
+    assert register(django_capture_on_commit_callbacks, link.code)[1].status_code == 302
     client = Client.objects.get()
     assert client.status == ClientStatus.ACTIVE
     assert client.template is None
@@ -140,6 +167,8 @@ def test_a_switched_off_or_unknown_link_shows_the_invalid_page(firm_a, web):
         assert Browser().post(f"/register/{code}/", SIGN_UP).status_code == 404
     assert not Client.objects.exists()
     assert not User.objects.filter(email="jan@peeters.example").exists()
+    assert not PendingRegistration.objects.exists()
+    assert not mail.outbox
 
 
 def test_firm_b_cannot_switch_off_firm_as_link(firm_a, firm_b, web):
@@ -150,29 +179,39 @@ def test_firm_b_cannot_switch_off_firm_as_link(firm_a, firm_b, web):
     assert link.is_active
 
 
-def test_an_address_with_an_account_must_log_in_and_be_invited(firm_a, web):
+def test_an_address_with_an_account_must_log_in_and_be_invited(
+    firm_a, web, django_capture_on_commit_callbacks
+):
     make_user("jan@peeters.example")
     link = create_link(web, firm_a.admin)
-    response = Browser().post(f"/register/{link.code}/", SIGN_UP)
+    response = sign_up(django_capture_on_commit_callbacks, link.code, SIGN_UP)[1]
     assert response.status_code == 200
     assert "An account with this e-mail address exists" in response.text
     assert not Client.objects.exists()
+    assert not PendingRegistration.objects.exists()
+    assert not mail.outbox
 
 
-def test_a_company_registered_already_is_not_registered_twice(firm_a, firm_b, web):
+def test_a_company_registered_already_is_not_registered_twice(
+    firm_a, firm_b, web, django_capture_on_commit_callbacks
+):
     first = create_link(web, firm_b.admin)
-    assert Browser().post(f"/register/{first.code}/", SIGN_UP).status_code == 302
+    assert register(django_capture_on_commit_callbacks, first.code)[1].status_code == 302
     link = create_link(web, firm_a.admin)
     again = {**SIGN_UP, "email": "someone.else@peeters.example"}
-    response = Browser().post(f"/register/{link.code}/", again)
+    response = sign_up(django_capture_on_commit_callbacks, link.code, again)[1]
     assert response.status_code == 200
     assert "registered already" in response.text
     assert Company.objects.count() == 1
     assert not Client.objects.filter(firm=firm_a.firm).exists()
     assert not User.objects.filter(email="someone.else@peeters.example").exists()
+    assert not PendingRegistration.objects.exists()
+    assert len(mail.outbox) == 1  # the first company's confirmation only
 
 
-def test_signing_up_as_a_company_the_firm_has_already_hands_over_none_of_its_data(firm_a, web):
+def test_signing_up_as_a_company_the_firm_has_already_hands_over_none_of_its_data(
+    firm_a, web, django_capture_on_commit_callbacks
+):
     """The link is public: whoever types a client's number must not get the firm's record."""
     known = draft_client(
         firm_a.admin,
@@ -183,9 +222,11 @@ def test_signing_up_as_a_company_the_firm_has_already_hands_over_none_of_its_dat
     )
     link = create_link(web, firm_a.admin)
     stranger = {**SIGN_UP, "email": "stranger@elsewhere.example"}
-    browser = Browser()
-    response = browser.post(f"/register/{link.code}/", stranger)
+    browser, response = sign_up(django_capture_on_commit_callbacks, link.code, stranger)
     assert response.status_code == 200
+    assert "added this company already" in response.text
+    assert not PendingRegistration.objects.exists()
+    assert not mail.outbox
     known.refresh_from_db()
     assert known.status == ClientStatus.DRAFT
     assert known.company is None
@@ -196,9 +237,23 @@ def test_signing_up_as_a_company_the_firm_has_already_hands_over_none_of_its_dat
     assert browser.get("/company/").status_code == 302  # not logged in to anything
 
 
-def test_the_password_rules_apply(firm_a, web):
+def test_the_password_rules_apply(firm_a, web, django_capture_on_commit_callbacks):
     link = create_link(web, firm_a.admin)
     weak = {**SIGN_UP, "password1": "12345678", "password2": "12345678"}
-    assert Browser().post(f"/register/{link.code}/", weak).status_code == 200
+    assert sign_up(django_capture_on_commit_callbacks, link.code, weak)[1].status_code == 200
     assert not Client.objects.exists()
     assert not User.objects.filter(email="jan@peeters.example").exists()
+    assert not PendingRegistration.objects.exists()
+    assert not mail.outbox
+
+
+def test_an_invalid_enterprise_number_is_refused_on_the_form(
+    firm_a, web, django_capture_on_commit_callbacks
+):
+    link = create_link(web, firm_a.admin)
+    wrong = {**SIGN_UP, "company_number": "0403.170.702"}
+    response = sign_up(django_capture_on_commit_callbacks, link.code, wrong)[1]
+    assert response.status_code == 200
+    assert response.context["form"].errors["company_number"]
+    assert not PendingRegistration.objects.exists()
+    assert not mail.outbox

@@ -114,3 +114,42 @@ class RegistrationLink(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+REGISTRATION_CONFIRM_HOURS = 48
+
+
+class PendingRegistration(models.Model):
+    """A sign-up through a registration link, waiting for its e-mail address to be proven.
+
+    Nothing exists yet: no account, company or client. The link mailed to the address creates
+    them; until then anyone could have typed someone else's address. The password is kept only
+    as Django's hash and the link's token only as a digest (issued when the mail is sent). The
+    row is deleted when it is confirmed or replaced, and once expired, by the next sign-up.
+    """
+
+    link = models.ForeignKey(
+        RegistrationLink, on_delete=models.CASCADE, related_name="pending_registrations"
+    )
+    # Stored as accounts store it (email_key), so a second sign-up finds the first one.
+    email = models.EmailField(max_length=254, db_index=True)
+    language = models.CharField(max_length=8, default="nl")
+    company = models.JSONField()  # the form's values, given again to company_register
+    person = models.JSONField()
+    password_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    token_selector = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    token_digest = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.link_id} ← {self.email}"
+
+    @property
+    def is_open(self) -> bool:
+        """Its link may be used: mailed, not expired, and the firm still offers the sign-up."""
+        return bool(self.token_digest) and self.expires_at > timezone.now() and self.link.is_active

@@ -1,21 +1,42 @@
-"""A firm's shareable registration link: companies sign themselves up as its clients."""
+"""A firm's shareable registration link: companies sign themselves up as its clients.
 
+The link is public, so a sign-up proves nothing about the address typed in it. The form only
+keeps a PendingRegistration and mails a link to that address; following the link creates the
+account, the company and the Active client.
+"""
+
+import logging
 import secrets
+from datetime import timedelta
 
+from django.contrib.auth.hashers import identify_hasher, make_password
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import User, email_key
 from partnerspace.clients.models import Client, ClientStatus, HistorySource
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import client_create_in_firm
-from partnerspace.clients.validation import client_clean
+from partnerspace.clients.validation import client_clean, contact_clean
 from partnerspace.companies.models import Company
 from partnerspace.companies.services import company_link_client
+from partnerspace.core.delivery import link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.mail import mail_send
+from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.firms.models import Membership
 from partnerspace.identifiers import rules
-from partnerspace.invitations.models import RegistrationLink
+from partnerspace.invitations.models import (
+    MAX_SEND_ATTEMPTS,
+    REGISTRATION_CONFIRM_HOURS,
+    PendingRegistration,
+    RegistrationLink,
+)
+from partnerspace.invitations.services import mail_language
+
+log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -37,11 +58,12 @@ def registration_link_disable(*, membership: Membership, link: RegistrationLink)
     RegistrationLink.objects.filter(pk=link.pk, firm=membership.firm).update(is_active=False)
 
 
-@transaction.atomic
-def company_register(
-    *, link: RegistrationLink, company: dict, person: dict, password: str
-) -> tuple[Client, User]:
-    """Create the person's account, the company, and its Active client record in the firm."""
+def _registration_check(*, link: RegistrationLink, company: dict, person: dict) -> str:
+    """The sign-up's e-mail address, normalized; raises the refusals the form shows.
+
+    Run when the form is sent and again when the e-mail link is followed: meanwhile the
+    address may have got an account, or the company may have been registered.
+    """
     try:
         email = rules.email(person.get("email")).value
     except rules.IdentifierError:
@@ -72,7 +94,6 @@ def company_register(
             _("This company is registered already. Ask one of its users to invite you."),
             field="company_number",
         )
-    language = (person.get("locale") or "nl").split("-")[0].lower()
     known = client_duplicates(link.firm_id, values)
     if known:
         # The link is public and proves nobody's identity: handing the firm's own record (its
@@ -83,9 +104,31 @@ def company_register(
             _("Your accounting firm has added this company already: ask it for an invitation."),
             field=next(iter(known)),
         )
-    user = User.objects.create_user(
-        email,
-        password,
+    # client_create_in_firm checks the contact too; checked here as well, a pending sign-up
+    # never waits for a confirmation that is bound to fail.
+    contact_clean({**person, "email": email}, country=values.get("country"))
+    return email
+
+
+@transaction.atomic
+def company_register(
+    *, link: RegistrationLink, company: dict, person: dict, password_hash: str
+) -> tuple[Client, User]:
+    """Create the person's account, the company, and its Active client record in the firm.
+
+    Called once the address is proven (registration_confirm); `password_hash` is the hash
+    kept since the form was sent, never the password itself.
+    """
+    try:
+        identify_hasher(password_hash)
+    except ValueError:
+        # A password in clear would be stored as is. Not chained: Django's error repeats it.
+        raise ValueError("company_register takes a password hash, not a password") from None
+    email = _registration_check(link=link, company=company, person=person)
+    language = (person.get("locale") or "nl").split("-")[0].lower()
+    user = User.objects.create(
+        email=email_key(email),
+        password=password_hash,
         first_name=person.get("first_name", "").strip(),
         last_name=person.get("last_name", "").strip(),
         # The interface speaks nl, fr and en; a German-speaking contact gets English.
@@ -102,3 +145,124 @@ def company_register(
     )
     company_link_client(client=result.client, user=user)
     return result.client, user
+
+
+@transaction.atomic
+def registration_request(
+    *, link: RegistrationLink, company: dict, person: dict, password: str
+) -> PendingRegistration:
+    """Check the sign-up as company_register will, keep it, and mail the address a link.
+
+    Nothing is created until the link is followed. A new sign-up for the same address replaces
+    an earlier one (its link stops working); expired sign-ups are cleared out on the way.
+    """
+    email = email_key(_registration_check(link=link, company=company, person=person))
+    now = timezone.now()
+    # Indexed and usually empty: cheaper than a scheduled clean-up nobody has to remember.
+    PendingRegistration.objects.filter(expires_at__lte=now).delete()
+    # Two sign-ups racing for one address may both be kept: harmless, as the account's unique
+    # address lets only the first confirmation through.
+    PendingRegistration.objects.filter(email=email).delete()
+    pending = PendingRegistration.objects.create(
+        link=link,
+        email=email,
+        language=mail_language(person.get("locale", "")),
+        company=dict(company),
+        person=dict(person),
+        password_hash=make_password(password),
+        created_at=now,
+        expires_at=now + timedelta(hours=REGISTRATION_CONFIRM_HOURS),
+    )
+    _send_after_commit(pending.pk)
+    return pending
+
+
+def _send_after_commit(pending_id: int) -> None:
+    from partnerspace.invitations.tasks import deliver_registration
+
+    transaction.on_commit(lambda: deliver_registration.enqueue(pending_id))
+
+
+def pending_registration_deliver(*, pending_id: int) -> str:
+    """Mail the confirmation link, at most once; on failure, try again with back-off."""
+    sendable = PendingRegistration.objects.select_related("link__firm").filter(
+        expires_at__gt=timezone.now(), link__is_active=True
+    )
+
+    def send(pending, token):
+        mail_send(
+            to=pending.email,
+            template="invitations/email/registration",
+            context={
+                "pending": pending,
+                "firm": pending.link.firm,
+                "token": token.raw,
+                "hours": REGISTRATION_CONFIRM_HOURS,
+                # The e-mail's <html lang>: rendered outside a request, it has no other source.
+                "LANGUAGE_CODE": pending.language,
+            },
+            language=pending.language,
+        )
+
+    try:
+        sent = link_mail_send_once(
+            sendable=sendable,
+            pk=pending_id,
+            send=send,
+            when_sent={"send_attempts": F("send_attempts") + 1, "last_error": ""},
+        )
+    except Exception as error:
+        return _record_failure(pending_id, error)
+    return "sent" if sent else "skipped"
+
+
+def _record_failure(pending_id: int, error: Exception) -> str:
+    from partnerspace.invitations.tasks import deliver_registration
+
+    with transaction.atomic():
+        pending = PendingRegistration.objects.select_for_update().filter(pk=pending_id).first()
+        if pending is None:  # replaced meanwhile: its successor has its own mail
+            return "skipped"
+        pending.send_attempts += 1
+        pending.last_error = f"{type(error).__name__}: {error}"[:2000]
+        pending.save(update_fields=["send_attempts", "last_error"])
+    if pending.send_attempts >= MAX_SEND_ATTEMPTS:
+        # The person sees no mail and may sign up again; the row expires with its link.
+        log.error(
+            "Registration mail %s not sent after %s attempts: %s",
+            pending_id,
+            pending.send_attempts,
+            error,
+        )
+        return "failed"
+    delay = backoff_delay(pending.send_attempts)
+    log.warning("Registration mail %s not sent (%s); next attempt in %s", pending_id, error, delay)
+    transaction.on_commit(lambda: enqueue_after(deliver_registration, delay, pending_id))
+    return "retrying"
+
+
+@transaction.atomic
+def registration_confirm(*, pending: PendingRegistration) -> tuple[Client, User]:
+    """The address is proven: create the account, the company and the Active client, once.
+
+    Raises Conflict("registration_closed") when the link no longer works, and company_register's
+    refusals when the address got an account or the company got registered meanwhile.
+    """
+    pending = (
+        # of=("self",): PostgreSQL cannot lock the nullable side of an outer join.
+        PendingRegistration.objects.select_for_update(of=("self",))
+        .select_related("link__firm", "link__template")
+        .filter(pk=pending.pk, token_selector=pending.token_selector)
+        .first()
+    )
+    if pending is None or not pending.is_open:
+        raise Conflict("registration_closed", _("This link no longer works"))
+    client, user = company_register(
+        link=pending.link,
+        company=pending.company,
+        person=pending.person,
+        password_hash=pending.password_hash,
+    )
+    # Used: the row goes, and with it the only copy of the password hash outside the account.
+    pending.delete()
+    return client, user

@@ -6,7 +6,7 @@ from partnerspace.clients.models import ClientStatus
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.core.tokens import token_matches, token_split
 from partnerspace.firms.models import Membership
-from partnerspace.invitations.models import Invitation, RegistrationLink
+from partnerspace.invitations.models import Invitation, PendingRegistration, RegistrationLink
 
 
 def invitations_of_client(client) -> QuerySet[Invitation]:
@@ -68,3 +68,20 @@ def registration_link_by_code(code: str) -> RegistrationLink | None:
         .filter(code=code, is_active=True)
         .first()
     )
+
+
+def pending_registration_get_by_token(raw_token: str) -> PendingRegistration | None:
+    """The sign-up behind a confirmation link, if the link may still be used; None for unknown,
+    used, replaced, expired, tampered links and switched-off registration links alike."""
+    parts = token_split(raw_token)
+    if parts is None:
+        return None
+    selector, verifier = parts
+    pending = (
+        PendingRegistration.objects.select_related("link__firm")
+        .filter(token_selector=selector)
+        .first()
+    )
+    if pending is None or not token_matches(verifier, pending.token_digest):
+        return None
+    return pending if pending.is_open else None

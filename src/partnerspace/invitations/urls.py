@@ -21,4 +21,5 @@ urlpatterns = [
 public_urlpatterns = [
     path("invite/<str:token>/", views.accept, name="invitation_accept"),
     path("register/<str:code>/", views.register, name="register"),
+    path("register/confirm/<str:token>/", views.register_confirm, name="register_confirm"),
 ]

@@ -18,6 +18,7 @@ from partnerspace.core.forms import form_add_service_error
 from partnerspace.firms.access import firm_view
 from partnerspace.invitations import registration, selectors, services
 from partnerspace.invitations.forms import AcceptSignupForm, InviteForm, RegisterForm
+from partnerspace.invitations.models import REGISTRATION_CONFIRM_HOURS
 
 
 def _client_url(request, client_id) -> str:
@@ -225,7 +226,8 @@ def registration_link_disable(request, registration_link_id: int):
 
 
 def register(request, code: str):
-    """A new company signs up through a firm's shared link and becomes its Active client."""
+    """A new company signs up through a firm's shared link. Nothing is created yet: the address
+    gets a link, and following it makes the company the firm's Active client."""
     link = selectors.registration_link_by_code(code)
     if link is None:
         return render(request, "invitations/invalid.html", status=404)
@@ -233,7 +235,7 @@ def register(request, code: str):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            client, user = registration.company_register(
+            pending = registration.registration_request(
                 link=link,
                 company={
                     "legal_name": data["legal_name"],
@@ -252,11 +254,45 @@ def register(request, code: str):
         except (ServiceError, ValidationFailed) as error:
             form_add_service_error(form, error)
         else:
+            return render(
+                request,
+                "invitations/register_sent.html",
+                {"link": link, "email": pending.email, "hours": REGISTRATION_CONFIRM_HOURS},
+            )
+    return render(request, "invitations/register.html", {"link": link, "form": form})
+
+
+def register_confirm(request, token: str):
+    """The link in the confirmation e-mail: a GET shows what will be created, the POST creates
+    it (a mail scanner that opens links must not sign anyone up). Spoken in the sign-up's
+    language."""
+    pending = selectors.pending_registration_get_by_token(token)
+    if pending is None:
+        return render(request, "invitations/register_invalid.html", status=404)
+    with translation.override(pending.language):
+        response = _register_confirm(request, pending)
+    # The middleware would label the page with the visitor's interface language.
+    response["Content-Language"] = pending.language
+    return response
+
+
+def _register_confirm(request, pending):
+    context = {"pending": pending, "firm": pending.link.firm, "LANGUAGE_CODE": pending.language}
+    if request.method == "POST":
+        try:
+            client, user = registration.registration_confirm(pending=pending)
+        except ServiceError as refusal:
+            if refusal.code == "registration_closed":  # used or closed since the GET
+                return render(request, "invitations/register_invalid.html", status=404)
+            context["error"] = refusal.message
+        except ValidationFailed as failed:
+            context["error"] = " ".join(item.message for item in failed.errors)
+        else:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(
                 request,
                 _("Welcome. %(company)s is now linked to %(firm)s.")
-                % {"company": client.legal_name, "firm": link.firm.name},
+                % {"company": client.legal_name, "firm": pending.link.firm.name},
             )
             return redirect("companies:home")
-    return render(request, "invitations/register.html", {"link": link, "form": form})
+    return render(request, "invitations/register_confirm.html", context)
