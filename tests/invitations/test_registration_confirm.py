@@ -20,7 +20,11 @@ from partnerspace.clients.models import Client
 from partnerspace.companies.models import Company
 from partnerspace.core.errors import ValidationFailed
 from partnerspace.invitations.models import PendingRegistration, RegistrationLink
-from partnerspace.invitations.registration import company_register, registration_request
+from partnerspace.invitations.registration import (
+    SIGN_UPS_PER_ADDRESS_HOUR,
+    company_register,
+    registration_request,
+)
 from tests.factories import make_user
 from tests.invitations.helpers import (
     NEW_PASSWORD,
@@ -47,6 +51,11 @@ def signed_up(link, django_capture_on_commit_callbacks):
     response = sign_up(django_capture_on_commit_callbacks, link.code, SIGN_UP)[1]
     assert response.status_code == 200
     return confirm_link_in(mail.outbox[-1])
+
+
+def a_minute_ago() -> None:
+    """The sign-ups so far were made over a minute ago: the next one is not throttled."""
+    PendingRegistration.objects.update(created_at=timezone.now() - timedelta(seconds=61))
 
 
 def token_of(path: str) -> str:
@@ -176,6 +185,7 @@ def _used(path, **_):
 
 
 def _replaced(path, capture, link, **_):
+    a_minute_ago()
     sign_up(capture, link.code, {**SIGN_UP, "legal_name": "Bakkerij Peeters NV"})
     assert confirm_link_in(mail.outbox[-1]) != path
     return path
@@ -251,6 +261,7 @@ def test_a_second_sign_up_with_the_same_address_replaces_the_first(
     capture = django_capture_on_commit_callbacks
     sign_up(capture, link.code, SIGN_UP)
     first = confirm_link_in(mail.outbox[-1])
+    a_minute_ago()
     theirs = RegistrationLink.objects.create(firm=firm_b.firm, code="beta-signup-code-0123456789")
     # Another firm's link, the address typed in other capitals: still the same person.
     again = {**SIGN_UP, "email": "JAN@peeters.example", "legal_name": "Bakkerij Peeters NV"}
@@ -366,3 +377,27 @@ def test_registering_refuses_a_password_in_clear(link):
     assert NEW_PASSWORD not in str(refused.value)  # the error may end up in a log
     assert refused.value.__context__ is None or refused.value.__suppress_context__
     assert nothing_created()
+
+
+def test_the_same_address_gets_one_mail_a_minute(link, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    sign_up(capture, link.code, SIGN_UP)
+    response = sign_up(capture, link.code, SIGN_UP)[1]
+    assert response.status_code == 200
+    assert "sent to this address a moment ago" in response.text
+    assert len(mail.outbox) == 1
+    assert PendingRegistration.objects.count() == 1
+
+
+def test_one_network_may_sign_up_only_so_many_times_an_hour(
+    link, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    for n in range(SIGN_UPS_PER_ADDRESS_HOUR):
+        other = {**SIGN_UP, "email": f"jan{n}@peeters.example", "company_number": ""}
+        other["legal_name"] = f"Bakkerij {n}"
+        sign_up(capture, link.code, other)
+    sent = len(mail.outbox)
+    refused = sign_up(capture, link.code, {**SIGN_UP, "email": "laatste@peeters.example"})[1]
+    assert "Too many sign-ups from your network" in refused.text
+    assert len(mail.outbox) == sent == SIGN_UPS_PER_ADDRESS_HOUR

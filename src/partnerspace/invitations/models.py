@@ -145,6 +145,13 @@ class PendingRegistration(models.Model):
     sending_since = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Where the sign-up came from: the public form may send only so many mails per hour.
+    requested_from = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["requested_from", "created_at"], name="pending_registration_ip")
+        ]
 
     def __str__(self) -> str:
         return f"{self.link_id} ← {self.email}"

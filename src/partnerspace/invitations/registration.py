@@ -147,9 +147,38 @@ def company_register(
     return result.client, user
 
 
+# The form is public: without a ceiling it would mail anyone's address as often as asked.
+SIGN_UPS_PER_ADDRESS_HOUR = 10
+ONE_ADDRESS_EVERY = timedelta(minutes=1)
+
+
+def _refuse_too_many(email: str, requested_from: str | None, now) -> None:
+    recent = PendingRegistration.objects.filter(created_at__gt=now - timedelta(hours=1))
+    if requested_from and (
+        recent.filter(requested_from=requested_from).count() >= SIGN_UPS_PER_ADDRESS_HOUR
+    ):
+        raise Conflict(
+            "throttled", _("Too many sign-ups from your network in the last hour. Try again later.")
+        )
+    if recent.filter(email=email, created_at__gt=now - ONE_ADDRESS_EVERY).exists():
+        raise Conflict(
+            "throttled",
+            _(
+                "A confirmation link was sent to this address a moment ago: check your mailbox, "
+                "or try again in a minute."
+            ),
+            field="email",
+        )
+
+
 @transaction.atomic
 def registration_request(
-    *, link: RegistrationLink, company: dict, person: dict, password: str
+    *,
+    link: RegistrationLink,
+    company: dict,
+    person: dict,
+    password: str,
+    requested_from: str | None = None,
 ) -> PendingRegistration:
     """Check the sign-up as company_register will, keep it, and mail the address a link.
 
@@ -158,6 +187,7 @@ def registration_request(
     """
     email = email_key(_registration_check(link=link, company=company, person=person))
     now = timezone.now()
+    _refuse_too_many(email, requested_from, now)
     # Indexed and usually empty: cheaper than a scheduled clean-up nobody has to remember.
     PendingRegistration.objects.filter(expires_at__lte=now).delete()
     # Two sign-ups racing for one address may both be kept: harmless, as the account's unique
@@ -170,6 +200,7 @@ def registration_request(
         company=dict(company),
         person=dict(person),
         password_hash=make_password(password),
+        requested_from=requested_from,
         created_at=now,
         expires_at=now + timedelta(hours=REGISTRATION_CONFIRM_HOURS),
     )

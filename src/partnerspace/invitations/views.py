@@ -250,6 +250,7 @@ def register(request, code: str):
                     "locale": data["locale"],
                 },
                 password=data["password1"],
+                requested_from=request.META.get("REMOTE_ADDR") or None,
             )
         except (ServiceError, ValidationFailed) as error:
             form_add_service_error(form, error)
