@@ -14,10 +14,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from partnerspace.clients.models import ClientStatus
-from partnerspace.core.delivery import CLAIM_LEASE
+from partnerspace.core.delivery import CLAIM_LEASE, MAX_SEND_ATTEMPTS
 from partnerspace.core.retry import BACKOFF, backoff_delay
 from partnerspace.invitations import services
-from partnerspace.invitations.models import MAX_SEND_ATTEMPTS, Invitation, InvitationState
+from partnerspace.invitations.models import Invitation, InvitationState
 from partnerspace.invitations.tasks import deliver_invitation
 from tests.invitations.helpers import accept_as_new_user, draft_client, link_in, send_invitation
 

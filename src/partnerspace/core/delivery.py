@@ -10,15 +10,21 @@ from sending the same mail; an older one belongs to a worker that died mid-send,
 may be claimed again.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
 
+from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.core.tokens import IssuedToken, token_issue
 
+log = logging.getLogger(__name__)
+
 CLAIM_LEASE = timedelta(minutes=10)
+# Over about a day (see core.retry.BACKOFF), then the row is failed and says why.
+MAX_SEND_ATTEMPTS = 8
 
 
 def link_mail_send_once(
@@ -58,3 +64,31 @@ def link_mail_send_once(
         raise
     mine.update(sent_at=timezone.now(), sending_since=None, **(when_sent or {}))
     return True
+
+
+def link_mail_failure_record(*, model, pk: int, error: Exception, task) -> str:
+    """After a failed send: the next attempt with back-off, or, after the last, failed.
+
+    `model` has send_attempts, last_error, next_attempt_at and failed_at; `task` sends it again.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row = model.objects.select_for_update().filter(pk=pk).first()
+        if row is None:  # gone meanwhile (replaced, deleted): nothing to send any more
+            return "skipped"
+        row.send_attempts += 1
+        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if row.send_attempts >= MAX_SEND_ATTEMPTS:
+            row.failed_at = now
+            row.next_attempt_at = None
+            row.save(update_fields=["send_attempts", "last_error", "failed_at", "next_attempt_at"])
+            log.error(
+                "%s %s not sent after %s attempts: %s", model.__name__, pk, row.send_attempts, error
+            )
+            return "failed"
+        delay = backoff_delay(row.send_attempts)
+        row.next_attempt_at = now + delay
+        row.save(update_fields=["send_attempts", "last_error", "next_attempt_at"])
+    log.warning("%s %s not sent (%s); next attempt in %s", model.__name__, pk, error, delay)
+    transaction.on_commit(lambda: enqueue_after(task, delay, pk))
+    return "retrying"

@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from partnerspace.firms.models import Firm
 
 INVITATION_DAYS = 30
-MAX_SEND_ATTEMPTS = 8
 
 
 class InvitationState(models.TextChoices):
@@ -144,7 +143,9 @@ class PendingRegistration(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     sending_since = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
     # Where the sign-up came from: the public form may send only so many mails per hour.
     requested_from = models.GenericIPAddressField(null=True, blank=True)
 

@@ -22,14 +22,12 @@ from partnerspace.clients.services import client_create_in_firm
 from partnerspace.clients.validation import client_clean, contact_clean
 from partnerspace.companies.models import Company
 from partnerspace.companies.services import company_link_client
-from partnerspace.core.delivery import link_mail_send_once
+from partnerspace.core.delivery import link_mail_failure_record, link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from partnerspace.core.mail import mail_send
-from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.firms.models import Membership
 from partnerspace.identifiers import rules
 from partnerspace.invitations.models import (
-    MAX_SEND_ATTEMPTS,
     REGISTRATION_CONFIRM_HOURS,
     PendingRegistration,
     RegistrationLink,
@@ -217,7 +215,7 @@ def _send_after_commit(pending_id: int) -> None:
 def pending_registration_deliver(*, pending_id: int) -> str:
     """Mail the confirmation link, at most once; on failure, try again with back-off."""
     sendable = PendingRegistration.objects.select_related("link__firm").filter(
-        expires_at__gt=timezone.now(), link__is_active=True
+        expires_at__gt=timezone.now(), link__is_active=True, failed_at__isnull=True
     )
 
     def send(pending, token):
@@ -240,7 +238,11 @@ def pending_registration_deliver(*, pending_id: int) -> str:
             sendable=sendable,
             pk=pending_id,
             send=send,
-            when_sent={"send_attempts": F("send_attempts") + 1, "last_error": ""},
+            when_sent={
+                "send_attempts": F("send_attempts") + 1,
+                "last_error": "",
+                "next_attempt_at": None,
+            },
         )
     except Exception as error:
         return _record_failure(pending_id, error)
@@ -248,28 +250,12 @@ def pending_registration_deliver(*, pending_id: int) -> str:
 
 
 def _record_failure(pending_id: int, error: Exception) -> str:
+    # After the last attempt the person sees no mail and may sign up again; the row expires.
     from partnerspace.invitations.tasks import deliver_registration
 
-    with transaction.atomic():
-        pending = PendingRegistration.objects.select_for_update().filter(pk=pending_id).first()
-        if pending is None:  # replaced meanwhile: its successor has its own mail
-            return "skipped"
-        pending.send_attempts += 1
-        pending.last_error = f"{type(error).__name__}: {error}"[:2000]
-        pending.save(update_fields=["send_attempts", "last_error"])
-    if pending.send_attempts >= MAX_SEND_ATTEMPTS:
-        # The person sees no mail and may sign up again; the row expires with its link.
-        log.error(
-            "Registration mail %s not sent after %s attempts: %s",
-            pending_id,
-            pending.send_attempts,
-            error,
-        )
-        return "failed"
-    delay = backoff_delay(pending.send_attempts)
-    log.warning("Registration mail %s not sent (%s); next attempt in %s", pending_id, error, delay)
-    transaction.on_commit(lambda: enqueue_after(deliver_registration, delay, pending_id))
-    return "retrying"
+    return link_mail_failure_record(
+        model=PendingRegistration, pk=pending_id, error=error, task=deliver_registration
+    )
 
 
 @transaction.atomic

@@ -14,12 +14,11 @@ from partnerspace.clients.history import history_record
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.services import BulkOutcome
 from partnerspace.companies.services import company_link_client
-from partnerspace.core.delivery import link_mail_send_once
+from partnerspace.core.delivery import link_mail_failure_record, link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from partnerspace.core.mail import mail_send
-from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.firms.models import Membership
-from partnerspace.invitations.models import INVITATION_DAYS, MAX_SEND_ATTEMPTS, Invitation
+from partnerspace.invitations.models import INVITATION_DAYS, Invitation
 
 log = logging.getLogger(__name__)
 
@@ -245,27 +244,9 @@ def invitation_deliver(*, invitation_id: int) -> str:
 def _record_failure(invitation_id: int, error: Exception) -> str:
     from partnerspace.invitations.tasks import deliver_invitation
 
-    with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation_id)
-        invitation.send_attempts += 1
-        invitation.last_error = f"{type(error).__name__}: {error}"[:2000]
-        if invitation.send_attempts >= MAX_SEND_ATTEMPTS:
-            invitation.failed_at = timezone.now()
-            invitation.next_attempt_at = None
-            invitation.save()
-            log.error(
-                "Invitation %s not sent after %s attempts: %s",
-                invitation_id,
-                invitation.send_attempts,
-                error,
-            )
-            return "failed"
-        delay = backoff_delay(invitation.send_attempts)
-        invitation.next_attempt_at = timezone.now() + delay
-        invitation.save()
-    log.warning("Invitation %s not sent (%s); next attempt in %s", invitation_id, error, delay)
-    transaction.on_commit(lambda: enqueue_after(deliver_invitation, delay, invitation_id))
-    return "retrying"
+    return link_mail_failure_record(
+        model=Invitation, pk=invitation_id, error=error, task=deliver_invitation
+    )
 
 
 @transaction.atomic
