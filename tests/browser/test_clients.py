@@ -157,3 +157,23 @@ def test_a_draft_client_can_be_deleted_from_the_list_and_an_active_one_cannot(pa
     expect(page.get_by_role("button", name="Verwijderen")).to_have_count(0)
     expect(page.locator(f'form[action$="/clients/{active.pk}/delete/"]')).to_have_count(0)
     assert Client.objects.filter(pk=active.pk).exists()
+
+
+def test_select_all_matching_ticks_every_client_of_the_search_across_pages(page, firm_a):
+    for n in range(30):
+        make_client(firm_a.admin, f"Bakkerij {n:02d} BV")
+    make_client(firm_a.admin, "Slagerij Janssens BV")
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto(page.url.split("/f/")[0] + "/f/alfa/clients/?tab=inactive&q=bakkerij")
+    expect(page.get_by_test_id("result-count")).to_contain_text("30")
+
+    page.get_by_test_id("select-all-matching").click()
+    expect(page.get_by_test_id("selection-count")).to_have_text("30 klanten geselecteerd")
+    # The rows on this page show the selection the server now holds.
+    boxes = page.locator("input[data-row-select]")
+    expect(boxes.first).to_be_checked()
+    assert all(box.is_checked() for box in boxes.all())
+
+    page.get_by_role("button", name="Selectie wissen").click()
+    expect(page.get_by_test_id("bulkbar")).to_be_hidden()
+    assert not any(box.is_checked() for box in boxes.all())
