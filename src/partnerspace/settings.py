@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "partnerspace.core.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "partnerspace.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -239,6 +240,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _htt
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _https)
 if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies stand in front and append to X-Forwarded-For. 0: none, and the
+# header is ignored (anyone can send it). The login and sign-up throttles count per address.
+try:
+    PARTNERSPACE_TRUSTED_PROXIES = int(env("PARTNERSPACE_TRUSTED_PROXIES", "0"))
+except ValueError:
+    raise ImproperlyConfigured("PARTNERSPACE_TRUSTED_PROXIES must be a whole number.") from None
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 LOGGING = {

@@ -21,6 +21,28 @@ def request_language(request) -> str:
     return settings.LANGUAGE_CODE
 
 
+class ForwardedForMiddleware:
+    """Behind N trusted reverse proxies, the visitor's address is the Nth from the right of
+    X-Forwarded-For (each proxy appends the address it saw; what is further left, the visitor
+    could have written). Without it every visitor would share the proxy's address, and the
+    login and sign-up throttles would lock everyone out together."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.proxies = getattr(settings, "PARTNERSPACE_TRUSTED_PROXIES", 0)
+
+    def __call__(self, request):
+        if self.proxies > 0:
+            hops = [
+                hop.strip()
+                for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                if hop.strip()
+            ]
+            if len(hops) >= self.proxies:
+                request.META["REMOTE_ADDR"] = hops[-self.proxies]
+        return self.get_response(request)
+
+
 class UserLanguageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
