@@ -179,17 +179,30 @@ def test_firm_b_cannot_switch_off_firm_as_link(firm_a, firm_b, web):
     assert link.is_active
 
 
-def test_an_address_with_an_account_must_log_in_and_be_invited(
+def test_an_address_with_an_account_is_told_so_by_mail_and_the_form_tells_nobody(
     firm_a, web, django_capture_on_commit_callbacks
 ):
     make_user("jan@peeters.example")
     link = create_link(web, firm_a.admin)
     response = sign_up(django_capture_on_commit_callbacks, link.code, SIGN_UP)[1]
-    assert response.status_code == 200
-    assert "An account with this e-mail address exists" in response.text
+    stranger = sign_up(
+        django_capture_on_commit_callbacks,
+        link.code,
+        {**SIGN_UP, "email": "nieuw@peeters.example"},
+    )[1]
+
+    # The form answers the same whether the address has an account or not.
+    assert response.status_code == stranger.status_code == 200
+    assert "Check your mailbox" in response.text and "Check your mailbox" in stranger.text
+    assert "An account with this e-mail address exists" not in response.text
+    # Only the address's owner learns it, with the way in and no confirmation link.
+    [to_jan] = [m for m in mail.outbox if m.to == ["jan@peeters.example"]]
+    assert to_jan.subject == "You already have a Partner Space account"
+    assert "http://testserver/account/login/" in to_jan.body
+    assert "/register/confirm/" not in to_jan.body
+    pending = PendingRegistration.objects.get(email="jan@peeters.example")
+    assert pending.account_exists and pending.password_hash == ""
     assert not Client.objects.exists()
-    assert not PendingRegistration.objects.exists()
-    assert not mail.outbox
 
 
 def test_a_company_registered_already_is_not_registered_twice(

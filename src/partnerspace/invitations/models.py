@@ -135,7 +135,10 @@ class PendingRegistration(models.Model):
     language = models.CharField(max_length=8, default="nl")
     company = models.JSONField()  # the form's values, given again to company_register
     person = models.JSONField()
-    password_hash = models.CharField(max_length=128)
+    password_hash = models.CharField(max_length=128, blank=True)
+    # The address has an account already: the mail says so (log in, ask for an invitation)
+    # and carries no link. The form answers as for any sign-up, so it tells nobody that.
+    account_exists = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     token_selector = models.CharField(max_length=32, unique=True, null=True, blank=True)
@@ -160,4 +163,9 @@ class PendingRegistration(models.Model):
     @property
     def is_open(self) -> bool:
         """Its link may be used: mailed, not expired, and the firm still offers the sign-up."""
-        return bool(self.token_digest) and self.expires_at > timezone.now() and self.link.is_active
+        return (
+            not self.account_exists
+            and bool(self.token_digest)
+            and self.expires_at > timezone.now()
+            and self.link.is_active
+        )

@@ -56,7 +56,9 @@ def registration_link_disable(*, membership: Membership, link: RegistrationLink)
     RegistrationLink.objects.filter(pk=link.pk, firm=membership.firm).update(is_active=False)
 
 
-def _registration_check(*, link: RegistrationLink, company: dict, person: dict) -> str:
+def _registration_check(
+    *, link: RegistrationLink, company: dict, person: dict, refuse_account: bool = True
+) -> str:
     """The sign-up's e-mail address, normalized; raises the refusals the form shows.
 
     Run when the form is sent and again when the e-mail link is followed: meanwhile the
@@ -76,7 +78,7 @@ def _registration_check(*, link: RegistrationLink, company: dict, person: dict) 
                 )
             ]
         )
-    if User.objects.filter(email=email_key(email)).exists():
+    if refuse_account and User.objects.filter(email=email_key(email)).exists():
         raise Conflict(
             "account_exists",
             _("An account with this e-mail address exists: log in and ask the firm to invite you."),
@@ -183,9 +185,13 @@ def registration_request(
     Nothing is created until the link is followed. A new sign-up for the same address replaces
     an earlier one (its link stops working); expired sign-ups are cleared out on the way.
     """
-    email = email_key(_registration_check(link=link, company=company, person=person))
+    email = email_key(
+        _registration_check(link=link, company=company, person=person, refuse_account=False)
+    )
     now = timezone.now()
     _refuse_too_many(email, requested_from, now)
+    # Said only to the address's owner, by mail: the public form must not tell who has one.
+    has_account = User.objects.filter(email=email).exists()
     # Indexed and usually empty: cheaper than a scheduled clean-up nobody has to remember.
     PendingRegistration.objects.filter(expires_at__lte=now).delete()
     # Two sign-ups racing for one address may both be kept: harmless, as the account's unique
@@ -197,7 +203,8 @@ def registration_request(
         language=mail_language(person.get("locale", "")),
         company=dict(company),
         person=dict(person),
-        password_hash=make_password(password),
+        password_hash="" if has_account else make_password(password),
+        account_exists=has_account,
         requested_from=requested_from,
         created_at=now,
         expires_at=now + timedelta(hours=REGISTRATION_CONFIRM_HOURS),
@@ -221,7 +228,11 @@ def pending_registration_deliver(*, pending_id: int) -> str:
     def send(pending, token):
         mail_send(
             to=pending.email,
-            template="invitations/email/registration",
+            template=(
+                "invitations/email/registration_account_exists"
+                if pending.account_exists
+                else "invitations/email/registration"
+            ),
             context={
                 "pending": pending,
                 "firm": pending.link.firm,
