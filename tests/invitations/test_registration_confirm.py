@@ -401,3 +401,19 @@ def test_one_network_may_sign_up_only_so_many_times_an_hour(
     refused = sign_up(capture, link.code, {**SIGN_UP, "email": "laatste@peeters.example"})[1]
     assert "Too many sign-ups from your network" in refused.text
     assert len(mail.outbox) == sent == SIGN_UPS_PER_ADDRESS_HOUR
+
+
+def test_switching_a_registration_link_off_deletes_its_pending_sign_ups(
+    firm_a, web, link, signed_up
+):
+    other = RegistrationLink.objects.create(firm=firm_a.firm, code="alfa-other-code-0123456789")
+    kept = PendingRegistration.objects.create(
+        link=other,
+        email="an@janssens.example",
+        company={},
+        person={},
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    url = f"/f/alfa/invitations/registration-links/{link.pk}/disable/"
+    assert web(firm_a.admin).post(url).status_code == 302
+    assert list(PendingRegistration.objects.all()) == [kept]

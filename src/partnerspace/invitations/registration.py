@@ -54,6 +54,8 @@ def registration_link_disable(*, membership: Membership, link: RegistrationLink)
     if not membership.can_manage_configuration:
         raise NotAllowed("not_allowed", _("Only administrators manage registration links."))
     RegistrationLink.objects.filter(pk=link.pk, firm=membership.firm).update(is_active=False)
+    # Their links could no longer be confirmed; what people typed is not kept for nothing.
+    PendingRegistration.objects.filter(link_id=link.pk, link__firm=membership.firm).delete()
 
 
 def _registration_check(
