@@ -106,3 +106,10 @@ def test_a_missing_required_field_is_named(firm_a, api):
     assert response.status_code == 422
     codes = {(e["field"], e["code"]) for e in response.json()["errors"]}
     assert ("email", "required") in codes
+
+
+def test_a_wrong_choice_lists_the_choices_without_english_words(firm_a, api):
+    response = api(firm_a.manager).get("/clients?status=gone")
+    [error] = response.json()["errors"]
+    assert error["field"] == "status"
+    assert error["message"] == "Kies een van: draft, invited, active, archived."

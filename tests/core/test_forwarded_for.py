@@ -43,3 +43,8 @@ def test_the_site_sees_the_visitors_address_behind_the_proxy(settings, db, clien
     # The middleware reads the setting when it is made: this test's client makes it anew.
     response = client.get("/", HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="10.0.0.2")
     assert response.wsgi_request.META["REMOTE_ADDR"] == "203.0.113.7"
+
+
+@pytest.mark.parametrize("hop", ["203.0.113.7:51234", "unknown", "<script>"])
+def test_a_hop_that_is_no_ip_address_leaves_the_connection_address(settings, hop):
+    assert address_seen(settings, 1, f"1.1.1.1, {hop}") == "10.0.0.2"

@@ -270,3 +270,18 @@ def test_an_invalid_enterprise_number_is_refused_on_the_form(
     assert response.context["form"].errors["company_number"]
     assert not PendingRegistration.objects.exists()
     assert not mail.outbox
+
+
+def test_the_password_is_hashed_whether_or_not_the_address_has_an_account(
+    firm_a, web, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Skipping the slow hash for a known address would make the answer faster, and tell."""
+    from partnerspace.invitations import registration
+
+    hashed = []
+    real = registration.make_password
+    monkeypatch.setattr(registration, "make_password", lambda raw: hashed.append(raw) or real(raw))
+    make_user("jan@peeters.example")
+    link = create_link(web, firm_a.admin)
+    sign_up(django_capture_on_commit_callbacks, link.code, SIGN_UP)
+    assert hashed == [SIGN_UP["password1"]]

@@ -1,5 +1,7 @@
 """The JSON API at /api/v1/: one NinjaAPI, a router per app, one shape for every refusal."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -70,8 +72,9 @@ def _schema_error_message(item: dict) -> tuple[str, str]:
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
         return "invalid", _("Enter an object.")
     if kind in {"enum", "literal_error"}:
-        expected = (item.get("ctx") or {}).get("expected", "")
-        return "invalid", _("Choose one of: %(choices)s.") % {"choices": expected}
+        # Pydantic joins the choices in English ("'a', 'b' or 'c'"): keep only the values.
+        expected = re.findall(r"'([^']*)'", str((item.get("ctx") or {}).get("expected", "")))
+        return "invalid", _("Choose one of: %(choices)s.") % {"choices": ", ".join(expected)}
     if kind == "json_invalid":
         return "invalid_json", _("The request body is not valid JSON.")
     return "invalid", _("Invalid value.")

@@ -210,7 +210,8 @@ def client_add(request):
         except ValidationFailed as failed:
             _show_errors(failed, client_form, contact_form)
         except Conflict as conflict:
-            duplicate = conflict if conflict.code == "already_exists" else None
+            # Only a duplicate the user may open gets the notice with its link.
+            duplicate = conflict if conflict.extra.get("existing_url") else None
             form_add_service_error(client_form, conflict)
         else:
             _announce_warnings(request, result.warnings)
@@ -299,7 +300,8 @@ def client_edit(request, client_id: int):
         except ValidationFailed as failed:
             _show_errors(failed, form)
         except Conflict as conflict:
-            duplicate = conflict if conflict.code == "already_exists" else None
+            # Only a duplicate the user may open gets the notice with its link.
+            duplicate = conflict if conflict.extra.get("existing_url") else None
             form_add_service_error(form, conflict)
         else:
             _announce_warnings(request, result.warnings)

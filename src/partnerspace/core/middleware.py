@@ -1,3 +1,5 @@
+import ipaddress
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -21,6 +23,15 @@ def request_language(request) -> str:
     return settings.LANGUAGE_CODE
 
 
+def _is_ip_address(value: str) -> bool:
+    # "ip:port" from some balancers, or garbage from a miscounted chain: keep the socket's.
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 class ForwardedForMiddleware:
     """Behind N trusted reverse proxies, the visitor's address is the Nth from the right of
     X-Forwarded-For (each proxy appends the address it saw; what is further left, the visitor
@@ -38,7 +49,7 @@ class ForwardedForMiddleware:
                 for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
                 if hop.strip()
             ]
-            if len(hops) >= self.proxies:
+            if len(hops) >= self.proxies and _is_ip_address(hops[-self.proxies]):
                 request.META["REMOTE_ADDR"] = hops[-self.proxies]
         return self.get_response(request)
 
