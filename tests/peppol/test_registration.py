@@ -445,3 +445,25 @@ def test_an_import_queues_its_clients_with_a_mandate_in_the_importers_name(
     assert state.status == RegistrationStatus.REGISTERED
     assert state.requested_by == firm_a.manager.user
     assert state.batch.created_by == firm_a.manager.user
+
+
+def test_a_registration_that_fails_half_way_after_the_client_was_archived_is_cleaned_up(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks, monkeypatch
+):
+    card = services.business_card_xml
+
+    def archived_meanwhile(*args, **kwargs):
+        Client.objects.filter(pk=client_with_mandate.pk).update(status=ClientStatus.ARCHIVED)
+        return card(*args, **kwargs)
+
+    monkeypatch.setattr(services, "business_card_xml", archived_meanwhile)
+    smp.fail(403, body="Not allowed", kind="business_card")
+    state = register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
+
+    assert state.status == RegistrationStatus.NOT_REGISTERED
+    assert smp.service_groups == {}
+    assert actions(client_with_mandate)[-3:] == [
+        "peppol_registration_failed",
+        "peppol_deregistration_requested",
+        "peppol_deregistered",
+    ]

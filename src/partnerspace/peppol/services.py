@@ -694,7 +694,7 @@ def _prepare(client_id: int) -> _Run | str:
             return _fail(state, "secret_unreadable")
         if state.operation == Operation.REGISTER:
             problems = registration_problems(client)
-            if problems == ["archived"] and state.completed_steps:
+            if "archived" in problems and state.completed_steps:
                 # Archived half-way through: what was created at the SMP is removed.
                 state.operation = Operation.DEREGISTER
                 state.completed_steps = []
@@ -869,8 +869,15 @@ def _finish(state: ClientPeppol, status: str, action: str, **extra) -> str:
         action=action,
         changes=changes,
     )
-    if status == RegistrationStatus.REGISTERED and state.client.status == ClientStatus.ARCHIVED:
-        # Archived while the registration ran: it is undone at once.
+    undo = status == RegistrationStatus.REGISTERED or (
+        # A registration that failed half-way left something at the SMP; a failed
+        # deregistration is not tried again here, or it would never stop.
+        status == RegistrationStatus.FAILED
+        and state.operation == Operation.REGISTER
+        and state.completed_steps
+    )
+    if undo and state.client.status == ClientStatus.ARCHIVED:
+        # Archived while the registration ran: what it made is removed at once.
         peppol_client_archived(client=state.client, source=HistorySource.SYSTEM)
     return status
 
