@@ -807,3 +807,17 @@ def test_an_update_keeps_the_clients_template_and_says_so(firm_a):
     assert "Bestaat niet" in warning.message
     client.refresh_from_db()
     assert (client.city, client.template_id) == ("Brugge", None)
+
+
+def test_an_update_naming_the_clients_own_template_says_nothing_about_it(firm_a):
+    """An exported file names each client's template: importing it back warns of none."""
+    template = template_create(membership=firm_a.admin, name="Standaard")
+    client = make_client(
+        firm_a.manager, "Klant BV", company_number=enterprise_number(1), template=template
+    )
+    outcome = run(firm_a.firm, [client_row(1, template="STANDAARD", city="Brugge")], update=True)
+
+    assert outcome.updated == 1
+    assert not [w for w in outcome.warnings if w.warning.field == "template"]
+    client.refresh_from_db()
+    assert client.city == "Brugge"

@@ -222,9 +222,14 @@ class Importer:
         """The firm's identifiers, in memory: 100,000 clients cost a few megabytes."""
         self.existing: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
         self.names: dict[int, str] = {}
-        rows = Client.objects.filter(firm=self.firm).values_list("id", "legal_name", *IDENTIFIERS)
-        for pk, name, *numbers in rows.iterator(chunk_size=10_000):
+        self.template_of: dict[int, int] = {}
+        rows = Client.objects.filter(firm=self.firm).values_list(
+            "id", "legal_name", "template_id", *IDENTIFIERS
+        )
+        for pk, name, template_id, *numbers in rows.iterator(chunk_size=10_000):
             self.names[pk] = name
+            if template_id:
+                self.template_of[pk] = template_id
             for key, value in zip(IDENTIFIERS, numbers, strict=True):
                 if value:
                     self.existing[key][value] = pk
@@ -281,13 +286,18 @@ class Importer:
         else:
             # An update keeps the client's template: it decided how the client started.
             template = None
-            if cleaned.template_name:
+            if cleaned.template_name and not self._is_template_of(target_id, cleaned.template_name):
                 cleaned.warnings.append(TemplateNotChanged(cleaned.template_name))
         if errors:
             self._refuse(number, errors)
             return None
         self.outcome.warnings.extend(RowWarning(number, w) for w in cleaned.warnings)
         return _Row(number, company, contact, template, target_id, cleaned.filled)
+
+    def _is_template_of(self, client_id: int, name: str) -> bool:
+        """The Sjabloon cell names the template the client has (as an export writes it)."""
+        template = self.templates.get(name.casefold())
+        return template is not None and self.template_of.get(client_id) == template.pk
 
     def _template(self, number: int, name: str, errors: list[Issue]):
         name = (name or "").strip()
