@@ -267,7 +267,9 @@ def test_a_second_sign_up_with_the_same_address_replaces_the_first(
     again = {**SIGN_UP, "email": "JAN@peeters.example", "legal_name": "Bakkerij Peeters NV"}
     sign_up(capture, theirs.code, again)
     second = confirm_link_in(mail.outbox[-1])
-    assert PendingRegistration.objects.get().link == theirs
+    assert PendingRegistration.objects.get(replaced_at=None).link == theirs
+    replaced = PendingRegistration.objects.get(link=link)
+    assert (replaced.password_hash, replaced.person, replaced.token_digest) == ("", {}, "")
 
     assert english_browser().post(first).status_code == 404
     assert nothing_created()
@@ -417,3 +419,16 @@ def test_switching_a_registration_link_off_deletes_its_pending_sign_ups(
     url = f"/f/alfa/invitations/registration-links/{link.pk}/disable/"
     assert web(firm_a.admin).post(url).status_code == 302
     assert list(PendingRegistration.objects.all()) == [kept]
+
+
+def test_replacing_sign_ups_for_one_address_does_not_escape_the_hourly_ceiling(
+    link, django_capture_on_commit_callbacks
+):
+    """Each new sign-up for an address replaces the last: the replaced ones still count."""
+    capture = django_capture_on_commit_callbacks
+    for _attempt in range(SIGN_UPS_PER_ADDRESS_HOUR):
+        sign_up(capture, link.code, SIGN_UP)
+        a_minute_ago()
+    refused = sign_up(capture, link.code, SIGN_UP)[1]
+    assert "Too many sign-ups from your network" in refused.text
+    assert len(mail.outbox) == SIGN_UPS_PER_ADDRESS_HOUR

@@ -124,7 +124,8 @@ class PendingRegistration(models.Model):
     Nothing exists yet: no account, company or client. The link mailed to the address creates
     them; until then anyone could have typed someone else's address. The password is kept only
     as Django's hash and the link's token only as a digest (issued when the mail is sent). The
-    row is deleted when it is confirmed or replaced, and once expired, by the next sign-up.
+    row is deleted when it is confirmed, emptied when replaced, and once expired, deleted by the
+    next sign-up.
     """
 
     link = models.ForeignKey(
@@ -149,6 +150,8 @@ class PendingRegistration(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # A later sign-up for the address took its place: emptied, kept for the throttle's count.
+    replaced_at = models.DateTimeField(null=True, blank=True)
     # Where the sign-up came from: the public form may send only so many mails per hour.
     requested_from = models.GenericIPAddressField(null=True, blank=True)
 
@@ -165,6 +168,7 @@ class PendingRegistration(models.Model):
         """Its link may be used: mailed, not expired, and the firm still offers the sign-up."""
         return (
             not self.account_exists
+            and self.replaced_at is None
             and bool(self.token_digest)
             and self.expires_at > timezone.now()
             and self.link.is_active

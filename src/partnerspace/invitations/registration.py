@@ -198,8 +198,16 @@ def registration_request(
     # Indexed and usually empty: cheaper than a scheduled clean-up nobody has to remember.
     PendingRegistration.objects.filter(expires_at__lte=now).delete()
     # Two sign-ups racing for one address may both be kept: harmless, as the account's unique
-    # address lets only the first confirmation through.
-    PendingRegistration.objects.filter(email=email).delete()
+    # address lets only the first confirmation through. The earlier one is emptied, not
+    # deleted: the throttle counts it until it expires.
+    PendingRegistration.objects.filter(email=email, replaced_at__isnull=True).update(
+        replaced_at=now,
+        token_selector=None,
+        token_digest="",
+        password_hash="",
+        company={},
+        person={},
+    )
     pending = PendingRegistration.objects.create(
         link=link,
         email=email,
@@ -226,7 +234,10 @@ def _send_after_commit(pending_id: int) -> None:
 def pending_registration_deliver(*, pending_id: int) -> str:
     """Mail the confirmation link, at most once; on failure, try again with back-off."""
     sendable = PendingRegistration.objects.select_related("link__firm").filter(
-        expires_at__gt=timezone.now(), link__is_active=True, failed_at__isnull=True
+        expires_at__gt=timezone.now(),
+        link__is_active=True,
+        failed_at__isnull=True,
+        replaced_at__isnull=True,
     )
 
     def send(pending, token):
