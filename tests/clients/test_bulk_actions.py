@@ -265,3 +265,26 @@ def test_select_all_matching_keeps_to_what_the_user_may_see(firm_a, firm_b, web,
     rare = make_client(firm_a.admin, "Zeldzame Naam BV")
     manager.post(SELECTION, {"all": "1", "tab": "inactive", "q": "zeldzame"})
     assert selection_of(manager, firm_a) == {rare.pk}
+
+
+def test_bulk_assign_and_unassign_take_as_many_queries_for_thirty_clients_as_for_three(
+    firm_a, clients
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partnerspace.clients.services import clients_bulk_assign, clients_bulk_unassign
+
+    def queries(action, chosen) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            outcome = action(
+                membership=firm_a.manager, clients=chosen, membership_ids=[firm_a.accountant.pk]
+            )
+        assert outcome.done == len(chosen)
+        return len(captured)
+
+    few, many = clients[:3], clients[3:]
+    assert queries(clients_bulk_assign, few) == queries(clients_bulk_assign, many)
+    assert queries(clients_bulk_unassign, few) == queries(clients_bulk_unassign, many)
+    assert not ClientAssignment.objects.exists()
+    assert ClientHistory.objects.filter(action="assignment_changed").count() == 60

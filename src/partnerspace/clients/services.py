@@ -17,6 +17,7 @@ from partnerspace.clients.history import (
 from partnerspace.clients.models import (
     Client,
     ClientAssignment,
+    ClientHistory,
     ClientStatus,
     Contact,
     HistorySource,
@@ -632,37 +633,55 @@ def clients_bulk_unassign(
 
 
 def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> BulkOutcome:
+    """A fixed number of queries whatever the selection: "select all" may hold 10,000."""
     _require(membership.sees_all_clients)
     people = _memberships_of_firm(membership.firm_id, membership_ids)
-    outcome = BulkOutcome()
-    for client in clients:
-        existing = set(client.assignments.values_list("membership_id", flat=True))
-        changing = [person for person in people if (person.pk in existing) != assign]
-        if not changing:
-            outcome.skipped += 1
-            continue
-        if assign:
-            ClientAssignment.objects.bulk_create(
-                [ClientAssignment(client=client, membership=p) for p in changing]
-            )
-        else:
-            ClientAssignment.objects.filter(client=client, membership__in=changing).delete()
-        names = [str(person.user) for person in changing]
-        history_record(
-            client=client,
-            actor=membership.user,
-            action="assignment_changed",
-            changes=[
-                {
-                    "field": "assigned",
-                    "old": None if assign else name,
-                    "new": name if assign else None,
-                }
-                for name in names
-            ],
+    clients = list(clients)
+    existing = set(
+        ClientAssignment.objects.filter(client__in=clients, membership__in=people).values_list(
+            "client_id", "membership_id"
         )
-        outcome.done += 1
-    return outcome
+    )
+    changed: dict[int, list] = {}
+    for client in clients:
+        changing = [p for p in people if ((client.pk, p.pk) in existing) != assign]
+        if changing:
+            changed[client.pk] = changing
+    if assign:
+        ClientAssignment.objects.bulk_create(
+            [
+                ClientAssignment(client_id=client_id, membership=person)
+                for client_id, changing in changed.items()
+                for person in changing
+            ],
+            batch_size=1000,
+        )
+    else:
+        ClientAssignment.objects.filter(client_id__in=list(changed), membership__in=people).delete()
+    now = timezone.now()
+    ClientHistory.objects.bulk_create(
+        [
+            ClientHistory(
+                client_id=client_id,
+                at=now,
+                actor=membership.user,
+                actor_label=str(membership.user),
+                source=HistorySource.STAFF,
+                action="assignment_changed",
+                changes=[
+                    {
+                        "field": "assigned",
+                        "old": None if assign else str(person.user),
+                        "new": str(person.user) if assign else None,
+                    }
+                    for person in changing
+                ],
+            )
+            for client_id, changing in changed.items()
+        ],
+        batch_size=1000,
+    )
+    return BulkOutcome(done=len(changed), skipped=len(clients) - len(changed))
 
 
 @transaction.atomic
