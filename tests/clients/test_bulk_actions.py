@@ -288,3 +288,35 @@ def test_bulk_assign_and_unassign_take_as_many_queries_for_thirty_clients_as_for
     assert queries(clients_bulk_unassign, few) == queries(clients_bulk_unassign, many)
     assert not ClientAssignment.objects.exists()
     assert ClientHistory.objects.filter(action="assignment_changed").count() == 60
+
+
+def test_bulk_archive_takes_as_many_queries_for_thirty_clients_as_for_three(
+    firm_a, clients, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partnerspace.clients.services import clients_bulk_archive
+    from partnerspace.invitations.models import Invitation
+    from partnerspace.invitations.services import client_invite
+
+    with django_capture_on_commit_callbacks(execute=False):
+        client_invite(membership=firm_a.manager, client=clients[0])
+
+    def queries(chosen) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            outcome = clients_bulk_archive(membership=firm_a.manager, clients=chosen)
+        assert outcome.done == len(chosen)
+        return len(captured)
+
+    assert queries(clients[:3]) == queries(clients[3:])
+    assert Client.objects.exclude(status=ClientStatus.ARCHIVED).count() == 0
+    # The invitation still open cannot make the archived client Active any more.
+    assert Invitation.objects.get().revoked_at is not None
+    entry = (
+        ClientHistory.objects.filter(client=clients[0], action="status_changed")
+        .order_by("id")
+        .last()
+    )
+    assert entry.changes == [{"field": "status", "old": "invited", "new": "archived"}]
+    assert entry.actor == firm_a.manager.user

@@ -467,3 +467,19 @@ def test_a_registration_that_fails_half_way_after_the_client_was_archived_is_cle
         "peppol_deregistration_requested",
         "peppol_deregistered",
     ]
+
+
+def test_bulk_archiving_deregisters_the_registered_clients_among_the_selection(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks
+):
+    from partnerspace.clients.services import clients_bulk_archive
+
+    register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
+    other = make_client(firm_a.admin, "Slagerij Janssens BV")
+    with django_capture_on_commit_callbacks(execute=True):
+        clients_bulk_archive(membership=firm_a.manager, clients=[client_with_mandate, other])
+
+    state = ClientPeppol.objects.get(client=client_with_mandate)
+    assert state.status == RegistrationStatus.NOT_REGISTERED
+    assert smp.service_groups == {}
+    assert not ClientPeppol.objects.filter(client=other).exists()

@@ -396,18 +396,22 @@ def client_delete(*, membership: Membership, client: Client) -> None:
     client.delete()
 
 
+def _open_invitations_revoke(client_ids: list[int], now) -> None:
+    """The link ends: an invitation still open must not make the client Active again."""
+    from partnerspace.invitations.models import Invitation
+
+    Invitation.objects.filter(
+        client_id__in=client_ids,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        replaced_at__isnull=True,
+    ).update(revoked_at=now)
+
+
 def _set_status(*, membership, client, status, source=HistorySource.STAFF, **extra) -> Client:
     before = snapshot(client, ("status",))
     if status == ClientStatus.ARCHIVED:
-        # The link ends: an invitation still open must not make the client Active again.
-        from partnerspace.invitations.models import Invitation
-
-        Invitation.objects.filter(
-            client=client,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            replaced_at__isnull=True,
-        ).update(revoked_at=timezone.now())
+        _open_invitations_revoke([client.pk], timezone.now())
     client.status = status
     for name, value in extra.items():
         setattr(client, name, value)
@@ -686,15 +690,42 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
 
 @transaction.atomic
 def clients_bulk_archive(*, membership: Membership, clients: Iterable[Client]) -> BulkOutcome:
+    """Archive many clients as client_archive does one, in a fixed number of queries (but one
+    per client registered on Peppol, which is deregistered)."""
     _require(membership.can_create_clients)
-    outcome = BulkOutcome()
-    for client in clients:
-        if client.status == ClientStatus.ARCHIVED:
-            outcome.skipped += 1
-            continue
-        _set_status(membership=membership, client=client, status=ClientStatus.ARCHIVED)
-        outcome.done += 1
-    return outcome
+    clients = list(clients)
+    old_status = dict(
+        Client.objects.select_for_update()
+        .filter(pk__in=[client.pk for client in clients], firm_id=membership.firm_id)
+        .exclude(status=ClientStatus.ARCHIVED)
+        .values_list("pk", "status")
+    )
+    ids = list(old_status)
+    now = timezone.now()
+    _open_invitations_revoke(ids, now)
+    Client.objects.filter(pk__in=ids).update(
+        status=ClientStatus.ARCHIVED, archived_by_client=False, updated_at=now
+    )
+    user = membership.user
+    ClientHistory.objects.bulk_create(
+        [
+            ClientHistory(
+                client_id=pk,
+                at=now,
+                actor=user,
+                actor_label=str(user),
+                source=HistorySource.STAFF,
+                action="status_changed",
+                changes=[{"field": "status", "old": old, "new": ClientStatus.ARCHIVED}],
+            )
+            for pk, old in old_status.items()
+        ],
+        batch_size=1000,
+    )
+    from partnerspace.peppol.services import peppol_clients_archived
+
+    peppol_clients_archived(client_ids=ids, actor=user, source=HistorySource.STAFF)
+    return BulkOutcome(done=len(ids), skipped=len(clients) - len(ids))
 
 
 @transaction.atomic

@@ -626,6 +626,18 @@ def peppol_client_archived(
     _enqueue_client(client.pk)
 
 
+def peppol_clients_archived(
+    *, client_ids: list[int], actor=None, source: str = HistorySource.STAFF
+) -> None:
+    """peppol_client_archived for many, looking only at those with a registration to undo."""
+    states = ClientPeppol.objects.filter(
+        client_id__in=client_ids,
+        status__in=[RegistrationStatus.REGISTERED, RegistrationStatus.FAILED],
+    ).select_related("client")
+    for state in states:
+        peppol_client_archived(client=state.client, actor=actor, source=source)
+
+
 def batch_dispatch(*, batch_id: int) -> int:
     """Enqueue one registration task per client still pending in the batch."""
     from partnerspace.peppol.tasks import register_client
