@@ -320,3 +320,26 @@ def test_bulk_archive_takes_as_many_queries_for_thirty_clients_as_for_three(
     )
     assert entry.changes == [{"field": "status", "old": "invited", "new": "archived"}]
     assert entry.actor == firm_a.manager.user
+
+
+def test_bulk_delete_takes_as_many_queries_for_twenty_drafts_as_for_three(firm_a, clients):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partnerspace.clients.services import clients_bulk_delete
+
+    with_status(clients[0], ClientStatus.ACTIVE)
+
+    def queries(chosen) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            clients_bulk_delete(membership=firm_a.manager, clients=chosen)
+        return len(captured)
+
+    assert queries(clients[:4]) == queries(clients[10:30])
+    remaining = set(Client.objects.values_list("pk", flat=True))
+    assert remaining == {c.pk for c in clients[:1] + clients[4:10]}
+    events = AuditEvent.objects.filter(action="client.deleted")
+    assert events.count() == 23
+    assert set(events.values_list("target_label", flat=True)) == {
+        c.legal_name for c in clients[1:4] + clients[10:30]
+    }
