@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from partnerspace.core.retry import backoff_delay, enqueue_after
@@ -92,3 +93,23 @@ def link_mail_failure_record(*, model, pk: int, error: Exception, task) -> str:
     log.warning("%s %s not sent (%s); next attempt in %s", model.__name__, pk, error, delay)
     transaction.on_commit(lambda: enqueue_after(task, delay, pk))
     return "retrying"
+
+
+def link_mail_deliver(*, sendable: models.QuerySet, pk: int, send, task) -> str:
+    """Send once, counting attempts; on failure, the next attempt with back-off ("sent",
+    "skipped", "retrying" or "failed"). For rows with send_attempts, last_error,
+    next_attempt_at and failed_at; `task` is the one that called this, to run again."""
+    try:
+        sent = link_mail_send_once(
+            sendable=sendable,
+            pk=pk,
+            send=send,
+            when_sent={
+                "send_attempts": F("send_attempts") + 1,
+                "last_error": "",
+                "next_attempt_at": None,
+            },
+        )
+    except Exception as error:
+        return link_mail_failure_record(model=sendable.model, pk=pk, error=error, task=task)
+    return "sent" if sent else "skipped"

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import identify_hasher, make_password
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from partnerspace.clients.services import client_create_in_firm
 from partnerspace.clients.validation import client_clean, contact_clean
 from partnerspace.companies.models import Company
 from partnerspace.companies.services import company_link_client
-from partnerspace.core.delivery import link_mail_failure_record, link_mail_send_once
+from partnerspace.core.delivery import link_mail_deliver
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
@@ -259,29 +258,10 @@ def pending_registration_deliver(*, pending_id: int) -> str:
             language=pending.language,
         )
 
-    try:
-        sent = link_mail_send_once(
-            sendable=sendable,
-            pk=pending_id,
-            send=send,
-            when_sent={
-                "send_attempts": F("send_attempts") + 1,
-                "last_error": "",
-                "next_attempt_at": None,
-            },
-        )
-    except Exception as error:
-        return _record_failure(pending_id, error)
-    return "sent" if sent else "skipped"
-
-
-def _record_failure(pending_id: int, error: Exception) -> str:
     # After the last attempt the person sees no mail and may sign up again; the row expires.
     from partnerspace.invitations.tasks import deliver_registration
 
-    return link_mail_failure_record(
-        model=PendingRegistration, pk=pending_id, error=error, task=deliver_registration
-    )
+    return link_mail_deliver(sendable=sendable, pk=pending_id, send=send, task=deliver_registration)
 
 
 @transaction.atomic

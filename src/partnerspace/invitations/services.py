@@ -5,7 +5,6 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +13,7 @@ from partnerspace.clients.history import history_record
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.services import BulkOutcome
 from partnerspace.companies.services import company_link_client
-from partnerspace.core.delivery import link_mail_failure_record, link_mail_send_once
+from partnerspace.core.delivery import link_mail_deliver
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
@@ -225,27 +224,10 @@ def invitation_deliver(*, invitation_id: int) -> str:
             language=invitation.language,
         )
 
-    try:
-        sent = link_mail_send_once(
-            sendable=sendable,
-            pk=invitation_id,
-            send=send,
-            when_sent={
-                "send_attempts": F("send_attempts") + 1,
-                "last_error": "",
-                "next_attempt_at": None,
-            },
-        )
-    except Exception as error:
-        return _record_failure(invitation_id, error)
-    return "sent" if sent else "skipped"
-
-
-def _record_failure(invitation_id: int, error: Exception) -> str:
     from partnerspace.invitations.tasks import deliver_invitation
 
-    return link_mail_failure_record(
-        model=Invitation, pk=invitation_id, error=error, task=deliver_invitation
+    return link_mail_deliver(
+        sendable=sendable, pk=invitation_id, send=send, task=deliver_invitation
     )
 
 
