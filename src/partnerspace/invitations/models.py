@@ -19,7 +19,24 @@ class InvitationState(models.TextChoices):
     REPLACED = "replaced", _("Replaced by a new invitation")
 
 
-class Invitation(models.Model):
+class MailedLink(models.Model):
+    """A row whose link goes out by e-mail through core.delivery: the token (issued when the
+    mail is sent, kept as a digest), the claim of the worker sending it, and its attempts."""
+
+    token_selector = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    token_digest = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Invitation(MailedLink):
     """One invitation e-mail to a client's contact. Sent at most once: resending makes a new one.
 
     The link's token is issued when the mail is sent and stored only as a digest.
@@ -41,14 +58,6 @@ class Invitation(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    token_selector = models.CharField(max_length=32, unique=True, null=True, blank=True)
-    token_digest = models.CharField(max_length=64, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    sending_since = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -118,7 +127,7 @@ class RegistrationLink(models.Model):
 REGISTRATION_CONFIRM_HOURS = 48
 
 
-class PendingRegistration(models.Model):
+class PendingRegistration(MailedLink):
     """A sign-up through a registration link, waiting for its e-mail address to be proven.
 
     Nothing exists yet: no account, company or client. The link mailed to the address creates
@@ -142,14 +151,6 @@ class PendingRegistration(models.Model):
     account_exists = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
-    token_selector = models.CharField(max_length=32, unique=True, null=True, blank=True)
-    token_digest = models.CharField(max_length=64, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    sending_since = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
     # A later sign-up for the address took its place: emptied, kept for the throttle's count.
     replaced_at = models.DateTimeField(null=True, blank=True)
     # Where the sign-up came from: the public form may send only so many mails per hour.
