@@ -1,10 +1,14 @@
 """Reads: a client's e-invoicing state, a batch's progress, a mandate document, a look-up."""
 
+import ipaddress
+import socket
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.db.models import Count
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from partnerspace.clients.models import Client
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
@@ -212,6 +216,12 @@ def participant_lookup(client: Client, *, timeout: float = 5.0) -> list[LookupRo
         row.smp_url = answer.smp_url
         if answer.smp_url:
             row.ours = bool(settings) and is_our_smp(settings, answer.smp_url)
+            if not row.ours and not _is_public_address(answer.smp_url):
+                # Whoever controls a DNS answer must not make the server fetch its own
+                # network: only the firm's own SMP may live at a private address.
+                row.error = _("Its address is not a public one: it was not read.")
+                rows.append(row)
+                continue
             try:
                 row.document_types = service_group_fetch(
                     answer.smp_url, participant, timeout=timeout
@@ -220,3 +230,16 @@ def participant_lookup(client: Client, *, timeout: float = 5.0) -> list[LookupRo
                 row.error = error.describe()
         rows.append(row)
     return rows
+
+
+def _is_public_address(url: str) -> bool:
+    """Every address the URL's host resolves to is a public one (no loopback, private,
+    link-local or reserved range)."""
+    host = urlsplit(url).hostname
+    if not host:
+        return False
+    try:
+        resolved = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False
+    return bool(resolved) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in resolved)
