@@ -118,7 +118,8 @@ def test_bulk_delete_deletes_drafts_and_counts_the_others_as_skipped(firm_a, web
     assert {clients[1].pk, clients[2].pk} <= remaining
     assert len(remaining) == 28
     assert messages_of(response) == [
-        "2 clients deleted. 2 skipped. Only clients in Draft can be deleted."
+        "2 clients deleted. 2 skipped."
+        " Only clients in Draft, not registered on Peppol, can be deleted."
     ]
     assert AuditEvent.objects.filter(action="client.deleted").count() == 2
 
@@ -343,3 +344,28 @@ def test_bulk_delete_takes_as_many_queries_for_twenty_drafts_as_for_three(firm_a
     assert set(events.values_list("target_label", flat=True)) == {
         c.legal_name for c in clients[1:4] + clients[10:30]
     }
+
+
+def test_bulk_assign_and_archive_leave_another_firms_client_alone_even_when_passed_in(
+    firm_a, firm_b, clients
+):
+    """The view passes only visible clients; the services keep to the firm on their own too."""
+    from partnerspace.clients.services import (
+        clients_bulk_archive,
+        clients_bulk_assign,
+        clients_bulk_delete,
+    )
+
+    theirs = make_client(firm_b.admin, "Van B")
+    assigned = clients_bulk_assign(
+        membership=firm_a.manager,
+        clients=[theirs, clients[0]],
+        membership_ids=[firm_a.accountant.pk],
+    )
+    archived = clients_bulk_archive(membership=firm_a.manager, clients=[theirs])
+    deleted = clients_bulk_delete(membership=firm_a.manager, clients=[theirs])
+
+    assert (assigned.done, archived.done, deleted.done) == (1, 0, 0)
+    assert not ClientAssignment.objects.filter(client=theirs).exists()
+    theirs.refresh_from_db()
+    assert theirs.status == ClientStatus.DRAFT

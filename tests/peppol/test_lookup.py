@@ -1,6 +1,7 @@
 """The client page's look-up: the SML names an SMP, and the SMP is read, if it may be."""
 
 import pytest
+from django.utils import translation
 
 from partnerspace.peppol.selectors import participant_lookup
 from tests.factories import make_client
@@ -16,7 +17,8 @@ def client(firm_a):
 
 
 def row_for_0208(client):
-    return next(row for row in participant_lookup(client) if row.participant.icd == "0208")
+    with translation.override("nl"):
+        return next(row for row in participant_lookup(client) if row.participant.icd == "0208")
 
 
 def test_the_firms_own_smp_is_read_even_at_a_private_address(client, peppol, sml, smp):

@@ -483,3 +483,33 @@ def test_bulk_archiving_deregisters_the_registered_clients_among_the_selection(
     assert state.status == RegistrationStatus.NOT_REGISTERED
     assert smp.service_groups == {}
     assert not ClientPeppol.objects.filter(client=other).exists()
+
+
+def test_the_last_failed_attempt_remembers_what_it_made_at_the_smp(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(services, "MAX_ATTEMPTS", 1)
+    smp.fail(503, kind="business_card")
+    state = register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
+
+    assert state.status == RegistrationStatus.FAILED
+    assert "service_group" in state.completed_steps
+    # So archiving the client now removes what the failed registration left there.
+    with django_capture_on_commit_callbacks(execute=True):
+        client_archive(membership=firm_a.manager, client=client_with_mandate)
+    assert smp.service_groups == {}
+
+
+def test_a_draft_registered_on_peppol_is_not_deleted_until_it_is_deregistered(
+    firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks
+):
+    from partnerspace.clients.services import client_delete, clients_bulk_delete
+
+    register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
+    with pytest.raises(Conflict) as refused:
+        client_delete(membership=firm_a.manager, client=client_with_mandate)
+    assert refused.value.code == "registered"
+    outcome = clients_bulk_delete(membership=firm_a.manager, clients=[client_with_mandate])
+    assert (outcome.done, outcome.skipped) == (0, 1)
+    assert Client.objects.filter(pk=client_with_mandate.pk).exists()
+    assert smp.service_groups

@@ -196,3 +196,50 @@ def test_a_service_group_with_a_dtd_is_not_parsed():
     )
     with pytest.raises(ValueError, match="DTD"):
         document_types_of_service_group(evil)
+
+
+def test_a_redirect_is_refused_not_followed():
+    """Followed, a redirect could lead past the look-up's public-address check."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from partnerspace.peppol.smp import SmpRefused, service_group_fetch
+
+    reached = []
+
+    class Target(BaseHTTPRequestHandler):
+        def do_GET(self):
+            reached.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    target = HTTPServer(("127.0.0.1", 0), Target)
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{target.server_port}/internal")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    redirecting = HTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (target, redirecting):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(SmpRefused) as refused:
+            service_group_fetch(
+                f"http://127.0.0.1:{redirecting.server_port}",
+                ParticipantId("0208:0123456749"),
+                timeout=2,
+            )
+        assert refused.value.status == 302
+        assert reached == []
+    finally:
+        for server in (target, redirecting):
+            server.shutdown()
+            server.server_close()

@@ -381,8 +381,30 @@ def client_delete(*, membership: Membership, client: Client) -> None:
             _("Only a client in Draft can be deleted; %(client)s is %(status)s.")
             % {"client": client.legal_name, "status": client.get_status_display().lower()},
         )
+    if _on_peppol([client.pk]):
+        raise Conflict(
+            "registered",
+            _("%(client)s is registered on Peppol (or about to be): deregister it first.")
+            % {"client": client.legal_name},
+        )
     _deletions_audit(membership, [client])
     client.delete()
+
+
+def _on_peppol(client_ids: list[int]) -> set[int]:
+    """Those of the clients with something at the firm's SMP: deleting them would leave it
+    published with nothing left here to remove it."""
+    from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
+
+    states = ClientPeppol.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "status", "completed_steps"
+    )
+    return {
+        pk
+        for pk, status, steps in states
+        if status in (RegistrationStatus.PENDING, RegistrationStatus.REGISTERED)
+        or (status == RegistrationStatus.FAILED and steps)
+    }
 
 
 def _deletions_audit(membership: Membership, clients: list[Client]) -> None:
@@ -654,16 +676,23 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
     _require(membership.sees_all_clients)
     people = _memberships_of_firm(membership.firm_id, membership_ids)
     clients = list(clients)
+    # The firm's own clients only, locked: a concurrent change cannot insert the same pair.
+    ids = list(
+        Client.objects.select_for_update()
+        .filter(pk__in=[client.pk for client in clients], firm_id=membership.firm_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     existing = set(
-        ClientAssignment.objects.filter(client__in=clients, membership__in=people).values_list(
+        ClientAssignment.objects.filter(client_id__in=ids, membership__in=people).values_list(
             "client_id", "membership_id"
         )
     )
     changed: dict[int, list] = {}
-    for client in clients:
-        changing = [p for p in people if ((client.pk, p.pk) in existing) != assign]
+    for client_id in ids:
+        changing = [p for p in people if ((client_id, p.pk) in existing) != assign]
         if changing:
-            changed[client.pk] = changing
+            changed[client_id] = changing
     if assign:
         ClientAssignment.objects.bulk_create(
             [
@@ -756,6 +785,8 @@ def clients_bulk_delete(*, membership: Membership, clients: Iterable[Client]) ->
         )
         .only("pk", "legal_name", "company_number", "vat_number", "external_reference")
     )
+    registered = _on_peppol([client.pk for client in drafts])
+    drafts = [client for client in drafts if client.pk not in registered]
     _deletions_audit(membership, drafts)
     Client.objects.filter(pk__in=[client.pk for client in drafts]).delete()
     return BulkOutcome(done=len(drafts), skipped=len(clients) - len(drafts))

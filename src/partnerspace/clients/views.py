@@ -164,7 +164,7 @@ def client_bulk(request):
             "skipped": outcome.skipped
         }
         if action == "delete":
-            text += " " + _("Only clients in Draft can be deleted.")
+            text += " " + _("Only clients in Draft, not registered on Peppol, can be deleted.")
     messages.success(request, text)
     selection_clear(request)
     return redirect(_list_url(request))

@@ -75,7 +75,7 @@ def link_mail_failure_record(*, model, pk: int, error: Exception, task) -> str:
     now = timezone.now()
     with transaction.atomic():
         row = model.objects.select_for_update().filter(pk=pk).first()
-        if row is None:  # gone meanwhile (replaced, deleted): nothing to send any more
+        if row is None:  # deleted meanwhile; a replaced or closed row is skipped on retry
             return "skipped"
         row.send_attempts += 1
         row.last_error = f"{type(error).__name__}: {error}"[:2000]

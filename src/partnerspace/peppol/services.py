@@ -945,6 +945,8 @@ def _retry(client_id: int, error: Exception, done: set[str] = frozenset()) -> st
             return "skipped"
         if state.attempts >= MAX_ATTEMPTS:
             log.error("Peppol %s of client %s failed: %s", state.operation, client_id, answer)
+            # What the last attempt made stays known, for a deregistration to remove.
+            state.completed_steps = sorted(done)
             return _fail(state, code, answer)
         delay = backoff_delay(state.attempts)
         state.smp_answer = answer[:4000]

@@ -264,12 +264,23 @@ def service_group_fetch(
         raise SmpUnavailable(None, f"unreadable service group: {error}") from error
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the refusal it is (SmpRefused), never followed: a followed
+    one could lead the server to an address of its own network, past the look-up's check."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _request(method, url, body, headers, timeout, *, limit=MAX_ANSWER) -> tuple[int, bytes]:
     if urlsplit(url).scheme not in {"http", "https"}:
         raise SmpRefused(None, f"not an http(s) address: {url}")
     request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status, response.read(limit)
     except urllib.error.HTTPError as error:
         answer = _answer_text(error)
