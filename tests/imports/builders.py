@@ -28,6 +28,27 @@ import xlsxwriter
 
 from partnerspace.imports.columns import COLUMNS, headers_for
 
+# The template's headers in the words of the Dutch help article (../shared/seed/): the
+# reference the code's headers_for("nl") is checked against, so written out, not derived.
+DUTCH_HEADERS = [
+    "Juridische naam *",
+    "Land (lettercode) *",
+    "E-mailadres contactpersoon *",
+    "Voornaam contactpersoon *",
+    "Achternaam contactpersoon *",
+    "Taal contactpersoon (locale) *",
+    "Bedrijfsnummer",
+    "BTW",
+    "Externe referentie",
+    "IBAN",
+    "Straat",
+    "Nummer",
+    "Postbus",
+    "Postcode",
+    "Gemeente/stad",
+    "Mandaat",
+    "Sjabloon",
+]
 HEADERS_NL = headers_for("nl")
 HEADERS_FR = headers_for("fr")
 HEADERS_EN = headers_for("en")

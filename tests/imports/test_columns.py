@@ -16,25 +16,7 @@ from partnerspace.imports.columns import (
     normalize_header,
 )
 
-DUTCH_HEADERS = [
-    "Juridische naam *",
-    "Land (lettercode) *",
-    "E-mailadres contactpersoon *",
-    "Voornaam contactpersoon *",
-    "Achternaam contactpersoon *",
-    "Taal contactpersoon (locale) *",
-    "Bedrijfsnummer",
-    "BTW",
-    "Externe referentie",
-    "IBAN",
-    "Straat",
-    "Nummer",
-    "Postbus",
-    "Postcode",
-    "Gemeente/stad",
-    "Mandaat",
-    "Sjabloon",
-]
+from .builders import DUTCH_HEADERS
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -20,29 +20,10 @@ from partnerspace.imports.pipeline import Importer
 from partnerspace.imports.reading import FileProblem, read_table
 from partnerspace.imports.template_xlsx import PREPARED_ROWS, YES_NO, template_workbook
 
+from .builders import DUTCH_HEADERS
 from .rows import client_row, fill_workbook
 
 pytestmark = pytest.mark.django_db
-
-DUTCH_HEADERS = [
-    "Juridische naam *",
-    "Land (lettercode) *",
-    "E-mailadres contactpersoon *",
-    "Voornaam contactpersoon *",
-    "Achternaam contactpersoon *",
-    "Taal contactpersoon (locale) *",
-    "Bedrijfsnummer",
-    "BTW",
-    "Externe referentie",
-    "IBAN",
-    "Straat",
-    "Nummer",
-    "Postbus",
-    "Postcode",
-    "Gemeente/stad",
-    "Mandaat",
-    "Sjabloon",
-]
 
 
 @pytest.fixture
