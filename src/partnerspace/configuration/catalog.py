@@ -45,6 +45,19 @@ class IntegrationSpec:
 _DIGITS = r"\d{1,10}"
 _CODE = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
 
+
+def _client_code(key: str, label) -> SettingField:
+    """The code by which an accounting package knows the client: the external reference."""
+    return SettingField(
+        key,
+        label,
+        required=True,
+        pattern=_CODE,
+        pattern_hint=_("letters, digits, dots and dashes"),
+        from_external_reference=True,
+    )
+
+
 INTEGRATIONS: tuple[IntegrationSpec, ...] = (
     IntegrationSpec(
         key="exact_online",
@@ -112,48 +125,21 @@ INTEGRATIONS: tuple[IntegrationSpec, ...] = (
         name="WinBooks",
         description=_("Exports documents to the client's WinBooks dossier."),
         category="accounting",
-        client_fields=(
-            SettingField(
-                "dossier",
-                _("Dossier code"),
-                required=True,
-                pattern=_CODE,
-                pattern_hint=_("letters, digits, dots and dashes"),
-                from_external_reference=True,
-            ),
-        ),
+        client_fields=(_client_code("dossier", _("Dossier code")),),
     ),
     IntegrationSpec(
         key="horus",
         name="Horus",
         description=_("Exports documents to the client's Horus file."),
         category="accounting",
-        client_fields=(
-            SettingField(
-                "dossier",
-                _("Dossier ID"),
-                required=True,
-                pattern=_CODE,
-                pattern_hint=_("letters, digits, dots and dashes"),
-                from_external_reference=True,
-            ),
-        ),
+        client_fields=(_client_code("dossier", _("Dossier ID")),),
     ),
     IntegrationSpec(
         key="clearfacts",
         name="ClearFacts",
         description=_("Sends documents to the client's ClearFacts company."),
         category="accounting",
-        client_fields=(
-            SettingField(
-                "company_code",
-                _("Company code"),
-                required=True,
-                pattern=_CODE,
-                pattern_hint=_("letters, digits, dots and dashes"),
-                from_external_reference=True,
-            ),
-        ),
+        client_fields=(_client_code("company_code", _("Company code")),),
     ),
     IntegrationSpec(
         key="dropbox",
