@@ -51,29 +51,6 @@ def test_the_six_contact_and_identity_columns_are_required_and_marked_with_a_sta
             assert column.labels[language].endswith(" *") == column.required
 
 
-def test_maximum_lengths_match_the_stored_fields():
-    lengths = {column.key: column.max_length for column in COLUMNS}
-    assert lengths == {
-        "legal_name": 200,
-        "country": 2,
-        "contact_email": 254,
-        "contact_first_name": 100,
-        "contact_last_name": 100,
-        "contact_locale": 35,
-        "company_number": 32,
-        "vat_number": 32,
-        "external_reference": 100,
-        "iban": 34,
-        "street": 200,
-        "house_number": 20,
-        "box": 20,
-        "postal_code": 20,
-        "city": 100,
-        "peppol_mandate": None,
-        "template": 100,
-    }
-
-
 def test_identifier_columns_are_the_ones_that_recognise_a_client():
     identifiers = [column.key for column in COLUMNS if column.is_identifier]
     assert identifiers == ["company_number", "vat_number", "external_reference"]

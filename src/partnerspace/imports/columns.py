@@ -38,8 +38,8 @@ class Column:
     """One column of the import file.
 
     ``labels`` and ``hints`` map a language code to the header text and to a short rule
-    with an example (used as the header comment of the template). ``max_length`` is the
-    longest value stored, after normalization (``None``: not a text field). An
+    with an example (used as the header comment of the template). The lengths and every
+    other rule are clients.validation's, the same for the import as for the form. An
     ``is_identifier`` column identifies the client (enterprise number, VAT number, the
     firm's own reference): its values are codes, never numbers, and are used to recognise
     a client that already exists.
@@ -48,7 +48,6 @@ class Column:
     key: str
     required: bool
     labels: Mapping[str, str]
-    max_length: int | None
     is_identifier: bool
     hints: Mapping[str, str]
     aliases: tuple[str, ...] = ()  # other headers people use for this column
@@ -69,7 +68,6 @@ def _column(
     key: str,
     *,
     required: bool,
-    max_length: int | None,
     nl: str,
     fr: str,
     en: str,
@@ -83,7 +81,6 @@ def _column(
         key=key,
         required=required,
         labels=MappingProxyType({"nl": nl, "fr": fr, "en": en}),
-        max_length=max_length,
         is_identifier=is_identifier,
         hints=MappingProxyType({"nl": hint_nl, "fr": hint_fr, "en": hint_en}),
         aliases=aliases,
@@ -94,7 +91,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "legal_name",
         required=True,
-        max_length=200,
         nl="Juridische naam *",
         fr="Dénomination légale *",
         en="Legal name *",
@@ -115,7 +111,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "country",
         required=True,
-        max_length=2,
         nl="Land (lettercode) *",
         fr="Pays (code à deux lettres) *",
         en="Country (letter code) *",
@@ -127,7 +122,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "contact_email",
         required=True,
-        max_length=254,
         nl="E-mailadres contactpersoon *",
         fr="Adresse e-mail de la personne de contact *",
         en="Contact e-mail address *",
@@ -149,7 +143,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "contact_first_name",
         required=True,
-        max_length=100,
         nl="Voornaam contactpersoon *",
         fr="Prénom de la personne de contact *",
         en="Contact first name *",
@@ -161,7 +154,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "contact_last_name",
         required=True,
-        max_length=100,
         nl="Achternaam contactpersoon *",
         fr="Nom de la personne de contact *",
         en="Contact last name *",
@@ -173,7 +165,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "contact_locale",
         required=True,
-        max_length=35,
         nl="Taal contactpersoon (locale) *",
         fr="Langue de la personne de contact (locale) *",
         en="Contact language (locale) *",
@@ -188,7 +179,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "company_number",
         required=False,
-        max_length=32,
         nl="Bedrijfsnummer",
         fr="Numéro d'entreprise",
         en="Company number",
@@ -203,7 +193,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "vat_number",
         required=False,
-        max_length=32,
         nl="BTW",
         fr="TVA",
         en="VAT",
@@ -218,7 +207,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "external_reference",
         required=False,
-        max_length=100,
         nl="Externe referentie",
         fr="Référence externe",
         en="External reference",
@@ -234,7 +222,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "iban",
         required=False,
-        max_length=34,
         nl="IBAN",
         fr="IBAN",
         en="IBAN",
@@ -247,7 +234,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "street",
         required=False,
-        max_length=200,
         nl="Straat",
         fr="Rue",
         en="Street",
@@ -261,7 +247,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "house_number",
         required=False,
-        max_length=20,
         nl="Nummer",
         fr="Numéro",
         en="Number",
@@ -273,7 +258,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "box",
         required=False,
-        max_length=20,
         nl="Postbus",
         fr="Boîte",
         en="Box",
@@ -285,7 +269,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "postal_code",
         required=False,
-        max_length=20,
         nl="Postcode",
         fr="Code postal",
         en="Postal code",
@@ -297,7 +280,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "city",
         required=False,
-        max_length=100,
         nl="Gemeente/stad",
         fr="Commune/ville",
         en="Municipality/city",
@@ -319,7 +301,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "peppol_mandate",
         required=False,
-        max_length=None,
         nl="Mandaat",
         fr="Mandat",
         en="Mandate",
@@ -334,7 +315,6 @@ COLUMNS: tuple[Column, ...] = (
     _column(
         "template",
         required=False,
-        max_length=100,
         nl="Sjabloon",
         fr="Modèle",
         en="Template",
