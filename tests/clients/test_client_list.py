@@ -265,3 +265,13 @@ def test_links_of_a_client_with_a_five_digit_id_are_not_grouped_like_amounts(fir
     assert "/f/alfa/clients/12345/" in html
     assert 'value="12345"' in html
     assert "12.345" not in html
+
+
+def test_a_status_filter_counts_exactly_from_the_tab_counts(firm_a, monkeypatch):
+    from partnerspace.clients import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 2)
+    for n in range(4):
+        make_client(firm_a.admin, f"Concept {n}")
+    page = client_page(firm_a.admin, ClientFilters(tab="inactive", status="draft"), page_size=1)
+    assert (page.count, page.count_is_capped) == (4, False)

@@ -82,12 +82,6 @@ def test_only_administrators_manage_registration_links(firm_a, web, role):
     assert not RegistrationLink.objects.exists()
 
 
-def test_another_firms_template_is_never_attached(firm_a, firm_b, web):
-    theirs = template_create(membership=firm_b.admin, name="Bêta-sjabloon")
-    link = create_link(web, firm_a.admin, theirs)
-    assert link.template is None
-
-
 def test_a_company_signs_up_confirms_its_address_and_becomes_an_active_client_with_the_template(
     firm_a, web, standaard, django_capture_on_commit_callbacks
 ):
@@ -285,3 +279,18 @@ def test_the_password_is_hashed_whether_or_not_the_address_has_an_account(
     link = create_link(web, firm_a.admin)
     sign_up(django_capture_on_commit_callbacks, link.code, SIGN_UP)
     assert hashed == [SIGN_UP["password1"]]
+
+
+@pytest.mark.parametrize("template", ["theirs", "not-a-number"])
+def test_a_registration_link_with_another_firms_template_is_refused_with_404(
+    firm_a, firm_b, web, template
+):
+    from partnerspace.configuration.services import template_create
+
+    theirs = template_create(membership=firm_b.admin, name="Van B")
+    value = str(theirs.pk) if template == "theirs" else template
+    response = web(firm_a.admin).post(
+        "/f/alfa/invitations/registration-links/", {"template": value}
+    )
+    assert response.status_code == 404
+    assert not RegistrationLink.objects.exists()

@@ -318,7 +318,9 @@ def client_list(request, query: Query[ClientListQuery]):
         template_id=query.template,
         assigned_to=query.assigned_to,
     )
-    page = client_page(request.membership, filters, page=query.page, page_size=query.page_size)
+    page = client_page(
+        request.membership, filters, page=query.page, page_size=query.page_size, for_page=False
+    )
     return {
         "count": page.count,
         "count_is_capped": page.count_is_capped,

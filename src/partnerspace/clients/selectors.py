@@ -136,6 +136,7 @@ def client_page(
     page: int = 1,
     page_size: int = 25,
     counts: dict[str, int] | None = None,
+    for_page: bool = True,
 ) -> ClientPage:
     """One page of the list; `counts` (from tab_counts) spares counting the tab again."""
     page = max(1, page)
@@ -143,8 +144,10 @@ def client_page(
     clients, narrowed = _filtered(membership, filters)
     ordered = clients.order_by(*SORTS.get(filters.sort, SORTS["name"]))
     offset = (page - 1) * page_size
-    rows = list(
-        ordered.select_related("template").prefetch_related(
+    rows = ordered.select_related("template")
+    if for_page:
+        # What a row of the page shows; the API loads its own, fuller set (clients.api).
+        rows = rows.prefetch_related(
             Prefetch(
                 "contacts", queryset=Contact.objects.filter(is_primary=True), to_attr="primary"
             ),
@@ -153,12 +156,15 @@ def client_page(
                 queryset=Membership.objects.select_related("user"),
                 to_attr="assigned_staff",
             ),
-        )[offset : offset + page_size + 1]
-    )
+        )
+    rows = list(rows[offset : offset + page_size + 1])
     has_next = len(rows) > page_size
     rows = rows[:page_size]
-    if not narrowed and not filters.status:
-        count, capped = (counts or tab_counts(membership))[filters.tab], False
+    if not narrowed:
+        # A tab, or one status: the grouped count has it exactly, from an index.
+        counts = counts or tab_counts(membership)
+        count = counts.get(filters.status, 0) if filters.status else counts[filters.tab]
+        capped = False
     elif not has_next and (rows or page == 1):
         count, capped = offset + len(rows), False
     else:

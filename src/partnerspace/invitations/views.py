@@ -12,7 +12,7 @@ from partnerspace.accounts.models import User, email_key
 from partnerspace.accounts.selectors import user_exists
 from partnerspace.clients.selection import selection_clear, selection_get
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
-from partnerspace.configuration.selectors import templates_of_firm
+from partnerspace.configuration.selectors import template_get_for_user, templates_of_firm
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 from partnerspace.core.forms import form_add_service_error
 from partnerspace.firms.access import firm_view
@@ -198,10 +198,9 @@ def _interface_languages() -> set[str]:
 @firm_view(permission="can_manage_configuration")
 def registration_links(request):
     if request.method == "POST":
-        template_id = request.POST.get("template") or None
-        template = None
-        if template_id:
-            template = templates_of_firm(request.firm).filter(pk=template_id).first()
+        template_id = request.POST.get("template")
+        # Another firm's template (or no number at all) is a 404, never "no template".
+        template = template_get_for_user(request.membership, template_id) if template_id else None
         registration.registration_link_create(membership=request.membership, template=template)
         messages.success(request, _("Registration link created."))
         return redirect("invitations:registration_links", request.firm.slug)
