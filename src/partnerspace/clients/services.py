@@ -32,7 +32,13 @@ from partnerspace.clients.validation import (
     contact_clean,
 )
 from partnerspace.companies.models import COMPANY_FIELDS
-from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.errors import (
+    Conflict,
+    FieldError,
+    NotAllowed,
+    ValidationFailed,
+    require_role,
+)
 from partnerspace.firms.models import AuditEvent, Membership
 
 
@@ -40,11 +46,6 @@ from partnerspace.firms.models import AuditEvent, Membership
 class ClientResult:
     client: Client
     warnings: list[FieldWarning] = field(default_factory=list)
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise NotAllowed("not_allowed", _("Your role does not allow this."))
 
 
 def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = None) -> Conflict:
@@ -121,7 +122,7 @@ def client_create(
     "settings": {...}}]) come on top of the template's: people already assigned stay once,
     and settings given for an integration the template links too override the template's.
     """
-    _require(membership.can_create_clients)
+    require_role(membership.can_create_clients)
     also_assigned, problems = [], []
     try:
         also_assigned = _memberships_of_firm(membership.firm_id, assigned_ids)
@@ -373,7 +374,7 @@ def _refuse_owned_by_client(client: Client, values: dict) -> None:
 @transaction.atomic
 def client_delete(*, membership: Membership, client: Client) -> None:
     """Only a Draft may go; its contacts and history go with it, the audit log keeps a line."""
-    _require(membership.can_delete_clients)
+    require_role(membership.can_delete_clients)
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.status != ClientStatus.DRAFT:
         raise Conflict(
@@ -470,7 +471,7 @@ def _set_status(*, membership, client, status, source=HistorySource.STAFF, **ext
 @transaction.atomic
 def client_archive(*, membership: Membership, client: Client) -> Client:
     """End the link with the client: it stays in the list and can be invited again."""
-    _require(membership.can_create_clients)
+    require_role(membership.can_create_clients)
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.status == ClientStatus.ARCHIVED:
         return client
@@ -626,7 +627,7 @@ def client_assignments_set(
     source: str = HistorySource.STAFF,
 ) -> Client:
     """Make exactly these staff members the client's assigned people."""
-    _require(membership.sees_all_clients)
+    require_role(membership.sees_all_clients)
     client = Client.objects.select_for_update().get(pk=client.pk)
     wanted = {m.pk: m for m in _memberships_of_firm(client.firm_id, membership_ids)}
     current = {a.membership_id: a for a in client.assignments.select_related("membership__user")}
@@ -673,7 +674,7 @@ def clients_bulk_unassign(
 
 def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> BulkOutcome:
     """A fixed number of queries whatever the selection: "select all" may hold 10,000."""
-    _require(membership.sees_all_clients)
+    require_role(membership.sees_all_clients)
     people = _memberships_of_firm(membership.firm_id, membership_ids)
     clients = list(clients)
     # The firm's own clients only, locked: a concurrent change cannot insert the same pair.
@@ -734,7 +735,7 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
 def clients_bulk_archive(*, membership: Membership, clients: Iterable[Client]) -> BulkOutcome:
     """Archive many clients as client_archive does one, in a fixed number of queries (but one
     per client registered on Peppol, which is deregistered)."""
-    _require(membership.can_create_clients)
+    require_role(membership.can_create_clients)
     clients = list(clients)
     old_status = dict(
         Client.objects.select_for_update()
@@ -774,7 +775,7 @@ def clients_bulk_archive(*, membership: Membership, clients: Iterable[Client]) -
 def clients_bulk_delete(*, membership: Membership, clients: Iterable[Client]) -> BulkOutcome:
     """Delete the Drafts among the clients; the others are skipped and counted. A fixed
     number of queries, whatever the selection's size."""
-    _require(membership.can_delete_clients)
+    require_role(membership.can_delete_clients)
     clients = list(clients)
     drafts = list(
         Client.objects.select_for_update()

@@ -28,7 +28,7 @@ from partnerspace.configuration.services import (
     external_reference_defaults,
 )
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
-from partnerspace.core.forms import form_add_service_error
+from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.firms.access import firm_view
 from partnerspace.invitations.selectors import invitations_of_client
 from partnerspace.peppol.selectors import peppol_state
@@ -156,7 +156,7 @@ def client_bulk(request):
             messages.error(request, _("Choose an action."))
             return redirect(_list_url(request))
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return redirect(_list_url(request))
     text = text % {"done": outcome.done}
     if outcome.skipped:
@@ -359,7 +359,7 @@ def client_staff(request, client_id: int):
             membership=request.membership, client=client, membership_ids=ids
         )
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("Assigned staff saved."))
     return redirect(f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#staff")
@@ -454,7 +454,7 @@ def integration_link(request, client_id: int):
             integration_id=request.POST.get("integration"),
         )
     except ValidationFailed as failed:
-        messages.error(request, _error_text(failed))
+        messages.error(request, error_text(failed))
         integration = _int_or_none(request.POST.get("integration"))
         if integration:
             # Required per-client settings are missing: ask for them on the settings page.
@@ -561,9 +561,3 @@ def integration_unlink(request, client_id: int, link_id: int):
     return redirect(
         f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
     )
-
-
-def _error_text(error) -> str:
-    if isinstance(error, ValidationFailed):
-        return " ".join(item.message for item in error.errors)
-    return error.message

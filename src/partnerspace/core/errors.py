@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
@@ -26,6 +28,12 @@ class ServiceError(Exception):
 
 class NotAllowed(ServiceError):
     status = 403
+
+
+def require_role(allowed: bool) -> None:
+    """A service's check of the acting membership's role (its `can_…` property)."""
+    if not allowed:
+        raise NotAllowed("not_allowed", _("Your role does not allow this."))
 
 
 class Conflict(ServiceError):

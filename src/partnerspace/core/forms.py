@@ -12,6 +12,13 @@ def form_add_service_error(form: forms.Form, error: ServiceError | ValidationFai
         form.add_error(field, forms.ValidationError(item.message, code=item.code))
 
 
+def error_text(error: ServiceError | ValidationFailed) -> str:
+    """A refusal as one line, for a message at the top of the page."""
+    if isinstance(error, ValidationFailed):
+        return " ".join(item.message for item in error.errors)
+    return error.message
+
+
 class FormRenderer(TemplatesSetting):
     """Every form and field drawn the same way: label, input, help, errors beside the field."""
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from partnerspace.accounts.selectors import user_exists
 from partnerspace.core.errors import ServiceError, ValidationFailed
-from partnerspace.core.forms import form_add_service_error
+from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.firms import selectors, services
 from partnerspace.firms.access import firm_view
 from partnerspace.firms.forms import (
@@ -78,7 +78,7 @@ def staff_roles(request, membership_id: int):
                 membership=member, actor=request.user, roles=form.cleaned_data["roles"]
             )
         except (ServiceError, ValidationFailed) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Roles of %(name)s saved.") % {"name": member.user})
     else:
@@ -172,9 +172,3 @@ def staff_join(request, token: str):
                 return redirect("firms:overview", firm_slug=membership.firm.slug)
     context["form"] = form
     return render(request, "firms/join.html", context)
-
-
-def _error_text(error) -> str:
-    if isinstance(error, ValidationFailed):
-        return " ".join(item.message for item in error.errors)
-    return error.message

@@ -23,7 +23,12 @@ from django.utils.translation import gettext_lazy
 from partnerspace.clients.history import differences, history_record, snapshot
 from partnerspace.clients.models import Client, ClientStatus, HistorySource
 from partnerspace.clients.services import BulkOutcome
-from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.errors import (
+    Conflict,
+    FieldError,
+    ValidationFailed,
+    require_role,
+)
 from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.firms.services import audit_record
@@ -88,11 +93,6 @@ def single(queryset):
     """The row a unique lookup finds, or None. Not `.first()`: its ORDER BY pk can make the
     database walk the primary key instead of using the unique index."""
     return next(iter(queryset[:1]), None)
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise NotAllowed("not_allowed", _("Your role does not allow this."))
 
 
 # Settings
@@ -195,7 +195,7 @@ def _settings_clean(data: dict, current: PeppolSettings) -> dict:
 @transaction.atomic
 def peppol_settings_save(*, membership: Membership, data: dict) -> PeppolSettings:
     """Configure the firm's SMP. An empty secret keeps the stored one; none is ever returned."""
-    _require(membership.can_manage_configuration)
+    require_role(membership.can_manage_configuration)
     current, _created = PeppolSettings.objects.select_for_update().get_or_create(
         firm=membership.firm
     )
@@ -265,7 +265,7 @@ def mandate_confirm(
 ) -> Client:
     """The firm holds the client's signed mandate: yes, from now, confirmed by this person.
     The signed PDF may come with it."""
-    _require(membership.can_manage_peppol)
+    require_role(membership.can_manage_peppol)
     client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
     if document is not None:
         _document_store(client, document, membership.user, source)
@@ -279,7 +279,7 @@ def mandates_bulk_confirm(
     *, membership: Membership, clients: Iterable[Client], source: str = HistorySource.STAFF
 ) -> BulkOutcome:
     """Ondertekende mandaten bevestigen: the ones confirmed already are skipped and counted."""
-    _require(membership.can_manage_peppol)
+    require_role(membership.can_manage_peppol)
     outcome = BulkOutcome()
     for client in clients:
         if client.firm_id != membership.firm_id or _is_confirmed(client):
@@ -310,7 +310,7 @@ def mandate_withdraw(
     *, membership: Membership, client: Client, source: str = HistorySource.STAFF
 ) -> Client:
     """The firm no longer holds the mandate. A registered client is deregistered first."""
-    _require(membership.can_manage_peppol)
+    require_role(membership.can_manage_peppol)
     client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
     mandate_withdrawal_check(client)
     if not client.peppol_mandate and client.mandate_confirmed_at is None:
@@ -389,7 +389,7 @@ def mandate_document_upload(
     *, membership: Membership, client: Client, upload, source: str = HistorySource.STAFF
 ) -> MandateDocument:
     """Keep the signed mandate (a PDF of at most 10 MB) with the client."""
-    _require(membership.can_manage_peppol)
+    require_role(membership.can_manage_peppol)
     client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
     return _document_store(client, upload, membership.user, source)
 
@@ -473,7 +473,7 @@ def registration_request(
     *, membership: Membership, client: Client, source: str = HistorySource.STAFF
 ) -> ClientPeppol:
     """E-invoicing activeren for one client: queued, then run in the background."""
-    _require(membership.can_manage_peppol)
+    require_role(membership.can_manage_peppol)
     _configured_settings(membership.firm)
     client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
     state = _state_locked(client)
@@ -548,7 +548,7 @@ def registration_bulk_request(
     """E-invoicing activeren for the selected clients: those without a confirmed mandate,
     without a Belgian enterprise number, archived, or registered (or pending) already are
     skipped and counted by reason. Nothing is registered twice."""
-    _require(membership.can_manage_peppol)
+    require_role(membership.can_manage_peppol)
     _configured_settings(membership.firm)
     clients = [client for client in clients if client.firm_id == membership.firm_id]
     return _queue_many(firm=membership.firm, clients=clients, actor=membership.user, source=source)
@@ -578,7 +578,7 @@ def deregistration_request(
     *, membership: Membership, client: Client, source: str = HistorySource.STAFF
 ) -> ClientPeppol:
     """Remove the client from the firm's SMP (service group, metadata, business card)."""
-    _require(membership.can_manage_peppol)
+    require_role(membership.can_manage_peppol)
     _configured_settings(membership.firm)
     client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
     state = single(ClientPeppol.objects.select_for_update().filter(client=client))

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from partnerspace.clients.selection import selection_clear, selection_get
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
 from partnerspace.core.errors import ServiceError, ValidationFailed
-from partnerspace.core.forms import form_add_service_error
+from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.firms.access import firm_view
 from partnerspace.peppol import selectors, services
 from partnerspace.peppol.forms import MandateDocumentForm, PeppolSettingsForm
@@ -72,12 +72,6 @@ def _client_url(request, client_id) -> str:
     return reverse("clients:detail", args=[request.firm.slug, client_id]) + "#e-invoicing"
 
 
-def _error_text(error) -> str:
-    if isinstance(error, ValidationFailed):
-        return " ".join(item.message for item in error.errors)
-    return error.message
-
-
 @firm_view()
 def client_section(request, client_id: int):
     """The section alone: the page polls it while a registration is pending."""
@@ -124,7 +118,7 @@ def mandate(request, client_id: int):
             )
             messages.success(request, _("Mandate confirmed."))
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     return redirect(_client_url(request, client.pk))
 
 
@@ -143,7 +137,7 @@ def document_upload(request, client_id: int):
             membership=request.membership, client=client, upload=document
         )
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("Signed mandate kept with the client."))
     return redirect(_client_url(request, client.pk))
@@ -175,7 +169,7 @@ def registration(request, client_id: int):
     try:
         services.registration_request(membership=request.membership, client=client)
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("E-invoicing is being activated."))
     return redirect(_client_url(request, client.pk))
@@ -188,7 +182,7 @@ def deregistration(request, client_id: int):
     try:
         services.deregistration_request(membership=request.membership, client=client)
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("The client is being removed from Peppol."))
     return redirect(_client_url(request, client.pk))
@@ -217,7 +211,7 @@ def bulk_mandates(request):
             membership=request.membership, clients=_selected_clients(request)
         )
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return redirect(_list_url(request))
     text = ngettext(
         "Mandate confirmed for %(done)d client.",
@@ -260,7 +254,7 @@ def bulk_registration(request):
             membership=request.membership, clients=_selected_clients(request)
         )
     except (ServiceError, ValidationFailed) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return redirect(_list_url(request))
     text = ngettext(
         "%(done)d client queued for e-invoicing.",
