@@ -12,7 +12,6 @@ from partnerspace.core.delivery import link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import AuditEvent, Firm, Membership, StaffInvitation, role_fields
-from partnerspace.identifiers import rules
 
 STAFF_INVITATION_DAYS = 14
 
@@ -77,17 +76,9 @@ def firm_create(
 
 
 def _email_or_refuse(raw: str) -> str:
-    from partnerspace.identifiers.messages import ERROR_MESSAGES
+    from partnerspace.clients.validation import email_clean
 
-    try:
-        value = rules.email(raw).value
-    except rules.IdentifierError as error:
-        raise ValidationFailed(
-            [FieldError("email", error.code, str(ERROR_MESSAGES[error.code]), raw)]
-        ) from None
-    if not value:
-        raise ValidationFailed([FieldError("email", "required", _("This field is required."))])
-    return email_key(value)
+    return email_key(email_clean(raw))
 
 
 def _roles_or_refuse(roles) -> dict[str, bool]:

@@ -18,14 +18,13 @@ from partnerspace.accounts.models import User, email_key
 from partnerspace.clients.models import Client, ClientStatus, HistorySource
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import client_create_in_firm
-from partnerspace.clients.validation import client_clean, contact_clean
+from partnerspace.clients.validation import client_clean, contact_clean, email_clean
 from partnerspace.companies.models import Company
 from partnerspace.companies.services import company_link_client
 from partnerspace.core.delivery import link_mail_deliver
-from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.errors import Conflict, NotAllowed
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
-from partnerspace.identifiers import rules
 from partnerspace.invitations.models import (
     REGISTRATION_CONFIRM_HOURS,
     PendingRegistration,
@@ -65,20 +64,7 @@ def _registration_check(
     Run when the form is sent and again when the e-mail link is followed: meanwhile the
     address may have got an account, or the company may have been registered.
     """
-    try:
-        email = rules.email(person.get("email")).value
-    except rules.IdentifierError:
-        email = None
-    if not email:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "email",
-                    "invalid_email",
-                    _("Enter a valid e-mail address, e.g. name@example.be."),
-                )
-            ]
-        )
+    email = email_clean(person.get("email"))
     if refuse_account and User.objects.filter(email=email_key(email)).exists():
         raise Conflict(
             "account_exists",
