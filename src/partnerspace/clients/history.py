@@ -29,6 +29,11 @@ def creation_changes(values: dict) -> list[dict]:
     ]
 
 
+def contact_label(contact) -> str:
+    """A contact as the history names it."""
+    return f"{contact.first_name} {contact.last_name} <{contact.email}>"
+
+
 def _blank_as_none(value):
     return None if value == "" or value is None else value
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerspace.clients.history import (
+    contact_label,
     creation_changes,
     differences,
     history_record,
@@ -499,7 +500,7 @@ def contact_add(
         client.contacts.filter(is_primary=True).update(is_primary=False)
     contact = Contact.objects.create(client=client, is_primary=make_primary, **cleaned.values)
     refresh_search(client)
-    changes = [{"field": "contact", "old": None, "new": _contact_label(contact)}]
+    changes = [{"field": "contact", "old": None, "new": contact_label(contact)}]
     if previous:
         changes.append(_primary_change(previous, contact))
     history_record(
@@ -534,7 +535,7 @@ def contact_update(
             actor=membership.user,
             source=source,
             action="contact_updated",
-            changes=[{**change, "contact": _contact_label(contact)} for change in changes],
+            changes=[{**change, "contact": contact_label(contact)} for change in changes],
         )
     if data.get("is_primary") and not contact.is_primary:
         return _make_primary(membership, client, contact, source, cleaned.warnings)
@@ -564,8 +565,8 @@ def _make_primary(membership, client, contact, source, warnings) -> ClientResult
         changes=[
             {
                 "field": "primary_contact",
-                "old": _contact_label(previous) if previous else None,
-                "new": _contact_label(contact),
+                "old": contact_label(previous) if previous else None,
+                "new": contact_label(contact),
             }
         ],
     )
@@ -582,7 +583,7 @@ def contact_remove(
     if not others.exists():
         raise Conflict("last_contact", _("A client keeps at least one contact person."))
     contact.delete()
-    changes = [{"field": "contact", "old": _contact_label(contact), "new": None}]
+    changes = [{"field": "contact", "old": contact_label(contact), "new": None}]
     if contact.is_primary:
         successor = others.order_by("created_at", "id").first()
         Contact.objects.filter(pk=successor.pk).update(is_primary=True)
@@ -598,11 +599,7 @@ def contact_remove(
 
 
 def _primary_change(old: Contact, new: Contact) -> dict:
-    return {"field": "primary_contact", "old": _contact_label(old), "new": _contact_label(new)}
-
-
-def _contact_label(contact: Contact) -> str:
-    return f"{contact.first_name} {contact.last_name} <{contact.email}>"
+    return {"field": "primary_contact", "old": contact_label(old), "new": contact_label(new)}
 
 
 # Staff assignment

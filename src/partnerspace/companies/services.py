@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import User
-from partnerspace.clients.history import differences, history_record, snapshot
+from partnerspace.clients.history import contact_label, differences, history_record, snapshot
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import ClientResult, refresh_search
@@ -173,7 +173,7 @@ def company_contact_add(*, user: User, company: Company, data: dict) -> list:
             actor=user,
             source=HistorySource.CLIENT,
             action="contact_added",
-            changes=[{"field": "contact", "old": None, "new": f"{contact} <{contact.email}>"}],
+            changes=[{"field": "contact", "old": None, "new": contact_label(contact)}],
         )
     return cleaned.warnings
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from partnerspace.clients.history import (
     TRACKED_FIELDS,
+    contact_label,
     creation_changes,
     differences,
     snapshot,
@@ -619,7 +620,7 @@ class Importer:
                         )
                     else:
                         _, contact, fields = contact_change
-                        contact_before = _contact_label(contact)
+                        contact_before = contact_label(contact)
                         for name, value in fields.items():
                             setattr(contact, name, value)
                         contact.save(update_fields=list(fields))
@@ -634,14 +635,14 @@ class Importer:
         if contact_change is not None:
             if contact_change[0] == "add":
                 history.append(
-                    {"field": "contact", "old": None, "new": _contact_label(contacts[-1])}
+                    {"field": "contact", "old": None, "new": contact_label(contacts[-1])}
                 )
             else:
                 history.append(
                     {
                         "field": "contact",
                         "old": contact_before,
-                        "new": _contact_label(contact_change[1]),
+                        "new": contact_label(contact_change[1]),
                     }
                 )
         ClientHistory.objects.create(
@@ -728,10 +729,6 @@ def checked_chunks(sheet: Sheet, size: int) -> Iterator[list[CleanedRow]]:
             check_row(number, dict(zip(sheet.columns, values, strict=True)))
             for number, values in chunk
         ]
-
-
-def _contact_label(contact) -> str:
-    return f"{contact.first_name} {contact.last_name} <{contact.email}>"
 
 
 @dataclass(frozen=True, slots=True)
