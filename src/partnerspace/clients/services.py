@@ -336,15 +336,18 @@ def client_update(
 def _mandate_follows(client: Client, actor) -> None:
     """Ticking the mandate box is confirming it (who, when); unticking withdraws it, which a
     client registered on Peppol may not do before it is deregistered."""
-    if client.peppol_mandate:
-        client.mandate_confirmed_at = client.updated_at
-        client.mandate_confirmed_by = actor
-        return
-    from partnerspace.peppol.services import mandate_withdrawal_check
+    if not client.peppol_mandate:
+        from partnerspace.peppol.services import mandate_withdrawal_check
 
-    mandate_withdrawal_check(client)
-    client.mandate_confirmed_at = None
-    client.mandate_confirmed_by = None
+        mandate_withdrawal_check(client)
+    mandate_confirmation_follow(client, actor)
+
+
+def mandate_confirmation_follow(client: Client, actor) -> None:
+    """The confirmation (who, when) follows the box: set when ticked, cleared when not.
+    The caller has checked that a withdrawal is allowed (mandate_withdrawal_check)."""
+    client.mandate_confirmed_at = client.updated_at if client.peppol_mandate else None
+    client.mandate_confirmed_by = actor if client.peppol_mandate else None
 
 
 def client_details_owned_by_client(client: Client) -> bool:

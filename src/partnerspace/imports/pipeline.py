@@ -20,6 +20,7 @@ from partnerspace.clients.history import (
     contact_label,
     creation_changes,
     differences,
+    history_record,
     snapshot,
 )
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, Contact, HistorySource
@@ -605,9 +606,10 @@ class Importer:
             setattr(client, change["field"], change["new"])
         client.updated_at = timezone.now()
         if any(change["field"] == "peppol_mandate" for change in changes):
-            # As clients.services._mandate_follows: Ja confirms the mandate, Nee withdraws it.
-            client.mandate_confirmed_at = client.updated_at if client.peppol_mandate else None
-            client.mandate_confirmed_by = self.actor if client.peppol_mandate else None
+            # Ja confirms the mandate, Nee withdraws it (_update_refusal checked it may).
+            from partnerspace.clients.services import mandate_confirmation_follow
+
+            mandate_confirmation_follow(client, self.actor)
         try:
             # The contact and the client together: a row the database refuses leaves nothing.
             with transaction.atomic():
@@ -645,10 +647,9 @@ class Importer:
                         "new": contact_label(contact_change[1]),
                     }
                 )
-        ClientHistory.objects.create(
+        history_record(
             client=client,
             actor=self.actor,
-            actor_label=str(self.actor) if self.actor else "",
             source=HistorySource.IMPORT,
             action="updated",
             changes=history,
