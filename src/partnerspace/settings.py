@@ -162,10 +162,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
-# Failed logins allowed per e-mail address, and per client address, within the window.
+# The login throttle (accounts.selectors.login_wait): failed logins on one account, and from
+# one visitor address, before each further attempt must wait; how long failures are
+# remembered (seconds); and the longest wait one failure more can bring (seconds).
 PARTNERSPACE_LOGIN_FAILURE_LIMIT = int(env("PARTNERSPACE_LOGIN_FAILURE_LIMIT", "5"))
 PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT = int(env("PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT", "50"))
-PARTNERSPACE_LOGIN_FAILURE_WINDOW = int(env("PARTNERSPACE_LOGIN_FAILURE_WINDOW", "900"))
+PARTNERSPACE_LOGIN_FAILURE_WINDOW = int(env("PARTNERSPACE_LOGIN_FAILURE_WINDOW", "3600"))
+PARTNERSPACE_LOGIN_DELAY_MAX = int(env("PARTNERSPACE_LOGIN_DELAY_MAX", "900"))
 
 # Peppol: the SML zone the look-up asks (OpenPeppol's production SML by default), an optional
 # DNS resolver ("host:port") instead of the system's, and how long an SMP call may take.
