@@ -117,6 +117,7 @@ def on_unauthenticated(request, exc):
 
 
 def _register_routers() -> None:
+    from partnerspace.api.token_api import router as tokens_router
     from partnerspace.clients.api import router as clients_router
     from partnerspace.configuration.api import router as configuration_router
     from partnerspace.firms.api import router as firms_router
@@ -130,6 +131,7 @@ def _register_routers() -> None:
     api.add_router("/", invitations_router)
     api.add_router("/", peppol_router)
     api.add_router("/", imports_router)
+    api.add_router("/", tokens_router)
 
 
 _register_routers()

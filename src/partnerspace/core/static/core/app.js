@@ -21,6 +21,16 @@
       }
       return;
     }
+    // A secret shown once (a new API token): selected, and put on the clipboard where allowed.
+    var copier = event.target.closest("[data-copy]");
+    if (copier) {
+      var source = document.querySelector(copier.getAttribute("data-copy"));
+      if (source) {
+        source.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(source.value);
+      }
+      return;
+    }
     var closer = event.target.closest("[data-close-dialog]");
     if (closer) {
       event.preventDefault();
