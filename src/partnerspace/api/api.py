@@ -17,8 +17,9 @@ api = NinjaAPI(
     version="1",
     description=(
         "The client portfolio of an accounting firm. Authenticate with a personal API token "
-        "(`partnerspace create_api_token`) sent as `Authorization: Bearer <token>`; a token "
-        "sees only its own firm."
+        "(made on the API tokens page of your account, or with `partnerspace create_api_token`) "
+        "sent as `Authorization: Bearer <token>`; a token sees only its own firm, and stops "
+        "working when it expires or is revoked (`DELETE /api/v1/tokens/{id}`)."
     ),
     auth=TokenAuth(),
     urls_namespace="api",

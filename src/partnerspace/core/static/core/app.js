@@ -27,7 +27,8 @@
       var source = document.querySelector(copier.getAttribute("data-copy"));
       if (source) {
         source.select();
-        if (navigator.clipboard) navigator.clipboard.writeText(source.value);
+        // Refused without the page's permission: the text stays selected for Ctrl-C.
+        if (navigator.clipboard) navigator.clipboard.writeText(source.value).catch(function () {});
       }
       return;
     }
