@@ -171,3 +171,17 @@ def test_behind_a_proxy_each_visitor_is_slowed_by_their_own_address(firm_a, sett
     assert "from your network" in refused.text
     assert LoginFailure.objects.filter(ip_address=STRANGER).count() == 3
     assert attempt(password=PASSWORD, address=proxy, forwarded=OWNER).logged_in
+
+
+@pytest.mark.parametrize("socket_address", ["", "unix:/run/partnerspace.sock"])
+def test_a_login_through_a_socket_with_no_ip_address_still_works(firm_a, socket_address):
+    # Behind a proxy on a Unix socket the server sees no IP address: only the account counts.
+    assert not attempt(password="typo", address=socket_address).logged_in
+    assert attempt(address=socket_address).logged_in
+    assert _ask_reset(socket_address).status_code == 302
+
+
+def _ask_reset(address):
+    return Client(REMOTE_ADDR=address).post(
+        "/account/password-reset/", {"email": "admin@alfa.example"}
+    )

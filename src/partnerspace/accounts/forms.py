@@ -13,6 +13,7 @@ from partnerspace.accounts.services import (
     login_attempt_succeeded,
     login_attempt_withdraw,
 )
+from partnerspace.core.middleware import visitor_address
 
 
 def _wait_message(wait: LoginWait) -> str:
@@ -65,8 +66,7 @@ class LoginForm(AuthenticationForm):
         password = self.cleaned_data.get("password")
         if not email or not password:
             return self.cleaned_data
-        # The visitor's address, as ForwardedForMiddleware found it behind trusted proxies.
-        ip_address = self.request.META.get("REMOTE_ADDR") if self.request else None
+        ip_address = visitor_address(self.request)
         attempt = login_attempt_start(email=email, ip_address=ip_address)
         wait = login_wait(email=email, ip_address=ip_address, attempt_id=attempt.pk)
         if wait.seconds:

@@ -13,6 +13,7 @@ from partnerspace.accounts.services import (
 )
 from partnerspace.core.errors import ServiceError
 from partnerspace.core.forms import form_add_service_error
+from partnerspace.core.middleware import visitor_address
 
 
 class LoginView(auth_views.LoginView):
@@ -32,7 +33,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         try:
             password_reset_request_record(
                 email=form.cleaned_data["email"],
-                requested_from=self.request.META.get("REMOTE_ADDR"),
+                requested_from=visitor_address(self.request),
             )
         except ServiceError as refusal:
             form_add_service_error(form, refusal)

@@ -32,6 +32,13 @@ def _is_ip_address(value: str) -> bool:
     return True
 
 
+def visitor_address(request) -> str | None:
+    """The visitor's IP address as the throttles count it, or None when the server saw none
+    (a Unix socket): ForwardedForMiddleware has already put the right one in REMOTE_ADDR."""
+    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return address if _is_ip_address(address) else None
+
+
 class ForwardedForMiddleware:
     """Behind N trusted reverse proxies, the visitor's address is the Nth from the right of
     X-Forwarded-For (each proxy appends the address it saw; what is further left, the visitor
