@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "partnerspace.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "partnerspace.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,10 +163,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
-# Failed logins allowed per e-mail address, and per client address, within the window.
+# The login throttle (accounts.selectors.login_wait): failed logins on one account, and from
+# one visitor address, before each further attempt must wait; how long failures are
+# remembered (seconds); and the longest wait one failure more can bring (seconds).
 PARTNERSPACE_LOGIN_FAILURE_LIMIT = int(env("PARTNERSPACE_LOGIN_FAILURE_LIMIT", "5"))
 PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT = int(env("PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT", "50"))
-PARTNERSPACE_LOGIN_FAILURE_WINDOW = int(env("PARTNERSPACE_LOGIN_FAILURE_WINDOW", "900"))
+PARTNERSPACE_LOGIN_FAILURE_WINDOW = int(env("PARTNERSPACE_LOGIN_FAILURE_WINDOW", "3600"))
+PARTNERSPACE_LOGIN_DELAY_MAX = int(env("PARTNERSPACE_LOGIN_DELAY_MAX", "900"))
 
 # Peppol: the SML zone the look-up asks (OpenPeppol's production SML by default), an optional
 # DNS resolver ("host:port") instead of the system's, and how long an SMP call may take.
@@ -237,7 +241,9 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https and not DEBUG)
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if _https else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _https)
+# Asking browsers to preload HSTS is a promise that takes months to withdraw, for the host and
+# every name below it: the operator opts in. Without it, Django's deploy check would warn.
+SECURE_HSTS_PRELOAD = env_bool("PARTNERSPACE_HSTS_PRELOAD", False)
 if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies stand in front and append to X-Forwarded-For. 0: none, and the
@@ -247,6 +253,8 @@ try:
 except ValueError:
     raise ImproperlyConfigured("PARTNERSPACE_TRUSTED_PROXIES must be a whole number.") from None
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is off by choice, see above
 
 LOGGING = {
     "version": 1,

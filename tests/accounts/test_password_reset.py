@@ -31,3 +31,54 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(db):
     response = Client().post("/account/password-reset/", {"email": "nobody@example.example"})
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+def _ask_for_reset(email, address="198.51.100.7"):
+    client = Client(REMOTE_ADDR=address)
+    client.cookies["partnerspace_language"] = "en"
+    return client.post("/account/password-reset/", {"email": email})
+
+
+def _time_passes(seconds):
+    from datetime import timedelta
+
+    from partnerspace.accounts.models import PasswordResetRequest
+
+    for request in PasswordResetRequest.objects.all():
+        PasswordResetRequest.objects.filter(pk=request.pk).update(
+            at=request.at - timedelta(seconds=seconds)
+        )
+
+
+def test_ten_requests_for_one_address_send_one_mail_a_minute(firm_a):
+    for _ in range(10):
+        _ask_for_reset("admin@alfa.example")
+    assert len(mail.outbox) == 1
+    _time_passes(61)
+    _ask_for_reset("Admin@Alfa.example")
+    assert len(mail.outbox) == 2
+
+
+def test_a_repeated_request_is_answered_alike_with_or_without_an_account(firm_a):
+    known = [_ask_for_reset("admin@alfa.example") for _ in range(2)]
+    unknown = [_ask_for_reset("nobody@alfa.example") for _ in range(2)]
+    assert [r.status_code for r in known] == [r.status_code for r in unknown] == [302, 200]
+
+    def text(response):
+        # The form echoes the address typed and carries a fresh CSRF token: neither tells.
+        return re.sub(r'(value=|"X-CSRFToken": )"[^"]*"', "", response.text)
+
+    assert text(known[1]) == text(unknown[1])
+    assert "a moment ago" in known[1].text
+    assert len(mail.outbox) == 1
+
+
+def test_one_network_may_ask_for_only_so_many_resets_an_hour(firm_a):
+    from partnerspace.accounts.services import RESETS_PER_NETWORK_HOUR
+
+    for number in range(RESETS_PER_NETWORK_HOUR):
+        assert _ask_for_reset(f"person{number}@example.example").status_code == 302
+    assert _ask_for_reset("admin@alfa.example").status_code == 200
+    assert mail.outbox == []
+    assert _ask_for_reset("admin@alfa.example", address="192.0.2.1").status_code == 302
+    assert len(mail.outbox) == 1

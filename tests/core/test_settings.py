@@ -58,3 +58,35 @@ def test_console_is_the_default_and_unknown_schemes_are_refused():
     assert email_settings_from_url("console://")["EMAIL_BACKEND"].endswith("console.EmailBackend")
     with pytest.raises(ValueError, match="unknown scheme"):
         email_settings_from_url("carrier-pigeon://coop")
+
+
+def hsts_settings(**env) -> tuple[str, ...]:
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)",
+        env_overrides={**PRODUCTION_ENV, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return tuple(result.stdout.strip().splitlines()[-1].split())
+
+
+def test_an_https_base_url_turns_hsts_on_without_preload():
+    # Preloading is a promise to browsers that is slow to take back: the operator opts in.
+    assert hsts_settings() == ("31536000", "True", "False")
+
+
+def test_preload_is_a_setting_of_its_own():
+    assert hsts_settings(PARTNERSPACE_HSTS_PRELOAD="1") == ("31536000", "True", "True")
+
+
+def test_deploy_check_passes_with_preload_turned_on_too():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={**PRODUCTION_ENV, "PARTNERSPACE_HSTS_PRELOAD": "1"},
+    )
+    assert result.returncode == 0, result.stderr + result.stdout

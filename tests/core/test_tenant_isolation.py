@@ -129,6 +129,13 @@ def _import_job(people):
     )
 
 
+def _api_token(people):
+    from partnerspace.api.services import api_token_create
+
+    # The administrator's own token: not even firm B's administrator may see or revoke it.
+    return api_token_create(membership=people.admin, name="Alfa boekhoudpakket").token
+
+
 # URL parameters that name catalog entries, not a firm's objects.
 NOT_FIRM_DATA = {"key"}
 
@@ -155,6 +162,7 @@ OBJECTS_OF_FIRM_A: dict[str, Callable] = {
     "batch_id": _peppol_batch,
     "document_id": _mandate_document,
     "import_id": _import_job,
+    "token_id": _api_token,
 }
 
 
@@ -183,15 +191,20 @@ def parameter_names(route: str) -> set[str]:
     return {name for _converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route)} - {"firm_slug"}
 
 
-@pytest.fixture
-def objects_of_a(firm_a):
-    objects = {name: find(firm_a).pk for name, find in OBJECTS_OF_FIRM_A.items()}
+def objects_of_firm(people) -> dict:
+    """One of the firm's objects for every URL parameter, by the parameter's name."""
+    objects = {name: find(people).pk for name, find in OBJECTS_OF_FIRM_A.items()}
     # The contact and the integration link must belong to the client in the same URL.
     client = Client.objects.get(pk=objects["client_id"])
     objects["contact_id"] = client.contacts.get().pk
-    objects["link_id"] = _client_integration_of(client, firm_a).pk
-    objects["document_id"] = _mandate_document(firm_a, client).pk
+    objects["link_id"] = _client_integration_of(client, people).pk
+    objects["document_id"] = _mandate_document(people, client).pk
     return objects
+
+
+@pytest.fixture
+def objects_of_a(firm_a):
+    return objects_of_firm(firm_a)
 
 
 def _client_integration_of(client, people):

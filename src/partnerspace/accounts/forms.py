@@ -1,3 +1,5 @@
+import math
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -5,11 +7,50 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from partnerspace.accounts.selectors import login_wait_seconds
-from partnerspace.accounts.services import login_failure_record, login_failures_clear
+from partnerspace.accounts.selectors import LoginWait, login_wait
+from partnerspace.accounts.services import (
+    login_attempt_start,
+    login_attempt_succeeded,
+    login_attempt_withdraw,
+)
+from partnerspace.core.middleware import visitor_address
+
+
+def _wait_message(wait: LoginWait) -> str:
+    if wait.seconds < 60:
+        count = wait.seconds
+        if wait.reason == "address":
+            text = ngettext(
+                "Too many failed attempts from your network. Try again in %(count)d second.",
+                "Too many failed attempts from your network. Try again in %(count)d seconds.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "Too many failed attempts. Try again in %(count)d second, or reset your password.",
+                "Too many failed attempts. Try again in %(count)d seconds, or reset your password.",
+                count,
+            )
+    else:
+        count = math.ceil(wait.seconds / 60)
+        if wait.reason == "address":
+            text = ngettext(
+                "Too many failed attempts from your network. Try again in %(count)d minute.",
+                "Too many failed attempts from your network. Try again in %(count)d minutes.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "Too many failed attempts. Try again in %(count)d minute, or reset your password.",
+                "Too many failed attempts. Try again in %(count)d minutes, or reset your password.",
+                count,
+            )
+    return text % {"count": count}
 
 
 class LoginForm(AuthenticationForm):
+    """The login, throttled per visitor address and per account: see `login_wait`."""
+
     username = forms.EmailField(
         label=_("E-mail address"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -25,27 +66,15 @@ class LoginForm(AuthenticationForm):
         password = self.cleaned_data.get("password")
         if not email or not password:
             return self.cleaned_data
-        ip_address = self.request.META.get("REMOTE_ADDR") if self.request else None
-        wait = login_wait_seconds(email=email, ip_address=ip_address)
-        if wait:
-            minutes = max(1, round(wait / 60))
-            raise forms.ValidationError(
-                ngettext(
-                    "Too many failed attempts. Try again in %(minutes)d minute,"
-                    " or reset your password.",
-                    "Too many failed attempts. Try again in %(minutes)d minutes,"
-                    " or reset your password.",
-                    minutes,
-                )
-                % {"minutes": minutes},
-                code="throttled",
-            )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            login_failure_record(email=email, ip_address=ip_address)
-            raise
-        login_failures_clear(email=email)
+        ip_address = visitor_address(self.request)
+        attempt = login_attempt_start(email=email, ip_address=ip_address)
+        wait = login_wait(email=email, ip_address=ip_address, attempt_id=attempt.pk)
+        if wait.seconds:
+            login_attempt_withdraw(attempt=attempt)
+            raise forms.ValidationError(_wait_message(wait), code="throttled")
+        # A refused password leaves the attempt recorded: it is the failure.
+        cleaned = super().clean()
+        login_attempt_succeeded(attempt=attempt)
         return cleaned
 
 

@@ -64,11 +64,39 @@ class User(AbstractBaseUser):
 
 
 class LoginFailure(models.Model):
-    """A failed login, kept for the throttling window; in the database so every process sees it."""
+    """A failed login (or one being checked), kept for the throttling window; in the database
+    so every process sees it. See `accounts.selectors.login_wait` for how the rows are read."""
 
-    email = models.CharField(max_length=254, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, db_index=True)
+    email = models.CharField(max_length=254)
+    ip_address = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # False once the account's owner proved themselves (logged in from this address, or reset
+    # the password): the failure no longer slows the account, but still slows its address.
+    counts_for_account = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "at"], name="login_failure_email_at"),
+            models.Index(fields=["ip_address", "at"], name="login_failure_address_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PasswordResetRequest(models.Model):
+    """A request for a password reset link, whether the address has an account or not: the
+    throttle must answer alike for both, so it counts both."""
+
+    email = models.CharField(max_length=254)
+    requested_from = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "at"], name="password_reset_email_at"),
+            models.Index(fields=["requested_from", "at"], name="password_reset_address_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} {self.at:%Y-%m-%d %H:%M}"

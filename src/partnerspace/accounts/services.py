@@ -1,14 +1,82 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from partnerspace.accounts.models import LoginFailure, User, email_key
+from partnerspace.accounts.models import LoginFailure, PasswordResetRequest, User, email_key
+from partnerspace.accounts.selectors import login_failure_key
+from partnerspace.core.errors import Conflict
 
 
-def login_failure_record(*, email: str, ip_address: str | None) -> None:
-    LoginFailure.objects.create(email=email_key(email)[:254], ip_address=ip_address)
+def login_attempt_start(*, email: str, ip_address: str | None) -> LoginFailure:
+    """Record the attempt as a failure before its password is checked, so that attempts sent
+    in parallel count against each other; a success or a refusal takes it back."""
+    now = timezone.now()
+    # Indexed and small: cheaper than a scheduled clean-up nobody has to remember.
+    window = timedelta(seconds=settings.PARTNERSPACE_LOGIN_FAILURE_WINDOW)
+    LoginFailure.objects.filter(at__lt=now - window).delete()
+    return LoginFailure.objects.create(
+        email=login_failure_key(email), ip_address=ip_address, at=now
+    )
 
 
-def login_failures_clear(*, email: str) -> None:
-    LoginFailure.objects.filter(email=email_key(email)).delete()
+def login_attempt_withdraw(*, attempt: LoginFailure) -> None:
+    """The attempt was held back by the throttle: no password was tried, so no failure."""
+    LoginFailure.objects.filter(pk=attempt.pk).delete()
+
+
+@transaction.atomic
+def login_attempt_succeeded(*, attempt: LoginFailure) -> None:
+    """The owner logged in: their own earlier typos from this address no longer slow the
+    account (they still count for the address); strangers' failures still do."""
+    LoginFailure.objects.filter(pk=attempt.pk).delete()
+    LoginFailure.objects.filter(email=attempt.email, ip_address=attempt.ip_address).update(
+        counts_for_account=False
+    )
+
+
+def login_failures_forgive(*, email: str) -> None:
+    """A password reset was completed: whoever guessed at the old password, the account's
+    delay is lifted (the guessers' addresses stay slowed by their own failures)."""
+    LoginFailure.objects.filter(email=login_failure_key(email)).update(counts_for_account=False)
+
+
+# The reset form is public: without a ceiling it would mail anyone's address as often as asked.
+RESET_MAIL_EVERY = timedelta(minutes=1)
+RESETS_PER_NETWORK_HOUR = 20
+
+
+@transaction.atomic
+def password_reset_request_record(*, email: str, requested_from: str | None) -> None:
+    """Allow a reset link to be mailed to `email`, or raise Conflict("throttled").
+
+    Counted and refused alike whether the address has an account or not, so the answer tells
+    nobody which. Two requests racing past the check may both mail a link: harmless, as both
+    links work and the count stops the third.
+    """
+    key = email_key(email)[:254]
+    now = timezone.now()
+    PasswordResetRequest.objects.filter(at__lt=now - timedelta(hours=1)).delete()
+    recent = PasswordResetRequest.objects.filter(at__gt=now - timedelta(hours=1))
+    if requested_from and (
+        recent.filter(requested_from=requested_from).count() >= RESETS_PER_NETWORK_HOUR
+    ):
+        raise Conflict(
+            "throttled",
+            _("Too many password resets from your network in the last hour. Try again later."),
+        )
+    if recent.filter(email=key, at__gt=now - RESET_MAIL_EVERY).exists():
+        raise Conflict(
+            "throttled",
+            _(
+                "A link was requested for this address a moment ago: check your mailbox, "
+                "or try again in a minute."
+            ),
+            field="email",
+        )
+    PasswordResetRequest.objects.create(email=key, requested_from=requested_from, at=now)
 
 
 @transaction.atomic

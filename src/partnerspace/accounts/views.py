@@ -6,7 +6,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from partnerspace.accounts.forms import LanguageForm, LoginForm
-from partnerspace.accounts.services import user_language_set
+from partnerspace.accounts.services import (
+    login_failures_forgive,
+    password_reset_request_record,
+    user_language_set,
+)
+from partnerspace.core.errors import ServiceError
+from partnerspace.core.forms import form_add_service_error
+from partnerspace.core.middleware import visitor_address
 
 
 class LoginView(auth_views.LoginView):
@@ -23,6 +30,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
+        try:
+            password_reset_request_record(
+                email=form.cleaned_data["email"],
+                requested_from=visitor_address(self.request),
+            )
+        except ServiceError as refusal:
+            form_add_service_error(form, refusal)
+            return self.form_invalid(form)
         # Links in the e-mail point at the public address, not whatever Host the request named.
         base = settings.PARTNERSPACE_BASE_URL
         self.extra_email_context = {"base_url": base}
@@ -36,6 +51,12 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The owner proved they hold the mailbox: nobody's guessing keeps them out any longer.
+        login_failures_forgive(email=self.user.email)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -17,8 +17,9 @@ api = NinjaAPI(
     version="1",
     description=(
         "The client portfolio of an accounting firm. Authenticate with a personal API token "
-        "(`partnerspace create_api_token`) sent as `Authorization: Bearer <token>`; a token "
-        "sees only its own firm."
+        "(made on the API tokens page of your account, or with `partnerspace create_api_token`) "
+        "sent as `Authorization: Bearer <token>`; a token sees only its own firm, and stops "
+        "working when it expires or is revoked (`DELETE /api/v1/tokens/{id}`)."
     ),
     auth=TokenAuth(),
     urls_namespace="api",
@@ -117,6 +118,7 @@ def on_unauthenticated(request, exc):
 
 
 def _register_routers() -> None:
+    from partnerspace.api.token_api import router as tokens_router
     from partnerspace.clients.api import router as clients_router
     from partnerspace.configuration.api import router as configuration_router
     from partnerspace.firms.api import router as firms_router
@@ -130,6 +132,7 @@ def _register_routers() -> None:
     api.add_router("/", invitations_router)
     api.add_router("/", peppol_router)
     api.add_router("/", imports_router)
+    api.add_router("/", tokens_router)
 
 
 _register_routers()

@@ -26,3 +26,9 @@ class ErrorOut(Schema):
 
 class NotFoundOut(Schema):
     detail: str
+
+
+class UnauthorizedOut(Schema):
+    """No token, or one that is unknown, revoked or expired."""
+
+    detail: str

@@ -2,7 +2,7 @@ import ipaddress
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
@@ -30,6 +30,13 @@ def _is_ip_address(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def visitor_address(request) -> str | None:
+    """The visitor's IP address as the throttles count it, or None when the server saw none
+    (a Unix socket): ForwardedForMiddleware has already put the right one in REMOTE_ADDR."""
+    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return address if _is_ip_address(address) else None
 
 
 class ForwardedForMiddleware:
@@ -83,4 +90,21 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.POLICY)
+        return response
+
+
+class NoStoreMiddleware:
+    """No page or API answer is kept by a browser's or a proxy's cache: almost every one shows a
+    firm's, a client's or a person's data (the client list and pages, the firm's settings,
+    the client space, the API), and the public ones carry a CSRF token or a secret link.
+    A response that chose its own policy keeps it. Static files are served before this runs
+    (WhiteNoise), with their own long-lived caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response.headers:
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -13,11 +13,27 @@ class FirmOut(Schema):
     name: str
 
 
-class StaffOut(Schema):
+class StaffNameOut(Schema):
+    """A colleague as every role sees them: enough to read the staff ids of a client's
+    assignments, and no more."""
+
     id: int
-    email: str
     first_name: str
     last_name: str
+
+    @staticmethod
+    def from_membership(membership) -> "StaffNameOut":
+        return StaffNameOut(
+            id=membership.pk,
+            first_name=membership.user.first_name,
+            last_name=membership.user.last_name,
+        )
+
+
+class StaffOut(StaffNameOut):
+    """A colleague as administrators see them, as on the Users page: address and roles too."""
+
+    email: str
     roles: list[str]
     created_at: datetime
 
@@ -34,6 +50,13 @@ class StaffOut(Schema):
         )
 
 
+def _staff_out(viewer, membership) -> StaffOut | StaffNameOut:
+    # The Users page, with everyone's address and roles, is for administrators only.
+    if viewer.can_manage_staff:
+        return StaffOut.from_membership(membership)
+    return StaffNameOut.from_membership(membership)
+
+
 class MeOut(Schema):
     firm: FirmOut
     user: StaffOut
@@ -48,13 +71,24 @@ def me(request):
     )
 
 
-@router.get("/staff", response=list[StaffOut], summary="The firm's staff")
+@router.get(
+    "/staff",
+    response=list[StaffOut | StaffNameOut],
+    summary="The firm's staff",
+    description="Administrators get each colleague's e-mail address and roles (StaffOut); "
+    "every other role gets names only (StaffNameOut).",
+)
 def staff_list(request):
-    return [StaffOut.from_membership(m) for m in selectors.staff_of_firm(request.firm)]
+    return [_staff_out(request.membership, m) for m in selectors.staff_of_firm(request.firm)]
 
 
 @router.get(
-    "/staff/{staff_id}", response={200: StaffOut, 404: NotFoundOut}, summary="One staff member"
+    "/staff/{staff_id}",
+    response={200: StaffOut | StaffNameOut, 404: NotFoundOut},
+    summary="One staff member",
+    description="As in GET /staff: names only, unless the token's owner is an administrator.",
 )
 def staff_get(request, staff_id: int):
-    return StaffOut.from_membership(selectors.staff_get_for_user(request.membership, staff_id))
+    return _staff_out(
+        request.membership, selectors.staff_get_for_user(request.membership, staff_id)
+    )

@@ -21,6 +21,17 @@
       }
       return;
     }
+    // A secret shown once (a new API token): selected, and put on the clipboard where allowed.
+    var copier = event.target.closest("[data-copy]");
+    if (copier) {
+      var source = document.querySelector(copier.getAttribute("data-copy"));
+      if (source) {
+        source.select();
+        // Refused without the page's permission: the text stays selected for Ctrl-C.
+        if (navigator.clipboard) navigator.clipboard.writeText(source.value).catch(function () {});
+      }
+      return;
+    }
     var closer = event.target.closest("[data-close-dialog]");
     if (closer) {
       event.preventDefault();
