@@ -7,6 +7,7 @@ registration runs as a background task (`registration_run`) that talks to the SM
 trouble and 5xx answers are retried with back-off, a 4xx fails at once with the SMP's answer.
 """
 
+import ipaddress
 import logging
 import os
 from collections.abc import Iterable
@@ -29,6 +30,13 @@ from partnerspace.core.errors import (
     ValidationFailed,
     require_role,
 )
+from partnerspace.core.outbound import (
+    AllowList,
+    OutboundFailed,
+    OutboundRefused,
+    addresses_checked,
+    is_public_address,
+)
 from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.firms.services import audit_record
@@ -50,6 +58,7 @@ from partnerspace.peppol.secrets import SecretUnreadable, secret_decrypt, secret
 from partnerspace.peppol.sml import LookupFailed, sml_lookup
 from partnerspace.peppol.smp import (
     Endpoint,
+    SmpAddressRefused,
     SmpClient,
     SmpRefused,
     SmpUnavailable,
@@ -60,6 +69,8 @@ from partnerspace.peppol.smp import (
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# What is kept of an answer (the SMP's, already an excerpt, or the network's) and shown.
+SMP_ANSWER_MAX = 500
 MANDATE_MAX_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 
@@ -77,6 +88,9 @@ FAILURES = {
         "The SMP password can no longer be read; enter it again in Settings → Peppol."
     ),
     "smp_refused": gettext_lazy("The SMP refused the request."),
+    "smp_address": gettext_lazy(
+        "This address is not a public one, and this installation does not allow an SMP there."
+    ),
     "smp_unreachable": gettext_lazy("The SMP could not be reached; the last attempts failed."),
     "lookup_unavailable": gettext_lazy(
         "The Peppol network's look-up (SML) did not answer; the last attempts failed."
@@ -101,16 +115,61 @@ def single(queryset):
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
+def smp_allowed_networks() -> AllowList:
+    """Where a firm's SMP may be besides public addresses: the installation's choice."""
+    return AllowList.parse(django_settings.PARTNERSPACE_SMP_ALLOWED_NETWORKS)
+
+
 def _url_error(name: str, value: str, *, required: bool, tls: bool = True) -> FieldError | None:
     if not value:
         return FieldError(name, "required", _("This field is required.")) if required else None
     parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = parts._replace(scheme="")
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return FieldError(name, "invalid_url", _("Enter an address starting with https://."))
     if tls and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         # Credentials and certificates travel over it: only a local test server may skip TLS.
         return FieldError(name, "https_required", _("Use an https:// address."))
     return None
+
+
+def _smp_address_error(value: str) -> FieldError | None:
+    """The firm's SMP: https, at a public address, unless the installation allows its host.
+
+    Checked here so the administrator hears it at once; checked again at every connection,
+    where it counts (the name may resolve elsewhere by then)."""
+    error = _url_error("smp_base_url", value, required=True, tls=False)
+    if error:
+        return error
+    parts = urlsplit(value)
+    allowed = smp_allowed_networks()
+    literal = _ip_literal(parts.hostname)
+    not_allowed = FieldError("smp_base_url", "address_not_allowed", str(FAILURES["smp_address"]))
+    if literal is not None and not (is_public_address(literal) or allowed.permits("", literal)):
+        return not_allowed
+    listed = allowed.permits(parts.hostname, literal) if literal else parts.hostname in allowed
+    if parts.scheme == "http" and not listed:
+        # The credentials travel over it: in clear only inside the installation's own network.
+        return FieldError("smp_base_url", "https_required", _("Use an https:// address."))
+    try:
+        addresses_checked(parts.hostname, parts.port or 443, allowed=allowed)
+    except OutboundRefused:
+        return not_allowed
+    except OutboundFailed:
+        return FieldError(
+            "smp_base_url", "address_not_found", _("No server could be found at this address.")
+        )
+    return None
+
+
+def _ip_literal(host: str):
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def _lines(value) -> list[str]:
@@ -134,7 +193,10 @@ def _settings_clean(data: dict, current: PeppolSettings) -> dict:
         ("access_point_url", True, True),
     ):
         value = text.get(name, "")
-        error = _url_error(name, value, required=required, tls=tls)
+        if name == "smp_base_url":
+            error = _smp_address_error(value)
+        else:
+            error = _url_error(name, value, required=required, tls=tls)
         if error:
             errors.append(error)
         values[name] = value.rstrip("/") if name != "access_point_url" else value
@@ -755,6 +817,8 @@ def registration_run(*, client_id: int) -> str:
         return _deregister(run)
     except (SmpUnavailable, LookupFailed) as error:
         return _retry(client_id, error, run.done)
+    except SmpAddressRefused as refused:
+        return _fail_by_id(client_id, "smp_address", refused.describe(), run.done)
     except SmpRefused as refused:
         return _fail_by_id(client_id, "smp_refused", refused.describe(), run.done)
 
@@ -766,6 +830,7 @@ def _smp(run: _Run) -> SmpClient:
         username=run.settings.username,
         secret=run.secret,
         timeout=django_settings.PARTNERSPACE_SMP_TIMEOUT,
+        allowed=smp_allowed_networks(),
     )
 
 
@@ -920,7 +985,11 @@ def _fail(state: ClientPeppol, code: str, answer: str = "") -> str:
         else "peppol_deregistration_failed"
     )
     return _finish(
-        state, RegistrationStatus.FAILED, action, error_code=code, smp_answer=answer[:4000]
+        state,
+        RegistrationStatus.FAILED,
+        action,
+        error_code=code,
+        smp_answer=answer[:SMP_ANSWER_MAX],
     )
 
 
@@ -949,7 +1018,7 @@ def _retry(client_id: int, error: Exception, done: set[str] = frozenset()) -> st
             state.completed_steps = sorted(done)
             return _fail(state, code, answer)
         delay = backoff_delay(state.attempts)
-        state.smp_answer = answer[:4000]
+        state.smp_answer = answer[:SMP_ANSWER_MAX]
         state.completed_steps = sorted(done)
         state.next_attempt_at = timezone.now() + delay
         state.updated_at = timezone.now()
