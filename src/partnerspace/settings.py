@@ -65,9 +65,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    # Before django_tasks_db: its `db_worker` command is core's, which also takes up the
+    # work of workers that died.
+    "partnerspace.core",
     "django_tasks",
     "django_tasks_db",
-    "partnerspace.core",
     "partnerspace.accounts",
     "partnerspace.firms",
     "partnerspace.identifiers",
@@ -231,6 +233,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# How often each worker looks for tasks left running by a worker that died (seconds).
+PARTNERSPACE_RECOVERY_INTERVAL = float(env("PARTNERSPACE_RECOVERY_INTERVAL", "60"))
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SAMESITE = "Lax"

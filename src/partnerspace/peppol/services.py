@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
@@ -69,6 +70,10 @@ from partnerspace.peppol.smp import (
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# How long a run holds a registration. Far above what one run can take (the SML look-up and
+# each SMP call are bounded by their timeouts, and the lease is renewed after each call), so a
+# lease that ran out means the worker running it is gone (core.recovery queues it again).
+REGISTRATION_LEASE = timedelta(minutes=10)
 # What is kept of an answer (the SMP's, already an excerpt, or the network's) and shown.
 SMP_ANSWER_MAX = 500
 MANDATE_MAX_BYTES = 10 * 1024 * 1024
@@ -507,6 +512,7 @@ def _pending_values(*, operation: str, actor, batch=None) -> dict:
         "attempts": 0,
         "next_attempt_at": None,
         "completed_steps": [],
+        "lease_until": None,
         "batch": batch,
         "requested_at": now,
         "requested_by": actor,
@@ -729,6 +735,21 @@ def is_our_smp(settings: PeppolSettings, smp_url: str) -> bool:
     return (urlsplit(smp_url).hostname or "").lower() in ours
 
 
+class _Steps(set):
+    """The SMP calls answered in this run; each one added is saved at once, and the lease
+    renewed, so that the run taking this one's place after a crash starts after it."""
+
+    def __init__(self, client_id: int, steps):
+        super().__init__(steps)
+        self.client_id = client_id
+
+    def add(self, step: str) -> None:
+        super().add(step)
+        ClientPeppol.objects.filter(
+            client_id=self.client_id, status=RegistrationStatus.PENDING
+        ).update(completed_steps=sorted(self), lease_until=timezone.now() + REGISTRATION_LEASE)
+
+
 @dataclass
 class _Run:
     client: Client
@@ -755,10 +776,16 @@ def _prepare(client_id: int) -> _Run | str:
         )
         if state is None or state.status != RegistrationStatus.PENDING:
             return "skipped"
+        now = timezone.now()
+        if state.lease_until is not None and state.lease_until > now:
+            # Another run holds it; if its worker died, the work is taken up when it runs out.
+            _come_back(client_id, state.lease_until - now + timedelta(seconds=1))
+            return "claimed"
         client = state.client
         state.attempts += 1
         state.next_attempt_at = None
-        state.updated_at = timezone.now()
+        state.updated_at = now
+        state.lease_until = now + REGISTRATION_LEASE
         settings = single(PeppolSettings.objects.filter(firm_id=client.firm_id))
         if settings is None or not settings.is_configured:
             return _fail(state, "smp_not_configured")
@@ -786,6 +813,7 @@ def _prepare(client_id: int) -> _Run | str:
                 "attempts",
                 "next_attempt_at",
                 "updated_at",
+                "lease_until",
                 "participant_id",
                 "operation",
                 "completed_steps",
@@ -797,16 +825,17 @@ def _prepare(client_id: int) -> _Run | str:
             secret=secret,
             participant=participant,
             operation=state.operation,
-            done=set(state.completed_steps),
+            done=_Steps(client_id, state.completed_steps),
         )
 
 
 def registration_run(*, client_id: int) -> str:
     """The task body: register (or deregister) one client, resuming after the steps done.
 
-    The SMP is called outside any transaction. The calls it answered are saved with a retry,
-    so the retry repeats none of them. (A worker killed half-way repeats them: each is a PUT or
-    DELETE of the same document, which the SMP takes as the same state.)
+    The SMP is called outside any transaction. Each call it answered is saved at once, with
+    the lease renewed, so neither a retry nor the run that takes up the work of a killed worker
+    repeats it. (The call a worker was killed in is repeated: a PUT or DELETE of the same
+    document, which the SMP takes as the same state.)
     """
     run = _prepare(client_id)
     if isinstance(run, str):
@@ -921,6 +950,7 @@ def _finish(state: ClientPeppol, status: str, action: str, **extra) -> str:
     now = timezone.now()
     state.status = status
     state.next_attempt_at = None
+    state.lease_until = None
     state.updated_at = now
     if status == RegistrationStatus.REGISTERED:
         state.registered_at = now
@@ -1021,10 +1051,28 @@ def _retry(client_id: int, error: Exception, done: set[str] = frozenset()) -> st
         state.smp_answer = answer[:SMP_ANSWER_MAX]
         state.completed_steps = sorted(done)
         state.next_attempt_at = timezone.now() + delay
+        state.lease_until = None
         state.updated_at = timezone.now()
-        state.save(update_fields=["smp_answer", "completed_steps", "next_attempt_at", "updated_at"])
+        state.save(
+            update_fields=[
+                "smp_answer",
+                "completed_steps",
+                "next_attempt_at",
+                "lease_until",
+                "updated_at",
+            ]
+        )
     log.warning(
         "Peppol call for client %s failed (%s); next attempt in %s", client_id, answer, delay
     )
     transaction.on_commit(lambda: enqueue_after(register_client, delay, client_id))
     return "retrying"
+
+
+def _come_back(client_id: int, wait: timedelta) -> None:
+    """Run the registration again after `wait` (on a backend that can defer; the immediate
+    one, in tests, has no other run to wait for)."""
+    from partnerspace.peppol.tasks import register_client
+
+    if register_client.get_backend().supports_defer:
+        transaction.on_commit(lambda: enqueue_after(register_client, wait, client_id))
