@@ -32,7 +32,7 @@ SECRET_ANSWER = "INTERNAL-ONLY: db_password=hunter2"
 class InternalService:
     """Something on the server's own network that must never be reached through a firm."""
 
-    def __init__(self):
+    def __init__(self, status: int = 404):
         self.requests: list[tuple[str, str, str]] = []
         service = self
 
@@ -44,7 +44,7 @@ class InternalService:
                     (self.command, self.path, self.headers.get("Authorization", ""))
                 )
                 body = SECRET_ANSWER.encode()
-                self.send_response(404)
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -266,3 +266,20 @@ def test_the_look_up_reads_the_firms_own_smp_only_where_the_installation_allows(
     assert row.ours
     assert "geen publiek adres" in row.error
     assert smp.calls == []
+
+
+def test_of_another_smps_refusal_the_look_up_shows_only_the_status(
+    client_with_mandate, sml, monkeypatch
+):
+    other = InternalService(status=403)
+    # As if it were another firm's SMP at a public address.
+    monkeypatch.setattr("partnerspace.core.outbound.is_public_address", lambda address: True)
+    sml.register(f"0208:{NUMBER}", f"http://127.0.0.1:{other.port}")
+    try:
+        rows = participant_lookup(client_with_mandate)
+    finally:
+        other.stop()
+    row = next(r for r in rows if r.participant.icd == "0208")
+    assert len(other.requests) == 1
+    assert not row.ours
+    assert row.error == "HTTP 403"

@@ -227,5 +227,9 @@ def participant_lookup(client: Client, *, timeout: float = 5.0) -> list[LookupRo
                 row.error = _("Its address is not a public one: it was not read.")
             except SmpError as error:
                 row.error = error.describe()
+                if error.status and not row.ours:
+                    # Of another SMP's refusal only the status: the pages show no answer but
+                    # the firm's own SMP's.
+                    row.error = f"HTTP {error.status}"
         rows.append(row)
     return rows
