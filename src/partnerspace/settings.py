@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from partnerspace.core.email_url import email_settings_from_url
+from partnerspace.core.outbound import AllowList
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -64,9 +65,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    # Before django_tasks_db: its `db_worker` command is core's, which also takes up the
+    # work of workers that died.
+    "partnerspace.core",
     "django_tasks",
     "django_tasks_db",
-    "partnerspace.core",
     "partnerspace.accounts",
     "partnerspace.firms",
     "partnerspace.identifiers",
@@ -176,6 +179,14 @@ PARTNERSPACE_LOGIN_DELAY_MAX = int(env("PARTNERSPACE_LOGIN_DELAY_MAX", "900"))
 PARTNERSPACE_SML_ZONE = env("PARTNERSPACE_SML_ZONE", "participant.sml.prod.tech.peppol.org")
 PARTNERSPACE_DNS_RESOLVER = env("PARTNERSPACE_DNS_RESOLVER")
 PARTNERSPACE_SMP_TIMEOUT = float(env("PARTNERSPACE_SMP_TIMEOUT", "20"))
+# Where a firm's SMP may be although it is not a public address: host names or networks,
+# comma-separated ("10.0.0.0/8, smp.intern.example"). Empty: every SMP must be public, so a
+# firm cannot make the server send requests (with its SMP credentials) into its own network.
+PARTNERSPACE_SMP_ALLOWED_NETWORKS = env_list("PARTNERSPACE_SMP_ALLOWED_NETWORKS")
+try:
+    AllowList.parse(PARTNERSPACE_SMP_ALLOWED_NETWORKS)
+except ValueError as error:
+    raise ImproperlyConfigured(f"PARTNERSPACE_SMP_ALLOWED_NETWORKS: {error}") from None
 # The key that encrypts stored secrets (the firms' SMP credentials); derived from SECRET_KEY
 # when empty.
 PARTNERSPACE_ENCRYPTION_KEY = env("PARTNERSPACE_ENCRYPTION_KEY")
@@ -226,6 +237,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# How often each worker looks for tasks left running by a worker that died (seconds).
+PARTNERSPACE_RECOVERY_INTERVAL = float(env("PARTNERSPACE_RECOVERY_INTERVAL", "60"))
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SAMESITE = "Lax"

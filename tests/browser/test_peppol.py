@@ -26,6 +26,7 @@ def network(settings):
     settings.PARTNERSPACE_DNS_RESOLVER = sml.address
     settings.PARTNERSPACE_SML_ZONE = sml.zone
     settings.PARTNERSPACE_SMP_TIMEOUT = 5.0
+    settings.PARTNERSPACE_SMP_ALLOWED_NETWORKS = ["127.0.0.1"]
     # The production queue instead of the tests' immediate one: the request only enqueues,
     # so "pending" is what the page shows until a worker runs the registration.
     settings.TASKS = {

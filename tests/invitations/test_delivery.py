@@ -261,9 +261,17 @@ def test_an_invitation_another_worker_is_sending_is_left_to_it(
     settings.TASKS = DATABASE_TASKS  # queued, not sent, so the claim can be staged first
     client = draft_client(firm_a.admin)
     [invitation] = send_invitation(django_capture_on_commit_callbacks, firm_a.admin, client)
-    Invitation.objects.filter(pk=invitation.pk).update(sending_since=timezone.now())
-    assert services.invitation_deliver(invitation_id=invitation.pk) == "skipped"
+    claimed_at = timezone.now()
+    Invitation.objects.filter(pk=invitation.pk).update(sending_since=claimed_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.invitation_deliver(invitation_id=invitation.pk) == "skipped"
     assert mail.outbox == []
+    # Its holder may be dead: the task comes back when the claim runs out, not before.
+    comes_back = DBTaskResult.objects.filter(run_after__lt=timezone.now() + timedelta(days=1))
+    [later] = comes_back.exclude(run_after__lte=timezone.now())
+    assert later.args_kwargs == {"args": [invitation.pk], "kwargs": {}}
+    expected = claimed_at + CLAIM_LEASE
+    assert expected < later.run_after < expected + timedelta(seconds=5)
 
     # A claim older than the lease belongs to a worker that died mid-send: sent again.
     stale = timezone.now() - CLAIM_LEASE - timedelta(seconds=1)

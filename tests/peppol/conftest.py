@@ -18,6 +18,8 @@ def sml(settings):
 def smp(settings):
     server = LocalSmp().start()
     settings.PARTNERSPACE_SMP_TIMEOUT = 2.0
+    # The local SMP is on 127.0.0.1, which an installation must allow for an SMP.
+    settings.PARTNERSPACE_SMP_ALLOWED_NETWORKS = ["127.0.0.1"]
     yield server
     server.stop()
 

@@ -248,8 +248,11 @@ class LocalSmp:
         self.service_groups: dict[str, dict[str, dict]] = {}  # participant → {document: info}
         self.business_cards: dict[str, dict] = {}
         self.existing_elsewhere: set[str] = set()  # PUT answers 409 for these
+        # Cleared, writes wait (up to 30 s) until it is set again; `held` tells one is waiting.
         self.hold = threading.Event()
         self.hold.set()
+        self.held = threading.Event()
+        self.hold_kind: str | None = None  # only writes of this kind wait, when set
         handler = type("Handler", (_SmpHandler,), {"smp": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -338,7 +341,10 @@ class LocalSmp:
             time.sleep(failure.delay)
         elif failure is not None:
             return failure.status, failure.body
-        self.hold.wait(30)
+        if self.hold_kind in (None, kind):
+            if not self.hold.is_set():
+                self.held.set()
+            self.hold.wait(30)
         try:
             with self.lock:
                 return self._write(method, kind, participant, document, body)

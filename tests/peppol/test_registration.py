@@ -513,3 +513,39 @@ def test_a_draft_registered_on_peppol_is_not_deleted_until_it_is_deregistered(
     assert (outcome.done, outcome.skipped) == (0, 1)
     assert Client.objects.filter(pk=client_with_mandate.pk).exists()
     assert smp.service_groups
+
+
+def test_a_registration_another_run_holds_is_left_to_it_and_looked_at_again_when_it_ends(
+    firm_a, peppol, smp, sml, settings, client_with_mandate, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_request(membership=firm_a.manager, client=client_with_mandate)
+    held_until = timezone.now() + timedelta(minutes=3)
+    ClientPeppol.objects.filter(client=client_with_mandate).update(lease_until=held_until)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.registration_run(client_id=client_with_mandate.pk) == "claimed"
+    assert smp.calls == []
+    later = DBTaskResult.objects.get(run_after__gt=timezone.now(), run_after__year__lt=9999)
+    assert held_until < later.run_after < held_until + timedelta(seconds=5)
+
+    # Once the lease has run out (its worker is gone), the next run does the work, and each
+    # call the SMP answered is kept at once, with the lease renewed.
+    ClientPeppol.objects.filter(client=client_with_mandate).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    smp.fail(500, kind="business_card")
+    assert services.registration_run(client_id=client_with_mandate.pk) == "retrying"
+    state = ClientPeppol.objects.get(client=client_with_mandate)
+    assert state.completed_steps == sorted(
+        ["service_group", f"metadata:{BIS_BILLING_INVOICE}", f"metadata:{BIS_BILLING_CREDIT_NOTE}"]
+    )
+    assert state.lease_until is None  # a retry waits in the queue, holding nothing

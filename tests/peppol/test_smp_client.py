@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from partnerspace.core.outbound import AllowList
 from partnerspace.peppol.identifiers import ParticipantId
 from partnerspace.peppol.models import BIS_BILLING_INVOICE, BIS_BILLING_PROCESS
 from partnerspace.peppol.smp import (
@@ -50,8 +51,18 @@ def endpoint():
     )
 
 
+# The local SMP is on 127.0.0.1: an installation has to allow that for an SMP.
+LOCAL = AllowList.parse("127.0.0.1")
+
+
 def client_for(smp, **kwargs):
-    options = {"username": smp.username, "secret": smp.password, "timeout": 2, **kwargs}
+    options = {
+        "username": smp.username,
+        "secret": smp.password,
+        "timeout": 2,
+        "allowed": LOCAL,
+        **kwargs,
+    }
     return SmpClient(smp.url, **options)
 
 
@@ -119,8 +130,8 @@ def test_the_public_service_group_lists_the_published_document_types(smp):
     client = client_for(smp)
     client.put_service_group(PARTICIPANT)
     client.put_service_metadata(PARTICIPANT, BIS_BILLING_INVOICE, BIS_BILLING_PROCESS, endpoint())
-    assert service_group_fetch(smp.url, PARTICIPANT) == [BIS_BILLING_INVOICE]
-    assert service_group_fetch(smp.url, ParticipantId("0208:0200000043")) is None
+    assert service_group_fetch(smp.url, PARTICIPANT, allowed=LOCAL) == [BIS_BILLING_INVOICE]
+    assert service_group_fetch(smp.url, ParticipantId("0208:0200000043"), allowed=LOCAL) is None
 
 
 def test_deleting_removes_them(smp):
@@ -176,7 +187,9 @@ def test_a_closed_port_means_unavailable():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = SmpClient(f"http://127.0.0.1:{port}", username="u", secret="p", timeout=1)
+    client = SmpClient(
+        f"http://127.0.0.1:{port}", username="u", secret="p", timeout=1, allowed=LOCAL
+    )
     with pytest.raises(SmpUnavailable):
         client.put_service_group(PARTICIPANT)
 
@@ -236,6 +249,7 @@ def test_a_redirect_is_refused_not_followed():
                 f"http://127.0.0.1:{redirecting.server_port}",
                 ParticipantId("0208:0123456749"),
                 timeout=2,
+                allowed=LOCAL,
             )
         assert refused.value.status == 302
         assert reached == []

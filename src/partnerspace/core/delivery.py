@@ -7,7 +7,11 @@ as the mail server takes to answer.
 
 A claim younger than CLAIM_LEASE keeps a second worker (a redelivered job, a double click)
 from sending the same mail; an older one belongs to a worker that died mid-send, and the row
-may be claimed again.
+may be claimed again. A run that finds the row claimed comes back when the claim runs out
+(on a backend that can defer), so a worker that died mid-send does not leave the mail unsent;
+its task itself is queued again by core.recovery, which is why the sending tasks are `leased`
+for CLAIM_LEASE. The mail backend's timeout (EMAIL_TIMEOUT) keeps a living sender well
+inside the lease.
 """
 
 import logging
@@ -34,12 +38,14 @@ def link_mail_send_once(
     pk: int,
     send: Callable[[models.Model, IssuedToken], None],
     when_sent: dict | None = None,
+    task=None,
 ) -> bool:
     """Issue the row's token and send it; False when it is sent, closed or being sent already.
 
     `sendable` holds the rows that may still be sent (not accepted, revoked, ...). On success
     the row gets `sent_at` and the `when_sent` values; on failure its token is withdrawn, so
-    no usable link is left behind, and the error is raised for the caller to record.
+    no usable link is left behind, and the error is raised for the caller to record. `task`
+    (called with `pk`) is queued again for when another run's claim runs out.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -50,6 +56,10 @@ def link_mail_send_once(
         if row is None or row.sent_at is not None:
             return False
         if row.sending_since is not None and row.sending_since > now - CLAIM_LEASE:
+            if task is not None and task.get_backend().supports_defer:
+                # Its holder may have died mid-send: look again when the claim runs out.
+                wait = row.sending_since + CLAIM_LEASE - now + timedelta(seconds=1)
+                transaction.on_commit(lambda: enqueue_after(task, wait, pk))
             return False
         token = token_issue()
         row.token_selector = token.selector
@@ -104,6 +114,7 @@ def link_mail_deliver(*, sendable: models.QuerySet, pk: int, send, task) -> str:
             sendable=sendable,
             pk=pk,
             send=send,
+            task=task,
             when_sent={
                 "send_attempts": F("send_attempts") + 1,
                 "last_error": "",

@@ -149,9 +149,15 @@ def staff_invitation_send(*, invitation_id: int) -> None:
             language=invitation.language,
         )
 
+    from partnerspace.firms.tasks import send_staff_invitation
+
     try:
         link_mail_send_once(
-            sendable=sendable, pk=invitation_id, send=send, when_sent={"send_error": ""}
+            sendable=sendable,
+            pk=invitation_id,
+            send=send,
+            when_sent={"send_error": ""},
+            task=send_staff_invitation,
         )
     except Exception as error:
         # Kept, so the administrator sees why it failed.

@@ -1,9 +1,6 @@
 """Reads: a client's e-invoicing state, a batch's progress, a mandate document, a look-up."""
 
-import ipaddress
-import socket
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.db.models import Count
@@ -12,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from partnerspace.clients.models import Client
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
+from partnerspace.core.outbound import NOWHERE_PRIVATE
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.peppol.identifiers import ParticipantId, participant_ids, sml_name
 from partnerspace.peppol.models import (
@@ -28,9 +26,10 @@ from partnerspace.peppol.services import (
     is_our_smp,
     registration_problems,
     single,
+    smp_allowed_networks,
 )
 from partnerspace.peppol.sml import LookupFailed, sml_lookup
-from partnerspace.peppol.smp import SmpError, service_group_fetch
+from partnerspace.peppol.smp import SmpAddressRefused, SmpError, service_group_fetch
 
 
 def peppol_settings_of(firm: Firm) -> PeppolSettings | None:
@@ -216,30 +215,21 @@ def participant_lookup(client: Client, *, timeout: float = 5.0) -> list[LookupRo
         row.smp_url = answer.smp_url
         if answer.smp_url:
             row.ours = bool(settings) and is_our_smp(settings, answer.smp_url)
-            if not row.ours and not _is_public_address(answer.smp_url):
-                # Whoever controls a DNS answer must not make the server fetch its own
-                # network: only the firm's own SMP may live at a private address.
-                row.error = _("Its address is not a public one: it was not read.")
-                rows.append(row)
-                continue
+            # Whoever controls a DNS answer must not make the server read its own network:
+            # another SMP is read only at a public address, the firm's own also where the
+            # installation allows it. The check is made on the address connected to.
+            allowed = smp_allowed_networks() if row.ours else NOWHERE_PRIVATE
             try:
                 row.document_types = service_group_fetch(
-                    answer.smp_url, participant, timeout=timeout
+                    answer.smp_url, participant, timeout=timeout, allowed=allowed
                 )
+            except SmpAddressRefused:
+                row.error = _("Its address is not a public one: it was not read.")
             except SmpError as error:
                 row.error = error.describe()
+                if error.status and not row.ours:
+                    # Of another SMP's refusal only the status: the pages show no answer but
+                    # the firm's own SMP's.
+                    row.error = f"HTTP {error.status}"
         rows.append(row)
     return rows
-
-
-def _is_public_address(url: str) -> bool:
-    """Every address the URL's host resolves to is a public one (no loopback, private,
-    link-local or reserved range)."""
-    host = urlsplit(url).hostname
-    if not host:
-        return False
-    try:
-        resolved = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
-        return False
-    return bool(resolved) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in resolved)

@@ -7,10 +7,12 @@ registration runs as a background task (`registration_run`) that talks to the SM
 trouble and 5xx answers are retried with back-off, a 4xx fails at once with the SMP's answer.
 """
 
+import ipaddress
 import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
@@ -28,6 +30,13 @@ from partnerspace.core.errors import (
     FieldError,
     ValidationFailed,
     require_role,
+)
+from partnerspace.core.outbound import (
+    AllowList,
+    OutboundFailed,
+    OutboundRefused,
+    addresses_checked,
+    is_public_address,
 )
 from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.firms.models import Firm, Membership
@@ -50,6 +59,7 @@ from partnerspace.peppol.secrets import SecretUnreadable, secret_decrypt, secret
 from partnerspace.peppol.sml import LookupFailed, sml_lookup
 from partnerspace.peppol.smp import (
     Endpoint,
+    SmpAddressRefused,
     SmpClient,
     SmpRefused,
     SmpUnavailable,
@@ -60,6 +70,12 @@ from partnerspace.peppol.smp import (
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# How long a run holds a registration. Far above what one run can take (the SML look-up and
+# each SMP call are bounded by their timeouts, and the lease is renewed after each call), so a
+# lease that ran out means the worker running it is gone (core.recovery queues it again).
+REGISTRATION_LEASE = timedelta(minutes=10)
+# What is kept of an answer (the SMP's, already an excerpt, or the network's) and shown.
+SMP_ANSWER_MAX = 500
 MANDATE_MAX_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 
@@ -77,6 +93,9 @@ FAILURES = {
         "The SMP password can no longer be read; enter it again in Settings → Peppol."
     ),
     "smp_refused": gettext_lazy("The SMP refused the request."),
+    "smp_address": gettext_lazy(
+        "This address is not a public one, and this installation does not allow an SMP there."
+    ),
     "smp_unreachable": gettext_lazy("The SMP could not be reached; the last attempts failed."),
     "lookup_unavailable": gettext_lazy(
         "The Peppol network's look-up (SML) did not answer; the last attempts failed."
@@ -101,16 +120,61 @@ def single(queryset):
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
+def smp_allowed_networks() -> AllowList:
+    """Where a firm's SMP may be besides public addresses: the installation's choice."""
+    return AllowList.parse(django_settings.PARTNERSPACE_SMP_ALLOWED_NETWORKS)
+
+
 def _url_error(name: str, value: str, *, required: bool, tls: bool = True) -> FieldError | None:
     if not value:
         return FieldError(name, "required", _("This field is required.")) if required else None
     parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = parts._replace(scheme="")
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return FieldError(name, "invalid_url", _("Enter an address starting with https://."))
     if tls and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         # Credentials and certificates travel over it: only a local test server may skip TLS.
         return FieldError(name, "https_required", _("Use an https:// address."))
     return None
+
+
+def _smp_address_error(value: str) -> FieldError | None:
+    """The firm's SMP: https, at a public address, unless the installation allows its host.
+
+    Checked here so the administrator hears it at once; checked again at every connection,
+    where it counts (the name may resolve elsewhere by then)."""
+    error = _url_error("smp_base_url", value, required=True, tls=False)
+    if error:
+        return error
+    parts = urlsplit(value)
+    allowed = smp_allowed_networks()
+    literal = _ip_literal(parts.hostname)
+    not_allowed = FieldError("smp_base_url", "address_not_allowed", str(FAILURES["smp_address"]))
+    if literal is not None and not (is_public_address(literal) or allowed.permits("", literal)):
+        return not_allowed
+    listed = allowed.permits(parts.hostname, literal) if literal else parts.hostname in allowed
+    if parts.scheme == "http" and not listed:
+        # The credentials travel over it: in clear only inside the installation's own network.
+        return FieldError("smp_base_url", "https_required", _("Use an https:// address."))
+    try:
+        addresses_checked(parts.hostname, parts.port or 443, allowed=allowed)
+    except OutboundRefused:
+        return not_allowed
+    except OutboundFailed:
+        return FieldError(
+            "smp_base_url", "address_not_found", _("No server could be found at this address.")
+        )
+    return None
+
+
+def _ip_literal(host: str):
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def _lines(value) -> list[str]:
@@ -134,7 +198,10 @@ def _settings_clean(data: dict, current: PeppolSettings) -> dict:
         ("access_point_url", True, True),
     ):
         value = text.get(name, "")
-        error = _url_error(name, value, required=required, tls=tls)
+        if name == "smp_base_url":
+            error = _smp_address_error(value)
+        else:
+            error = _url_error(name, value, required=required, tls=tls)
         if error:
             errors.append(error)
         values[name] = value.rstrip("/") if name != "access_point_url" else value
@@ -445,6 +512,7 @@ def _pending_values(*, operation: str, actor, batch=None) -> dict:
         "attempts": 0,
         "next_attempt_at": None,
         "completed_steps": [],
+        "lease_until": None,
         "batch": batch,
         "requested_at": now,
         "requested_by": actor,
@@ -667,6 +735,21 @@ def is_our_smp(settings: PeppolSettings, smp_url: str) -> bool:
     return (urlsplit(smp_url).hostname or "").lower() in ours
 
 
+class _Steps(set):
+    """The SMP calls answered in this run; each one added is saved at once, and the lease
+    renewed, so that the run taking this one's place after a crash starts after it."""
+
+    def __init__(self, client_id: int, steps):
+        super().__init__(steps)
+        self.client_id = client_id
+
+    def add(self, step: str) -> None:
+        super().add(step)
+        ClientPeppol.objects.filter(
+            client_id=self.client_id, status=RegistrationStatus.PENDING
+        ).update(completed_steps=sorted(self), lease_until=timezone.now() + REGISTRATION_LEASE)
+
+
 @dataclass
 class _Run:
     client: Client
@@ -693,10 +776,16 @@ def _prepare(client_id: int) -> _Run | str:
         )
         if state is None or state.status != RegistrationStatus.PENDING:
             return "skipped"
+        now = timezone.now()
+        if state.lease_until is not None and state.lease_until > now:
+            # Another run holds it; if its worker died, the work is taken up when it runs out.
+            _come_back(client_id, state.lease_until - now + timedelta(seconds=1))
+            return "claimed"
         client = state.client
         state.attempts += 1
         state.next_attempt_at = None
-        state.updated_at = timezone.now()
+        state.updated_at = now
+        state.lease_until = now + REGISTRATION_LEASE
         settings = single(PeppolSettings.objects.filter(firm_id=client.firm_id))
         if settings is None or not settings.is_configured:
             return _fail(state, "smp_not_configured")
@@ -724,6 +813,7 @@ def _prepare(client_id: int) -> _Run | str:
                 "attempts",
                 "next_attempt_at",
                 "updated_at",
+                "lease_until",
                 "participant_id",
                 "operation",
                 "completed_steps",
@@ -735,16 +825,17 @@ def _prepare(client_id: int) -> _Run | str:
             secret=secret,
             participant=participant,
             operation=state.operation,
-            done=set(state.completed_steps),
+            done=_Steps(client_id, state.completed_steps),
         )
 
 
 def registration_run(*, client_id: int) -> str:
     """The task body: register (or deregister) one client, resuming after the steps done.
 
-    The SMP is called outside any transaction. The calls it answered are saved with a retry,
-    so the retry repeats none of them. (A worker killed half-way repeats them: each is a PUT or
-    DELETE of the same document, which the SMP takes as the same state.)
+    The SMP is called outside any transaction. Each call it answered is saved at once, with
+    the lease renewed, so neither a retry nor the run that takes up the work of a killed worker
+    repeats it. (The call a worker was killed in is repeated: a PUT or DELETE of the same
+    document, which the SMP takes as the same state.)
     """
     run = _prepare(client_id)
     if isinstance(run, str):
@@ -755,6 +846,8 @@ def registration_run(*, client_id: int) -> str:
         return _deregister(run)
     except (SmpUnavailable, LookupFailed) as error:
         return _retry(client_id, error, run.done)
+    except SmpAddressRefused as refused:
+        return _fail_by_id(client_id, "smp_address", refused.describe(), run.done)
     except SmpRefused as refused:
         return _fail_by_id(client_id, "smp_refused", refused.describe(), run.done)
 
@@ -766,6 +859,7 @@ def _smp(run: _Run) -> SmpClient:
         username=run.settings.username,
         secret=run.secret,
         timeout=django_settings.PARTNERSPACE_SMP_TIMEOUT,
+        allowed=smp_allowed_networks(),
     )
 
 
@@ -856,6 +950,7 @@ def _finish(state: ClientPeppol, status: str, action: str, **extra) -> str:
     now = timezone.now()
     state.status = status
     state.next_attempt_at = None
+    state.lease_until = None
     state.updated_at = now
     if status == RegistrationStatus.REGISTERED:
         state.registered_at = now
@@ -920,7 +1015,11 @@ def _fail(state: ClientPeppol, code: str, answer: str = "") -> str:
         else "peppol_deregistration_failed"
     )
     return _finish(
-        state, RegistrationStatus.FAILED, action, error_code=code, smp_answer=answer[:4000]
+        state,
+        RegistrationStatus.FAILED,
+        action,
+        error_code=code,
+        smp_answer=answer[:SMP_ANSWER_MAX],
     )
 
 
@@ -949,13 +1048,31 @@ def _retry(client_id: int, error: Exception, done: set[str] = frozenset()) -> st
             state.completed_steps = sorted(done)
             return _fail(state, code, answer)
         delay = backoff_delay(state.attempts)
-        state.smp_answer = answer[:4000]
+        state.smp_answer = answer[:SMP_ANSWER_MAX]
         state.completed_steps = sorted(done)
         state.next_attempt_at = timezone.now() + delay
+        state.lease_until = None
         state.updated_at = timezone.now()
-        state.save(update_fields=["smp_answer", "completed_steps", "next_attempt_at", "updated_at"])
+        state.save(
+            update_fields=[
+                "smp_answer",
+                "completed_steps",
+                "next_attempt_at",
+                "lease_until",
+                "updated_at",
+            ]
+        )
     log.warning(
         "Peppol call for client %s failed (%s); next attempt in %s", client_id, answer, delay
     )
     transaction.on_commit(lambda: enqueue_after(register_client, delay, client_id))
     return "retrying"
+
+
+def _come_back(client_id: int, wait: timedelta) -> None:
+    """Run the registration again after `wait` (on a backend that can defer; the immediate
+    one, in tests, has no other run to wait for)."""
+    from partnerspace.peppol.tasks import register_client
+
+    if register_client.get_backend().supports_defer:
+        transaction.on_commit(lambda: enqueue_after(register_client, wait, client_id))

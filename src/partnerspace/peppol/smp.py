@@ -12,14 +12,18 @@ the SMP being unavailable (SmpUnavailable: retried later).
 
 import base64
 import binascii
-import http.client
 import re
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
+from partnerspace.core.outbound import (
+    NOWHERE_PRIVATE,
+    AllowList,
+    OutboundFailed,
+    OutboundRefused,
+    outbound_request,
+)
 from partnerspace.peppol.identifiers import DOCUMENT_SCHEME, PROCESS_SCHEME, ParticipantId
 
 NS_SMP = "http://busdox.org/serviceMetadata/publishing/1.0/"
@@ -35,6 +39,7 @@ ET.register_namespace("pd", NS_BUSINESS_CARD)
 # The two 4xx answers that mean "not now" rather than "no": they are retried like a 5xx.
 RETRY_LATER = {408, 429}
 MAX_ANSWER = 64 * 1024  # what we read of an SMP's answer
+ANSWER_EXCERPT = 300  # what of a refusal is kept and shown (characters)
 MAX_SERVICE_GROUP = 1024 * 1024
 
 
@@ -50,6 +55,10 @@ class SmpError(Exception):
 
 class SmpRefused(SmpError):
     """A 4xx (or a redirect): the request is wrong or not allowed; repeating it won't help."""
+
+
+class SmpAddressRefused(SmpRefused):
+    """The SMP's address is not a public one and the installation does not allow it."""
 
 
 class SmpUnavailable(SmpError):
@@ -196,8 +205,10 @@ class SmpClient:
         username: str = "",
         secret: str = "",
         timeout: float = 20.0,
+        allowed: AllowList = NOWHERE_PRIVATE,
     ):
         self.base_url = base_url.rstrip("/")
+        self.allowed = allowed
         self.auth_scheme = auth_scheme
         self.username = username
         self.secret = secret
@@ -214,7 +225,9 @@ class SmpClient:
         headers = {"Authorization": self._authorization(), "Accept": "application/xml"}
         if body is not None:
             headers["Content-Type"] = "application/xml; charset=utf-8"
-        status, _data = _request(method, f"{self.base_url}/{path}", body, headers, self.timeout)
+        status, _data = _request(
+            method, f"{self.base_url}/{path}", body, headers, self.timeout, allowed=self.allowed
+        )
         return status
 
     def put_service_group(self, participant: ParticipantId) -> int:
@@ -245,14 +258,24 @@ class SmpClient:
 
 
 def service_group_fetch(
-    smp_url: str, participant: ParticipantId, *, timeout: float = 10.0
+    smp_url: str,
+    participant: ParticipantId,
+    *,
+    timeout: float = 10.0,
+    allowed: AllowList = NOWHERE_PRIVATE,
 ) -> list[str] | None:
     """The document types the SMP publishes for the participant; None when it has no such
-    service group (404)."""
+    service group (404). Only at a public address, or one `allowed`."""
     url = f"{smp_url.rstrip('/')}/{participant_path(participant)}"
     try:
         _status, data = _request(
-            "GET", url, None, {"Accept": "application/xml"}, timeout, limit=MAX_SERVICE_GROUP
+            "GET",
+            url,
+            None,
+            {"Accept": "application/xml"},
+            timeout,
+            limit=MAX_SERVICE_GROUP,
+            allowed=allowed,
         )
     except SmpRefused as refused:
         if refused.status == 404:
@@ -264,44 +287,31 @@ def service_group_fetch(
         raise SmpUnavailable(None, f"unreadable service group: {error}") from error
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is answered as the refusal it is (SmpRefused), never followed: a followed
-    one could lead the server to an address of its own network, past the look-up's check."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
+def answer_excerpt(reason: str, data: bytes) -> str:
+    """What of an SMP's answer is kept and shown: its start, on one line, without control
+    characters. An answer is the SMP's to write, and may say more than a person should see."""
+    text = data[: ANSWER_EXCERPT * 4].decode("utf-8", "replace")
+    text = f"{reason}: {text}" if text.strip() else reason
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text if len(text) <= ANSWER_EXCERPT else f"{text[: ANSWER_EXCERPT - 1]}…"
 
 
-def _request(method, url, body, headers, timeout, *, limit=MAX_ANSWER) -> tuple[int, bytes]:
-    if urlsplit(url).scheme not in {"http", "https"}:
-        raise SmpRefused(None, f"not an http(s) address: {url}")
-    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
+def _request(
+    method, url, body, headers, timeout, *, limit=MAX_ANSWER, allowed=NOWHERE_PRIVATE
+) -> tuple[int, bytes]:
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return response.status, response.read(limit)
-    except urllib.error.HTTPError as error:
-        answer = _answer_text(error)
-        if error.code >= 500 or error.code in RETRY_LATER:
-            raise SmpUnavailable(error.code, answer) from error
-        raise SmpRefused(error.code, answer) from error
-    except TimeoutError as error:
-        raise SmpUnavailable(None, f"no answer within {timeout:g} s") from error
-    except urllib.error.URLError as error:
-        reason = error.reason
-        if isinstance(reason, TimeoutError):
-            raise SmpUnavailable(None, f"no answer within {timeout:g} s") from error
-        raise SmpUnavailable(None, f"cannot reach the SMP: {reason}") from error
-    except (OSError, http.client.HTTPException) as error:
-        raise SmpUnavailable(None, f"cannot reach the SMP: {error}") from error
-
-
-def _answer_text(error: urllib.error.HTTPError) -> str:
-    try:
-        data = error.read(MAX_ANSWER)
-    except (OSError, http.client.HTTPException):
-        data = b""
-    text = data.decode("utf-8", "replace").strip()
-    return f"{error.reason}: {text}" if text else str(error.reason)
+        answer = outbound_request(
+            method, url, headers=headers, body=body, timeout=timeout, limit=limit, allowed=allowed
+        )
+    except OutboundRefused as refused:
+        raise SmpAddressRefused(None, str(refused)) from refused
+    except OutboundFailed as error:
+        raise SmpUnavailable(None, str(error)) from error
+    if 200 <= answer.status < 300:
+        return answer.status, answer.body
+    # A redirect is a refusal too: followed, it could lead to an address of the server's own
+    # network, past the address check.
+    text = answer_excerpt(answer.reason, answer.body)
+    if answer.status >= 500 or answer.status in RETRY_LATER:
+        raise SmpUnavailable(answer.status, text)
+    raise SmpRefused(answer.status, text)

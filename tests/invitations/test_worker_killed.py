@@ -1,0 +1,107 @@
+"""A worker killed (kill -9) while it hands an invitation to the mail server: a second worker
+leaves the mail alone while the first one's claim holds, then sends it, once.
+
+Real parts: two `partnerspace db_worker` processes on an on-disk database, a real SMTP server
+(aiosmtpd) that is made to hang in the middle of the conversation.
+"""
+
+import asyncio
+import socket
+import threading
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.core.workers import AN_HOUR, Workplace
+
+
+class HangingMailbox:
+    """Delivers what it accepts; the first message it is handed it holds, without answering,
+    until `release` (by then the sender is dead: its message was never accepted)."""
+
+    def __init__(self):
+        self.delivered: list[tuple[list[str], bytes]] = []
+        self.hang_next = True
+        self.receiving = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hang_next:
+            self.hang_next = False
+            self.receiving.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        if server.transport is None or server.transport.is_closing():
+            return "421 The sender is gone"
+        self.delivered.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox():
+    handler = HangingMailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller.port
+    handler.release.set()
+    controller.stop()
+
+
+@pytest.fixture
+def workplace(tmp_path, mailbox):
+    _handler, port = mailbox
+    place = Workplace(tmp_path, EMAIL_URL=f"smtp://127.0.0.1:{port}?timeout=60")
+    yield place
+    place.close()
+
+
+def invitation_of(state: dict) -> dict:
+    [invitation] = state["invitations"]
+    return invitation
+
+
+def test_an_invitation_whose_worker_was_killed_mid_send_is_sent_once_by_another(workplace, mailbox):
+    handler, _port = mailbox
+    workplace.step("invitation")
+
+    first = workplace.start_worker("worker-1")
+    assert handler.receiving.wait(60), workplace.log_of("worker-1")
+    state = workplace.step("state")
+    assert invitation_of(state)["claimed"] and not invitation_of(state)["sent"]
+    assert [t["status"] for t in state["tasks"]] == ["RUNNING"]
+    workplace.kill(first)
+    handler.release.set()
+
+    # The second worker sees the task left running, but the claim still holds: nothing is
+    # sent, since the dead worker may have handed the mail over already.
+    workplace.start_worker("worker-2")
+    time.sleep(3)  # six of its looks for lost tasks
+    state = workplace.step("state")
+    assert handler.delivered == []
+    assert [t["status"] for t in state["tasks"]] == ["RUNNING"]
+    assert invitation_of(state)["claimed"] and not invitation_of(state)["sent"]
+
+    # The lease runs out: the task is taken up again and the mail goes out, once.
+    workplace.step("age", seconds=AN_HOUR)
+    state = workplace.wait_for(
+        lambda s: invitation_of(s)["sent"], message="the invitation was never sent"
+    )
+    assert [(t["task"], t["status"], t["error"]) for t in state["tasks"]] == [
+        ("deliver_invitation", "FAILED", "WorkerLost"),
+        ("deliver_invitation", "SUCCESSFUL", ""),
+    ]
+    assert invitation_of(state)["state"] == "sent"
+    assert invitation_of(state)["claimed"] is False
+    assert [recipients for recipients, _content in handler.delivered] == [["jan@peeters.example"]]
+    assert b"/invite/" in handler.delivered[0][1]
+
+    time.sleep(2)  # and never again
+    assert len(handler.delivered) == 1
+    assert "RUNNING" not in {t["status"] for t in workplace.step("state")["tasks"]}

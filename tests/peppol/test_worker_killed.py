@@ -1,0 +1,109 @@
+"""A worker killed (kill -9) in the middle of a bulk Peppol registration: a second worker
+registers the other clients at once, the one the dead worker held once its lease runs out,
+and the batch's progress page ends.
+
+Real parts: two `partnerspace db_worker` processes on an on-disk database, the local SML (DNS)
+and SMP (phoss-SMP REST API), the SMP made to hang in the middle of a registration.
+"""
+
+import time
+from collections import Counter
+
+import pytest
+
+from tests.core.workers import AN_HOUR, Workplace
+from tests.peppol.servers import LocalSml, LocalSmp
+
+COUNT = 4
+
+
+@pytest.fixture
+def network():
+    sml = LocalSml().start()
+    smp = LocalSmp().start()
+    yield sml, smp
+    smp.stop()
+    sml.stop()
+
+
+@pytest.fixture
+def workplace(tmp_path, network):
+    sml, _smp = network
+    place = Workplace(
+        tmp_path,
+        PARTNERSPACE_DNS_RESOLVER=sml.address,
+        PARTNERSPACE_SML_ZONE=sml.zone,
+        PARTNERSPACE_SMP_ALLOWED_NETWORKS="127.0.0.1",
+        PARTNERSPACE_SMP_TIMEOUT="60",
+    )
+    yield place
+    place.close()
+
+
+def registered(state: dict) -> list[str]:
+    return [c for c, r in state["registrations"].items() if r["status"] == "registered"]
+
+
+def test_a_bulk_registration_whose_worker_was_killed_is_finished_once_by_another(
+    workplace, network
+):
+    _sml, smp = network
+    scene = workplace.step(
+        "batch", smp_url=smp.url, username=smp.username, password=smp.password, count=COUNT
+    )
+    first_client = str(scene["clients"][0])
+
+    # The first business card waits: the worker is killed in the middle of that call, after
+    # the service group and its two metadata were answered.
+    smp.hold_kind = "business_card"
+    smp.hold.clear()
+    first = workplace.start_worker("worker-1")
+    assert smp.held.wait(60), workplace.log_of("worker-1")
+    state = workplace.step("state")
+    assert state["registrations"][first_client] == {
+        "status": "pending",
+        "steps": 3,
+        "leased": True,
+        "error": "",
+    }
+    workplace.kill(first)
+    smp.hold.set()  # the SMP still carries out the call the dead worker made
+
+    # The second worker registers the others; the held one waits for its lease.
+    workplace.start_worker("worker-2")
+    state = workplace.wait_for(
+        lambda s: len(registered(s)) == COUNT - 1, message="the other clients were not registered"
+    )
+    time.sleep(2)  # four of its looks for lost tasks
+    state = workplace.step("state")
+    assert state["registrations"][first_client]["status"] == "pending"
+    assert state["batch_page"] == {"status": 200, "polling": True, "done": False}
+    running = [t for t in state["tasks"] if t["status"] == "RUNNING"]
+    assert [(t["task"], t["args"]) for t in running] == [("register_client", [int(first_client)])]
+
+    # Its lease runs out: the registration is taken up again and finished.
+    workplace.step("age", seconds=AN_HOUR)
+    state = workplace.wait_for(
+        lambda s: len(registered(s)) == COUNT and not s["batch_page"]["polling"],
+        message="the batch never finished",
+    )
+    assert state["batch_page"] == {"status": 200, "polling": False, "done": True}
+    assert "RUNNING" not in {t["status"] for t in state["tasks"]}
+    lost = [t for t in state["tasks"] if t["error"] == "WorkerLost"]
+    assert [(t["task"], t["args"]) for t in lost] == [("register_client", [int(first_client)])]
+    for client, actions in state["history"].items():
+        assert actions == ["peppol_registration_requested", "peppol_registered"], client
+
+    # At the SMP: every client once, with its two document types and its business card. Only
+    # the call the worker died in was made twice (the same PUT, the same state): the calls
+    # answered before it were kept, and not repeated.
+    assert len(smp.service_groups) == COUNT
+    assert all(len(documents) == 2 for documents in smp.service_groups.values())
+    assert len(smp.business_cards) == COUNT
+    writes = Counter((call.participant, call.kind, call.document) for call in smp.writes())
+    assert len(writes) == COUNT * 4  # service group, two metadata, business card
+    repeated = {key: n for key, n in writes.items() if n > 1}
+    assert list(repeated.values()) == [2]
+    [(_participant, kind, _document)] = repeated
+    assert kind == "business_card"
+    assert smp.refused_xml == []
