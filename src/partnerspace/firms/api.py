@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
-from partnerspace.api.schemas import NotFoundOut
+from partnerspace.api.schemas import Id, NotFoundOut
 from partnerspace.firms import selectors
 
 router = Router(tags=["firm"])
@@ -56,5 +56,5 @@ def staff_list(request):
 @router.get(
     "/staff/{staff_id}", response={200: StaffOut, 404: NotFoundOut}, summary="One staff member"
 )
-def staff_get(request, staff_id: int):
+def staff_get(request, staff_id: Id):
     return StaffOut.from_membership(selectors.staff_get_for_user(request.membership, staff_id))
