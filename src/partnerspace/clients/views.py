@@ -19,7 +19,7 @@ from partnerspace.clients.selection import (
 )
 from partnerspace.clients.selectors import PAGE_SIZES, ClientFilters
 from partnerspace.clients.validation import CLIENT_FIELDS
-from partnerspace.companies.models import COMPANY_FIELDS
+from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS
 from partnerspace.configuration import selectors as configuration_selectors
 from partnerspace.configuration.services import (
     client_integration_link,
@@ -280,9 +280,10 @@ def client_edit(request, client_id: int):
     form = ClientForm(request.POST or None, initial=initial)
     owned = services.client_details_owned_by_client(client)
     if owned:
-        # The client keeps these itself; the firm still keeps its own reference and notes.
+        # The client keeps these itself; the firm still keeps its own reference and notes,
+        # and the enterprise and VAT numbers, which the company's record then follows.
         for name in COMPANY_FIELDS:
-            form.fields[name].disabled = True
+            form.fields[name].disabled = name not in COMPANY_NUMBERS
     if not request.membership.can_manage_peppol:
         form.fields["peppol_mandate"].disabled = True
     duplicate = None
