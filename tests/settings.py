@@ -19,3 +19,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Static files come from the apps' folders, as in development; no collectstatic before tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# A file, not SQLite's shared in-memory database: tests with two threads need two real
+# connections that wait for each other's write lock as in production (WAL, IMMEDIATE), where
+# shared memory answers "database table is locked" at once. pytest-django creates and deletes it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-partnerspace.sqlite3")}  # noqa: F405

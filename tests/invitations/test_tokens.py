@@ -12,7 +12,7 @@ from django.test import Client as Browser
 from django.utils import timezone
 
 from partnerspace.accounts.models import User
-from partnerspace.clients.models import ClientStatus
+from partnerspace.clients.models import ClientHistory, ClientStatus
 from partnerspace.clients.services import client_archive
 from partnerspace.core import tokens
 from partnerspace.invitations import services
@@ -193,9 +193,14 @@ def test_a_used_link_cannot_be_used_again_even_by_the_same_person(invited):
     invitation, path = invited
     browser, response = accept_as_new_user(path)
     assert response.status_code == 302
+    # The same person sending it again (a double click) finds their company, as the first
+    # time; nothing is accepted twice.
     again = browser.post(path)
-    assert again.status_code == 404
+    assert (again.status_code, again.url) == (302, "/company/")
+    assert ClientHistory.objects.filter(client=invitation.client, action="accepted").count() == 1
     assert Invitation.objects.get(pk=invitation.pk).accepted_by.email == "jan@peeters.example"
+    # Anyone else finds the page of any link that no longer works.
+    assert Browser().post(path).status_code == 404
 
 
 def test_the_old_link_stops_working_and_the_new_one_works_after_a_resend(

@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -105,6 +106,17 @@ def on_schema_error(request, exc: NinjaValidationError):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_multipart(request, exc):
+    # Django answers this 400 itself, but only once the exception leaves Ninja, whose own
+    # handler turns it into a 500 under DEBUG; and the API answers in its own shape.
+    return api.create_response(
+        request,
+        {"detail": _("The request body cannot be read as multipart/form-data.")},
+        status=400,
+    )
 
 
 @api.exception_handler(PermissionDenied)

@@ -6,7 +6,7 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 
 from partnerspace.api import selectors, services
-from partnerspace.api.schemas import NotFoundOut, UnauthorizedOut
+from partnerspace.api.schemas import Id, NotFoundOut, UnauthorizedOut
 
 router = Router(tags=["tokens"])
 
@@ -39,7 +39,7 @@ def token_list(request):
     description="The token stops working at once; the token making the request may revoke "
     "itself. Another person's token, or one already revoked, answers 404.",
 )
-def token_revoke(request, token_id: int):
+def token_revoke(request, token_id: Id):
     token = selectors.api_token_get_for_user(request.membership, token_id)
     services.api_token_revoke(membership=request.membership, token=token)
     return Status(204, None)

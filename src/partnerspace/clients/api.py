@@ -13,7 +13,15 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, InputSchema, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import (
+    ErrorOut,
+    Id,
+    IdOrName,
+    InputSchema,
+    NotFoundOut,
+    PageNumber,
+    ValidationErrorOut,
+)
 from partnerspace.clients import services
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import (
@@ -144,7 +152,7 @@ class ContactIn(InputSchema):
 
 
 class IntegrationLinkIn(InputSchema):
-    integration: int | str = Field(description="The firm integration's id or its catalog key.")
+    integration: IdOrName = Field(description="The firm integration's id or its catalog key.")
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -167,13 +175,13 @@ class ClientFieldsIn(InputSchema):
 
 class ClientCreateIn(ClientFieldsIn):
     country: str | None = Field("BE", description="ISO code or name; Belgium when omitted.")
-    template: int | str | None = Field(
+    template: IdOrName | None = Field(
         None,
         description=(
             "A template's id or name (any case). Omitted: the firm's default template; null: none."
         ),
     )
-    assigned_users: list[int] = Field(
+    assigned_users: list[Id] = Field(
         default_factory=list, description="Staff ids, assigned on top of the template's."
     )
     integrations: list[IntegrationLinkIn] = Field(
@@ -186,7 +194,7 @@ class ClientCreateIn(ClientFieldsIn):
 
 class ClientPatchIn(ClientFieldsIn):
     country: str | None = None
-    assigned_users: list[int] | None = Field(
+    assigned_users: list[Id] | None = Field(
         None, description="Staff ids: replaces the whole set of assigned people."
     )
     status: ClientStatus | None = Field(
@@ -203,9 +211,9 @@ class ClientListQuery(Schema):
         "", description="Name, number in any spelling, city, contact name or e-mail."
     )
     status: ClientStatus | None = None
-    template: int | None = Field(None, description="A template id.")
-    assigned_to: int | None = Field(None, description="A staff id.")
-    page: int = Field(1, ge=1)
+    template: Id | None = Field(None, description="A template id.")
+    assigned_to: Id | None = Field(None, description="A staff id.")
+    page: PageNumber = 1
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -365,7 +373,7 @@ def client_create(request, payload: ClientCreateIn):
     response={200: ClientOut, 404: NotFoundOut},
     summary="One client",
 )
-def client_get(request, client_id: int):
+def client_get(request, client_id: Id):
     client = client_get_for_user(request.membership, client_id)
     return _client_out(_with_related([client])[0])
 
@@ -381,7 +389,7 @@ def client_get(request, client_id: int):
     },
     summary="Change a client: only the fields sent",
 )
-def client_patch(request, client_id: int, payload: ClientPatchIn):
+def client_patch(request, client_id: Id, payload: ClientPatchIn):
     membership = request.membership
     client = client_get_for_user(membership, client_id)
     changes = payload.model_dump(exclude_unset=True)
@@ -419,7 +427,7 @@ def client_patch(request, client_id: int, payload: ClientPatchIn):
     response={204: None, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut},
     summary="Delete a client that is still Draft",
 )
-def client_delete(request, client_id: int):
+def client_delete(request, client_id: Id):
     """Any other status answers 409 `not_draft`: archive the client instead."""
     client = client_get_for_user(request.membership, client_id)
     services.client_delete(membership=request.membership, client=client)
@@ -434,7 +442,7 @@ def client_delete(request, client_id: int):
     response={200: list[ContactOut], 404: NotFoundOut},
     summary="A client's contacts, the primary one first",
 )
-def contact_list(request, client_id: int):
+def contact_list(request, client_id: Id):
     client = client_get_for_user(request.membership, client_id)
     return [_contact_out(contact) for contact in client_contacts(client)]
 
@@ -444,7 +452,7 @@ def contact_list(request, client_id: int):
     response={201: ContactWrittenOut, 404: NotFoundOut, 422: ValidationErrorOut},
     summary="Add a contact to a client",
 )
-def contact_create(request, client_id: int, payload: ContactIn):
+def contact_create(request, client_id: Id, payload: ContactIn):
     client = client_get_for_user(request.membership, client_id)
     # One transaction: the service locks the client until commit, so the newest contact
     # read below is the one just added.
@@ -464,7 +472,7 @@ def contact_create(request, client_id: int, payload: ContactIn):
     response={200: ContactWrittenOut, 404: NotFoundOut, 422: ValidationErrorOut},
     summary="Change a contact; is_primary: true makes it the primary one",
 )
-def contact_patch(request, client_id: int, contact_id: int, payload: ContactPatchIn):
+def contact_patch(request, client_id: Id, contact_id: Id, payload: ContactPatchIn):
     membership = request.membership
     contact = contact_get_for_user(membership, client_id, contact_id)
     result = services.contact_update(
@@ -482,7 +490,7 @@ def contact_patch(request, client_id: int, contact_id: int, payload: ContactPatc
     response={204: None, 404: NotFoundOut, 409: ErrorOut},
     summary="Remove a contact (not the last one)",
 )
-def contact_delete(request, client_id: int, contact_id: int):
+def contact_delete(request, client_id: Id, contact_id: Id):
     """Removing the primary contact makes the oldest other one primary."""
     contact = contact_get_for_user(request.membership, client_id, contact_id)
     services.contact_remove(

@@ -32,7 +32,7 @@ from partnerspace.clients.validation import (
     client_clean,
     contact_clean,
 )
-from partnerspace.companies.models import COMPANY_FIELDS
+from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS
 from partnerspace.core.errors import (
     Conflict,
     FieldError,
@@ -305,13 +305,22 @@ def client_update(
     merged = {name: before[name] for name in CLIENT_FIELDS}
     merged.update({name: value for name, value in data.items() if name in CLIENT_FIELDS})
     company = client_clean(merged)
-    _refuse_owned_by_client(client, company.values)
+    _refuse_owned_by_client(client, company.values, numbers_too=False)
     _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=membership)
     for name, value in company.values.items():
         setattr(client, name, value)
     changes = differences(before, snapshot(client))
     if not changes:
         return ClientResult(client, company.warnings)
+    if client_details_owned_by_client(client) and any(
+        change["field"] in COMPANY_NUMBERS for change in changes
+    ):
+        # The numbers are the firm's to change, and the company's own record follows.
+        from partnerspace.companies.services import company_numbers_change
+
+        company_numbers_change(
+            client=client, numbers={name: getattr(client, name) for name in COMPANY_NUMBERS}
+        )
     client.updated_at = timezone.now()
     if client.peppol_mandate != before["peppol_mandate"]:
         if not membership.can_manage_peppol:
@@ -355,7 +364,13 @@ def client_details_owned_by_client(client: Client) -> bool:
     return bool(client.company_id) and client.status == ClientStatus.ACTIVE
 
 
-def _refuse_owned_by_client(client: Client, values: dict) -> None:
+def _refuse_owned_by_client(client: Client, values: dict, *, numbers_too: bool = True) -> None:
+    """The details an Active, linked client keeps itself may not change from the firm's side.
+
+    Its enterprise and VAT numbers are the firm's (COMPANY_NUMBERS), but only a client edit
+    carries them to the company (client_update, which passes numbers_too=False); elsewhere
+    (the import) they are refused too, with a word on where to change them.
+    """
     if not client_details_owned_by_client(client):
         return
     changed = [
@@ -363,12 +378,23 @@ def _refuse_owned_by_client(client: Client, values: dict) -> None:
         for name in COMPANY_FIELDS
         if (getattr(client, name) or None) != (values.get(name) or None)
     ]
-    if changed:
+    kept = [name for name in changed if name not in COMPANY_NUMBERS]
+    if kept:
         raise Conflict(
             "owned_by_client",
             _(
                 "%(client)s keeps these details up to date itself: ask the client to change "
                 "them in its own space."
+            )
+            % {"client": client.legal_name},
+            field=kept[0],
+        )
+    if changed and numbers_too:
+        raise Conflict(
+            "owned_by_client",
+            _(
+                "%(client)s is linked to its own company: change its enterprise or VAT number "
+                "on its page, where the company's record follows."
             )
             % {"client": client.legal_name},
             field=changed[0],

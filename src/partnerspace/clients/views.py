@@ -19,7 +19,7 @@ from partnerspace.clients.selection import (
 )
 from partnerspace.clients.selectors import PAGE_SIZES, ClientFilters
 from partnerspace.clients.validation import CLIENT_FIELDS
-from partnerspace.companies.models import COMPANY_FIELDS
+from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS
 from partnerspace.configuration import selectors as configuration_selectors
 from partnerspace.configuration.services import (
     client_integration_link,
@@ -29,16 +29,10 @@ from partnerspace.configuration.services import (
 )
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text, form_add_service_error
+from partnerspace.core.numbers import MAX_PAGE, int_param
 from partnerspace.firms.access import firm_view
 from partnerspace.invitations.selectors import invitations_of_client
 from partnerspace.peppol.selectors import peppol_state
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def filters_from(query) -> ClientFilters:
@@ -48,8 +42,8 @@ def filters_from(query) -> ClientFilters:
         query=query.get("q", "").strip()[:200],
         tab=tab,
         status=query.get("status", "") if query.get("status") in ClientStatus.values else "",
-        template_id=_int_or_none(query.get("template")),
-        assigned_to=_int_or_none(query.get("assigned")),
+        template_id=int_param(query.get("template")),
+        assigned_to=int_param(query.get("assigned")),
         mandate=mandate,
         sort=query.get("sort") if query.get("sort") in selectors.SORTS else "name",
     )
@@ -59,14 +53,14 @@ def filters_from(query) -> ClientFilters:
 def client_list(request):
     membership = request.membership
     filters = filters_from(request.GET)
-    page_size = _int_or_none(request.GET.get("size")) or PAGE_SIZES[0]
+    page_size = int_param(request.GET.get("size")) or PAGE_SIZES[0]
     if page_size not in PAGE_SIZES:
         page_size = PAGE_SIZES[0]
     counts = selectors.tab_counts(membership)
     page = selectors.client_page(
         membership,
         filters,
-        page=_int_or_none(request.GET.get("page")) or 1,
+        page=int_param(request.GET.get("page"), maximum=MAX_PAGE) or 1,
         page_size=page_size,
         counts=counts,
     )
@@ -98,8 +92,8 @@ def client_selection(request):
         matching = selectors.client_ids_matching(request.membership, filters_from(request.POST))
         selection_add(request, matching.order_by()[:MAX_SELECTION])
     else:
-        visible = [pk for pk in map(_int_or_none, request.POST.getlist("visible")) if pk]
-        ticked = [pk for pk in map(_int_or_none, request.POST.getlist("selected")) if pk]
+        visible = [pk for pk in map(int_param, request.POST.getlist("visible")) if pk]
+        ticked = [pk for pk in map(int_param, request.POST.getlist("selected")) if pk]
         allowed = set(
             selectors.clients_visible_to(request.membership)
             .filter(pk__in=visible)
@@ -127,7 +121,7 @@ def client_bulk(request):
     action = request.POST.get("action")
     try:
         if action in {"assign", "unassign"}:
-            staff_ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
+            staff_ids = [pk for pk in map(int_param, request.POST.getlist("staff")) if pk]
             change = (
                 services.clients_bulk_assign
                 if action == "assign"
@@ -286,9 +280,10 @@ def client_edit(request, client_id: int):
     form = ClientForm(request.POST or None, initial=initial)
     owned = services.client_details_owned_by_client(client)
     if owned:
-        # The client keeps these itself; the firm still keeps its own reference and notes.
+        # The client keeps these itself; the firm still keeps its own reference and notes,
+        # and the enterprise and VAT numbers, which the company's record then follows.
         for name in COMPANY_FIELDS:
-            form.fields[name].disabled = True
+            form.fields[name].disabled = name not in COMPANY_NUMBERS
     if not request.membership.can_manage_peppol:
         form.fields["peppol_mandate"].disabled = True
     duplicate = None
@@ -353,7 +348,7 @@ def client_staff(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
     if not request.membership.sees_all_clients:
         raise PermissionDenied
-    ids = [pk for pk in map(_int_or_none, request.POST.getlist("staff")) if pk]
+    ids = [pk for pk in map(int_param, request.POST.getlist("staff")) if pk]
     try:
         services.client_assignments_set(
             membership=request.membership, client=client, membership_ids=ids
@@ -455,7 +450,7 @@ def integration_link(request, client_id: int):
         )
     except ValidationFailed as failed:
         messages.error(request, error_text(failed))
-        integration = _int_or_none(request.POST.get("integration"))
+        integration = int_param(request.POST.get("integration"))
         if integration:
             # Required per-client settings are missing: ask for them on the settings page.
             return redirect(

@@ -52,6 +52,13 @@ COMPANY_FIELDS = (
 )
 
 
+# The identifiers the firms answer for. A company's own users may not change them: a changed
+# number would take the place of the company that really has it (which every firm would then
+# refuse as "a company with its own users"). A firm changes them as a client edit, with its
+# duplicate checks, and the company and every linked firm follow (company_numbers_change).
+COMPANY_NUMBERS = ("company_number", "vat_number")
+
+
 class CompanyUser(models.Model):
     """A person who speaks for a company in its own client space."""
 

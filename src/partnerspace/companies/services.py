@@ -10,8 +10,8 @@ from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySo
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import ClientResult, refresh_search
 from partnerspace.clients.validation import client_clean, contact_clean
-from partnerspace.companies.models import COMPANY_FIELDS, Company, CompanyUser
-from partnerspace.core.errors import Conflict, NotAllowed
+from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS, Company, CompanyUser
+from partnerspace.core.errors import Conflict, NotAllowed, ValidationFailed
 
 
 def _company_values(client: Client) -> dict:
@@ -111,7 +111,7 @@ def _require_member(user: User, company: Company) -> None:
 
 def _refuse_taken_in_linked_firms(company: Company, values: dict) -> None:
     """A linked firm that has another client with this number could not take the change; the
-    refusal names no client: the company must learn nothing of a firm's other clients."""
+    refusal names no client: nobody learns anything of another firm's clients."""
     for client in _linked_clients(company):
         taken = client_duplicates(client.firm_id, values, exclude_id=client.pk)
         if "company_number" in taken:
@@ -130,25 +130,23 @@ def _refuse_taken_in_linked_firms(company: Company, values: dict) -> None:
 
 @transaction.atomic
 def company_update(*, user: User, company: Company, data: dict) -> ClientResult | None:
-    """The company corrects its details; every firm it is linked to sees them at once."""
+    """The company corrects its details; every firm it is linked to sees them at once.
+
+    Not its enterprise or VAT number: those its firm changes (COMPANY_NUMBERS), so a number
+    the request carries must be the one the company has, in any spelling.
+    """
     _require_member(user, company)
     company = Company.objects.select_for_update().get(pk=company.pk)
     current = {name: getattr(company, name) for name in COMPANY_FIELDS}
-    merged = {**current, **{k: v for k, v in data.items() if k in COMPANY_FIELDS}}
-    cleaned = client_clean(merged)
+    _refuse_number_changes(current, data)
+    own = {k: v for k, v in data.items() if k in COMPANY_FIELDS and k not in COMPANY_NUMBERS}
+    cleaned = client_clean({**current, **own})
     values = {name: cleaned.values.get(name) for name in COMPANY_FIELDS}
+    # As stored: not even a number derived from the VAT number is written from this side.
+    values.update({name: current[name] for name in COMPANY_NUMBERS})
     values["iban"] = values["iban"] or ""
     for name in ("street", "house_number", "box", "postal_code", "city"):
         values[name] = values[name] or ""
-    number = values["company_number"]
-    taken = Company.objects.filter(company_number=number).exclude(pk=company.pk)
-    if number and number != current["company_number"] and taken.exists():
-        raise Conflict(
-            "already_exists",
-            _("Another company is registered with this enterprise number."),
-            field="company_number",
-        )
-    _refuse_taken_in_linked_firms(company, values)
     for name, value in values.items():
         setattr(company, name, value)
     company.updated_at = timezone.now()
@@ -156,6 +154,66 @@ def company_update(*, user: User, company: Company, data: dict) -> ClientResult 
     for client in _linked_clients(company):
         _mirror(client, company, actor=user)
     return ClientResult(client=None, warnings=cleaned.warnings)
+
+
+def _number_refusal(name: str) -> str:
+    if name == "company_number":
+        return _("Ask your accounting firm to change your enterprise number.")
+    return _("Ask your accounting firm to change your VAT number.")
+
+
+def _refuse_number_changes(current: dict, data: dict) -> None:
+    asked = {name: data[name] for name in COMPANY_NUMBERS if name in data}
+    if not asked:
+        return
+    try:
+        kept = client_clean(current).values
+    except ValidationFailed:
+        kept = current  # stored before today's rules: compared as stored
+    try:
+        new = client_clean({**current, **asked}).values
+    except ValidationFailed:
+        new = {}  # not a valid number: a change all the same
+    for name, value in asked.items():
+        unchanged = (value or None) == (current[name] or None) or (
+            name in new and (new[name] or None) == (kept.get(name) or None)
+        )
+        if not unchanged:
+            raise Conflict("ask_your_firm", _number_refusal(name), field=name)
+
+
+def company_numbers_change(*, client: Client, numbers: dict) -> None:
+    """A firm changed the enterprise or VAT number of a client linked to its company: the
+    company takes them, and so does every other firm's client record of it.
+
+    Called by clients.services.client_update, in its transaction, once the numbers passed the
+    rules and the firm's own duplicate check; it saves `client` itself. Another firm's record
+    shows the change without the name of the firm's staff member who made it.
+    """
+    company = Company.objects.select_for_update().get(pk=client.company_id)
+    number = numbers["company_number"]
+    taken = Company.objects.filter(company_number=number).exclude(pk=company.pk)
+    if number and taken.exists():
+        raise _company_exists()
+    _refuse_taken_in_linked_firms(company, numbers)
+    for name in COMPANY_NUMBERS:
+        setattr(company, name, numbers[name])
+    company.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            company.save(update_fields=[*COMPANY_NUMBERS, "updated_at"])
+    except IntegrityError:
+        raise _company_exists() from None  # taken at this very moment
+    for other in _linked_clients(company).exclude(pk=client.pk):
+        _mirror(other, company, actor=None)
+
+
+def _company_exists() -> Conflict:
+    return Conflict(
+        "company_exists",
+        _("Another company in Partner Space has this enterprise number."),
+        field="company_number",
+    )
 
 
 @transaction.atomic

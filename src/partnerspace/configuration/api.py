@@ -9,7 +9,7 @@ from typing import Any
 
 from ninja import Field, Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import ErrorOut, Id, IdOrName, NotFoundOut, ValidationErrorOut
 from partnerspace.configuration import services
 from partnerspace.configuration.catalog import INTEGRATIONS, SettingField
 from partnerspace.configuration.models import ConfigurationTemplate
@@ -66,7 +66,7 @@ class IntegrationOut(Schema):
 
 
 class TemplateIntegrationIn(Schema):
-    integration: int | str = Field(description="The firm integration's id or its catalog key.")
+    integration: IdOrName = Field(description="The firm integration's id or its catalog key.")
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -74,7 +74,7 @@ class TemplateIn(Schema):
     name: str | None = None
     description: str = ""
     is_default: bool = False
-    users: list[int] = Field(default_factory=list, description="Staff ids.")
+    users: list[Id] = Field(default_factory=list, description="Staff ids.")
     integrations: list[TemplateIntegrationIn] = Field(default_factory=list)
 
 
@@ -82,7 +82,7 @@ class TemplatePatchIn(Schema):
     name: str | None = None
     description: str | None = None
     is_default: bool | None = None
-    users: list[int] | None = Field(None, description="Staff ids: replaces the whole set.")
+    users: list[Id] | None = Field(None, description="Staff ids: replaces the whole set.")
     integrations: list[TemplateIntegrationIn] | None = Field(
         None, description="Replaces the whole list."
     )
@@ -158,7 +158,7 @@ def template_create(request, payload: TemplateIn):
     summary="One template",
     tags=["templates"],
 )
-def template_get(request, template_id: int):
+def template_get(request, template_id: Id):
     return _template_out(template_get_for_user(request.membership, template_id))
 
 
@@ -168,7 +168,7 @@ def template_get(request, template_id: int):
     summary="Change a template (administrators): only the fields sent",
     tags=["templates"],
 )
-def template_patch(request, template_id: int, payload: TemplatePatchIn):
+def template_patch(request, template_id: Id, payload: TemplatePatchIn):
     """Clients created from the template keep the settings they were given."""
     membership = request.membership
     template = template_get_for_user(membership, template_id)
@@ -203,7 +203,7 @@ def template_patch(request, template_id: int, payload: TemplatePatchIn):
     summary="Delete a template (administrators)",
     tags=["templates"],
 )
-def template_delete(request, template_id: int):
+def template_delete(request, template_id: Id):
     """Clients made from it keep their staff, integrations and the template's name."""
     template = template_get_for_user(request.membership, template_id)
     services.template_delete(membership=request.membership, template=template)

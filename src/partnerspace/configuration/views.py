@@ -10,6 +10,7 @@ from partnerspace.configuration.catalog import INTEGRATIONS, integration_spec
 from partnerspace.configuration.forms import TemplateNameForm
 from partnerspace.configuration.wizard import wizard_forget, wizard_save, wizard_state
 from partnerspace.core.errors import ServiceError, ValidationFailed
+from partnerspace.core.numbers import int_param
 from partnerspace.firms.access import firm_view
 
 
@@ -115,7 +116,7 @@ def _remember(request, step: int, state: dict, installed) -> None:
         state["description"] = data.get("description", "").strip()
         state["is_default"] = bool(data.get("is_default"))
     elif step == 2:
-        state["user_ids"] = [int(pk) for pk in data.getlist("users") if pk.isdigit()]
+        state["user_ids"] = [pk for pk in map(int_param, data.getlist("users")) if pk]
     else:
         chosen = set(data.getlist("integrations"))
         state["integrations"] = {

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
-from partnerspace.api.schemas import NotFoundOut
+from partnerspace.api.schemas import Id, NotFoundOut
 from partnerspace.firms import selectors
 
 router = Router(tags=["firm"])
@@ -88,7 +88,7 @@ def staff_list(request):
     summary="One staff member",
     description="As in GET /staff: names only, unless the token's owner is an administrator.",
 )
-def staff_get(request, staff_id: int):
+def staff_get(request, staff_id: Id):
     return _staff_out(
         request.membership, selectors.staff_get_for_user(request.membership, staff_id)
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from partnerspace.api.schemas import ErrorOut, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import ErrorOut, Id, NotFoundOut, ValidationErrorOut
 from partnerspace.core.errors import Conflict, NotAllowed, ServiceError
 from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
@@ -205,7 +205,7 @@ def import_create(
     response={200: ImportOut, 403: ErrorOut, 404: NotFoundOut},
     summary="An import: its status, progress and result",
 )
-def import_get(request, import_id: int):
+def import_get(request, import_id: Id):
     job = import_get_for_user(_importer(request), import_id)
     return _import_out(request, job)
 
@@ -219,7 +219,7 @@ def import_get(request, import_id: int):
         "responses": {200: {"description": "The report", "content": {XLSX: {}}}},
     },
 )
-def import_report(request, import_id: int):
+def import_report(request, import_id: Id):
     """The refused rows as the file held them, each problem cell commented, and a last column
     with every message of the row. Correct the rows and upload the report itself."""
     job = import_get_for_user(_importer(request), import_id)

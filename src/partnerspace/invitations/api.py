@@ -3,7 +3,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, InputSchema, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import ErrorOut, Id, InputSchema, NotFoundOut, ValidationErrorOut
 from partnerspace.clients.models import HistorySource
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.invitations import selectors, services
@@ -13,7 +13,7 @@ router = Router(tags=["invitations"])
 
 class InvitationIn(InputSchema):
     message: str = ""
-    contacts: list[int] | None = None  # contact ids; the primary contact when omitted
+    contacts: list[Id] | None = None  # contact ids; the primary contact when omitted
 
 
 class InvitationOut(Schema):
@@ -51,7 +51,7 @@ class InvitationOut(Schema):
     response={201: list[InvitationOut], 404: NotFoundOut, 409: ErrorOut, 422: ValidationErrorOut},
     summary="Invite a client (its primary contact, or the contacts given)",
 )
-def invitation_create(request, client_id: int, payload: InvitationIn):
+def invitation_create(request, client_id: Id, payload: InvitationIn):
     if not request.membership.can_invite_clients:
         raise PermissionDenied
     client = client_get_for_user(request.membership, client_id)
@@ -70,7 +70,7 @@ def invitation_create(request, client_id: int, payload: InvitationIn):
     response={200: list[InvitationOut], 404: NotFoundOut},
     summary="A client's invitations, newest first",
 )
-def invitation_list(request, client_id: int):
+def invitation_list(request, client_id: Id):
     client = client_get_for_user(request.membership, client_id)
     return [InvitationOut.of(invitation) for invitation in selectors.invitations_of_client(client)]
 
@@ -80,7 +80,7 @@ def invitation_list(request, client_id: int):
     response={204: None, 404: NotFoundOut, 409: ErrorOut},
     summary="Withdraw an invitation (the client goes back to Draft)",
 )
-def invitation_revoke(request, invitation_id: int):
+def invitation_revoke(request, invitation_id: Id):
     if not request.membership.can_invite_clients:
         raise PermissionDenied
     invitation = selectors.invitation_get_for_user(request.membership, invitation_id)

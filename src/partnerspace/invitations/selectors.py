@@ -25,9 +25,8 @@ def invitation_get_for_user(membership: Membership, invitation_id) -> Invitation
     return invitation
 
 
-def invitation_get_by_token(raw_token: str) -> Invitation | None:
-    """The invitation behind a link, if the link may still be used; None for unknown, used,
-    withdrawn, replaced, expired or tampered links alike, so the page says nothing more."""
+def _invitation_by_token(raw_token: str) -> Invitation | None:
+    """The invitation whose link this is, whatever its state; None for unknown or tampered."""
     parts = token_split(raw_token)
     if parts is None:
         return None
@@ -39,12 +38,28 @@ def invitation_get_by_token(raw_token: str) -> Invitation | None:
     )
     if invitation is None or not token_matches(verifier, invitation.token_digest):
         return None
+    return invitation
+
+
+def invitation_get_by_token(raw_token: str) -> Invitation | None:
+    """The invitation behind a link, if the link may still be used; None for unknown, used,
+    withdrawn, replaced, expired or tampered links alike, so the page says nothing more."""
+    invitation = _invitation_by_token(raw_token)
+    if invitation is None:
+        return None
     if invitation.is_closed or invitation.expires_at <= timezone.now():
         return None
     if invitation.client.status != ClientStatus.INVITED:
         # Archived by the firm (or linked meanwhile): the firm no longer offers this link.
         return None
     return invitation
+
+
+def invitation_accepted_by_token(raw_token: str) -> Invitation | None:
+    """The invitation behind a link that was used to accept it: its page says so to whoever
+    follows the link again (a double click, the e-mail opened later)."""
+    invitation = _invitation_by_token(raw_token)
+    return invitation if invitation is not None and invitation.accepted_at else None
 
 
 def registration_links_of_firm(firm) -> QuerySet[RegistrationLink]:

@@ -2,9 +2,11 @@
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -245,16 +247,46 @@ def invitation_retry_now(*, membership: Membership, invitation: Invitation) -> N
     _send_after_commit([invitation.pk])
 
 
+@dataclass(frozen=True)
+class NewAccount:
+    """The account an invited contact makes while accepting: made in the acceptance's own
+    transaction, so that a refused acceptance leaves none behind."""
+
+    first_name: str
+    last_name: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    client: Client
+    user: User
+
+
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, user: User) -> Client:
-    """The contact accepts: the client's company is linked to the firm and the client is Active."""
+def invitation_accept(
+    *, invitation: Invitation, user: User | None = None, account: NewAccount | None = None
+) -> Acceptance:
+    """The contact accepts: the client's company is linked to the firm and the client is Active.
+
+    `user` is the contact's account when logged in; otherwise `account` is made here. Once: a
+    second submit waits for the first (the invitation's row lock; SQLite's IMMEDIATE
+    transactions queue writers anyway), then finds it accepted. For the person who accepted
+    it, that is the same acceptance again; for anyone else, Conflict("invitation_accepted").
+    """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        if user is not None and invitation.accepted_by_id == user.pk:
+            return Acceptance(client=invitation.client, user=user)
+        raise Conflict("invitation_accepted", _("This invitation was accepted already."))
     # A link that exists was mailed: its token is withdrawn when a send fails.
     if not invitation.is_open or not invitation.token_digest:
         raise Conflict("invitation_closed", _("This invitation can no longer be used."))
     client = Client.objects.select_for_update().get(pk=invitation.client_id)
     if client.status != ClientStatus.INVITED:
         raise Conflict("invitation_closed", _("This invitation can no longer be used."))
+    if user is None:
+        user = _account_create(invitation, account)
     now = timezone.now()
     company_link_client(client=client, user=user)
     old = client.status
@@ -275,4 +307,27 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Client:
     Invitation.objects.filter(
         client=client, accepted_at__isnull=True, revoked_at__isnull=True, replaced_at__isnull=True
     ).update(replaced_at=now)
-    return client
+    return Acceptance(client=client, user=user)
+
+
+def _account_create(invitation: Invitation, account: NewAccount | None) -> User:
+    if account is None:
+        raise ValueError("invitation_accept needs the contact's user or a new account")
+    # The interface speaks nl, fr and en; a German-speaking contact gets English.
+    interface = {code for code, _name in settings.LANGUAGES}
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                invitation.email,
+                account.password,
+                first_name=account.first_name,
+                last_name=account.last_name,
+                language=invitation.language if invitation.language in interface else "en",
+            )
+    except IntegrityError:
+        # The address got an account meanwhile (a sign-up, a staff invitation): that person
+        # logs in and accepts with it.
+        raise Conflict(
+            "account_exists",
+            _("%(email)s already has an account. Log in to accept.") % {"email": invitation.email},
+        ) from None

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from partnerspace.accounts.models import User, email_key
+from partnerspace.accounts.models import email_key
 from partnerspace.accounts.selectors import user_exists
 from partnerspace.clients.selection import selection_clear, selection_get
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
@@ -126,12 +126,29 @@ def accept(request, token: str):
     an account to make (or log in to) before accepting. Spoken in the contact's language."""
     invitation = selectors.invitation_get_by_token(token)
     if invitation is None:
-        return render(request, "invitations/invalid.html", status=404)
+        accepted = selectors.invitation_accepted_by_token(token)
+        if accepted is not None and _accepted_by(request, accepted):
+            if request.method == "POST":  # a second submit: answered as the first was
+                return _welcome(request, accepted.client, accepted.firm)
+            return _home()
+        return _link_no_longer_works(request)
     with translation.override(invitation.language):
         response = _accept(request, invitation)
+    if response is None:  # accepted by a submit of a moment ago, not this person's
+        return _link_no_longer_works(request)
     # The middleware would label the page with the visitor's interface language.
     response["Content-Language"] = invitation.language
     return response
+
+
+def _link_no_longer_works(request):
+    # One page for every link that does not work (used, expired, withdrawn, unknown), in the
+    # visitor's language: it tells nothing about the invitation behind it.
+    return render(request, "invitations/invalid.html", status=404)
+
+
+def _accepted_by(request, invitation) -> bool:
+    return request.user.is_authenticated and request.user.pk == invitation.accepted_by_id
 
 
 def _accept(request, invitation):
@@ -161,35 +178,39 @@ def _accept(request, invitation):
             },
         )
     if request.method == "POST" and (form is None or form.is_valid()):
+        account = None
         if user is None:
-            language = (
-                invitation.language if invitation.language in _interface_languages() else "en"
-            )
-            user = User.objects.create_user(
-                invitation.email,
-                form.cleaned_data["password1"],
+            account = services.NewAccount(
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
-                language=language,
+                password=form.cleaned_data["password1"],
             )
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         try:
-            client = services.invitation_accept(invitation=invitation, user=user)
+            accepted = services.invitation_accept(invitation=invitation, user=user, account=account)
         except Conflict as conflict:
+            if conflict.code == "invitation_accepted":
+                return None
             context["error"] = conflict.message
         else:
-            messages.success(
-                request,
-                _("Welcome. %(company)s is now linked to %(firm)s.")
-                % {"company": client.legal_name, "firm": invitation.firm.name},
-            )
-            return redirect("companies:home")
+            if user is None:
+                # Only now: a refused acceptance leaves nobody logged in.
+                login(request, accepted.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            return _welcome(request, accepted.client, invitation.firm)
     context["form"] = form
     return render(request, "invitations/accept.html", context)
 
 
-def _interface_languages() -> set[str]:
-    return {code for code, _name in settings.LANGUAGES}
+def _welcome(request, client, firm):
+    messages.success(
+        request,
+        _("Welcome. %(company)s is now linked to %(firm)s.")
+        % {"company": client.legal_name, "firm": firm.name},
+    )
+    return _home()
+
+
+def _home():
+    return redirect("companies:home")
 
 
 # Registration links

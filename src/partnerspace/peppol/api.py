@@ -8,7 +8,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, InputSchema, NotFoundOut
+from partnerspace.api.schemas import ErrorOut, Id, InputSchema, NotFoundOut
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.peppol import selectors, services
 
@@ -129,7 +129,7 @@ def _out(client) -> PeppolOut:
     response={200: PeppolOut, 404: NotFoundOut},
     summary="A client's Peppol mandate, identifiers and registration status",
 )
-def peppol_get(request, client_id: int):
+def peppol_get(request, client_id: Id):
     return _out(client_get_for_user(request.membership, client_id))
 
 
@@ -138,7 +138,7 @@ def peppol_get(request, client_id: int):
     response={202: PeppolOut, 403: NotFoundOut, 404: NotFoundOut, 409: ErrorOut},
     summary="Register the client as a Peppol receiver (runs in the background)",
 )
-def registration_create(request, client_id: int):
+def registration_create(request, client_id: Id):
     client = client_get_for_user(request.membership, client_id)
     services.registration_request(membership=request.membership, client=client)
     return Status(202, _out(client))
@@ -149,7 +149,7 @@ def registration_create(request, client_id: int):
     response={202: PeppolOut, 403: NotFoundOut, 404: NotFoundOut, 409: ErrorOut},
     summary="Remove the client from the firm's SMP (runs in the background)",
 )
-def registration_delete(request, client_id: int):
+def registration_delete(request, client_id: Id):
     client = client_get_for_user(request.membership, client_id)
     services.deregistration_request(membership=request.membership, client=client)
     return Status(202, _out(client))
@@ -160,7 +160,7 @@ def registration_delete(request, client_id: int):
     response={200: PeppolOut, 403: NotFoundOut, 404: NotFoundOut, 409: ErrorOut},
     summary="Confirm (or, with confirmed=false, withdraw) the client's signed Peppol mandate",
 )
-def mandate_set(request, client_id: int, payload: MandateIn):
+def mandate_set(request, client_id: Id, payload: MandateIn):
     client = client_get_for_user(request.membership, client_id)
     if payload.confirmed:
         client = services.mandate_confirm(membership=request.membership, client=client)
@@ -174,7 +174,7 @@ def mandate_set(request, client_id: int, payload: MandateIn):
     response={200: BatchOut, 403: NotFoundOut, 404: NotFoundOut},
     summary="The progress of a bulk e-invoicing activation",
 )
-def batch_get(request, batch_id: int):
+def batch_get(request, batch_id: Id):
     batch = selectors.batch_get_for_user(request.membership, batch_id)
     if not request.membership.can_manage_peppol:
         raise PermissionDenied
