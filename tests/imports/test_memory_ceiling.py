@@ -127,7 +127,8 @@ def test_the_largest_copies_the_limit_admits_are_read_within_the_ceiling(text, t
     path.write_bytes(data)
     outcome = _read_limited(path)
     assert outcome.get("read") == str(rows), outcome
-    print(f"admitted {rows * 17 * length / 2**20:.0f} MB of copies: peak {outcome['peak_mb']} MB")
+    # measured: 195 MB (long) and 364 MB (kept-wide) at the peak, for the whole process
+    assert int(outcome["peak_mb"]) < 600
     path.write_bytes(workbook(rows + 1))  # one more row of copies is refused
     assert _read_limited(path).get("refused") == "content_too_large"
 

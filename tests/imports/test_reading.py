@@ -796,6 +796,7 @@ def test_file_problem_messages_name_the_missing_columns_and_limits():
         detail = {"reason": reason} if reason else {}
         if code == "missing_columns":
             detail = {"columns": ["country"]}
-        if code in {"file_too_large", "content_too_large", "too_many_rows"} or reason == "sheet_too_large":
+        sized = {"file_too_large", "content_too_large", "too_many_rows"}
+        if code in sized or reason == "sheet_too_large":
             detail["limit"] = 5
         assert FileProblem(code, detail).message()
