@@ -223,6 +223,12 @@ TASKS = {
     }
 }
 
+# Imports: how long a process holds an import between two batches before another may take
+# it over (imports.recovery); how long the uploaded bytes are kept, and how many a firm keeps.
+PARTNERSPACE_IMPORT_LEASE_SECONDS = int(env("PARTNERSPACE_IMPORT_LEASE_SECONDS", "120"))
+PARTNERSPACE_IMPORT_FILE_DAYS = int(env("PARTNERSPACE_IMPORT_FILE_DAYS", "30"))
+PARTNERSPACE_IMPORT_FILES_PER_FIRM = int(env("PARTNERSPACE_IMPORT_FILES_PER_FIRM", "200"))
+
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
