@@ -85,6 +85,31 @@ class ProcessDatabase:
             cwd=ROOT,
         )
 
+    def query(self, sql: str, *params) -> list[tuple]:
+        """Rows of ``sql`` (placeholders ``%s``), read from this process, committed data only."""
+        if self.vendor == "postgresql":
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True) as connection:
+                return connection.execute(sql, params).fetchall()
+        import sqlite3
+
+        connection = sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=30)
+        try:
+            return connection.execute(sql.replace("%s", "?"), params).fetchall()
+        finally:
+            connection.close()
+
+    def worker(self, *args: str, **env: str) -> subprocess.Popen:
+        """A real `partnerspace db_worker` on this database."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "partnerspace", "db_worker", "--no-startup-delay", *args],
+            env=self.env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
+
     def firm(self) -> str:
         """A new firm with an administrator (admin@<slug>.example); its slug."""
         slug = f"proc{os.getpid()}n{next(_sequence)}"
