@@ -53,7 +53,7 @@ CLIENT_COLUMNS = (
     "external_reference", "iban", "street", "house_number", "box", "postal_code", "city",
     "peppol_mandate", "mandate_confirmed_at", "mandate_confirmed_by", "template",
     "template_name", "status", "archived_by_client", "notes", "created_at", "updated_at",
-    "created_by", "search_text", "sort_name",
+    "created_by", "search_text", "sort_name", "identity_key",
 )  # fmt: skip
 CONTACT_COLUMNS = (
     "id", "client", "first_name", "last_name", "email", "locale", "phone", "is_primary",
@@ -498,7 +498,7 @@ class Importer:
         ):
             values, person, template = row.company, row.contact, row.template
             client = SimpleNamespace(pk=pk, firm_id=firm_id, template=template, **values)
-            search = client_search_fields(client, (SimpleNamespace(**person),))
+            search = client_search_fields(client, (SimpleNamespace(**person, is_primary=True),))
             client.sort_name, client.contact_email = search["sort_name"], person["email"]
             mandate = values["peppol_mandate"]
             client_rows.append(
@@ -511,7 +511,7 @@ class Importer:
                     stamp if mandate else None, actor_id if mandate else None,
                     template.pk if template else None, template.name if template else "",
                     ClientStatus.DRAFT, False, "", stamp, stamp, actor_id,
-                    search["search_text"], search["sort_name"],
+                    search["search_text"], search["sort_name"], search["identity_key"],
                 )
             )  # fmt: skip
             contact_rows.append(
@@ -546,6 +546,21 @@ class Importer:
             if found is not None:
                 return Issue(row.number, key, "already_exists", value,
                              message("already_exists", value, client=found.legal_name))  # fmt: skip
+        # A client without numbers: the database found its name and primary contact taken.
+        probe = SimpleNamespace(**row.company)
+        key = client_search_fields(probe, (SimpleNamespace(**row.contact, is_primary=True),))
+        found = (
+            Client.objects.filter(firm=self.firm, identity_key=key["identity_key"])
+            .exclude(pk=row.target_id or 0)
+            .first()
+            if key["identity_key"]
+            else None
+        )
+        if found is not None:
+            name = row.company["legal_name"]
+            return Issue(row.number, "legal_name", "already_exists", name,
+                         message("already_exists_by_contact", name, client=found.legal_name,
+                                 email=row.contact["email"]))  # fmt: skip
         return Issue(row.number, None, "already_exists", "", message("already_exists_unknown"))
 
     def _apply_templates(self, clients: list[SimpleNamespace]) -> None:
