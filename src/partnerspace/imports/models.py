@@ -29,6 +29,10 @@ def _upload_path(job, filename: str) -> str:
     return f"imports/{job.firm_id}/{timezone.now():%Y%m}/{job.token}.upload"
 
 
+def _report_path(job, filename: str) -> str:
+    return f"imports/{job.firm_id}/{timezone.now():%Y%m}/{job.token}-report.xlsx"
+
+
 class ImportJob(models.Model):
     """One upload and what became of it: kept with who ran it, when, the file and the result."""
 
@@ -71,6 +75,8 @@ class ImportJob(models.Model):
     # The uploaded bytes are deleted after a while (imports.retention); the record and the
     # error report of refused rows stay.
     file_deleted_at = models.DateTimeField(null=True, blank=True)
+    # The error report of the refused rows, written when the upload's bytes are deleted.
+    report_file = models.FileField(upload_to=_report_path, blank=True)
 
     class Meta:
         indexes = [

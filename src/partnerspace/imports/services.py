@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from partnerspace.core.errors import NotAllowed
+from partnerspace.core.errors import Conflict, NotAllowed
 from partnerspace.firms.models import Membership
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Outcome
@@ -78,7 +78,15 @@ def import_job_create(
         return job
     job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
     job.save()
+    _clean_up_after(job)
     return job
+
+
+def _clean_up_after(job: ImportJob) -> None:
+    """Every upload keeps the uploads in bounds (imports.retention), once it is saved."""
+    from partnerspace.imports.retention import uploads_clean_after_upload
+
+    transaction.on_commit(lambda: uploads_clean_after_upload(firm_id=job.firm_id))
 
 
 def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
@@ -123,6 +131,11 @@ def import_start(*, membership: Membership, job: ImportJob) -> ImportJob:
         job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
         if job.status not in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED}:
             return job
+        if not job.file:
+            raise Conflict(
+                "file_not_kept",
+                _("This file is no longer kept on our side: upload it again to import it."),
+            )
         # A file imported without a preview has not been counted yet: its size decides.
         unread = job.status == ImportStatus.UPLOADED and not job.rows
         background = job.rows > BACKGROUND_ROWS or (unread and job.file_size > INLINE_PREVIEW_BYTES)
@@ -375,6 +388,7 @@ def import_job_record(
     )
     if len(content) <= MAX_FILE_BYTES:
         job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
+        _clean_up_after(job)
     if problem is not None or outcome is None:
         _refuse_file(job, problem or FileProblem("unreadable_file", {"reason": "corrupt"}))
         return job

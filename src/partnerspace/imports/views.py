@@ -6,6 +6,7 @@ leave a running import and come back to it; nothing lives in the session.
 
 import logging
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from partnerspace.core.errors import ServiceError
 from partnerspace.firms.access import firm_view
 from partnerspace.imports import services
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
@@ -144,6 +146,9 @@ def import_run(request, import_id: int):
         return redirect(_url(request, "job" if job.status in IMPORT_STATUSES else "preview", job))
     try:
         job = services.import_start(membership=request.membership, job=job)
+    except ServiceError as refusal:
+        messages.error(request, refusal.message)
+        return redirect(_url(request, "preview", job))
     except Exception:
         # The job is marked failed in the database; its page says so.
         logger.exception("Import %s failed", job.pk)
