@@ -502,14 +502,15 @@ def _check_xlsx(zf: zipfile.ZipFile) -> list[int]:
             continue
         if _SHEET_PARTS.match(info.filename):
             grid = _xlsx_grid(zf, info)
-            costs[info.filename] = (
+            cost = (
                 grid * XLSX_CELL_BYTES
                 + shared.table_bytes
                 # text written in the sheet itself (inline strings, formula results) is
                 # at most the sheet's own size
                 + info.file_size * ASCII_TEXT_WEIGHT
-                + _xlsx_copied_text(zf, info, shared)
             )
+            cost += _xlsx_copied_text(zf, info, shared, budget=MAX_READ_BYTES - cost)
+            costs[info.filename] = cost
             if grid > MAX_SHEET_CELLS:
                 costs[info.filename] = max(costs[info.filename], _GRID_TOO_LARGE)
         else:
@@ -603,17 +604,19 @@ _SHARED_VALUE = re.compile(
 )
 
 
-def _xlsx_copied_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, shared: _SharedStrings) -> int:
+def _xlsx_copied_text(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, shared: _SharedStrings, *, budget: int
+) -> int:
     """The bytes of shared strings calamine copies into this sheet's cells: the length of
     each string times the cells that refer to it.
 
     First bounded from the number of such cells times the longest string (one count over
     the text); when that bound is too large, each cell's index is read and its string's
     length added. A cell whose index cannot be read as calamine reads it counts the
-    longest string."""
-    if not shared.lengths:
+    longest string. Stops counting once over ``budget``, what the rest of the sheet
+    leaves of MAX_READ_BYTES."""
+    if not shared.lengths or budget < 0:
         return 0
-    budget = MAX_READ_BYTES
     bound = 0
     for segment in _segments(_member_chunks(zf, info), b"c>"):
         if _ODD_TYPE_SPELLING.search(segment):
@@ -621,6 +624,8 @@ def _xlsx_copied_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, shared: _Share
         else:
             cells = segment.count(b't="s"')
         bound += cells * shared.longest
+        if bound > budget:
+            break  # too rough: count exactly
     if bound <= budget:
         return bound
     lengths, longest, count = shared.lengths, shared.longest, len(shared.lengths)
