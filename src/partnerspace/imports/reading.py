@@ -77,8 +77,9 @@ MAX_COMPRESSION_RATIO = 100
 RATIO_MIN_BYTES = 4 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
 # Cells of the rectangle calamine builds for a sheet (for xls and ods: for all sheets
-# together, which calamine reads at once): 5 million cells take 160 MB in calamine
-# before any text. 100,000 rows of 50 columns fit.
+# together, which calamine reads at once): 5 million cells take 360 MB in calamine
+# before any text (measured). The read as a whole, text included, is bounded by
+# MAX_READ_BYTES below: 100,000 rows of 30 columns fit.
 MAX_SHEET_CELLS = 5_000_000
 # What calamine builds for a file, estimated before it runs (see _Cost): each cell of the
 # rectangle it allocates, and each text counted as often as a cell holds a copy of it. A

@@ -1,5 +1,6 @@
 """An import's life: upload, preview (nothing written), import (now or in the background)."""
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,6 +16,8 @@ from partnerspace.firms.models import Membership
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Outcome
 from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet, read_table
+
+logger = logging.getLogger(__name__)
 
 # Above this many rows an import runs as a background job with a progress bar.
 BACKGROUND_ROWS = 1000
@@ -78,15 +81,19 @@ def import_job_create(
         return job
     job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
     job.save()
-    _clean_up_after(job)
     return job
 
 
 def _clean_up_after(job: ImportJob) -> None:
-    """Every upload keeps the uploads in bounds (imports.retention), once it is saved."""
+    """Every check or import of an upload keeps the uploads in bounds (imports.retention).
+    An error there is logged: it must not fail the import that asked for it."""
     from partnerspace.imports.retention import uploads_clean_after_upload
 
-    transaction.on_commit(lambda: uploads_clean_after_upload(firm_id=job.firm_id))
+    try:
+        with transaction.atomic():
+            uploads_clean_after_upload(firm_id=job.firm_id)
+    except Exception:
+        logger.exception("Cleaning up the uploads after import %s failed", job.pk)
 
 
 def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
@@ -195,7 +202,13 @@ def _claim(job: ImportJob, *, dry_run: bool) -> int:
 
 
 def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | None:
-    attempt = _claim(job, dry_run=dry_run)
+    try:
+        return _run_claimed(job, _claim(job, dry_run=dry_run), dry_run=dry_run, progress=progress)
+    finally:
+        _clean_up_after(job)
+
+
+def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool) -> Outcome | None:
     with translation.override(job.language):
         try:
             sheet = _sheet(job)
@@ -388,12 +401,12 @@ def import_job_record(
     )
     if len(content) <= MAX_FILE_BYTES:
         job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
-        _clean_up_after(job)
     if problem is not None or outcome is None:
         _refuse_file(job, problem or FileProblem("unreadable_file", {"reason": "corrupt"}))
-        return job
-    job.rows = outcome.rows
-    job.unknown_headers = list(outcome.unknown_headers)
-    with translation.override(job.language):
-        _finish(job, outcome, dry_run=dry_run, attempt=None)
+    else:
+        job.rows = outcome.rows
+        job.unknown_headers = list(outcome.unknown_headers)
+        with translation.override(job.language):
+            _finish(job, outcome, dry_run=dry_run, attempt=None)
+    _clean_up_after(job)
     return job
