@@ -40,6 +40,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -597,6 +598,7 @@ class _SharedStrings:
 # A cell of type s (a shared string): the attribute, in any spelling calamine accepts.
 _SHARED_TYPE = re.compile(rb"""\st\s*=\s*["']s["']""")
 _ODD_TYPE_SPELLING = re.compile(rb"""t\s+=|t=\s|t='""")
+_USUAL_SHARED_VALUE = re.compile(rb't="s"[^>]*>(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?<v>([^<]*)</v>')
 # ... and its value, the string's index, after an optional formula.
 _SHARED_VALUE = re.compile(
     rb"""\st\s*=\s*["']s["'][^>]*>\s*"""
@@ -609,37 +611,26 @@ def _xlsx_copied_text(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, shared: _SharedStrings, *, budget: int
 ) -> int:
     """The bytes of shared strings calamine copies into this sheet's cells: the length of
-    each string times the cells that refer to it.
-
-    First bounded from the number of such cells times the longest string (one count over
-    the text); when that bound is too large, each cell's index is read and its string's
-    length added. A cell whose index cannot be read as calamine reads it counts the
-    longest string. Stops counting once over ``budget``, what the rest of the sheet
-    leaves of MAX_READ_BYTES."""
+    each string times the cells that refer to it. A cell whose index cannot be read as
+    calamine reads it counts the longest string. Stops counting once over ``budget``, what
+    the rest of the sheet leaves of MAX_READ_BYTES."""
     if not shared.lengths or budget < 0:
         return 0
-    bound = 0
-    for segment in _segments(_member_chunks(zf, info), b"c>"):
-        if _ODD_TYPE_SPELLING.search(segment):
-            cells = len(_SHARED_TYPE.findall(segment))
-        else:
-            cells = segment.count(b't="s"')
-        bound += cells * shared.longest
-        if bound > budget:
-            break  # too rough: count exactly
-    if bound <= budget:
-        return bound
     lengths, longest, count = shared.lengths, shared.longest, len(shared.lengths)
     copied = 0
     for segment in _segments(_member_chunks(zf, info), b"c>"):
-        indexes = _SHARED_VALUE.findall(segment)
-        unread = len(_SHARED_TYPE.findall(segment)) - len(indexes)
-        copied += max(unread, 0) * longest
-        for index in indexes:
+        if _ODD_TYPE_SPELLING.search(segment):
+            indexes = _SHARED_VALUE.findall(segment)
+            typed = len(_SHARED_TYPE.findall(segment))
+        else:  # as Excel, LibreOffice and XlsxWriter write it: found fast, by its start
+            indexes = _USUAL_SHARED_VALUE.findall(segment)
+            typed = segment.count(b't="s"')
+        copied += max(typed - len(indexes), 0) * longest
+        for index, cells in Counter(indexes).items():
             if index.isdigit() and len(index) < 10 and int(index) < count:
-                copied += lengths[int(index)]
+                copied += lengths[int(index)] * cells
             elif index:
-                copied += longest
+                copied += longest * cells
         if copied > budget:
             break
     return copied
