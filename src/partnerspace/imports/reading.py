@@ -82,26 +82,30 @@ MAX_ZIP_MEMBERS = 10_000
 # before any text (measured). The read as a whole, text included, is bounded by
 # MAX_READ_BYTES below: 100,000 rows of 30 columns fit.
 MAX_SHEET_CELLS = 5_000_000
-# What calamine builds for a file, estimated before it runs (see _Cost): each cell of the
-# rectangle it allocates, and each text counted as often as a cell holds a copy of it. A
-# string an xlsx or xls keeps once (shared strings, SST) is copied into every cell that
-# refers to it, and an ods cell into every row and column it is repeated over: a 159 KB
-# file asked for 3 GB. Measured with ru_maxrss on sheets of 1 to 5 million cells: an xlsx
-# cell takes 72 bytes (its 32-byte slot in the grid and, while the sheet is read, a 40-byte
-# entry in the list of cells); xls and ods keep a formula text beside each cell.
+# What calamine builds for a file, estimated before it runs: each cell of the rectangle it
+# allocates, and each text counted as often as a cell holds a copy of it. A string an xlsx
+# or xls keeps once (shared strings, SST) is copied into every cell that refers to it, and
+# an ods cell into every row and column it is repeated over: a 159 KB file asked for 3 GB.
+# Measured with ru_maxrss on sheets of 1 to 5 million cells: an xlsx cell takes 72 bytes
+# (its 32-byte slot in the grid and, while the sheet is read, a 40-byte entry in the list
+# of cells). xls and ods keep a formula text beside each cell, and calamine reads their
+# sheets when it opens the file and hands out a copy of each: cells and text twice.
 XLSX_CELL_BYTES = 72
-XLS_CELL_BYTES = 96
-ODS_CELL_BYTES = 112
+XLS_CELL_BYTES = 96 + 32
+ODS_CELL_BYTES = 112 + 32
 # calamine's list of cells of an xls sheet, reserved at the size the sheet's DIMENSIONS
 # record declares (which the file may make up).
 XLS_RESERVED_CELL_BYTES = 40
 # A shared string kept in calamine's table: its text and this much beside it.
 SHARED_STRING_BYTES = 40
-# Text counts once in calamine and once more in the Python text the reader makes of each
-# row: one byte a character for ASCII, up to four for any other (one emoji in a text
-# makes Python keep the whole text at four bytes a character).
-ASCII_TEXT_WEIGHT = 2
-OTHER_TEXT_WEIGHT = 5
+# A byte of text costs its copies in calamine (one for xlsx, two for xls and ods) and the
+# Python text the reader makes of each row: one byte a character for ASCII, up to four for
+# any other (one emoji in a text makes Python keep the whole text at four bytes a
+# character).
+ASCII_TEXT_WEIGHT = 1 + 1
+OTHER_TEXT_WEIGHT = 1 + 4
+COPIED_ASCII_TEXT_WEIGHT = 2 + 1
+COPIED_OTHER_TEXT_WEIGHT = 2 + 4
 # The most a read may take. A client list of 100,000 rows of 20 columns costs about 250 MB.
 MAX_READ_BYTES = 512 * 1024 * 1024
 # A cell longer than this is cut to MAX_CELL_CHARS + 1 characters: the length rules still
@@ -808,13 +812,12 @@ def _check_ods(zf: zipfile.ZipFile) -> None:
         if info.is_dir():
             continue
         if info.filename == "content.xml":
-            grid, repeated_text = _ods_grid(_member_chunks(zf, info))
+            grid, text = _ods_grid(_member_chunks(zf, info))
             if grid > MAX_SHEET_CELLS:
                 raise FileProblem(
                     "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
                 )
-            # The text written once is at most content.xml's size; repeats come on top.
-            _check_cost(grid * ODS_CELL_BYTES + info.file_size * ASCII_TEXT_WEIGHT + repeated_text)
+            _check_cost(grid * ODS_CELL_BYTES + text)
         else:
             for _chunk in _member_chunks(zf, info):
                 pass
@@ -835,8 +838,9 @@ def _ods_grid(chunks: Iterator[bytes]) -> tuple[int, int]:
     """Bound the cells calamine expands, table by table: a table spans from its first
     row to its last row with a non-empty cell, and is as wide as its widest row up to
     that row's last non-empty cell; repeated rows and cells count as often as they
-    repeat. Also the text calamine makes of repeated rows and cells and of spaces written
-    as a count (see _ods_row_text). Reads content.xml by chunks, row by row."""
+    repeat. Also the text calamine makes of it (_ods_written_text), and of repeated rows
+    and cells and spaces written as a count on top (_ods_row_text). Reads content.xml by
+    chunks, row by row."""
     total = height = width = position = text = 0
     pending = b""
     for chunk in chunks:
@@ -867,14 +871,15 @@ def _ods_grid(chunks: Iterator[bytes]) -> tuple[int, int]:
             if row_end == -1:
                 break  # the rest of this row comes with the next chunk
             position += times
-            row_width = _ods_row_width(buffer, match.end(), row_end)
+            content_end = _ods_content_end(buffer, match.end(), row_end)
+            row_width = _ods_row_width(buffer, match.end(), content_end)
             if row_width:
                 height = position
                 if row_width > width:
                     width = row_width
                 if total + height * width > MAX_SHEET_CELLS:
                     return total + height * width, text
-                text += _ods_row_text(buffer, match.end(), row_end, times)
+                text += _ods_row_text(buffer, match.end(), content_end, times)
                 if text > MAX_READ_BYTES:
                     return total + height * width, text
             done = row_end + len(_ROW_END)
@@ -883,8 +888,25 @@ def _ods_grid(chunks: Iterator[bytes]) -> tuple[int, int]:
             total += height * width
             height = width = position = 0
             table_end = buffer.find(_TABLE_END, table_end + 1)
+        text += _ods_written_text(buffer, done)
         pending = buffer[done:]
     return total + height * width, text
+
+
+_TEXT_RUN = re.compile(rb">([^<]+)<")
+_TEXT_ATTRIBUTE = re.compile(rb"""(?:-value|formula)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _ods_written_text(buffer: bytes, end: int) -> int:
+    """The text content.xml spells out up to ``end``, weighted as calamine and the reader
+    keep it: the runs between tags, the values written as attributes (dates, times,
+    strings, formulas), and a line break between paragraphs."""
+    size = sum(map(len, _TEXT_RUN.findall(buffer, 0, end)))
+    if buffer.find(b"-value", 0, end) != -1 or buffer.find(b"formula", 0, end) != -1:
+        for double, single in _TEXT_ATTRIBUTE.findall(buffer, 0, end):
+            size += len(double) + len(single)
+    size += buffer.count(b"<text:p", 0, end)
+    return size * (COPIED_ASCII_TEXT_WEIGHT if buffer.isascii() else COPIED_OTHER_TEXT_WEIGHT)
 
 
 _TEXT_SPACES = re.compile(rb"""text:c\s*=\s*["'](\d+)""")
@@ -915,25 +937,33 @@ def _ods_row_text(buffer: bytes, start: int, end: int, times: int) -> int:
         if spaces:
             size += sum(map(int, _TEXT_SPACES.findall(buffer, cell.start(), cell_end)))
         ascii_only = buffer[cell.start() : cell_end].isascii()
-        total += size * columns * (ASCII_TEXT_WEIGHT if ascii_only else OTHER_TEXT_WEIGHT)
+        weight = COPIED_ASCII_TEXT_WEIGHT if ascii_only else COPIED_OTHER_TEXT_WEIGHT
+        total += size * columns * weight
         if total * times > MAX_READ_BYTES:
             break
     return total * times
 
 
-def _ods_row_width(buffer: bytes, start: int, end: int) -> int:
-    """The width of a row up to its last non-empty cell (0 for an empty row). Counts
-    every ``<table:`` element of the row as a cell: a bound."""
-    # LibreOffice ends each row with one empty cell repeated to the sheet's last column.
+def _ods_content_end(buffer: bytes, start: int, end: int) -> int:
+    """Where a row's last cell that holds something ends. LibreOffice ends each row with
+    one empty cell repeated to the sheet's last column."""
     while buffer.endswith(b"/>", start, end):
         last = buffer.rfind(b"<", start, end)
         if (
             last == -1
             or not buffer.startswith(_ODS_CELL_STARTS, last)
             or buffer.find(b"value", last, end) != -1  # <table:table-cell office:value="5"/>
+            or buffer.find(b"formula", last, end) != -1
         ):
             break
         end = last
+    return end
+
+
+def _ods_row_width(buffer: bytes, start: int, end: int) -> int:
+    """The width of a row up to its last non-empty cell (0 for an empty row), ``end``
+    being where that cell ends (_ods_content_end). Counts every ``<table:`` element of
+    the row as a cell: a bound."""
     width = buffer.count(b"<table:", start, end)
     if width and buffer.find(b"-repeated", start, end) != -1:
         width = 0
@@ -1132,7 +1162,7 @@ def _check_xls(cfb: _Cfb) -> None:
     # A formula's text: each byte of its tokens prints at most 16 bytes, or a name (5 bytes
     # of token) or a sheet's name (7).
     formula_bytes = 16 + -(-3 * longest_name // 5)
-    cost = sum(lengths) // ASCII_TEXT_WEIGHT + len(lengths) * SHARED_STRING_BYTES
+    cost = sum(lengths) // COPIED_ASCII_TEXT_WEIGHT + len(lengths) * SHARED_STRING_BYTES
     cells = walked = 0
     sheets: dict[int, tuple[int, int, int]] = {}
     for position in positions:
@@ -1183,7 +1213,8 @@ def _xls_sheet(
                     index = unpack("<I", stream, at + 6)[0]
                     text += lengths[index] if index < count else 0
             elif kind in _XLS_TEXT:
-                text += (3 + 4) * size  # UTF-8 in calamine, then Python's text
+                # up to 3 bytes of UTF-8 a character, twice in calamine, then Python's text
+                text += (3 + 3 + 4) * size
             elif kind == _XLS_FORMULA:
                 text += formula_bytes * size
         elif kind in _XLS_MULTI and size >= 6:
@@ -1232,8 +1263,9 @@ def _xls_declared(data: bytes) -> int:
 
 def _sst_lengths(parts: list[bytes]) -> array.array:
     """What each string of an SST record (``parts``: its data and its CONTINUE records')
-    costs when a cell refers to it: its characters twice (calamine's UTF-8 and Python's
-    text), or 3 + 4 bytes each for any but plain ASCII. Walks the
+    costs when a cell refers to it: its characters three times (calamine's UTF-8, the copy
+    of the sheet it hands out, and Python's text), or 3 + 3 + 4 bytes each for any but
+    plain ASCII. Walks the
     strings as calamine does: a string's characters may go on in the next record, which
     then starts with a byte saying whether they are 8 or 16 bits wide."""
     lengths = array.array("I")
@@ -1272,7 +1304,7 @@ def _sst_lengths(parts: list[bytes]) -> array.array:
                 wide = wide or bool(high)
                 at = 1
         # UTF-8 in calamine, then Python's text of it
-        lengths.append((3 + 4) * count if wide else ASCII_TEXT_WEIGHT * count)
+        lengths.append((3 + 3 + 4) * count if wide else COPIED_ASCII_TEXT_WEIGHT * count)
         while skip:
             step = min(skip, len(data) - at)
             at += step
