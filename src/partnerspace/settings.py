@@ -241,6 +241,12 @@ TASKS = {
 # How often each worker looks for tasks left running by a worker that died (seconds).
 PARTNERSPACE_RECOVERY_INTERVAL = float(env("PARTNERSPACE_RECOVERY_INTERVAL", "60"))
 
+# Imports: how long a process holds an import between two batches before another may take
+# it over (imports.recovery); how long the uploaded bytes are kept, and how many a firm keeps.
+PARTNERSPACE_IMPORT_LEASE_SECONDS = int(env("PARTNERSPACE_IMPORT_LEASE_SECONDS", "120"))
+PARTNERSPACE_IMPORT_FILE_DAYS = int(env("PARTNERSPACE_IMPORT_FILE_DAYS", "30"))
+PARTNERSPACE_IMPORT_FILES_PER_FIRM = int(env("PARTNERSPACE_IMPORT_FILES_PER_FIRM", "200"))
+
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True

@@ -575,3 +575,138 @@ def encrypted_ooxml() -> bytes:
     are ``EncryptionInfo`` (here an agile-encryption header) and ``EncryptedPackage``."""
     info = struct.pack("<HHI", 4, 4, 0x40) + b'<?xml version="1.0"?><encryption/>'
     return ole2({"EncryptionInfo": info, "EncryptedPackage": b"\x7f" * 5000})
+
+
+# --------------------------------------------------------------------------------------
+# Files whose cells copy one text many times (a small file, a large read)
+# --------------------------------------------------------------------------------------
+
+
+def shared_strings_xlsx(strings: list[str], rows: list[list[int]]) -> bytes:
+    """An xlsx whose cells refer to ``strings`` by index (``t="s"``), as Excel writes text:
+    each string is kept once in ``xl/sharedStrings.xml``; a reader copies it into every
+    cell that refers to it."""
+    items = "".join(f"<si><t>{escape(text)}</t></si>" for text in strings)
+    shared = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+    )
+    body = "".join(
+        f'<row r="{r + 1}">'
+        + "".join(
+            f'<c r="{column_letters(c)}{r + 1}" t="s"><v>{index}</v></c>'
+            for c, index in enumerate(row)
+        )
+        + "</row>"
+        for r, row in enumerate(rows)
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        _package(zf)
+        zf.writestr("xl/sharedStrings.xml", shared)
+        zf.writestr("xl/worksheets/sheet1.xml", _SHEET_OPEN + body + _SHEET_CLOSE)
+    return buffer.getvalue()
+
+
+def amplified_xlsx(length: int, cells: int) -> bytes:
+    """The headers and one client row, then ``cells`` cells (20 a row) that all refer to
+    one shared string of ``length`` characters: a small file that a reader without a
+    bound expands to ``length * cells`` bytes."""
+    strings = [*HEADERS_NL, *client_row(1), "x" * length]
+    long_one = len(strings) - 1
+    rows = [list(range(len(HEADERS_NL))), list(range(len(HEADERS_NL), long_one))]
+    rows += [[long_one] * 20 for _ in range(cells // 20)]
+    return shared_strings_xlsx(strings, rows)
+
+
+def _sst(strings: list[str]) -> bytes:
+    """An SST record and its CONTINUE records: each string in 16-bit characters, split
+    over records of at most 8,224 bytes with the flag byte that starts a continued
+    string's characters, as Excel writes it."""
+    records, current = [], bytearray(struct.pack("<II", len(strings), len(strings)))
+    limit = 8224
+    for text in strings:
+        data = text.encode("utf-16-le")
+        if len(current) + 3 > limit:
+            records.append(bytes(current))
+            current = bytearray()
+        current += struct.pack("<HB", len(text), 1)
+        while data:
+            room = (limit - len(current)) // 2 * 2
+            current += data[:room]
+            data = data[room:]
+            if data:
+                records.append(bytes(current))
+                current = bytearray(b"\x01")
+    records.append(bytes(current))
+    return _record(0x00FC, records[0]) + b"".join(_record(0x003C, r) for r in records[1:])
+
+
+def sst_xls(
+    strings: list[str],
+    rows: list[list[int]],
+    *,
+    sheets: int = 1,
+    dimensions: tuple[int, int, int, int] | None = None,
+) -> bytes:
+    """A BIFF8 workbook whose cells are LABELSST records: indexes into one shared string
+    table (SST), as Excel 97-2003 writes text. With ``sheets`` the workbook lists the one
+    worksheet that many times, as many sheets, each pointing at the same records. With
+    ``dimensions`` (first row, row after the last, first column, column after the last)
+    the sheet's DIMENSIONS record says so, whatever its cells."""
+    cells = [
+        _record(0x00FD, struct.pack("<HHHI", r, c, 15, index))
+        for r, row in enumerate(rows)
+        for c, index in enumerate(row)
+    ]
+    width = max((len(row) for row in rows), default=0)
+    declared = dimensions or (0, len(rows), 0, width)
+    substream = (
+        _bof(0x0010)
+        + _record(0x0200, struct.pack("<IIHHH", *declared, 0))
+        + b"".join(cells)
+        + _record(0x000A)
+    )
+    sst = _sst(strings)
+
+    def globals_part(offset: int) -> bytes:
+        parts = [_bof(0x0005), _record(0x0042, struct.pack("<H", 1200))]
+        parts.extend(_xf() for _ in range(16))
+        for n in range(sheets):
+            name = f"Blad{n + 1}"
+            parts.append(_record(0x0085, struct.pack("<IBB", offset, 0, 0) + _xl_string(name, 1)))
+        parts.append(sst)
+        parts.append(_record(0x000A))
+        return b"".join(parts)
+
+    offset = len(globals_part(0))
+    return ole2({"Workbook": globals_part(offset) + substream})
+
+
+def amplified_xls(length: int, cells: int) -> bytes:
+    strings = [*HEADERS_NL, *client_row(1), "x" * length]
+    long_one = len(strings) - 1
+    rows = [list(range(len(HEADERS_NL))), list(range(len(HEADERS_NL), long_one))]
+    rows += [[long_one] * 20 for _ in range(cells // 20)]
+    return sst_xls(strings, rows)
+
+
+def amplified_ods(length: int, *, columns: int, rows: int, spaces: int = 0) -> bytes:
+    """The headers and one client row, then one text cell of ``length`` characters
+    repeated over ``columns`` columns in a row repeated ``rows`` times; with ``spaces``,
+    the cell's text also holds ``<text:s text:c="spaces"/>``, which a reader expands to
+    that many spaces."""
+    header = "".join(_ods_cell(text) for text in HEADERS_NL)
+    first = "".join(_ods_cell(text) for text in client_row(1))
+    gap = f'<text:s text:c="{spaces}"/>' if spaces else ""
+    table = (
+        '<table:table table:name="Blad1">'
+        f"<table:table-row>{header}</table:table-row>"
+        f"<table:table-row>{first}</table:table-row>"
+        f'<table:table-row table:number-rows-repeated="{rows}">'
+        f'<table:table-cell table:number-columns-repeated="{columns}" '
+        f'office:value-type="string"><text:p>{"x" * length}{gap}</text:p></table:table-cell>'
+        "</table:table-row></table:table>"
+    )
+    return ods_package(table)

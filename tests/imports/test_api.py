@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 SUMMARY_KEYS = {
     "id",
     "status",
+    "resumable",
     "file_name",
     "mode",
     "rows",

@@ -796,6 +796,19 @@ def test_file_problem_messages_name_the_missing_columns_and_limits():
         detail = {"reason": reason} if reason else {}
         if code == "missing_columns":
             detail = {"columns": ["country"]}
-        if code in {"file_too_large", "too_many_rows"} or reason == "sheet_too_large":
+        sized = {"file_too_large", "content_too_large", "too_many_rows"}
+        if code in sized or reason == "sheet_too_large":
             detail["limit"] = 5
         assert FileProblem(code, detail).message()
+
+
+def test_one_long_shared_string_among_many_short_ones_is_counted_exactly_and_read():
+    """The quick bound (cells times the longest string) would refuse this file: each cell
+    is then counted by the length of its own string."""
+    from .builders import shared_strings_xlsx
+
+    strings = [*HEADERS_NL, *client_row(1), "x" * 20_000]
+    rows = [list(range(17)), [*range(17, 33), 34], *([list(range(17, 34))] * 3000)]
+    sheet = read_table(shared_strings_xlsx(strings, rows), filename="k.xlsx")
+    assert sheet.row_count == 3001
+    assert len(sheet.rows[0][1][-1]) == reading.MAX_CELL_CHARS + 1

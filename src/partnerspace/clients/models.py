@@ -78,6 +78,9 @@ class Client(models.Model):
     # a folded name to sort by. Written by clients.search.client_search_fields, nowhere else.
     search_text = models.TextField(blank=True)
     sort_name = models.CharField(max_length=200, blank=True)
+    # A client without any number: its folded name and its primary contact's address,
+    # unique per firm (see clients.search.identity_key); NULL for every other client.
+    identity_key = models.CharField(max_length=460, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         constraints = [
@@ -87,6 +90,11 @@ class Client(models.Model):
             models.UniqueConstraint(fields=["firm", "vat_number"], name="client_unique_vat_number"),
             models.UniqueConstraint(
                 fields=["firm", "external_reference"], name="client_unique_external_reference"
+            ),
+            models.UniqueConstraint(
+                fields=["firm", "identity_key"],
+                condition=Q(identity_key__isnull=False),
+                name="client_unique_identity",
             ),
         ]
         indexes = [

@@ -48,8 +48,24 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def client_search_fields(client, contacts) -> dict[str, str]:
-    """The derived search_text and sort_name of a client and its contacts."""
+IDENTIFIER_FIELDS = ("company_number", "vat_number", "external_reference")
+
+
+def identity_key(client, primary_email: str | None) -> str | None:
+    """How a client without any number is told apart: its folded name and the address of
+    its primary contact, one per firm (the database's client_unique_identity decides, also
+    between two imports or requests at once). None for a client with an enterprise number,
+    a VAT number or an external reference: those identify it, and have their own
+    constraints."""
+    if not primary_email or any(getattr(client, name) for name in IDENTIFIER_FIELDS):
+        return None
+    return f"{fold(client.legal_name)[:200]}\n{primary_email}"
+
+
+def client_search_fields(client, contacts) -> dict[str, str | None]:
+    """The derived search_text and sort_name of a client and its contacts, and its
+    identity_key (from its primary contact: the contact with is_primary)."""
+    contacts = list(contacts)
     parts = [
         client.legal_name,
         client.company_number or "",
@@ -60,9 +76,11 @@ def client_search_fields(client, contacts) -> dict[str, str]:
     ]
     for contact in contacts:
         parts += [contact.first_name, contact.last_name, contact.email]
+    primary = next((c for c in contacts if getattr(c, "is_primary", False)), None)
     return {
         "search_text": fold(" ".join(part for part in parts if part)),
         "sort_name": fold(client.legal_name)[:200],
+        "identity_key": identity_key(client, primary.email if primary else None),
     }
 
 

@@ -196,13 +196,19 @@ def tab_counts(membership: Membership) -> dict[str, int]:
     return {"active": active, "inactive": inactive, "all": active + inactive, **per_status}
 
 
-def client_duplicates(firm_id: int, values: dict, *, exclude_id: int | None = None) -> dict:
-    """The existing clients of the firm that hold one of these identifiers: {field: client}."""
+def client_duplicates(
+    firm_id: int, values: dict, *, exclude_id: int | None = None, identity_key: str | None = None
+) -> dict:
+    """The existing clients of the firm that hold one of these identifiers: {field: client}.
+    With `identity_key` (see clients.search.identity_key), also the client without numbers
+    of the same name and primary contact address: {"identity_key": client}."""
     lookups = {
         name: values.get(name)
         for name in ("company_number", "vat_number", "external_reference")
         if values.get(name)
     }
+    if identity_key:
+        lookups["identity_key"] = identity_key
     if not lookups:
         return {}
     condition = Q()

@@ -23,7 +23,7 @@ from partnerspace.clients.models import (
     Contact,
     HistorySource,
 )
-from partnerspace.clients.search import client_search_fields
+from partnerspace.clients.search import client_search_fields, identity_key
 from partnerspace.clients.selectors import client_duplicates, clients_visible_to
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
@@ -56,6 +56,8 @@ def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = No
     typing numbers must not tell them the names of the others.
     """
     name, existing = next(iter(duplicates.items()))
+    if name == "identity_key":
+        return identity_conflict(firm, existing, viewer=viewer)
     labels = {
         "company_number": _("enterprise number"),
         "vat_number": _("VAT number"),
@@ -78,15 +80,64 @@ def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = No
     )
 
 
-def _refuse_duplicates(firm, values: dict, *, exclude_id=None, viewer=None) -> None:
-    duplicates = client_duplicates(firm.pk, values, exclude_id=exclude_id)
+def identity_conflict(firm, existing: Client | None, *, viewer=None, anonymous=False) -> Conflict:
+    """The refusal for a second client without numbers of the same name and primary
+    contact: it links to the existing one for a viewer who may open it; `anonymous` (the
+    company's own space, or no viewer who may see it) names no client."""
+    visible = (
+        existing is not None
+        and not anonymous
+        and (viewer is None or clients_visible_to(viewer).filter(pk=existing.pk).exists())
+    )
+    if not visible:
+        return Conflict(
+            "already_exists",
+            _(
+                "A client of this name with this primary contact's e-mail address exists "
+                "already. Add its enterprise or VAT number, or another contact person, to "
+                "tell them apart."
+            ),
+            field="legal_name",
+        )
+    return Conflict(
+        "already_exists",
+        _(
+            "%(client)s, with this primary contact's e-mail address, is a client already. "
+            "Add its enterprise or VAT number to tell them apart."
+        )
+        % {"client": existing.legal_name},
+        field="legal_name",
+        existing_id=existing.pk,
+        existing_name=existing.legal_name,
+        existing_url=reverse("clients:detail", args=[firm.slug, existing.pk]),
+    )
+
+
+def _refuse_duplicates(
+    firm, values: dict, *, exclude_id=None, viewer=None, identity_key=None
+) -> None:
+    duplicates = client_duplicates(
+        firm.pk, values, exclude_id=exclude_id, identity_key=identity_key
+    )
     if duplicates:
         raise duplicate_conflict(firm, duplicates, viewer=viewer)
 
 
-def refresh_search(client: Client) -> None:
+def refresh_search(client: Client, *, viewer: Membership | None = None, anonymous=False) -> None:
+    """Write the client's derived fields. Its identity key may now be another client's (a
+    name, a number or the primary contact changed): refused as a duplicate, the database
+    deciding (see identity_conflict for `viewer` and `anonymous`)."""
     fields = client_search_fields(client, client.contacts.all())
-    Client.objects.filter(pk=client.pk).update(**fields)
+    try:
+        with transaction.atomic():
+            Client.objects.filter(pk=client.pk).update(**fields)
+    except IntegrityError:
+        existing = (
+            Client.objects.filter(firm_id=client.firm_id, identity_key=fields["identity_key"])
+            .exclude(pk=client.pk)
+            .first()
+        )
+        raise identity_conflict(client.firm, existing, viewer=viewer, anonymous=anonymous) from None
     for name, value in fields.items():
         setattr(client, name, value)
 
@@ -175,8 +226,12 @@ def client_create_in_firm(
         errors += failed.errors
     if errors:
         raise ValidationFailed(errors)
-    _refuse_duplicates(firm, company.values)
+    if not any(person["is_primary"] for person in people):
+        people[0]["is_primary"] = True
+    primary = next(person for person in people if person["is_primary"])
     client = Client(firm=firm, created_by=actor, status=status, **company.values)
+    client.identity_key = identity_key(client, primary["email"])
+    _refuse_duplicates(firm, company.values, identity_key=client.identity_key)
     if client.peppol_mandate:
         client.mandate_confirmed_at = client.created_at
         client.mandate_confirmed_by = actor
@@ -188,10 +243,8 @@ def client_create_in_firm(
             client.save()
     except IntegrityError:
         # Another request created the same client between our check and our insert.
-        _refuse_duplicates(firm, company.values)
+        _refuse_duplicates(firm, company.values, identity_key=client.identity_key)
         raise
-    if not any(person["is_primary"] for person in people):
-        people[0]["is_primary"] = True
     seen_primary = False
     for person in people:
         is_primary = person["is_primary"] and not seen_primary
@@ -306,9 +359,13 @@ def client_update(
     merged.update({name: value for name, value in data.items() if name in CLIENT_FIELDS})
     company = client_clean(merged)
     _refuse_owned_by_client(client, company.values, numbers_too=False)
-    _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=membership)
     for name, value in company.values.items():
         setattr(client, name, value)
+    primary = client.contacts.filter(is_primary=True).first()
+    key = identity_key(client, primary.email if primary else None)
+    _refuse_duplicates(
+        client.firm, company.values, exclude_id=client.pk, viewer=membership, identity_key=key
+    )
     changes = differences(before, snapshot(client))
     if not changes:
         return ClientResult(client, company.warnings)
@@ -335,7 +392,7 @@ def client_update(
     except IntegrityError:
         _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=membership)
         raise
-    refresh_search(client)
+    refresh_search(client, viewer=membership)
     history_record(
         client=client, actor=membership.user, source=source, action="updated", changes=changes
     )
@@ -528,7 +585,7 @@ def contact_add(
     if previous:
         client.contacts.filter(is_primary=True).update(is_primary=False)
     contact = Contact.objects.create(client=client, is_primary=make_primary, **cleaned.values)
-    refresh_search(client)
+    refresh_search(client, viewer=membership)
     changes = [{"field": "contact", "old": None, "new": contact_label(contact)}]
     if previous:
         changes.append(_primary_change(previous, contact))
@@ -558,7 +615,7 @@ def contact_update(
     # Recorded before a change of primary, which must not swallow the other changes.
     changes = _contact_changes(before, contact)
     if changes:
-        refresh_search(client)
+        refresh_search(client, viewer=membership)
         history_record(
             client=client,
             actor=membership.user,
@@ -586,6 +643,7 @@ def _make_primary(membership, client, contact, source, warnings) -> ClientResult
     # The old primary first: the database allows one primary contact per client at a time.
     client.contacts.filter(is_primary=True).update(is_primary=False)
     Contact.objects.filter(pk=contact.pk).update(is_primary=True)
+    refresh_search(client, viewer=membership)  # the identity key follows the primary contact
     history_record(
         client=client,
         actor=membership.user,
@@ -617,7 +675,7 @@ def contact_remove(
         successor = others.order_by("created_at", "id").first()
         Contact.objects.filter(pk=successor.pk).update(is_primary=True)
         changes.append(_primary_change(contact, successor))
-    refresh_search(client)
+    refresh_search(client, viewer=membership)
     history_record(
         client=client,
         actor=membership.user,

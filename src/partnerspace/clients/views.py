@@ -373,7 +373,7 @@ def contact_add(request, client_id: int):
             result = services.contact_add(
                 membership=request.membership, client=client, data=form.cleaned_data
             )
-        except ValidationFailed as failed:
+        except (ValidationFailed, Conflict) as failed:
             form_add_service_error(form, failed)
         else:
             _announce_warnings(request, result.warnings)
@@ -396,7 +396,7 @@ def contact_edit(request, client_id: int, contact_id: int):
             result = services.contact_update(
                 membership=request.membership, contact=contact, data=form.cleaned_data
             )
-        except ValidationFailed as failed:
+        except (ValidationFailed, Conflict) as failed:
             form_add_service_error(form, failed)
         else:
             _announce_warnings(request, result.warnings)
@@ -413,8 +413,12 @@ def contact_edit(request, client_id: int, contact_id: int):
 @require_POST
 def contact_primary(request, client_id: int, contact_id: int):
     contact = selectors.contact_get_for_user(request.membership, client_id, contact_id)
-    services.contact_make_primary(membership=request.membership, contact=contact)
-    messages.success(request, _("%(name)s is now the primary contact.") % {"name": contact})
+    try:
+        services.contact_make_primary(membership=request.membership, contact=contact)
+    except Conflict as conflict:
+        messages.error(request, conflict.message)
+    else:
+        messages.success(request, _("%(name)s is now the primary contact.") % {"name": contact})
     return redirect(
         f"{reverse('clients:detail', args=[request.firm.slug, contact.client_id])}#contacts"
     )

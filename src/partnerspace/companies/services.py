@@ -89,7 +89,7 @@ def _mirror(client: Client, company: Company, *, actor) -> None:
         return
     client.updated_at = timezone.now()
     client.save(update_fields=[*COMPANY_FIELDS, "updated_at"])
-    refresh_search(client)
+    refresh_search(client, anonymous=True)
     history_record(
         client=client, actor=actor, source=HistorySource.CLIENT, action="updated", changes=changes
     )
@@ -225,7 +225,7 @@ def company_contact_add(*, user: User, company: Company, data: dict) -> list:
         if client.contacts.filter(email=cleaned.values["email"]).exists():
             continue
         contact = Contact.objects.create(client=client, is_primary=False, **cleaned.values)
-        refresh_search(client)
+        refresh_search(client, anonymous=True)
         history_record(
             client=client,
             actor=user,

@@ -19,6 +19,7 @@ from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
 from partnerspace.imports.forms import upload_too_large
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.recovery import import_stop_notice
 from partnerspace.imports.selectors import import_get_for_user
 
 router = Router(tags=["imports"])
@@ -56,7 +57,10 @@ class ImportOut(Schema):
         description=(
             "`uploaded` while a large file is being checked, `previewed` once checked (a dry "
             "run), `queued` and `running` while a large file is imported, then `done`; "
-            "`refused` when the file cannot be read, `failed` on an error on our side."
+            "`refused` when the file cannot be read, `failed` on an error on our side, "
+            "`interrupted` when the process running it stopped. An import `interrupted` or "
+            "`failed` goes on from its last batch with POST /imports/{import_id}/resume "
+            "(`resumable`); what it wrote stays, nothing is written twice."
         )
     )
     file_name: str
@@ -79,6 +83,7 @@ class ImportOut(Schema):
         description=f"The first {LISTED_ERRORS:,} errors; the report has them all."
     )
     report_url: str = Field(description="The error report: the refused rows, as .xlsx.")
+    resumable: bool = Field(description="POST /imports/{import_id}/resume goes on with it.")
 
 
 class ImportCreatedOut(ImportOut):
@@ -120,6 +125,7 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
         "report_url": request.build_absolute_uri(
             reverse("api:import_report", kwargs={"import_id": job.pk})
         ),
+        "resumable": job.can_resume,
         **extra,
     }
 
@@ -206,8 +212,28 @@ def import_create(
     summary="An import: its status, progress and result",
 )
 def import_get(request, import_id: Id):
-    job = import_get_for_user(_importer(request), import_id)
+    job = import_stop_notice(job=import_get_for_user(_importer(request), import_id))
     return _import_out(request, job)
+
+
+@router.post(
+    "/imports/{import_id}/resume",
+    response={202: ImportOut, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut},
+    summary="Go on with an import that stopped, from its last batch",
+)
+def import_resume(request, import_id: Id):
+    """An import `interrupted` (the process running it stopped) or `failed` goes on in the
+    background from its last written batch; follow it with GET /imports/{import_id}. 409
+    when it cannot go on (it did not stop, or its file is no longer kept)."""
+    membership = _importer(request)
+    job = import_stop_notice(job=import_get_for_user(membership, import_id))
+    if not job.can_resume:
+        raise Conflict(
+            "not_resumable", _("This import did not stop halfway: there is nothing to continue.")
+        )
+    job = services.import_resume(membership=membership, job=job)
+    job.refresh_from_db()
+    return Status(202, _import_out(request, job))
 
 
 @router.get(

@@ -19,11 +19,18 @@ class ImportStatus(models.TextChoices):
     DONE = "done", _("Imported")
     REFUSED = "refused", _("File refused")
     FAILED = "failed", _("Failed")
+    # The process running it stopped (its lease ran out): what was written stays written,
+    # and the import can go on from its last batch.
+    INTERRUPTED = "interrupted", _("Interrupted")
 
 
 def _upload_path(job, filename: str) -> str:
     # The uploaded name is kept in file_name; the stored one reveals nothing and never clashes.
     return f"imports/{job.firm_id}/{timezone.now():%Y%m}/{job.token}.upload"
+
+
+def _report_path(job, filename: str) -> str:
+    return f"imports/{job.firm_id}/{timezone.now():%Y%m}/{job.token}-report.xlsx"
 
 
 class ImportJob(models.Model):
@@ -55,9 +62,31 @@ class ImportJob(models.Model):
     file_error = models.JSONField(null=True, blank=True)  # {"code", "detail", "message"}
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # While a process checks or imports the file, it holds the job until lease_until and
+    # renews it with every batch; a job whose lease ran out was left by a process that died.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Set when the import itself (not its preview) starts: its batches may be written.
+    import_started_at = models.DateTimeField(null=True, blank=True)
+    # Runs started so far; a run writes its batches only while it is the latest one.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The background task running the job (django-tasks' result id), to close it when the
+    # process running it died.
+    task_id = models.CharField(max_length=64, blank=True)
+    # The uploaded bytes are deleted after a while (imports.retention); the record and the
+    # error report of refused rows stay.
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
+    # The error report of the refused rows, written when the upload's bytes are deleted.
+    report_file = models.FileField(upload_to=_report_path, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["firm", "-created_at"], name="import_firm_created")]
+        indexes = [
+            models.Index(fields=["firm", "-created_at"], name="import_firm_created"),
+            models.Index(
+                fields=["lease_until"],
+                name="import_lease",
+                condition=models.Q(lease_until__isnull=False),
+            ),
+        ]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -74,7 +103,19 @@ class ImportJob(models.Model):
             ImportStatus.DONE,
             ImportStatus.REFUSED,
             ImportStatus.FAILED,
+            ImportStatus.INTERRUPTED,
         }
+
+    @property
+    def can_resume(self) -> bool:
+        """An import that stopped before its end (the process died, or an error on our
+        side) goes on from its last batch: Doorgaan."""
+        return (
+            self.status in {ImportStatus.INTERRUPTED, ImportStatus.FAILED}
+            and self.import_started_at is not None
+            and not self.file_deleted_at
+            and bool(self.file)
+        )
 
 
 class ImportIssue(models.Model):

@@ -53,7 +53,7 @@ CLIENT_COLUMNS = (
     "external_reference", "iban", "street", "house_number", "box", "postal_code", "city",
     "peppol_mandate", "mandate_confirmed_at", "mandate_confirmed_by", "template",
     "template_name", "status", "archived_by_client", "notes", "created_at", "updated_at",
-    "created_by", "search_text", "sort_name",
+    "created_by", "search_text", "sort_name", "identity_key",
 )  # fmt: skip
 CONTACT_COLUMNS = (
     "id", "client", "first_name", "last_name", "email", "locale", "phone", "is_primary",
@@ -115,6 +115,12 @@ class Outcome:
     refused_rows: set[int] = field(default_factory=set)
     created_ids: list[int] = field(default_factory=list)
     unknown_headers: tuple[str, ...] = ()
+    # Warnings of the batches an earlier run wrote, when an import goes on after a stop.
+    earlier_warnings: int = 0
+
+    @property
+    def warning_count(self) -> int:
+        return self.earlier_warnings + len(self.warnings)
 
     def as_json(self) -> dict:
         """The summary `import_clients --json` prints and the API answers."""
@@ -205,15 +211,21 @@ class Importer:
         update: bool = False,
         dry_run: bool = False,
         on_progress: Callable[[int, Outcome], None] | None = None,
+        on_batch: Callable[[int, Outcome], None] | None = None,
         batch_size: int = BATCH_SIZE,
+        outcome: Outcome | None = None,
     ):
+        """`on_batch(rows processed, outcome)` is called inside the transaction that writes
+        each batch (never in a dry run): what it records commits with the batch or not at
+        all. `outcome` holds the counts of the batches an earlier run wrote, to go on."""
         self.firm = firm
         self.actor = actor
         self.update = update
         self.dry_run = dry_run
         self.on_progress = on_progress
+        self.on_batch = on_batch
         self.batch_size = batch_size
-        self.outcome = Outcome()
+        self.outcome = outcome or Outcome()
         self.seen: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
         templates = list(ConfigurationTemplate.objects.filter(firm=firm))
         self.templates = {template.name.casefold(): template for template in templates}
@@ -245,14 +257,16 @@ class Importer:
 
     # Checking
 
-    def run(self, sheet: Sheet) -> Outcome:
+    def run(self, sheet: Sheet, *, start: int = 0) -> Outcome:
+        """Check and write the sheet's rows from the `start`-th on (the rows before it
+        were written by an earlier run of this import)."""
         outcome = self.outcome
         outcome.unknown_headers = sheet.unknown_headers
         problems: dict[int, list] = {}
         for problem in sheet.cell_problems:
             problems.setdefault(problem.row, []).append(problem)
-        processed = 0
-        for chunk in checked_chunks(sheet, self.batch_size):
+        processed = start
+        for chunk in checked_chunks(sheet, self.batch_size, start=start):
             batch = []
             for cleaned in chunk:
                 outcome.rows += 1
@@ -260,7 +274,10 @@ class Importer:
                 if row is not None:
                     batch.append(row)
             processed += len(chunk)
-            self._write(batch)
+            done = None
+            if self.on_batch is not None:
+                done = (lambda rows: lambda: self.on_batch(rows, outcome))(processed)
+            self._write(batch, done)
             self._progress(processed)
         return outcome
 
@@ -392,9 +409,8 @@ class Importer:
 
     # Writing
 
-    def _write(self, batch: list[_Row]) -> None:
-        if not batch:
-            return
+    def _write(self, batch: list[_Row], done: Callable[[], None] | None = None) -> None:
+        """Write a batch; `done` runs inside the batch's last transaction."""
         new = [row for row in batch if row.target_id is None]
         existing = [row for row in batch if row.target_id is not None]
         if self.dry_run:
@@ -405,13 +421,23 @@ class Importer:
         if existing:
             with transaction.atomic():
                 gone = self._count_updates(existing, write=True)
-        # A client deleted since the import looked: its row makes it anew.
-        created = self._create(new + gone)
+                if done is not None and not (new or gone):
+                    done()
+                    done = None
+        elif not new and done is not None:
+            with transaction.atomic():
+                done()
+            return
+        # A client deleted since the import looked: its row makes it anew. Updates written
+        # just before are written again as "unchanged" if the process stops in between.
+        created = self._create(new + gone, done)
         self.outcome.created_ids += [client.pk for client in created]
         if created:
             _after_import(self.firm, [client.pk for client in created], self.actor)
 
-    def _create(self, rows: list[_Row]) -> list[SimpleNamespace]:
+    def _create(
+        self, rows: list[_Row], done: Callable[[], None] | None = None
+    ) -> list[SimpleNamespace]:
         """Insert new clients with their contact, history and template: one transaction.
 
         The transaction is the outermost one, never a savepoint inside another: SQLite's
@@ -423,22 +449,31 @@ class Importer:
         if not rows:
             return []
         now = timezone.now()
+        created_before = self.outcome.created
         try:
             with transaction.atomic():
                 clients = self._insert(rows, now)
                 self._apply_templates(clients)
+                self.outcome.created = created_before + len(clients)
+                if done is not None:
+                    done()
         except IntegrityError:
+            self.outcome.created = created_before
+            # The slow way, rarely taken: a savepoint per row, in one transaction with `done`.
             clients = []
-            for row in rows:
-                try:
-                    with transaction.atomic():
-                        one = self._insert([row], now)
-                        self._apply_templates(one)
-                except IntegrityError:
-                    self._refuse(row.number, [self._taken(row)])
-                else:
-                    clients += one
-        self.outcome.created += len(clients)
+            with transaction.atomic():
+                for row in rows:
+                    try:
+                        with transaction.atomic():
+                            one = self._insert([row], now)
+                            self._apply_templates(one)
+                    except IntegrityError:
+                        self._refuse(row.number, [self._taken(row)])
+                    else:
+                        clients += one
+                self.outcome.created = created_before + len(clients)
+                if done is not None:
+                    done()
         for client in clients:
             for key in IDENTIFIERS:
                 value = getattr(client, key)
@@ -463,7 +498,7 @@ class Importer:
         ):
             values, person, template = row.company, row.contact, row.template
             client = SimpleNamespace(pk=pk, firm_id=firm_id, template=template, **values)
-            search = client_search_fields(client, (SimpleNamespace(**person),))
+            search = client_search_fields(client, (SimpleNamespace(**person, is_primary=True),))
             client.sort_name, client.contact_email = search["sort_name"], person["email"]
             mandate = values["peppol_mandate"]
             client_rows.append(
@@ -476,7 +511,7 @@ class Importer:
                     stamp if mandate else None, actor_id if mandate else None,
                     template.pk if template else None, template.name if template else "",
                     ClientStatus.DRAFT, False, "", stamp, stamp, actor_id,
-                    search["search_text"], search["sort_name"],
+                    search["search_text"], search["sort_name"], search["identity_key"],
                 )
             )  # fmt: skip
             contact_rows.append(
@@ -511,6 +546,21 @@ class Importer:
             if found is not None:
                 return Issue(row.number, key, "already_exists", value,
                              message("already_exists", value, client=found.legal_name))  # fmt: skip
+        # A client without numbers: the database found its name and primary contact taken.
+        probe = SimpleNamespace(**row.company)
+        key = client_search_fields(probe, (SimpleNamespace(**row.contact, is_primary=True),))
+        found = (
+            Client.objects.filter(firm=self.firm, identity_key=key["identity_key"])
+            .exclude(pk=row.target_id or 0)
+            .first()
+            if key["identity_key"]
+            else None
+        )
+        if found is not None:
+            name = row.company["legal_name"]
+            return Issue(row.number, "legal_name", "already_exists", name,
+                         message("already_exists_by_contact", name, client=found.legal_name,
+                                 email=row.contact["email"]))  # fmt: skip
         return Issue(row.number, None, "already_exists", "", message("already_exists_unknown"))
 
     def _apply_templates(self, clients: list[SimpleNamespace]) -> None:
@@ -722,10 +772,11 @@ def _identifiers_alone(data: dict, wrong: set) -> dict:
     return {key: values[key] for key in IDENTIFIERS if values.get(key)}
 
 
-def checked_chunks(sheet: Sheet, size: int) -> Iterator[list[CleanedRow]]:
-    """The sheet's rows through the rules, batch by batch, in file order."""
-    for start in range(0, len(sheet.rows), size):
-        chunk = sheet.rows[start : start + size]
+def checked_chunks(sheet: Sheet, size: int, *, start: int = 0) -> Iterator[list[CleanedRow]]:
+    """The sheet's rows from the `start`-th on through the rules, batch by batch, in file
+    order."""
+    for first in range(start, len(sheet.rows), size):
+        chunk = sheet.rows[first : first + size]
         yield [
             check_row(number, dict(zip(sheet.columns, values, strict=True)))
             for number, values in chunk

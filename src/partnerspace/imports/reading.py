@@ -28,6 +28,7 @@ settings only when turned into text.
 
 from __future__ import annotations
 
+import array
 import codecs
 import csv
 import datetime
@@ -39,6 +40,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -54,6 +56,7 @@ __all__ = [
     "FILE_PROBLEM_MESSAGES",
     "FORMATS",
     "MAX_FILE_BYTES",
+    "MAX_READ_BYTES",
     "MAX_ROWS",
     "MAX_SHEET_CELLS",
     "MAX_UNCOMPRESSED_BYTES",
@@ -75,9 +78,36 @@ MAX_COMPRESSION_RATIO = 100
 RATIO_MIN_BYTES = 4 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
 # Cells of the rectangle calamine builds for a sheet (for xls and ods: for all sheets
-# together, which calamine reads at once): 5 million cells take 160 MB in calamine
-# before any text. 100,000 rows of 50 columns fit.
+# together, which calamine reads at once): 5 million cells take 360 MB in calamine
+# before any text (measured). The read as a whole, text included, is bounded by
+# MAX_READ_BYTES below: 100,000 rows of 30 columns fit.
 MAX_SHEET_CELLS = 5_000_000
+# What calamine builds for a file, estimated before it runs: each cell of the rectangle it
+# allocates, and each text counted as often as a cell holds a copy of it. A string an xlsx
+# or xls keeps once (shared strings, SST) is copied into every cell that refers to it, and
+# an ods cell into every row and column it is repeated over: a 159 KB file asked for 3 GB.
+# Measured with ru_maxrss on sheets of 1 to 5 million cells: an xlsx cell takes 72 bytes
+# (its 32-byte slot in the grid and, while the sheet is read, a 40-byte entry in the list
+# of cells). xls and ods keep a formula text beside each cell, and calamine reads their
+# sheets when it opens the file and hands out a copy of each: cells and text twice.
+XLSX_CELL_BYTES = 72
+XLS_CELL_BYTES = 96 + 32
+ODS_CELL_BYTES = 112 + 32
+# calamine's list of cells of an xls sheet, reserved at the size the sheet's DIMENSIONS
+# record declares (which the file may make up).
+XLS_RESERVED_CELL_BYTES = 40
+# A shared string kept in calamine's table: its text and this much beside it.
+SHARED_STRING_BYTES = 40
+# A byte of text costs its copies in calamine (one for xlsx, two for xls and ods) and the
+# Python text the reader makes of each row: one byte a character for ASCII, up to four for
+# any other (one emoji in a text makes Python keep the whole text at four bytes a
+# character).
+ASCII_TEXT_WEIGHT = 1 + 1
+OTHER_TEXT_WEIGHT = 1 + 4
+COPIED_ASCII_TEXT_WEIGHT = 2 + 1
+COPIED_OTHER_TEXT_WEIGHT = 2 + 4
+# The most a read may take. A client list of 100,000 rows of 20 columns costs about 250 MB.
+MAX_READ_BYTES = 512 * 1024 * 1024
 # A cell longer than this is cut to MAX_CELL_CHARS + 1 characters: the length rules still
 # see it is too long, and memory stays bounded.
 MAX_CELL_CHARS = 1_000
@@ -92,8 +122,8 @@ class FileProblem(Exception):
     """A file-level refusal: the import stops with this one message.
 
     ``code`` is one of ``unreadable_file``, ``unsupported_format``, ``empty_file``,
-    ``missing_columns``, ``file_too_large`` or ``too_many_rows``; ``detail`` holds the
-    particulars:
+    ``missing_columns``, ``file_too_large``, ``content_too_large`` or ``too_many_rows``;
+    ``detail`` holds the particulars:
 
     - unreadable_file: {"reason": "corrupt" | "password_protected" |
       "too_large_uncompressed" | "sheet_too_large"} ("sheet_too_large" also gives
@@ -105,6 +135,8 @@ class FileProblem(Exception):
     - missing_columns: {"columns": [keys of the required columns not found, in COLUMNS
       order]};
     - file_too_large: {"limit": MAX_FILE_BYTES};
+    - content_too_large: {"limit": MAX_READ_BYTES} (a small file whose cells repeat long
+      texts, so that reading it would take more memory than the limit);
     - too_many_rows: {"limit": MAX_ROWS}.
 
     A plain exception class, not a frozen dataclass: Python sets ``__traceback__`` on
@@ -148,7 +180,7 @@ class FileProblem(Exception):
                 for k in params["columns"]
             )
         if "limit" in params and isinstance(params["limit"], int):
-            if self.code == "file_too_large":
+            if self.code in {"file_too_large", "content_too_large"}:
                 params["limit"] = f"{params['limit'] // (1024 * 1024)} MB"
             else:
                 params["limit"] = f"{params['limit']:,}".replace(",", ".")
@@ -183,6 +215,12 @@ FILE_PROBLEM_MESSAGES = {
         "(in Dutch, French or English); the order of the columns does not matter."
     ),
     ("file_too_large", ""): _("This file is too large: at most %(limit)s."),
+    ("content_too_large", ""): _(
+        "This file is small, but its cells repeat so much text that reading it would take "
+        "more than %(limit)s of memory, far more than a client list needs. Remove the long "
+        "texts that are repeated in many cells, or copy the table to a new file, and upload "
+        "it again."
+    ),
     ("too_many_rows", ""): _(
         "This file has more than %(limit)s clients. Split it into several files."
     ),
@@ -450,26 +488,156 @@ def _check_zip_sizes(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 
 _SHEET_PARTS = re.compile(r"^xl/(?:worksheets|macrosheets|dialogsheets)/[^/]+\.xml$")
+# calamine reads the shared strings of the workbook's folder; any part of that name counts.
+_SHARED_STRINGS_PART = "sharedStrings.xml"
 
 
 def _check_xlsx(zf: zipfile.ZipFile) -> list[int]:
-    """Check every member, and measure the grid of every worksheet. Returns the grid
-    size of each sheet in workbook order; when sheets and parts cannot be matched, the
-    largest grid stands for every sheet."""
-    grids: dict[str, int] = {}
-    for info in _check_zip_sizes(zf):
-        if info.is_dir():
+    """Check every member, and estimate what reading each worksheet costs (its cells and
+    its text, see _Cost). Returns the cost of each sheet in workbook order; when sheets and
+    parts cannot be matched, the largest cost stands for every sheet. A sheet whose grid
+    is too large raises at once."""
+    infos = _check_zip_sizes(zf)
+    shared = _SharedStrings()
+    for info in infos:
+        if not info.is_dir() and info.filename.endswith(_SHARED_STRINGS_PART):
+            shared.read(zf, info)
+    costs: dict[str, int] = {}
+    for info in infos:
+        if info.is_dir() or info.filename.endswith(_SHARED_STRINGS_PART):
             continue
         if _SHEET_PARTS.match(info.filename):
-            grids[info.filename] = _xlsx_grid(zf, info)
+            grid = _xlsx_grid(zf, info)
+            cost = (
+                grid * XLSX_CELL_BYTES
+                + shared.table_bytes
+                # text written in the sheet itself (inline strings, formula results) is
+                # at most the sheet's own size
+                + info.file_size * ASCII_TEXT_WEIGHT
+            )
+            cost += _xlsx_copied_text(zf, info, shared, budget=MAX_READ_BYTES - cost)
+            costs[info.filename] = cost
+            if grid > MAX_SHEET_CELLS:
+                costs[info.filename] = max(costs[info.filename], _GRID_TOO_LARGE)
         else:
             for _chunk in _member_chunks(zf, info):
                 pass
     order = _xlsx_sheet_parts(zf)
-    if order is None or any(part not in grids for part in order):
-        largest = max(grids.values(), default=0)
-        return [largest] * max(len(order or ()), len(grids), 1)
-    return [grids[part] for part in order]
+    if order is None or any(part not in costs for part in order):
+        largest = max(costs.values(), default=0)
+        return [largest] * max(len(order or ()), len(costs), 1)
+    return [costs[part] for part in order]
+
+
+# A cost that stands for "the grid is too large" (sheet_too_large, not content_too_large).
+_GRID_TOO_LARGE = 1 << 62
+
+
+def _check_cost(cost: int) -> None:
+    if cost >= _GRID_TOO_LARGE:
+        raise FileProblem(
+            "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+        )
+    if cost > MAX_READ_BYTES:
+        raise FileProblem("content_too_large", {"limit": MAX_READ_BYTES})
+
+
+def _segments(chunks: Iterable[bytes], end: bytes) -> Iterator[bytes]:
+    """The chunks again, each cut after its last ``end`` (the rest comes first in the next
+    one), so that an element ending with ``end`` is never split."""
+    carry = b""
+    for chunk in chunks:
+        buffer = carry + chunk if carry else chunk
+        cut = buffer.rfind(end)
+        if cut == -1:
+            carry = buffer
+            continue
+        cut += len(end)
+        carry = buffer[cut:]
+        yield buffer[:cut]
+    if carry:
+        yield carry
+
+
+_SHARED_STRING = re.compile(rb"<((?:[\w.\-]+:)?)si\b[^>]*?(?:/>|>(.*?)</\1si>)", re.S)
+_TAG = re.compile(rb"<[^>]*>")
+
+
+class _SharedStrings:
+    """What each shared string costs when a cell refers to it: its byte length (an upper
+    bound: entities and phonetic runs count as text) times its weight; and what
+    calamine's table of them costs."""
+
+    def __init__(self):
+        self.lengths = array.array("I")
+        self.longest = 0
+        self.table_bytes = 0
+
+    def read(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        lengths = array.array("I")
+        append = lengths.append
+        table = 0
+        for segment in _segments(_member_chunks(zf, info), b"si>"):
+            for match in _SHARED_STRING.finditer(segment):
+                content = match[2] or b""
+                if content.count(b"<") == 2 and content.startswith(b"<t>"):
+                    length = len(content) - 7  # <t>...</t>, as nearly every writer has it
+                else:
+                    length = len(_TAG.sub(b"", content))
+                weight = ASCII_TEXT_WEIGHT if content.isascii() else OTHER_TEXT_WEIGHT
+                append(length * weight)
+                table += length + SHARED_STRING_BYTES
+            if table > MAX_READ_BYTES:
+                raise FileProblem("content_too_large", {"limit": MAX_READ_BYTES})
+        # Two parts of that name: calamine reads one; each index takes the longer string.
+        if len(lengths) < len(self.lengths):
+            lengths, self.lengths = self.lengths, lengths
+        for index, length in enumerate(self.lengths):
+            lengths[index] = max(lengths[index], length)
+        self.lengths = lengths
+        self.longest = max(lengths, default=0)
+        self.table_bytes = max(self.table_bytes, table)
+
+
+# A cell of type s (a shared string): the attribute, in any spelling calamine accepts.
+_SHARED_TYPE = re.compile(rb"""\st\s*=\s*["']s["']""")
+_ODD_TYPE_SPELLING = re.compile(rb"""t\s+=|t=\s|t='""")
+_USUAL_SHARED_VALUE = re.compile(rb't="s"[^>]*>(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?<v>([^<]*)</v>')
+# ... and its value, the string's index, after an optional formula.
+_SHARED_VALUE = re.compile(
+    rb"""\st\s*=\s*["']s["'][^>]*>\s*"""
+    rb"""(?:<(?:[\w.\-]+:)?f\b[^>]*?(?:/>|>[^<]*</(?:[\w.\-]+:)?f>)\s*)?"""
+    rb"""<(?:[\w.\-]+:)?v\b[^>]*>([^<]*)<"""
+)
+
+
+def _xlsx_copied_text(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, shared: _SharedStrings, *, budget: int
+) -> int:
+    """The bytes of shared strings calamine copies into this sheet's cells: the length of
+    each string times the cells that refer to it. A cell whose index cannot be read as
+    calamine reads it counts the longest string. Stops counting once over ``budget``, what
+    the rest of the sheet leaves of MAX_READ_BYTES."""
+    if not shared.lengths or budget < 0:
+        return 0
+    lengths, longest, count = shared.lengths, shared.longest, len(shared.lengths)
+    copied = 0
+    for segment in _segments(_member_chunks(zf, info), b"c>"):
+        if _ODD_TYPE_SPELLING.search(segment):
+            indexes = _SHARED_VALUE.findall(segment)
+            typed = len(_SHARED_TYPE.findall(segment))
+        else:  # as Excel, LibreOffice and XlsxWriter write it: found fast, by its start
+            indexes = _USUAL_SHARED_VALUE.findall(segment)
+            typed = segment.count(b't="s"')
+        copied += max(typed - len(indexes), 0) * longest
+        for index, cells in Counter(indexes).items():
+            if index.isdigit() and len(index) < 10 and int(index) < count:
+                copied += lengths[int(index)] * cells
+            elif index:
+                copied += longest * cells
+        if copied > budget:
+            break
+    return copied
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
@@ -638,16 +806,18 @@ def _column_number(letters: bytes) -> int:
 
 
 def _check_ods(zf: zipfile.ZipFile) -> None:
-    """Check every member, and the cell grid of all tables together (calamine reads them
-    all when it opens the file)."""
+    """Check every member, and the cells and text of all tables together (calamine reads
+    them all when it opens the file)."""
     for info in _check_zip_sizes(zf):
         if info.is_dir():
             continue
         if info.filename == "content.xml":
-            if _ods_grid(_member_chunks(zf, info)) > MAX_SHEET_CELLS:
+            grid, text = _ods_grid(_member_chunks(zf, info))
+            if grid > MAX_SHEET_CELLS:
                 raise FileProblem(
                     "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
                 )
+            _check_cost(grid * ODS_CELL_BYTES + text)
         else:
             for _chunk in _member_chunks(zf, info):
                 pass
@@ -664,12 +834,14 @@ _ROW_END = b"</table:table-row>"
 _TABLE_END = b"</table:table>"
 
 
-def _ods_grid(chunks: Iterator[bytes]) -> int:
+def _ods_grid(chunks: Iterator[bytes]) -> tuple[int, int]:
     """Bound the cells calamine expands, table by table: a table spans from its first
     row to its last row with a non-empty cell, and is as wide as its widest row up to
     that row's last non-empty cell; repeated rows and cells count as often as they
-    repeat. Reads content.xml by chunks, row by row."""
-    total = height = width = position = 0
+    repeat. Also the text calamine makes of it (_ods_written_text), and of repeated rows
+    and cells and spaces written as a count on top (_ods_row_text). Reads content.xml by
+    chunks, row by row."""
+    total = height = width = position = text = 0
     pending = b""
     for chunk in chunks:
         buffer = pending + chunk
@@ -699,36 +871,99 @@ def _ods_grid(chunks: Iterator[bytes]) -> int:
             if row_end == -1:
                 break  # the rest of this row comes with the next chunk
             position += times
-            row_width = _ods_row_width(buffer, match.end(), row_end)
+            content_end = _ods_content_end(buffer, match.end(), row_end)
+            row_width = _ods_row_width(buffer, match.end(), content_end)
             if row_width:
                 height = position
                 if row_width > width:
                     width = row_width
                 if total + height * width > MAX_SHEET_CELLS:
-                    return total + height * width
+                    return total + height * width, text
+                text += _ods_row_text(buffer, match.end(), content_end, times)
+                if text > MAX_READ_BYTES:
+                    return total + height * width, text
             done = row_end + len(_ROW_END)
             at = buffer.find(b"<table:table-row", done)
         while table_end != -1 and table_end < done:
             total += height * width
             height = width = position = 0
             table_end = buffer.find(_TABLE_END, table_end + 1)
+        text += _ods_written_text(buffer, done)
         pending = buffer[done:]
-    return total + height * width
+    return total + height * width, text
 
 
-def _ods_row_width(buffer: bytes, start: int, end: int) -> int:
-    """The width of a row up to its last non-empty cell (0 for an empty row). Counts
-    every ``<table:`` element of the row as a cell: a bound."""
-    # LibreOffice ends each row with one empty cell repeated to the sheet's last column.
+_TEXT_RUN = re.compile(rb">([^<]+)<")
+_TEXT_ATTRIBUTE = re.compile(rb"""(?:-value|formula)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _ods_written_text(buffer: bytes, end: int) -> int:
+    """The text content.xml spells out up to ``end``, weighted as calamine and the reader
+    keep it: the runs between tags, the values written as attributes (dates, times,
+    strings, formulas), and a line break between paragraphs."""
+    size = sum(map(len, _TEXT_RUN.findall(buffer, 0, end)))
+    if buffer.find(b"-value", 0, end) != -1 or buffer.find(b"formula", 0, end) != -1:
+        for double, single in _TEXT_ATTRIBUTE.findall(buffer, 0, end):
+            size += len(double) + len(single)
+    size += buffer.count(b"<text:p", 0, end)
+    return size * (COPIED_ASCII_TEXT_WEIGHT if buffer.isascii() else COPIED_OTHER_TEXT_WEIGHT)
+
+
+_TEXT_SPACES = re.compile(rb"""text:c\s*=\s*["'](\d+)""")
+_CELL_END = b"table-cell>"
+
+
+def _ods_row_text(buffer: bytes, start: int, end: int, times: int) -> int:
+    """The text calamine makes of a row beyond what content.xml spells out once: each
+    cell with a value counts its whole element (text and attributes, a bound) once for
+    every column and every row it is repeated over, plus the spaces it writes as a count
+    (``<text:s text:c="1000000"/>``, a million spaces). 0 for a row that repeats nothing."""
+    spaces = buffer.find(b"text:c", start, end) != -1
+    if times == 1 and not spaces and buffer.find(b"-repeated", start, end) == -1:
+        return 0
+    total = 0
+    for cell in _ODS_CELL.finditer(buffer, start, end):
+        attributes = cell[1]
+        if b"value" not in attributes and b"formula" not in attributes:
+            continue  # an empty cell: calamine keeps nothing of it
+        repeated = _COLUMNS_REPEATED.search(attributes)
+        columns = int(repeated[1]) if repeated else 1
+        if attributes.endswith(b"/"):
+            cell_end = cell.end()
+        else:
+            cell_end = buffer.find(_CELL_END, cell.end(), end)
+            cell_end = end if cell_end == -1 else cell_end + len(_CELL_END)
+        size = cell_end - cell.start()
+        if spaces:
+            size += sum(map(int, _TEXT_SPACES.findall(buffer, cell.start(), cell_end)))
+        ascii_only = buffer[cell.start() : cell_end].isascii()
+        weight = COPIED_ASCII_TEXT_WEIGHT if ascii_only else COPIED_OTHER_TEXT_WEIGHT
+        total += size * columns * weight
+        if total * times > MAX_READ_BYTES:
+            break
+    return total * times
+
+
+def _ods_content_end(buffer: bytes, start: int, end: int) -> int:
+    """Where a row's last cell that holds something ends. LibreOffice ends each row with
+    one empty cell repeated to the sheet's last column."""
     while buffer.endswith(b"/>", start, end):
         last = buffer.rfind(b"<", start, end)
         if (
             last == -1
             or not buffer.startswith(_ODS_CELL_STARTS, last)
             or buffer.find(b"value", last, end) != -1  # <table:table-cell office:value="5"/>
+            or buffer.find(b"formula", last, end) != -1
         ):
             break
         end = last
+    return end
+
+
+def _ods_row_width(buffer: bytes, start: int, end: int) -> int:
+    """The width of a row up to its last non-empty cell (0 for an empty row), ``end``
+    being where that cell ends (_ods_content_end). Counts every ``<table:`` element of
+    the row as a cell: a bound."""
     width = buffer.count(b"<table:", start, end)
     if width and buffer.find(b"-repeated", start, end) != -1:
         width = 0
@@ -862,55 +1097,221 @@ _XLS_MULTI = frozenset({0x00BD, 0x00BE})
 _XLS_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _XLS_EOF = 0x000A
 _XLS_FILEPASS = 0x002F
+_XLS_BOUNDSHEET = 0x0085
+_XLS_SST = 0x00FC
+_XLS_CONTINUE = 0x003C
+_XLS_LABELSST = 0x00FD
+_XLS_DIMENSIONS = 0x0200
+_XLS_FORMULA = 0x0006
+# Records whose text calamine keeps as it is written: LABEL (BIFF2 and later), RSTRING and
+# a formula's STRING result. A character of 1 or 2 bytes becomes at most 3 bytes of UTF-8.
+_XLS_TEXT = frozenset({0x0004, 0x0204, 0x00D6, 0x0207})
+# Records holding a name a formula can print (a sheet, a defined name, an external name).
+_XLS_NAMES = frozenset({0x0085, 0x0018, 0x0023})
+# A sheet's records are read once for each sheet the workbook lists at their place; more
+# reading than this many times the stream is refused rather than done.
+_XLS_MAX_WALK = 4
+
+
+def _xls_records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
+    """(type, offset of the data, size) of each record from ``at`` on."""
+    unpack = struct.unpack_from
+    end = len(stream) - 4
+    while 0 <= at <= end:
+        kind, size = unpack("<HH", stream, at)
+        yield kind, at + 4, size
+        at += 4 + size
 
 
 def _check_xls(cfb: _Cfb) -> None:
-    """Refuse an xls saved with a password, and bound the cell grids of all its sheets
-    together (calamine reads every sheet when it opens the file)."""
+    """Refuse an xls saved with a password, and bound what calamine builds when it opens
+    the file: every sheet the workbook lists (calamine reads them all at once, and a sheet
+    listed twice twice), its grid and its text, the shared strings (SST) copied into each
+    cell that refers to them, and the list of cells it reserves at the size the sheet's
+    DIMENSIONS record declares."""
     try:
         stream = cfb.stream(("Workbook", "Book"))
     except (struct.error, IndexError, ValueError) as exc:
         raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
     if not stream:
         raise FileProblem("unreadable_file", {"reason": "corrupt"})
+    positions: list[int] = []
+    sst_parts: list[bytes] = []
+    collecting = False
+    longest_name = 0
+    # The workbook globals, up to their EOF, as calamine reads them.
+    for kind, at, size in _xls_records(stream, 0):
+        if kind == _XLS_CONTINUE and collecting:
+            sst_parts.append(stream[at : at + size])
+            continue
+        collecting = False
+        if kind == _XLS_FILEPASS:
+            raise FileProblem("unreadable_file", {"reason": "password_protected"})
+        if kind in _XLS_NAMES:
+            longest_name = max(longest_name, size)
+        if kind == _XLS_BOUNDSHEET and size >= 4:
+            positions.append(struct.unpack_from("<I", stream, at)[0])
+        elif kind == _XLS_SST:
+            sst_parts, collecting = [stream[at : at + size]], True
+        elif kind == _XLS_EOF:
+            break
+    try:
+        lengths = _sst_lengths(sst_parts) if sst_parts else array.array("I")
+    except (struct.error, IndexError, ValueError) as exc:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+    # A formula's text: each byte of its tokens prints at most 16 bytes, or a name (5 bytes
+    # of token) or a sheet's name (7).
+    formula_bytes = 16 + -(-3 * longest_name // 5)
+    cost = sum(lengths) // COPIED_ASCII_TEXT_WEIGHT + len(lengths) * SHARED_STRING_BYTES
+    cells = walked = 0
+    sheets: dict[int, tuple[int, int, int]] = {}
+    for position in positions:
+        if position not in sheets:
+            sheets[position] = _xls_sheet(stream, position, lengths, formula_bytes)
+            walked += sheets[position][2]
+            if walked > _XLS_MAX_WALK * len(stream):
+                raise FileProblem("content_too_large", {"limit": MAX_READ_BYTES})
+        grid, sheet_cost, _walked = sheets[position]
+        cells += grid
+        cost += sheet_cost
+        if cells > MAX_SHEET_CELLS:
+            raise FileProblem(
+                "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+            )
+    _check_cost(cost)
+
+
+def _xls_sheet(
+    stream: bytes, position: int, lengths: array.array, formula_bytes: int
+) -> tuple[int, int, int]:
+    """(grid, cost, bytes read) of the sheet calamine reads from ``position``: records up
+    to the EOF of the substream begun there, skipping nested substreams (a chart's)."""
     unpack = struct.unpack_from
-    total = depth = 0
-    max_row = max_col = -1
-    at = 0
-    end = len(stream) - 4
     cells = _XLS_CELLS
-    while at <= end:
-        kind, size = unpack("<HH", stream, at)
+    count = len(lengths)
+    max_row = max_col = -1
+    text = reserved = cell_count = 0
+    seen_bof = False
+    depth = 0
+    last = position
+    for kind, at, size in _xls_records(stream, position):
+        last = at + size
+        if depth:
+            if kind == 0x0809:
+                depth += 1
+            elif kind == _XLS_EOF:
+                depth -= 1
+            continue
         if kind in cells:
             if size >= 4:
-                row, col = unpack("<HH", stream, at + 4)
-                if row > max_row:
-                    max_row = row
-                if col > max_col:
-                    max_col = col
-        elif kind in _XLS_BOF:
-            depth += 1  # a chart's substream sits inside its worksheet's
-        elif kind == _XLS_EOF:
-            depth -= 1
-            if depth <= 0:
-                total += (max_row + 1) * (max_col + 1)
-                max_row = max_col = -1
-                depth = 0
-                if total > MAX_SHEET_CELLS:
-                    break
+                row, col = unpack("<HH", stream, at)
+                max_row = max(max_row, row)
+                max_col = max(max_col, col)
+                cell_count += 1
+            if kind == _XLS_LABELSST:
+                if size >= 10:
+                    index = unpack("<I", stream, at + 6)[0]
+                    text += lengths[index] if index < count else 0
+            elif kind in _XLS_TEXT:
+                # up to 3 bytes of UTF-8 a character, twice in calamine, then Python's text
+                text += (3 + 3 + 4) * size
+            elif kind == _XLS_FORMULA:
+                text += formula_bytes * size
         elif kind in _XLS_MULTI and size >= 6:
-            row = unpack("<H", stream, at + 4)[0]
-            last_col = unpack("<H", stream, at + 4 + size - 2)[0]
+            row = unpack("<H", stream, at)[0]
+            last_col = unpack("<H", stream, at + size - 2)[0]
             max_row = max(max_row, row)
             max_col = max(max_col, last_col)
-        elif kind == _XLS_FILEPASS:
-            raise FileProblem("unreadable_file", {"reason": "password_protected"})
-        at += 4 + size
-    total += (max_row + 1) * (max_col + 1)
-    if total > MAX_SHEET_CELLS:
-        raise FileProblem(
-            "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
-        )
+            cell_count += max(size // 6, 1)
+        elif kind == _XLS_DIMENSIONS:
+            declared = _xls_declared(stream[at : at + size])
+            if declared > MAX_SHEET_CELLS:
+                raise FileProblem(
+                    "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
+                )
+            reserved = max(reserved, declared)
+        elif kind == 0x0809:
+            if seen_bof:
+                depth += 1
+            seen_bof = True
+        elif kind == _XLS_EOF:
+            break
+    grid = (max_row + 1) * (max_col + 1)
+    cost = grid * XLS_CELL_BYTES + (reserved + cell_count) * XLS_RESERVED_CELL_BYTES + text
+    return grid, cost, last - position
+
+
+def _xls_declared(data: bytes) -> int:
+    """The cells calamine reserves for a DIMENSIONS record, computed as it does (with
+    32-bit arithmetic that wraps when the first row lies after the last)."""
+    if len(data) == 10:
+        first_row, last_row, first_col, last_col = struct.unpack_from("<HHHH", data)
+    elif len(data) == 14:
+        first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", data)
+    else:
+        return 0  # calamine refuses the file
+    if first_col > 0xFF or last_col < first_col:
+        first_col = 0
+    if last_row >= 1 and last_col >= 1:
+        end_row, end_col = last_row - 1, last_col - 1
+    else:
+        end_row, end_col = first_row, first_col
+    rows = (end_row - first_row + 1) & 0xFFFFFFFF
+    cols = (end_col - first_col + 1) & 0xFFFFFFFF
+    return rows * cols
+
+
+def _sst_lengths(parts: list[bytes]) -> array.array:
+    """What each string of an SST record (``parts``: its data and its CONTINUE records')
+    costs when a cell refers to it: its characters three times (calamine's UTF-8, the copy
+    of the sheet it hands out, and Python's text), or 3 + 3 + 4 bytes each for any but
+    plain ASCII. Walks the
+    strings as calamine does: a string's characters may go on in the next record, which
+    then starts with a byte saying whether they are 8 or 16 bits wide."""
+    lengths = array.array("I")
+    index, data, at = 0, parts[0], 8
+    unpack = struct.unpack_from
+    while True:
+        if at >= len(data):
+            index += 1
+            if index >= len(parts):
+                return lengths
+            data, at = parts[index], 0
+            continue
+        count, flags = unpack("<HB", data, at)
+        at += 3
+        skip = 0
+        if flags & 0x8:
+            skip += 4 * unpack("<H", data, at)[0]
+            at += 2
+        if flags & 0x4:
+            skip += unpack("<I", data, at)[0]
+            at += 4
+        high = flags & 0x1
+        wide = bool(high)
+        left = count
+        while left:
+            width = 2 if high else 1
+            take = min(left, (len(data) - at) // width)
+            if not high and not data[at : at + take].isascii():
+                wide = True
+            at += take * width
+            left -= take
+            if left:
+                index += 1
+                data = parts[index]
+                high = data[0] & 0x1
+                wide = wide or bool(high)
+                at = 1
+        # UTF-8 in calamine, then Python's text of it
+        lengths.append((3 + 3 + 4) * count if wide else COPIED_ASCII_TEXT_WEIGHT * count)
+        while skip:
+            step = min(skip, len(data) - at)
+            at += step
+            skip -= step
+            if skip:
+                index += 1
+                data, at = parts[index], 0
 
 
 # --------------------------------------------------------------------------------------
@@ -919,9 +1320,9 @@ def _check_xls(cfb: _Cfb) -> None:
 
 
 def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
-    grids: list[int] = []
+    costs: list[int] = []
     if kind == "xlsx":
-        grids = _check_xlsx(container)
+        costs = _check_xlsx(container)
     elif kind == "ods":
         _check_ods(container)
     else:
@@ -939,11 +1340,7 @@ def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
     with workbook:
         finder = _HeaderFinder()
         for index in _sheet_order(workbook):
-            grid = grids[index] if index < len(grids) else max(grids, default=0)
-            if grid > MAX_SHEET_CELLS:
-                raise FileProblem(
-                    "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
-                )
+            _check_cost(costs[index] if index < len(costs) else max(costs, default=0))
             try:
                 sheet = workbook.get_sheet_by_index(index)
                 rows = sheet.iter_rows()

@@ -165,7 +165,11 @@ def _write_rows(sheet, styles: Styles, source: Sheet, by_row, language: str, fir
 
 def job_error_report(*, job) -> bytes:
     """The report of an import job: its file read again, its errors as recorded, the headers
-    in the job's language (the language its messages were written in)."""
+    in the job's language (the language its messages were written in). Once the upload's
+    bytes are deleted (imports.retention), the report written just before."""
+    if job.report_file:
+        with job.report_file.open("rb") as handle:
+            return handle.read()
     errors = list(
         job.issues.filter(is_error=True)
         .order_by("row", "id")

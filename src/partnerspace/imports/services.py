@@ -1,18 +1,23 @@
 """An import's life: upload, preview (nothing written), import (now or in the background)."""
 
+import logging
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from partnerspace.core.errors import NotAllowed
+from partnerspace.core.errors import Conflict, NotAllowed
 from partnerspace.firms.models import Membership
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Outcome
 from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet, read_table
+
+logger = logging.getLogger(__name__)
 
 # Above this many rows an import runs as a background job with a progress bar.
 BACKGROUND_ROWS = 1000
@@ -20,6 +25,26 @@ BACKGROUND_ROWS = 1000
 # short rows); a larger one is checked in the background like a large import: the rows are
 # unknown until the file is read, and checking 100,000 rows takes 15 to 20 seconds.
 INLINE_PREVIEW_BYTES = 256 * 1024
+
+
+class LeaseLost(Exception):
+    """Another run took this import over, its lease having run out: this run stops, and
+    the batch it was writing is rolled back."""
+
+
+def lease_end():
+    return timezone.now() + timedelta(seconds=settings.PARTNERSPACE_IMPORT_LEASE_SECONDS)
+
+
+def import_enqueue(job: ImportJob, *, preview: bool = False) -> None:
+    """Queue the job's background run once the transaction commits, and note its task."""
+    from partnerspace.imports.tasks import run_import
+
+    def enqueue() -> None:
+        result = run_import.enqueue(job.pk, preview=preview)
+        ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+
+    transaction.on_commit(enqueue)
 
 
 def _require_importer(membership: Membership) -> None:
@@ -59,6 +84,18 @@ def import_job_create(
     return job
 
 
+def _clean_up_after(job: ImportJob) -> None:
+    """Every check or import of an upload keeps the uploads in bounds (imports.retention).
+    An error there is logged: it must not fail the import that asked for it."""
+    from partnerspace.imports.retention import uploads_clean_after_upload
+
+    try:
+        with transaction.atomic():
+            uploads_clean_after_upload(firm_id=job.firm_id)
+    except Exception:
+        logger.exception("Cleaning up the uploads after import %s failed", job.pk)
+
+
 def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
     with translation.override(job.language):
         job.file_error = {
@@ -68,6 +105,7 @@ def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
         }
     job.status = ImportStatus.REFUSED
     job.finished_at = timezone.now()
+    job.lease_until = None
     job.save()
     ImportIssue.objects.filter(job=job).delete()
     ImportIssue.objects.create(
@@ -89,9 +127,7 @@ def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob
     """Check a large file in the background (nothing written); its page follows the check.
     The job stays UPLOADED until the check makes it PREVIEWED (or REFUSED)."""
     _require_importer(membership)
-    from partnerspace.imports.tasks import run_import
-
-    transaction.on_commit(lambda: run_import.enqueue(job.pk, preview=True))
+    import_enqueue(job, preview=True)
     return job
 
 
@@ -102,16 +138,20 @@ def import_start(*, membership: Membership, job: ImportJob) -> ImportJob:
         job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
         if job.status not in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED}:
             return job
+        if not job.file:
+            raise Conflict(
+                "file_not_kept",
+                _("This file is no longer kept on our side: upload it again to import it."),
+            )
         # A file imported without a preview has not been counted yet: its size decides.
         unread = job.status == ImportStatus.UPLOADED and not job.rows
         background = job.rows > BACKGROUND_ROWS or (unread and job.file_size > INLINE_PREVIEW_BYTES)
         job.status = ImportStatus.QUEUED if background else ImportStatus.RUNNING
         job.processed = 0
-        job.save(update_fields=["status", "processed"])
+        job.import_started_at = timezone.now()
+        job.save(update_fields=["status", "processed", "import_started_at"])
         if background:
-            from partnerspace.imports.tasks import run_import
-
-            transaction.on_commit(lambda: run_import.enqueue(job.pk))
+            import_enqueue(job)
     if not background:
         _run(job, dry_run=False)
         job.refresh_from_db()
@@ -130,10 +170,45 @@ def import_run(*, job_id: int, preview: bool = False) -> None:
     _run(job, dry_run=False)
 
 
+def import_resume(*, membership: Membership, job: ImportJob) -> ImportJob:
+    """Doorgaan: an import that stopped goes on in the background from its last batch."""
+    _require_importer(membership)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
+        if not job.can_resume:
+            return job
+        job.status = ImportStatus.QUEUED
+        job.lease_until = None
+        job.finished_at = None
+        job.save(update_fields=["status", "lease_until", "finished_at"])
+        import_enqueue(job)
+    return job
+
+
+def _claim(job: ImportJob, *, dry_run: bool) -> int:
+    """Start a run: it holds the job's lease, and is the job's latest run."""
+    with transaction.atomic():
+        fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
+        fresh.attempts += 1
+        fresh.lease_until = lease_end()
+        if not dry_run:
+            fresh.status = ImportStatus.RUNNING
+        fresh.started_at = fresh.started_at or timezone.now()
+        fresh.save(update_fields=["attempts", "lease_until", "status", "started_at"])
+    for name in ("attempts", "lease_until", "status", "started_at", "processed", "created",
+                 "updated", "unchanged", "refused", "warning_count"):  # fmt: skip
+        setattr(job, name, getattr(fresh, name))
+    return fresh.attempts
+
+
 def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | None:
-    job.status = ImportStatus.RUNNING if not dry_run else job.status
-    job.started_at = timezone.now()
-    job.save(update_fields=["status", "started_at"])
+    try:
+        return _run_claimed(job, _claim(job, dry_run=dry_run), dry_run=dry_run, progress=progress)
+    finally:
+        _clean_up_after(job)
+
+
+def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool) -> Outcome | None:
     with translation.override(job.language):
         try:
             sheet = _sheet(job)
@@ -142,60 +217,120 @@ def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | 
             return None
         job.rows = sheet.row_count
         job.unknown_headers = list(sheet.unknown_headers)
-        job.save(update_fields=["rows", "unknown_headers"])
+        job.lease_until = lease_end()
+        job.save(update_fields=["rows", "unknown_headers", "lease_until"])
+        # An import goes on after the last batch an earlier run wrote (0: from the start).
+        start = 0 if dry_run else min(job.processed, sheet.row_count)
+        earlier = None
+        if start:
+            earlier = Outcome(
+                rows=start,
+                created=job.created,
+                updated=job.updated,
+                unchanged=job.unchanged,
+                refused=job.refused,
+                earlier_warnings=job.warning_count,
+            )
+        elif not dry_run:
+            ImportIssue.objects.filter(job=job).delete()  # the preview's: the import writes its own
         importer = Importer(
             firm=job.firm,
             actor=job.created_by,
             update=job.mode == ImportMode.UPDATE,
             dry_run=dry_run,
-            on_progress=_progress_writer(job) if progress or not dry_run else None,
+            on_progress=_progress_writer(job, attempt) if progress and dry_run else None,
+            on_batch=None if dry_run else _batch_recorder(job, attempt, earlier),
+            outcome=earlier,
         )
         try:
-            outcome = importer.run(sheet)
+            outcome = importer.run(sheet, start=start)
+        except LeaseLost:
+            return None
         except Exception:
-            ImportJob.objects.filter(pk=job.pk).update(
-                status=ImportStatus.FAILED, finished_at=timezone.now()
+            ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
+                status=ImportStatus.FAILED, finished_at=timezone.now(), lease_until=None
             )
             raise
-        _finish(job, outcome, dry_run=dry_run)
+        _finish(job, outcome, dry_run=dry_run, attempt=attempt)
     return outcome
 
 
-def _progress_writer(job: ImportJob) -> Callable[[int, Outcome], None]:
+def _progress_writer(job: ImportJob, attempt: int) -> Callable[[int, Outcome], None]:
+    """A background check's progress, and its lease renewed."""
+
     def write(processed: int, outcome: Outcome) -> None:
-        # Outside the batch's transaction: the page polling the job sees it move.
-        ImportJob.objects.filter(pk=job.pk).update(
-            processed=processed, created=outcome.created, updated=outcome.updated
+        # Outside any transaction: the page polling the job sees it move.
+        ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
+            processed=processed, created=outcome.created, lease_until=lease_end()
         )
 
     return write
 
 
-@transaction.atomic
-def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool) -> None:
-    job.status = ImportStatus.PREVIEWED if dry_run else ImportStatus.DONE
-    job.processed = outcome.rows
-    job.created = outcome.created
-    job.updated = outcome.updated
-    job.unchanged = outcome.unchanged
-    job.refused = outcome.refused
-    job.warning_count = len(outcome.warnings)
-    job.finished_at = timezone.now()
-    job.save()
-    ImportIssue.objects.filter(job=job).delete()
-    issues = [
-        ImportIssue(
-            job=job,
-            is_error=True,
-            row=issue.row,
-            field=issue.field or "",
-            code=issue.code,
-            value=issue.value,
-            message=issue.message,
+def _batch_recorder(
+    job: ImportJob, attempt: int, earlier: Outcome | None
+) -> Callable[[int, Outcome], None]:
+    """What an import records with each batch, in the batch's own transaction: how far it
+    got and its counts (where it goes on after a stop), the batch's errors and warnings,
+    and its lease renewed. A run that is no longer the job's latest writes nothing."""
+    written = {"errors": 0, "warnings": 0}
+    stored = min(earlier.earlier_warnings if earlier else 0, STORED_WARNINGS)
+
+    def record(processed: int, outcome: Outcome) -> None:
+        nonlocal stored
+        taken = ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
+            processed=processed,
+            created=outcome.created,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+            refused=outcome.refused,
+            warning_count=outcome.warning_count,
+            lease_until=lease_end(),
         )
-        for issue in outcome.errors
-    ]
-    issues += [
+        if not taken:
+            raise LeaseLost
+        errors = outcome.errors[written["errors"] :]
+        warnings = outcome.warnings[written["warnings"] :][: max(STORED_WARNINGS - stored, 0)]
+        written["errors"] = len(outcome.errors)
+        written["warnings"] = len(outcome.warnings)
+        stored += len(warnings)
+        ImportIssue.objects.bulk_create(
+            [_error_issue(job, issue) for issue in errors]
+            + [_warning_issue(job, warning) for warning in warnings],
+            batch_size=2000,
+        )
+
+    return record
+
+
+def _error_issue(job: ImportJob, issue) -> ImportIssue:
+    return ImportIssue(
+        job=job,
+        is_error=True,
+        row=issue.row,
+        field=issue.field or "",
+        code=issue.code,
+        value=issue.value,
+        message=issue.message,
+    )
+
+
+def _warning_issue(job: ImportJob, warning) -> ImportIssue:
+    issue = warning.as_issue()
+    return ImportIssue(
+        job=job,
+        is_error=False,
+        row=issue.row,
+        field=issue.field or "",
+        code=issue.code,
+        value=issue.value,
+        normalized=issue.normalized,
+        message=issue.message,
+    )
+
+
+def _unknown_column_issues(job: ImportJob, outcome: Outcome) -> list[ImportIssue]:
+    return [
         ImportIssue(
             job=job,
             is_error=False,
@@ -207,20 +342,31 @@ def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool) -> None:
         )
         for header in outcome.unknown_headers
     ]
-    for warning in outcome.warnings[:STORED_WARNINGS]:
-        issue = warning.as_issue()
-        issues.append(
-            ImportIssue(
-                job=job,
-                is_error=False,
-                row=issue.row,
-                field=issue.field or "",
-                code=issue.code,
-                value=issue.value,
-                normalized=issue.normalized,
-                message=issue.message,
-            )
-        )
+
+
+@transaction.atomic
+def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | None = None) -> None:
+    """The job's result. An import's errors and warnings were written with its batches; a
+    check's (and an import recorded from the command line, `attempt` None) are written here."""
+    if attempt is not None:
+        latest = ImportJob.objects.select_for_update().filter(pk=job.pk, attempts=attempt)
+        if not latest.exists():
+            return  # another run took the job over
+    job.status = ImportStatus.PREVIEWED if dry_run else ImportStatus.DONE
+    job.processed = outcome.rows
+    job.created = outcome.created
+    job.updated = outcome.updated
+    job.unchanged = outcome.unchanged
+    job.refused = outcome.refused
+    job.warning_count = outcome.warning_count
+    job.finished_at = timezone.now()
+    job.lease_until = None
+    job.save()
+    issues = _unknown_column_issues(job, outcome)
+    if dry_run or attempt is None:
+        ImportIssue.objects.filter(job=job).delete()
+        issues = [_error_issue(job, issue) for issue in outcome.errors] + issues
+        issues += [_warning_issue(job, w) for w in outcome.warnings[:STORED_WARNINGS]]
     ImportIssue.objects.bulk_create(issues, batch_size=2000)
 
 
@@ -257,9 +403,10 @@ def import_job_record(
         job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
     if problem is not None or outcome is None:
         _refuse_file(job, problem or FileProblem("unreadable_file", {"reason": "corrupt"}))
-        return job
-    job.rows = outcome.rows
-    job.unknown_headers = list(outcome.unknown_headers)
-    with translation.override(job.language):
-        _finish(job, outcome, dry_run=dry_run)
+    else:
+        job.rows = outcome.rows
+        job.unknown_headers = list(outcome.unknown_headers)
+        with translation.override(job.language):
+            _finish(job, outcome, dry_run=dry_run, attempt=None)
+    _clean_up_after(job)
     return job

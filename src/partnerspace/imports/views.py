@@ -6,6 +6,7 @@ leave a running import and come back to it; nothing lives in the session.
 
 import logging
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,12 +14,14 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from partnerspace.core.errors import ServiceError
 from partnerspace.firms.access import firm_view
 from partnerspace.imports import services
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
 from partnerspace.imports.forms import ImportUploadForm
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS
+from partnerspace.imports.recovery import import_stop_notice
 from partnerspace.imports.selectors import import_get_for_user
 
 logger = logging.getLogger(__name__)
@@ -28,7 +31,12 @@ SHOWN_ERRORS = 1000
 HISTORY_PAGE_SIZE = 50
 # The statuses whose page is the preview; the others are followed on the job page.
 PREVIEW_STATUSES = {ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.REFUSED}
-IMPORT_STATUSES = {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE}
+IMPORT_STATUSES = {
+    ImportStatus.QUEUED,
+    ImportStatus.RUNNING,
+    ImportStatus.DONE,
+    ImportStatus.INTERRUPTED,
+}
 
 
 def _go(request, url: str):
@@ -118,7 +126,7 @@ def _summary(job: ImportJob) -> dict:
 @firm_view(permission="can_create_clients")
 def import_preview(request, import_id: int):
     """What the import would do, row by row; nothing is written yet."""
-    job = import_get_for_user(request.membership, import_id)
+    job = import_stop_notice(job=import_get_for_user(request.membership, import_id))
     if job.status in IMPORT_STATUSES:
         return _go(request, _url(request, "job", job))
     context = {"job": job}
@@ -138,6 +146,9 @@ def import_run(request, import_id: int):
         return redirect(_url(request, "job" if job.status in IMPORT_STATUSES else "preview", job))
     try:
         job = services.import_start(membership=request.membership, job=job)
+    except ServiceError as refusal:
+        messages.error(request, refusal.message)
+        return redirect(_url(request, "preview", job))
     except Exception:
         # The job is marked failed in the database; its page says so.
         logger.exception("Import %s failed", job.pk)
@@ -145,9 +156,18 @@ def import_run(request, import_id: int):
 
 
 @firm_view(permission="can_create_clients")
+@require_POST
+def import_resume(request, import_id: int):
+    """Doorgaan: an import that stopped goes on from its last batch, in the background."""
+    job = import_get_for_user(request.membership, import_id)
+    services.import_resume(membership=request.membership, job=job)
+    return redirect(_url(request, "job", job))
+
+
+@firm_view(permission="can_create_clients")
 def import_job(request, import_id: int):
     """An import's progress while it runs, and its result; polled every second until done."""
-    job = import_get_for_user(request.membership, import_id)
+    job = import_stop_notice(job=import_get_for_user(request.membership, import_id))
     if job.status in PREVIEW_STATUSES:
         return _go(request, _url(request, "preview", job))
     context = {"job": job}

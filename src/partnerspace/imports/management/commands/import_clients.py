@@ -1,10 +1,13 @@
 """partnerspace import_clients --firm SLUG FILE: the import of the page, from the command line.
 
 Exit status: 0 when no row was refused, 1 when some were, 2 when the file itself was refused
-(or the command could not start: an unknown firm or person, a file that cannot be opened).
+(or the command could not start: an unknown firm or person, a file that cannot be opened),
+3 when the import stopped on an error on our side (the batches written before it stay
+written: the same command with --update goes on with the rest).
 """
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -24,6 +27,9 @@ from partnerspace.imports.services import import_job_record
 
 EXIT_REFUSED_ROWS = 1
 EXIT_REFUSED_FILE = 2
+EXIT_CRASHED = 3
+
+logger = logging.getLogger(__name__)
 # The human summary lists this many errors; --json and --report hold them all.
 LISTED_ERRORS = 50
 # The keys of the --json summary, as the issue gives them.
@@ -34,7 +40,8 @@ class Command(BaseCommand):
     help = (
         "Import clients into a firm from an .xlsx, .xls, .ods or .csv file, with the rules of "
         "the import page. Exit status 0: no row refused; 1: some rows refused; 2: the file "
-        "was refused."
+        "was refused; 3: the import stopped on an error (what was written stays: run it again "
+        "with --update)."
     )
 
     def add_arguments(self, parser):
@@ -68,7 +75,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         language = options["language"]
         with translation.override(language):
-            code = self._import(options, language)
+            try:
+                code = self._import(options, language)
+            except (CommandError, SystemExit, KeyboardInterrupt):
+                raise
+            except Exception:
+                logger.exception("import_clients stopped on an error")
+                self.stderr.write(
+                    _(
+                        "The import stopped on an error on our side. The clients written "
+                        "before it stay written; run the same command with --update to go on "
+                        "with the rest."
+                    )
+                )
+                code = EXIT_CRASHED
         if code:
             sys.exit(code)
 

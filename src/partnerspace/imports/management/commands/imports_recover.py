@@ -1,0 +1,27 @@
+"""partnerspace imports_recover: resume the imports whose process died (run it from cron).
+
+See imports.recovery. Prints one line per import it resumed, gave up, checked again or
+refused; exit status 0.
+"""
+
+from django.core.management.base import BaseCommand
+
+from partnerspace.imports.recovery import imports_recover
+
+
+class Command(BaseCommand):
+    help = (
+        "Resume every import whose process died (its lease ran out) from its last batch, or "
+        "give it up after repeated stops; close the dead tasks. Safe to run from cron."
+    )
+
+    def handle(self, *args, **options):
+        report = imports_recover()
+        for label, ids in (
+            ("resumed", report.resumed),
+            ("failed", report.failed),
+            ("checked again", report.checked_again),
+            ("refused", report.refused),
+        ):
+            for pk in ids:
+                self.stdout.write(f"import {pk}: {label}")

@@ -1,0 +1,145 @@
+"""Imports whose process died: noticed by their lease, then resumed or given up.
+
+A process checking or importing a file holds the job's lease and renews it with every
+batch (services._claim, services._batch_recorder). A lease that ran out means the process
+died (killed, out of memory, a deploy): nothing tells us otherwise. Two things notice it,
+neither needing a person:
+
+- reading the job (its page, the API) marks an import INTERRUPTED, which offers Doorgaan;
+- `partnerspace imports_recover` (run it from cron, every few minutes) resumes every such
+  import from its last batch, or gives it up after MAX_ATTEMPTS runs (FAILED, and still
+  Doorgaan). A background check of a large file is queued again, or refused after
+  MAX_CHECK_ATTEMPTS: a file that stops the process each time it is read is not read again.
+
+Either way the dead task's result row (django-tasks' database backend) is closed as
+failed, so that it does not say "running" for ever.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.services import import_enqueue
+
+# Runs a job gets before it is given up, its check included (attempts counts both).
+MAX_ATTEMPTS = 4
+# Runs a background check gets: a file that stops the process twice is not read again.
+MAX_CHECK_ATTEMPTS = 2
+# Statuses in which a process holds the job (UPLOADED: a background check).
+_HELD = (ImportStatus.UPLOADED, ImportStatus.RUNNING)
+
+
+class WorkerStopped(Exception):
+    """Written into the dead task's result: the process running it stopped."""
+
+
+def lease_expired(job: ImportJob, now=None) -> bool:
+    now = now or timezone.now()
+    return job.status in _HELD and job.lease_until is not None and job.lease_until < now
+
+
+def import_stop_notice(*, job: ImportJob) -> ImportJob:
+    """Called when the job is read: an import whose process died becomes INTERRUPTED (its
+    page offers Doorgaan); a background check is queued again (or refused). Returns the
+    job as it is now."""
+    if not lease_expired(job):
+        return job
+    with transaction.atomic():
+        fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if lease_expired(fresh):
+            if fresh.import_started_at is not None:
+                _interrupt(fresh)
+            else:
+                _check_again_or_refuse(fresh)
+    job.refresh_from_db()
+    return job
+
+
+@dataclass
+class Recovery:
+    resumed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    checked_again: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+
+
+def imports_recover(*, now=None) -> Recovery:
+    """Resume (or give up) every import whose process died; see the module docstring."""
+    now = now or timezone.now()
+    report = Recovery()
+    stopped = ImportJob.objects.filter(
+        Q(status__in=_HELD, lease_until__lt=now) | Q(status=ImportStatus.INTERRUPTED)
+    ).values_list("pk", flat=True)
+    for pk in list(stopped):
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=pk)
+            if job.status == ImportStatus.INTERRUPTED or lease_expired(job, now):
+                if job.import_started_at is not None:
+                    _interrupt(job)
+                    if job.attempts < MAX_ATTEMPTS:
+                        _queue(job, ImportStatus.QUEUED)
+                        report.resumed.append(pk)
+                    else:
+                        job.status = ImportStatus.FAILED
+                        job.finished_at = now
+                        job.save(update_fields=["status", "finished_at"])
+                        report.failed.append(pk)
+                elif _check_again_or_refuse(job):
+                    report.checked_again.append(pk)
+                else:
+                    report.refused.append(pk)
+    return report
+
+
+def _interrupt(job: ImportJob) -> None:
+    _task_close(job)
+    job.status = ImportStatus.INTERRUPTED
+    job.lease_until = None
+    job.save(update_fields=["status", "lease_until"])
+
+
+def _queue(job: ImportJob, status: str) -> None:
+    job.status = status
+    job.lease_until = None
+    job.save(update_fields=["status", "lease_until"])
+    import_enqueue(job, preview=status == ImportStatus.UPLOADED)
+
+
+def _check_again_or_refuse(job: ImportJob) -> bool:
+    """A background check whose process died: queued again, or after MAX_CHECK_ATTEMPTS
+    runs refused. True when queued again."""
+    _task_close(job)
+    if job.attempts < MAX_CHECK_ATTEMPTS:
+        _queue(job, ImportStatus.UPLOADED)
+        return True
+    with translation.override(job.language):
+        message = _(
+            "Checking this file stopped our server every time it was tried, so it is not "
+            "tried again. Save the list in a new file (or as .csv) and upload that one."
+        )
+    job.file_error = {"code": "check_stopped", "detail": {}, "message": message}
+    job.status = ImportStatus.REFUSED
+    job.lease_until = None
+    job.finished_at = timezone.now()
+    job.save(update_fields=["file_error", "status", "lease_until", "finished_at"])
+    ImportIssue.objects.filter(job=job).delete()
+    ImportIssue.objects.create(job=job, is_error=True, code="check_stopped", message=message)
+    return False
+
+
+def _task_close(job: ImportJob) -> None:
+    """The dead task's result row, if the database backend keeps one: failed, not running."""
+    if not job.task_id:
+        return
+    try:
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # another tasks backend: nothing of ours to close
+        return
+    result = DBTaskResult.objects.filter(pk=job.task_id, status=TaskResultStatus.RUNNING).first()
+    if result is not None:
+        result.set_failed(WorkerStopped(f"The process running import {job.pk} stopped."))

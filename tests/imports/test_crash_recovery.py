@@ -1,0 +1,131 @@
+"""An import whose worker is killed halfway (kill -9, a real `partnerspace db_worker` on a
+database on disk) is noticed by its lease, shown as interrupted, and resumed from its last
+written batch: in the end every row is in exactly once, and no task says "running"."""
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.processes import process_database
+
+from .builders import xlsx
+from .rows import client_row, table
+
+__all__ = ["process_database"]
+
+ROWS = 20_000
+LEASE = 8  # seconds, for these tests; 120 by default
+
+UPLOAD = """
+import json
+from django.test import Client
+client = Client(HTTP_AUTHORIZATION="Bearer " + sys.argv[1])
+with open(sys.argv[2], "rb") as handle:
+    answer = client.post("/api/v1/imports", {"file": handle})
+print(json.dumps([answer.status_code, answer.json()["id"], answer.json()["status"]]))
+"""
+READ = """
+import json
+from django.test import Client
+client = Client(HTTP_AUTHORIZATION="Bearer " + sys.argv[1])
+body = client.get(f"/api/v1/imports/{sys.argv[2]}").json()
+print(json.dumps([body["status"], body["processed"], body.get("resumable")]))
+"""
+
+
+def _wait_for(check, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"waited {seconds} s for {what}")
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("crash") / "klanten.xlsx"
+    path.write_bytes(xlsx(table([client_row(n, template="") for n in range(1, ROWS + 1)])))
+    return path
+
+
+def _job(db, job_id):
+    return db.query(
+        "SELECT status, processed, created, refused, task_id FROM imports_importjob WHERE id = %s",
+        job_id,
+    )[0]
+
+
+def _task_status(db, task_id):
+    rows = db.query(
+        "SELECT status FROM django_tasks_database_dbtaskresult WHERE id = %s",
+        task_id.replace("-", "") if db.vendor == "sqlite" else task_id,
+    )
+    return rows[0][0] if rows else None
+
+
+def test_a_killed_worker_leaves_an_interrupted_import_that_resumes_with_every_row_once(
+    process_database, big_file
+):
+    db = process_database
+    slug = db.firm()
+    token = db.token(slug)
+    env = {"PARTNERSPACE_IMPORT_LEASE_SECONDS": str(LEASE)}
+    worker = db.worker("--interval", "0.2", **env)
+    try:
+        upload = db.python(UPLOAD, token, str(big_file), **env)
+        assert upload.returncode == 0, upload.stderr[-2000:]
+        status, job_id, _state = json.loads(upload.stdout)
+        assert status == 202
+        # kill -9 once some batches are written: at least 30 %, not the end
+        _wait_for(lambda: _job(db, job_id)[1] >= ROWS * 3 // 10, 240, "30 % imported")
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    state, processed, created, _refused, task_id = _job(db, job_id)
+    assert state == "running" and 0 < processed < ROWS
+    assert created == processed  # counted in the batches' own transactions
+    clients = db.query(
+        "SELECT count(*) FROM clients_client c JOIN firms_firm f ON f.id = c.firm_id "
+        "WHERE f.slug = %s",
+        slug,
+    )[0][0]
+    assert clients == created  # what the job says is what was committed
+    assert _task_status(db, task_id) == "RUNNING"
+
+    time.sleep(LEASE + 1)
+    read = db.python(READ, token, str(job_id), **env)
+    assert read.returncode == 0, read.stderr[-2000:]
+    assert json.loads(read.stdout) == ["interrupted", processed, True]
+    assert _task_status(db, task_id) == "FAILED"  # the dead task no longer says running
+
+    recovered = db.manage("imports_recover")
+    assert recovered.returncode == 0, recovered.stderr
+    assert f"import {job_id}: resumed" in recovered.stdout
+    finisher = db.worker("--batch", **env)
+    assert finisher.wait(600) == 0, finisher.stderr.read()[-2000:]
+
+    state, processed, created, refused, new_task = _job(db, job_id)
+    assert (state, processed, created, refused) == ("done", ROWS, ROWS, 0)
+    assert _task_status(db, new_task) == "SUCCESSFUL"
+    counts = db.query(
+        "SELECT count(*), count(DISTINCT c.company_number), "
+        "(SELECT count(*) FROM clients_contact k JOIN clients_client d ON d.id = k.client_id "
+        " WHERE d.firm_id = f.id), "
+        "(SELECT count(*) FROM clients_clienthistory h JOIN clients_client e "
+        " ON e.id = h.client_id WHERE e.firm_id = f.id AND h.action = 'created') "
+        "FROM clients_client c JOIN firms_firm f ON f.id = c.firm_id WHERE f.slug = %s "
+        "GROUP BY f.id",
+        slug,
+    )[0]
+    assert counts == (ROWS, ROWS, ROWS, ROWS)
+    errors = db.query(
+        "SELECT count(*) FROM imports_importissue WHERE job_id = %s AND is_error", job_id
+    )[0][0]
+    assert errors == 0
