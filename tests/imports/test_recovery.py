@@ -111,6 +111,22 @@ def test_imports_recover_resumes_then_gives_up_after_repeated_stops(
     assert recovery.imports_recover().failed == []  # done with it
 
 
+def test_every_workers_recovery_pass_resumes_an_import_whose_process_died(
+    firm_a, api, monkeypatch, django_capture_on_commit_callbacks
+):
+    """No cron needed: the pass each db_worker runs takes the imports' recovery along."""
+    from partnerspace.core.recovery import recoveries_run
+
+    _client, job_id = _stopped_after_first_batch(
+        firm_a, api, monkeypatch, django_capture_on_commit_callbacks
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        recoveries_run()
+    job = ImportJob.objects.get(pk=job_id)
+    assert (job.status, job.created, job.refused) == (ImportStatus.DONE, 4, 1)
+    assert Client.objects.count() == 4
+
+
 def test_a_run_that_lost_its_lease_writes_nothing_more(
     firm_a, api, monkeypatch, django_capture_on_commit_callbacks
 ):

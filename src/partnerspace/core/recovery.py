@@ -10,10 +10,13 @@ run finds the row's lease, and waits for it to run out before doing the work, so
 says the work is claimed is respected and the work is done once.
 
 Every `partnerspace db_worker` runs it when it starts and every PARTNERSPACE_RECOVERY_INTERVAL
-seconds after (see core/management/commands/db_worker.py).
+seconds after (see core/management/commands/db_worker.py), together with the recoveries the
+apps above core register with `recovery_register` (an import's own lease, renewed per batch,
+does not fit a lease counted from the task's start).
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.exceptions import SuspiciousOperation
@@ -23,6 +26,7 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 _LEASES: dict[str, timedelta] = {}
+_RECOVERIES: list[Callable[[], object]] = []
 
 
 class WorkerLost(Exception):
@@ -85,3 +89,20 @@ def lost_tasks_recover() -> int:
         )
         recovered += 1
     return recovered
+
+
+def recovery_register(recover: Callable[[], object]) -> None:
+    """Run `recover` (no arguments) with every recovery pass of the workers; called from an
+    app's AppConfig.ready, so that core needs to know nothing of the app."""
+    if recover not in _RECOVERIES:
+        _RECOVERIES.append(recover)
+
+
+def recoveries_run() -> None:
+    """One recovery pass: the leased tasks, then each registered recovery. One failing does
+    not keep the others from running."""
+    for recover in (lost_tasks_recover, *_RECOVERIES):
+        try:
+            recover()
+        except Exception:  # a locked or unreachable database now is tried again next time
+            log.exception("Recovery %s failed", getattr(recover, "__qualname__", recover))

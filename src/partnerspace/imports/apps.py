@@ -6,3 +6,10 @@ class ImportsConfig(AppConfig):
     name = "partnerspace.imports"
     label = "imports"
     verbose_name = _("Imports")
+
+    def ready(self) -> None:
+        from partnerspace.core.recovery import recovery_register
+        from partnerspace.imports.recovery import imports_recover
+
+        # Every worker resumes imports whose process died: no cron needed beside it.
+        recovery_register(imports_recover)

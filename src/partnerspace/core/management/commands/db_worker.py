@@ -1,24 +1,21 @@
 """`partnerspace db_worker`: django-tasks-db's worker, which also takes up the work of workers
-that died (core.recovery): when it starts, and every PARTNERSPACE_RECOVERY_INTERVAL seconds
+that died (core.recovery, and the recoveries apps register there, such as the imports'):
+when it starts, and every PARTNERSPACE_RECOVERY_INTERVAL seconds
 while it runs (with --batch, once, before the tasks due)."""
 
-import logging
 import threading
 
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django_tasks_db.management.commands import db_worker
 
-from partnerspace.core.recovery import lost_tasks_recover
+from partnerspace.core.recovery import recoveries_run
 
-log = logging.getLogger("partnerspace.core.recovery")
 
 
 def _recover() -> None:
     try:
-        lost_tasks_recover()
-    except Exception:  # a locked or unreachable database now is tried again next time
-        log.exception("Looking for tasks of lost workers failed")
+        recoveries_run()
     finally:
         close_old_connections()
 
