@@ -12,7 +12,6 @@ from django_tasks_db.management.commands import db_worker
 from partnerspace.core.recovery import recoveries_run
 
 
-
 def _recover() -> None:
     try:
         recoveries_run()
