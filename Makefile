@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1:8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format bench translations messages lock worker migrate clean
+.PHONY: run test test-redis lint format bench translations messages lock worker migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ run: $(APP_STAMP) translations
 		$(BIN)/partnerspace runserver $(HOST)'
 
 worker: $(APP_STAMP)
-	$(BIN)/partnerspace db_worker
+	$(BIN)/partnerspace task_worker
 
 test: $(DEV_STAMP) translations
 	$(BIN)/ruff check .
@@ -51,6 +51,16 @@ test: $(DEV_STAMP) translations
 	@if [ -n "$$PARTNERSPACE_TEST_POSTGRES_URL" ]; then \
 		echo "== The same suite on PostgreSQL =="; \
 		DATABASE_URL="$$PARTNERSPACE_TEST_POSTGRES_URL" $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	fi
+
+# The `background` tests again with every task on Redis, run by RQ workers (.ci/run's second
+# pass); each run claims a Redis database of its own (tests/redisdb.py).
+test-redis: $(DEV_STAMP) translations
+	PARTNERSPACE_TEST_TASKS=redis $(BIN)/python -m pytest -m background $(PYTEST_ARGS)
+	@if [ -n "$$PARTNERSPACE_TEST_POSTGRES_URL" ]; then \
+		echo "== The background tests on Redis, on PostgreSQL =="; \
+		PARTNERSPACE_TEST_TASKS=redis DATABASE_URL="$$PARTNERSPACE_TEST_POSTGRES_URL" \
+			$(BIN)/python -m pytest -m background $(PYTEST_ARGS); \
 	fi
 
 lint: $(DEV_STAMP)
