@@ -65,3 +65,26 @@ def test_an_api_request_names_the_tokens_owner(firm_a, api, logs):
     assert api(firm_a.manager).get("/clients").status_code == 200
     [line] = logs.events("request")
     assert (line["firm"], line["user_id"]) == ("alfa", firm_a.manager.user_id)
+
+
+def test_a_task_run_inside_the_request_keeps_the_requests_id_on_both_lines(
+    transactional_db, firm_a, web, logs
+):
+    # Real commits: the tests' immediate backend runs the task at the commit, inside the
+    # request, before the request's own line is written.
+    response = web(firm_a.admin).post(
+        "/f/alfa/users/invite/",
+        {
+            "first_name": "Lotte",
+            "last_name": "Claes",
+            "email": "lotte.claes@alfa.example",
+            "language": "nl",
+            "roles": ["accountant"],
+        },
+        headers={"X-Request-ID": "req-inline-0001"},
+    )
+    assert response.status_code == 302
+    [task] = logs.events("task")
+    [request] = logs.events("request")
+    assert task["request_id"] == "req-inline-0001"
+    assert request["request_id"] == "req-inline-0001"

@@ -15,6 +15,7 @@ arguments of the database row (a pre_save hook); the worker binds it for the tas
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -97,8 +98,13 @@ def _task_name(task_result: TaskResult) -> str:
     return task_result.task.module_path
 
 
+# What the context held before each running task bound its own (a task run inside a
+# request, by the immediate backend, must give the request its id back).
+_context_before: dict[str, Mapping] = {}
+
+
 def _on_task_started(sender, task_result: TaskResult, **kwargs) -> None:
-    structlog.contextvars.bind_contextvars(
+    _context_before[str(task_result.id)] = structlog.contextvars.bind_contextvars(
         request_id=_request_id_of(task_result),
         task=_task_name(task_result),
         task_id=str(task_result.id),
@@ -136,7 +142,11 @@ def _on_task_finished(sender, task_result: TaskResult, **kwargs) -> None:
             seconds=_seconds_between(task_result.started_at, task_result.finished_at),
         )
     finally:
-        structlog.contextvars.unbind_contextvars("request_id", "task", "task_id")
+        before = _context_before.pop(str(task_result.id), None)
+        if before is not None:
+            structlog.contextvars.reset_contextvars(**before)
+        else:  # failed by another process (RQ's clean-up of a dead worker's task)
+            structlog.contextvars.unbind_contextvars("task", "task_id")
 
 
 def connect_signals() -> None:
@@ -267,7 +277,3 @@ def _redis_queue_state() -> QueueState:
             waiting += connection.zcount(scheduled.key, 0, now)
             since = min(since, due[0][1])
     return QueueState(waiting=waiting, oldest_wait_seconds=max(0.0, now - since))
-
-
-def backends_in_use() -> list[str]:
-    return [backend_kind(task_backends[alias]) for alias in settings.TASKS]
