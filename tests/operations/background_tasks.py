@@ -12,13 +12,17 @@ from partnerspace.firms.models import Firm
 
 
 @task()
-def record_run(key: str, rows: int = 1, pause: float = 0.0, halfway_file: str = "") -> str:
-    """Create `rows` firms named `key` in one transaction, and say which worker ran it.
+def record_run(
+    key: str, rows: int = 1, work: float = 0.0, pause: float = 0.0, halfway_file: str = ""
+) -> str:
+    """Work `work` seconds with no transaction open (as a mail is sent), then create `rows`
+    firms named `key` in one transaction, and say which worker ran it.
 
     With `halfway_file`, once half of them are written (not yet committed) it writes its
     process id and its parent's there, then pauses `pause` seconds before the rest: the moment
     a test kills it. The slugs are random, so a second run would add rows rather than fail.
     """
+    time.sleep(work)
     with transaction.atomic():
         for number in range(rows):
             if halfway_file and number == rows // 2:

@@ -32,7 +32,9 @@ def task_lines(pool, task_id: str) -> list[dict]:
 
 def test_each_task_runs_once_with_two_workers_competing_for_them(task_workers):
     pool = task_workers(2)
-    queued = [record_run.enqueue(f"once-{number}", pause=0.05) for number in range(30)]
+    # Each task works a moment with no transaction open: long enough for the whole batch to
+    # outlast the database worker's polling interval (1 s), so both get their share.
+    queued = [record_run.enqueue(f"once-{number}", work=0.2) for number in range(30)]
 
     pool.wait_for(
         lambda: all(result_of(result).status in FINISHED for result in queued),
