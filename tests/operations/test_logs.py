@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import socket
 
 import pytest
 import structlog
@@ -79,21 +80,21 @@ def test_a_path_that_matches_no_url_is_not_repeated():
     assert json.loads(line)["event"] == "Not Found: [unmatched path]"
 
 
-def test_the_development_servers_request_line_loses_its_query_string():
-    class Handler:  # what runserver attaches: the socket handler, its path with the query
-        path = "/f/alfa/clients/?q=Peeters"
-
-    line = format_record(
-        console_formatter(),
-        "django.server",
-        '"%s" %s %s',
-        "GET /f/alfa/clients/?q=Peeters HTTP/1.1",
-        200,
-        512,
-        request=Handler(),
-    )
-    assert "GET f/<slug:firm_slug>/clients/ HTTP/1.1" in line
-    assert "Peeters" not in line
+def test_the_development_servers_request_line_loses_its_path_and_query_string():
+    # runserver attaches its socket as the "request": the path is only in the message.
+    with socket.socket() as connection:
+        line = format_record(
+            console_formatter(),
+            "django.server",
+            '"%s" %s %s',
+            "GET /invite/abc123secret456/?next=/f/alfa/clients/%3Fq%3DPeeters HTTP/1.1",
+            "404",
+            "512",
+            request=connection,
+            status_code=404,
+        )
+    assert '"GET invite/<str:token>/ HTTP/1.1" 404 512' in line
+    assert "abc123secret456" not in line and "Peeters" not in line
 
 
 def test_every_line_is_one_json_object_with_time_level_logger_and_context(logs):
@@ -120,3 +121,12 @@ def test_the_development_format_is_text_for_people():
     assert "hello world" in line
     assert not line.startswith("{")
     assert re.search(r"warn", line)
+
+
+def test_static_files_and_the_probes_keep_their_path():
+    for path in ("/static/core/app.3f2b9c0e7a1d.css", "/healthz", "/readyz"):
+        request = RequestFactory().get(path)
+        line = format_record(
+            json_formatter(), "django.request", "Not Found: %s", request.path, request=request
+        )
+        assert json.loads(line)["event"] == f"Not Found: {path}"

@@ -51,38 +51,48 @@ def scrub(text: str) -> str:
 
 def route_of(path: str) -> str:
     """The URL pattern a path matches ("f/<slug:firm_slug>/clients/"), never the path itself."""
+    from django.conf import settings
     from django.urls import Resolver404, resolve
 
-    if path in OPERATIONS_PATHS:
-        return path
+    path = path.split("?", 1)[0]
     try:
-        return resolve(path.split("?", 1)[0]).route or UNMATCHED
+        # The probes, and static files (named by the project, not by people), keep their path.
+        if path in OPERATIONS_PATHS or path.startswith(settings.STATIC_URL or "/static/"):
+            return path
+        return resolve(path).route or UNMATCHED
     except Resolver404:
         return UNMATCHED
-    except Exception:  # an unconfigured URLconf, a path that is not text: say nothing of it
+    except Exception:  # unconfigured settings or URLconf, a path that is not text: say nothing
         return UNMATCHED
+
+
+# The request line runserver quotes in its messages: "GET /path?query HTTP/1.1".
+_REQUEST_LINE = re.compile(r'"([A-Z]+) (\S+) (HTTP/[\d.]+)"')
 
 
 def _request_paths(_logger, _method, event: dict) -> dict:
     """Replace the path of the request a library's record is about by its URL pattern.
 
-    Django's request and security loggers, and runserver's, attach the request (or the
-    server's request handler) to the record; their message quotes its path.
+    Django's request and security loggers attach the request to the record and quote its
+    path; runserver (django.server) quotes the whole request line, query string included.
     """
     record = event.get("_record")
-    request = getattr(record, "request", None)
-    if request is None or not isinstance(event.get("event"), str):
+    message = event.get("event")
+    if record is None or not isinstance(message, str):
         return event
-    full_path = getattr(request, "path", "")
-    get_full_path = getattr(request, "get_full_path", None)
-    paths = {full_path}
-    if callable(get_full_path):
-        paths.add(get_full_path())
-    match = getattr(request, "resolver_match", None)
-    route = match.route if match is not None and match.route else route_of(full_path)
-    message = event["event"]
-    for path in sorted(filter(None, paths), key=len, reverse=True):
-        message = message.replace(path, route)
+    if record.name == "django.server":
+        message = _REQUEST_LINE.sub(
+            lambda line: f'"{line[1]} {route_of(line[2])} {line[3]}"', message
+        )
+    request = getattr(record, "request", None)
+    if isinstance(getattr(request, "path", None), str):
+        paths = {request.path}
+        if callable(get_full_path := getattr(request, "get_full_path", None)):
+            paths.add(get_full_path())
+        match = getattr(request, "resolver_match", None)
+        route = match.route if match is not None and match.route else route_of(request.path)
+        for path in sorted(filter(None, paths), key=len, reverse=True):
+            message = message.replace(path, route)
     event["event"] = message
     if status := getattr(record, "status_code", None):
         event.setdefault("status", status)
