@@ -157,3 +157,20 @@ def test_a_request_passes_its_id_to_the_tasks_it_queued(task_workers, firm_a, we
     assert line["request_id"] == request_id
     assert line["outcome"] == "successful"
     assert len(list(pool.mail_dir.iterdir())) == 1
+
+
+def test_a_deferred_task_runs_once_its_time_has_come(task_workers):
+    # What a retry with back-off is (core.retry.enqueue_after): on Redis, RQ's scheduler in
+    # the worker moves it to the queue when it is due.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    pool = task_workers(1)
+    due = timezone.now() + timedelta(seconds=3)
+    queued = record_run.using(run_after=due).enqueue("deferred")
+    assert result_of(queued).status == TaskResultStatus.READY
+    pool.wait_for(lambda: result_of(queued).status in FINISHED, timeout=60, what="the task")
+    assert result_of(queued).status == TaskResultStatus.SUCCESSFUL
+    assert result_of(queued).started_at >= due
+    assert Firm.objects.filter(name="deferred").count() == 1
