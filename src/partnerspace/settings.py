@@ -246,7 +246,8 @@ RQ = {
 }
 # An RQ worker waits for work at most WORKER_TTL - 15 s at a time, and between waits cleans
 # up after workers that died: their task is marked failed once its heartbeat (every
-# MONITORING_INTERVAL s) is HEARTBEAT_GRACE s late. With these defaults, within 3 minutes.
+# MONITORING_INTERVAL s) is HEARTBEAT_GRACE s late: with these defaults, within about three
+# minutes.
 PARTNERSPACE_RQ_WORKER_TTL = int(env("PARTNERSPACE_RQ_WORKER_TTL", "75"))
 PARTNERSPACE_RQ_MONITORING_INTERVAL = int(env("PARTNERSPACE_RQ_MONITORING_INTERVAL", "30"))
 PARTNERSPACE_RQ_MAINTENANCE_INTERVAL = int(env("PARTNERSPACE_RQ_MAINTENANCE_INTERVAL", "60"))

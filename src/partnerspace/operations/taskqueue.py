@@ -152,7 +152,11 @@ def _on_task_finished(sender, task_result: TaskResult, **kwargs) -> None:
 def connect_signals() -> None:
     from django_tasks_db.models import DBTaskResult
 
-    pre_save.connect(_store_request_id_in_task_row, sender=DBTaskResult, dispatch_uid="ps-rid")
+    pre_save.connect(
+        _store_request_id_in_task_row,
+        sender=DBTaskResult,
+        dispatch_uid="partnerspace-task-request-id",
+    )
     task_started.connect(_on_task_started, dispatch_uid="partnerspace-task-started")
     task_finished.connect(_on_task_finished, dispatch_uid="partnerspace-task-finished")
 
