@@ -250,12 +250,14 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds) of a process, or None when it is gone."""
+    """(parent pid, CPU seconds) of a process, its children that ended included (gunicorn
+    replaces its workers every thousand requests), or None when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+    # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), counted from the state (3).
+    return int(fields[1]), sum(int(value) for value in fields[11:15]) / _TICKS
 
 
 def process_tree_cpu(root: int) -> float:
