@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1:8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format bench translations messages lock worker migrate clean
+.PHONY: run serve test test-redis lint format bench translations messages lock worker migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,26 @@ run: $(APP_STAMP) translations
 		trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/partnerspace runserver $(HOST)'
 
+# The site as in production: DEBUG off, gunicorn (workers from the cores, WEB_CONCURRENCY to
+# choose), hashed and compressed static files from WhiteNoise, JSON log lines, the task worker
+# beside it. SECRET_KEY from the environment, else one generated once into var/secret-key.
+serve: $(APP_STAMP) translations
+	@mkdir -p var
+	@if [ -z "$$SECRET_KEY" ] && [ ! -s var/secret-key ]; then \
+		umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key; fi
+	@export DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret-key)}" PARTNERSPACE_BIND="$(HOST)" \
+		PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$${PARTNERSPACE_VAR_DIR:-$(CURDIR)/var}/prometheus}"; \
+	set -e; \
+	$(BIN)/partnerspace migrate --noinput; \
+	$(BIN)/partnerspace collectstatic --noinput --verbosity 0; \
+	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db; \
+	echo "Partner Space (production mode) on http://$(HOST)/ with the task worker beside it; Ctrl-C stops both"; \
+	$(BIN)/partnerspace task_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn -c python:partnerspace.operations.gunicorn_conf partnerspace.wsgi
+
 worker: $(APP_STAMP)
-	$(BIN)/partnerspace db_worker
+	$(BIN)/partnerspace task_worker
 
 test: $(DEV_STAMP) translations
 	$(BIN)/ruff check .
@@ -51,6 +69,16 @@ test: $(DEV_STAMP) translations
 	@if [ -n "$$PARTNERSPACE_TEST_POSTGRES_URL" ]; then \
 		echo "== The same suite on PostgreSQL =="; \
 		DATABASE_URL="$$PARTNERSPACE_TEST_POSTGRES_URL" $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	fi
+
+# The `background` tests again with every task on Redis, run by RQ workers (.ci/run's second
+# pass); each run claims a Redis database of its own (tests/redisdb.py).
+test-redis: $(DEV_STAMP) translations
+	PARTNERSPACE_TEST_TASKS=redis $(BIN)/python -m pytest -m background $(PYTEST_ARGS)
+	@if [ -n "$$PARTNERSPACE_TEST_POSTGRES_URL" ]; then \
+		echo "== The background tests on Redis, on PostgreSQL =="; \
+		PARTNERSPACE_TEST_TASKS=redis DATABASE_URL="$$PARTNERSPACE_TEST_POSTGRES_URL" \
+			$(BIN)/python -m pytest -m background $(PYTEST_ARGS); \
 	fi
 
 lint: $(DEV_STAMP)

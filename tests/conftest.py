@@ -3,7 +3,9 @@ firm B, whose people must see nothing of firm A."""
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -12,6 +14,86 @@ from partnerspace.firms.models import Firm, Membership
 from tests.factories import make_firm, make_member, make_token
 
 CHROMIUM = os.environ.get("PARTNERSPACE_CHROMIUM", "/usr/bin/chromium")
+IN_CI = bool(os.environ.get("PARTNERSPACE_CI"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "background: runs real task worker processes (tests/taskworkers.py); .ci/run runs "
+        "these tests a second time with every task on Redis",
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """Worker processes (the `background` tests) must open the test database too: on SQLite
+    it is then a file rather than memory, for the runs that select such tests."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    wanted = any(item.get_closest_marker("background") for item in request.session.items)
+    if not wanted or not database["ENGINE"].endswith("sqlite3"):
+        yield
+        return
+    path = Path(tempfile.gettempdir()) / f"partnerspace-test-{os.getpid()}.sqlite3"
+    database.setdefault("TEST", {})["NAME"] = str(path)
+    yield
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database this run has to itself (the Redis pass's, or one claimed now).
+
+    Without a reachable Redis the test is skipped, and in CI it fails."""
+    from tests.redisdb import RedisUnavailable, claimed_redis_url
+
+    try:
+        return claimed_redis_url()
+    except RedisUnavailable as error:
+        if IN_CI:
+            pytest.fail(f"{error} (CI needs it)")
+        pytest.skip(str(error))
+
+
+@pytest.fixture
+def task_workers(transactional_db, settings, tmp_path, request):
+    """start(count, backend=None) -> TaskWorkerPool: real `partnerspace task_worker`
+    processes for the run's backend (tests/taskworkers.py), stopped after the test."""
+    from tests import taskworkers
+    from tests.redisdb import empty
+
+    pools = []
+
+    def start(count: int = 2, *, backend: str | None = None):
+        backend = backend or taskworkers.configured_backend()
+        redis = request.getfixturevalue("redis_url") if backend == taskworkers.REDIS else None
+        # This process queues on the backend the workers run.
+        settings.TASKS = {
+            "default": {
+                "BACKEND": taskworkers.REDIS_BACKEND
+                if backend == taskworkers.REDIS
+                else taskworkers.DATABASE_BACKEND,
+                "QUEUES": ["default"],
+            }
+        }
+        if redis:
+            empty(redis)  # nothing left from an earlier test
+            settings.RQ_QUEUES = {"default": {"URL": redis, "DEFAULT_TIMEOUT": 600}}
+        directory = tmp_path / f"workers-{len(pools) + 1}"
+        directory.mkdir()
+        pool = taskworkers.TaskWorkerPool(
+            backend, directory, taskworkers.worker_environment(backend, directory, redis)
+        )
+        pools.append(pool)
+        pool.start(count)
+        return pool
+
+    yield start
+    for pool in pools:
+        pool.stop()
 
 
 @dataclass
@@ -88,7 +170,7 @@ def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if item.get_closest_marker("browser")]
     if not browser_items:
         return
-    if os.environ.get("PARTNERSPACE_CI"):
+    if IN_CI:
         raise pytest.UsageError(f"Chromium not found at {CHROMIUM}; CI needs it for browser tests.")
     skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}")
     for item in browser_items:

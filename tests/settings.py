@@ -5,8 +5,19 @@ import os
 os.environ.setdefault(
     "SECRET_KEY", "test-only-key-5f0b0c7e6a4d4f3b9a1e2d3c4b5a69788796a5b4c3d2e1f0"
 )
-os.environ["EMAIL_URL"] = "locmem://"
-os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+# Never a real mail server: memory, or the directory a test's worker processes write to.
+os.environ["EMAIL_URL"] = os.environ.get("PARTNERSPACE_TEST_EMAIL_URL", "locmem://")
+# The background tests' second pass (.ci/run): every task through Redis and RQ workers, on a
+# Redis database this run claims. Otherwise no test reaches Redis unless it asks (a port
+# nothing listens on keeps a development or production Redis out of reach).
+if os.environ.get("PARTNERSPACE_TEST_TASKS") == "redis":
+    from tests.redisdb import claimed_redis_url
+
+    os.environ["TASKS_BACKEND"] = "django_tasks_rq.RQBackend"
+    os.environ["REDIS_URL"] = claimed_redis_url()
+else:
+    os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+    os.environ["REDIS_URL"] = os.environ.get("PARTNERSPACE_TEST_REDIS_URL", "redis://127.0.0.1:1/0")
 os.environ.setdefault("PARTNERSPACE_BASE_URL", "http://testserver")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ["PARTNERSPACE_STATIC_MANIFEST"] = "0"

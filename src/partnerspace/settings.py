@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerspace.core.email_url import email_settings_from_url
 from partnerspace.core.outbound import AllowList
+from partnerspace.operations.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -70,6 +71,8 @@ INSTALLED_APPS = [
     "partnerspace.core",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     "partnerspace.accounts",
     "partnerspace.firms",
     "partnerspace.identifiers",
@@ -80,9 +83,13 @@ INSTALLED_APPS = [
     "partnerspace.imports",
     "partnerspace.peppol",
     "partnerspace.api",
+    "partnerspace.operations",
 ]
 
 MIDDLEWARE = [
+    # First: the probes and the metrics skip everything else, and the request log times it all.
+    "partnerspace.operations.middleware.OperationsEndpointsMiddleware",
+    "partnerspace.operations.middleware.RequestLogMiddleware",
     "partnerspace.core.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "partnerspace.core.middleware.ContentSecurityPolicyMiddleware",
@@ -231,12 +238,43 @@ vars().update(email_settings_from_url(env("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Partner Space <no-reply@partnerspace.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Background tasks: the database queue by default (nothing else to run), or Redis through
+# RQ with TASKS_BACKEND=django_tasks_rq.RQBackend and REDIS_URL. `partnerspace task_worker`
+# runs the worker of either.
 TASKS = {
     "default": {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The longest a task may run before RQ stops it (a 100,000-row import takes about a minute).
+PARTNERSPACE_TASK_TIMEOUT = int(env("PARTNERSPACE_TASK_TIMEOUT", "3600"))
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": PARTNERSPACE_TASK_TIMEOUT}
+    for name in TASKS["default"]["QUEUES"]
+}
+RQ = {
+    "QUEUE_CLASS": "partnerspace.operations.taskqueue.Queue",
+    "JOB_CLASS": "django_tasks_rq.Job",
+    "WORKER_CLASS": "partnerspace.operations.taskqueue.Worker",
+}
+# An RQ worker waits for work at most WORKER_TTL - 15 s at a time, and between waits cleans
+# up after workers that died: their task is marked failed once its heartbeat (every
+# MONITORING_INTERVAL s) is HEARTBEAT_GRACE s late: with these defaults, within about three
+# minutes.
+PARTNERSPACE_RQ_WORKER_TTL = int(env("PARTNERSPACE_RQ_WORKER_TTL", "75"))
+PARTNERSPACE_RQ_MONITORING_INTERVAL = int(env("PARTNERSPACE_RQ_MONITORING_INTERVAL", "30"))
+PARTNERSPACE_RQ_MAINTENANCE_INTERVAL = int(env("PARTNERSPACE_RQ_MAINTENANCE_INTERVAL", "60"))
+PARTNERSPACE_RQ_HEARTBEAT_GRACE = int(env("PARTNERSPACE_RQ_HEARTBEAT_GRACE", "60"))
+
+# /readyz fails when the oldest due task has waited longer than this (seconds; 0: never):
+# no worker is running, or they cannot keep up.
+PARTNERSPACE_READY_MAX_TASK_WAIT = int(env("PARTNERSPACE_READY_MAX_TASK_WAIT", "900"))
+# How long /readyz waits for Redis before calling the queue unreachable.
+PARTNERSPACE_HEALTH_TIMEOUT = float(env("PARTNERSPACE_HEALTH_TIMEOUT", "3"))
+# The bearer token Prometheus sends to /metrics; unset, /metrics does not exist (404).
+PARTNERSPACE_METRICS_TOKEN = env("PARTNERSPACE_METRICS_TOKEN")
 
 # How often each worker looks for tasks left running by a worker that died (seconds).
 PARTNERSPACE_RECOVERY_INTERVAL = float(env("PARTNERSPACE_RECOVERY_INTERVAL", "60"))
@@ -276,12 +314,8 @@ SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is off by choice, see above
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# One JSON object a line in production (LOG_FORMAT=json), readable lines under DEBUG
+# (LOG_FORMAT=console); either way without personal data (operations.logs).
+LOG_FORMAT = env("LOG_FORMAT", "console" if DEBUG else "json")
+LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", "INFO"))
 FORM_RENDERER = "partnerspace.core.forms.FormRenderer"

@@ -2,8 +2,13 @@
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import translation
+
+# After each attempt to hand a mail to the mail server: template (its name), sent (a bool).
+# The operations app counts them for the metrics.
+mail_attempted = Signal()
 
 
 def mail_send(*, to: str, template: str, context: dict, language: str) -> None:
@@ -18,4 +23,9 @@ def mail_send(*, to: str, template: str, context: dict, language: str) -> None:
         html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=[to])
     message.attach_alternative(html, "text/html")
-    message.send(fail_silently=False)
+    try:
+        message.send(fail_silently=False)
+    except Exception:
+        mail_attempted.send(mail_send, template=template, sent=False)
+        raise
+    mail_attempted.send(mail_send, template=template, sent=True)
