@@ -13,15 +13,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from partnerspace.api.schemas import (
-    ErrorOut,
-    Id,
-    IdOrName,
-    InputSchema,
-    NotFoundOut,
-    PageNumber,
-    ValidationErrorOut,
-)
+from partnerspace.api.schemas import ErrorOut, Id, IdOrName, InputSchema, PageNumber, refusals
 from partnerspace.clients import services
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import (
@@ -45,12 +37,11 @@ DEFAULT_PAGE_SIZE = 50
 # Answers
 
 
-class ConflictOut(Schema):
-    """A 409: the action contradicts the current state. A duplicate names the existing client."""
+class ConflictOut(ErrorOut):
+    """A 409: the action contradicts the current state. A duplicate (`already_exists`) names
+    the field and, when the token's owner may see it, the existing client."""
 
     code: str = Field(examples=["already_exists"])
-    message: str
-    field: str | None = Field(None, description="The field holding the duplicate value.")
     existing_id: int | None = Field(None, description="The id of the client that has it.")
     existing_name: str | None = None
     existing_url: str | None = Field(None, description="The existing client's page.")
@@ -314,7 +305,7 @@ def _template_chosen(firm, payload: ClientCreateIn):
 
 @router.get(
     "/clients",
-    response={200: ClientPageOut, 422: ValidationErrorOut},
+    response={200: ClientPageOut, **refusals(401, 422)},
     summary="The clients the token may see, page by page",
 )
 def client_list(request, query: Query[ClientListQuery]):
@@ -341,7 +332,7 @@ def client_list(request, query: Query[ClientListQuery]):
 
 @router.post(
     "/clients",
-    response={201: ClientWrittenOut, 403: ErrorOut, 409: ConflictOut, 422: ValidationErrorOut},
+    response={201: ClientWrittenOut, **refusals(400, 401, 403, 413, 422), 409: ConflictOut},
     summary="Add a client (Draft) with its contacts",
 )
 def client_create(request, payload: ClientCreateIn):
@@ -370,7 +361,7 @@ def client_create(request, payload: ClientCreateIn):
 
 @router.get(
     "/clients/{client_id}",
-    response={200: ClientOut, 404: NotFoundOut},
+    response={200: ClientOut, **refusals(401, 404, 422)},
     summary="One client",
 )
 def client_get(request, client_id: Id):
@@ -380,13 +371,7 @@ def client_get(request, client_id: Id):
 
 @router.patch(
     "/clients/{client_id}",
-    response={
-        200: ClientWrittenOut,
-        403: ErrorOut,
-        404: NotFoundOut,
-        409: ConflictOut,
-        422: ValidationErrorOut,
-    },
+    response={200: ClientWrittenOut, **refusals(400, 401, 403, 404, 413, 422), 409: ConflictOut},
     summary="Change a client: only the fields sent",
 )
 def client_patch(request, client_id: Id, payload: ClientPatchIn):
@@ -424,7 +409,7 @@ def client_patch(request, client_id: Id, payload: ClientPatchIn):
 
 @router.delete(
     "/clients/{client_id}",
-    response={204: None, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut},
+    response={204: None, **refusals(401, 403, 404, 409, 422)},
     summary="Delete a client that is still Draft",
 )
 def client_delete(request, client_id: Id):
@@ -439,7 +424,7 @@ def client_delete(request, client_id: Id):
 
 @router.get(
     "/clients/{client_id}/contacts",
-    response={200: list[ContactOut], 404: NotFoundOut},
+    response={200: list[ContactOut], **refusals(401, 404, 422)},
     summary="A client's contacts, the primary one first",
 )
 def contact_list(request, client_id: Id):
@@ -449,7 +434,7 @@ def contact_list(request, client_id: Id):
 
 @router.post(
     "/clients/{client_id}/contacts",
-    response={201: ContactWrittenOut, 404: NotFoundOut, 422: ValidationErrorOut},
+    response={201: ContactWrittenOut, **refusals(400, 401, 404, 413, 422), 409: ConflictOut},
     summary="Add a contact to a client",
 )
 def contact_create(request, client_id: Id, payload: ContactIn):
@@ -469,7 +454,7 @@ def contact_create(request, client_id: Id, payload: ContactIn):
 
 @router.patch(
     "/clients/{client_id}/contacts/{contact_id}",
-    response={200: ContactWrittenOut, 404: NotFoundOut, 422: ValidationErrorOut},
+    response={200: ContactWrittenOut, **refusals(400, 401, 404, 413, 422), 409: ConflictOut},
     summary="Change a contact; is_primary: true makes it the primary one",
 )
 def contact_patch(request, client_id: Id, contact_id: Id, payload: ContactPatchIn):
@@ -487,7 +472,7 @@ def contact_patch(request, client_id: Id, contact_id: Id, payload: ContactPatchI
 
 @router.delete(
     "/clients/{client_id}/contacts/{contact_id}",
-    response={204: None, 404: NotFoundOut, 409: ErrorOut},
+    response={204: None, **refusals(401, 404, 422), 409: ConflictOut},
     summary="Remove a contact (not the last one)",
 )
 def contact_delete(request, client_id: Id, contact_id: Id):
