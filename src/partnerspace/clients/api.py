@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from partnerspace.api.schemas import ErrorOut, Id, IdOrName, InputSchema, PageNumber, refusals
 from partnerspace.clients import services
@@ -132,6 +133,20 @@ class ClientPageOut(Schema):
 
 
 class ContactIn(InputSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_name": "Marie",
+                    "last_name": "Dubois",
+                    "email": "marie.dubois@peeters.example",
+                    "locale": "fr",
+                    "phone": "+32 9 123 45 67",
+                }
+            ]
+        }
+    )
+
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
@@ -165,6 +180,29 @@ class ClientFieldsIn(InputSchema):
 
 
 class ClientCreateIn(ClientFieldsIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "legal_name": "Brouwerij De Klok BV",
+                    "vat_number": "be 0403.019.261",
+                    "street": "Veldstraat",
+                    "house_number": "12",
+                    "postal_code": "9000",
+                    "city": "Gent",
+                    "contacts": [
+                        {
+                            "first_name": "Jan",
+                            "last_name": "Peeters",
+                            "email": "jan@deklok.example",
+                            "locale": "nl-BE",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     country: str | None = Field("BE", description="ISO code or name; Belgium when omitted.")
     template: IdOrName | None = Field(
         None,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
 from partnerspace.api.schemas import Id, IdOrName, InputSchema, refusals
 from partnerspace.configuration import services
@@ -71,6 +72,12 @@ class TemplateIntegrationIn(InputSchema):
 
 
 class TemplateIn(InputSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Kwartaalaangifte", "description": "Btw-aangifte per kwartaal"}]
+        }
+    )
+
     name: str | None = None
     description: str = ""
     is_default: bool = False
