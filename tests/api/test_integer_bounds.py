@@ -133,4 +133,5 @@ def test_a_multipart_body_without_a_boundary_answers_400_in_the_apis_shape(
         )
     assert response.status_code == 400, response.content
     assert response["Content-Type"].startswith("application/json")
-    assert response.json()["detail"]
+    assert response.json()["code"] == "unreadable_body"
+    assert response.json()["message"]

@@ -2,12 +2,19 @@
 
 import re
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from partnerspace.api.auth import TokenAuth
@@ -20,12 +27,25 @@ api = NinjaAPI(
         "The client portfolio of an accounting firm. Authenticate with a personal API token "
         "(made on the API tokens page of your account, or with `partnerspace create_api_token`) "
         "sent as `Authorization: Bearer <token>`; a token sees only its own firm, and stops "
-        "working when it expires or is revoked (`DELETE /api/v1/tokens/{id}`)."
+        "working when it expires or is revoked (`DELETE /api/v1/tokens/{id}`).\n\n"
+        "Each refusal has one shape, its messages in the token owner's language: "
+        "`{code, message}` for a 400 (a body that cannot be read), 403 (your role does not "
+        "allow it), 409 (the object's state refuses it) and 413 (a body too large); "
+        "`{detail}` for a 401 (no valid token) and a 404 (no such object in your firm); "
+        '`{"errors": [{field, code, message}]}` for a 422 (refused values, all at once). '
+        "Each operation lists the ones it can answer."
     ),
     auth=TokenAuth(),
     urls_namespace="api",
     docs_url="/docs",
 )
+
+# Each status answers in one shape (see the description above), declared per operation with
+# api.schemas.refusals.
+
+
+def _refusal(request, status: int, code: str, message: str):
+    return api.create_response(request, {"code": code, "message": message}, status=status)
 
 
 @api.exception_handler(ValidationFailed)
@@ -108,20 +128,51 @@ def on_not_found(request, exc):
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
+@api.exception_handler(HttpError)
+def on_unreadable_json(request, exc: HttpError):
+    # Ninja's one HttpError on these operations: a body its parser cannot read as JSON. Its
+    # own answer is in English only, and under DEBUG repeats the parser's words.
+    return _refusal(request, 400, "unreadable_body", _("The request body cannot be read as JSON."))
+
+
 @api.exception_handler(MultiPartParserError)
 def on_unreadable_multipart(request, exc):
     # Django answers this 400 itself, but only once the exception leaves Ninja, whose own
     # handler turns it into a 500 under DEBUG; and the API answers in its own shape.
-    return api.create_response(
+    return _refusal(
         request,
-        {"detail": _("The request body cannot be read as multipart/form-data.")},
-        status=400,
+        400,
+        "unreadable_body",
+        _("The request body cannot be read as multipart/form-data."),
+    )
+
+
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def on_too_many_parts(request, exc):
+    # Django's own answer would be an HTML page, and a line in the security log.
+    return _refusal(
+        request,
+        400,
+        "unreadable_body",
+        _("The request body has more parts than this server accepts."),
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request, exc):
+    limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return _refusal(
+        request,
+        413,
+        "body_too_large",
+        _("The request body is larger than the %(limit)s this server accepts.") % {"limit": limit},
     )
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):
-    return api.create_response(request, {"detail": _("Your role does not allow this.")}, status=403)
+    return _refusal(request, 403, "not_allowed", _("Your role does not allow this."))
 
 
 @api.exception_handler(AuthenticationError)

@@ -42,15 +42,23 @@ class FieldErrorOut(Schema):
 
 
 class ValidationErrorOut(Schema):
+    """A 422: every refused value at once; `field` null for the whole body or object."""
+
     errors: list[FieldErrorOut]
 
 
 class ErrorOut(Schema):
-    code: str
+    """A refusal (400, 403, 409, 413): a code that does not change, to act on, and a message in
+    the token owner's language."""
+
+    code: str = Field(examples=["not_allowed"])
     message: str
+    field: str | None = Field(None, description="The field it is about, when it is one.")
 
 
 class NotFoundOut(Schema):
+    """A 404: no such object, or none this token may see."""
+
     detail: str
 
 
@@ -58,3 +66,26 @@ class UnauthorizedOut(Schema):
     """No token, or one that is unknown, revoked or expired."""
 
     detail: str
+
+
+# The one shape of each refusal. 400: a body that cannot be read (not JSON, a broken
+# multipart); 401: no valid token; 403: the token owner's role may not do this; 404: no such
+# object in the token's view; 409: the object's state refuses it; 413: a body over the
+# server's limit; 422: values refused (api.api turns each exception into its status).
+_REFUSALS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: UnauthorizedOut,
+    403: ErrorOut,
+    404: NotFoundOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ValidationErrorOut,
+}
+
+
+def refusals(*statuses: int) -> dict[int, type[Schema]]:
+    """The refusals an operation answers, each in its status's one shape, to spread into
+    `response=`: `{200: ClientOut, **refusals(401, 404, 422)}`. tests/api/test_answers.py
+    checks the rules: 401 everywhere, 422 with any input, 400 and 413 with a body, 404 with
+    a path id, 403 and 409 where the services refuse."""
+    return {status: _REFUSALS[status] for status in statuses}

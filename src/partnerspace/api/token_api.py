@@ -6,7 +6,7 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 
 from partnerspace.api import selectors, services
-from partnerspace.api.schemas import Id, NotFoundOut, UnauthorizedOut
+from partnerspace.api.schemas import Id, refusals
 
 router = Router(tags=["tokens"])
 
@@ -23,7 +23,7 @@ class TokenOut(Schema):
 
 @router.get(
     "/tokens",
-    response={200: list[TokenOut], 401: UnauthorizedOut},
+    response={200: list[TokenOut], **refusals(401)},
     summary="Your API tokens in this firm",
     description="The tokens of the token's owner in the token's firm that were not revoked, "
     "newest first, expired ones included.",
@@ -34,7 +34,7 @@ def token_list(request):
 
 @router.delete(
     "/tokens/{token_id}",
-    response={204: None, 401: UnauthorizedOut, 404: NotFoundOut},
+    response={204: None, **refusals(401, 404, 422)},
     summary="Revoke one of your API tokens",
     description="The token stops working at once; the token making the request may revoke "
     "itself. Another person's token, or one already revoked, answers 404.",

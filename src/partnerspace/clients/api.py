@@ -12,16 +12,9 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
-from partnerspace.api.schemas import (
-    ErrorOut,
-    Id,
-    IdOrName,
-    InputSchema,
-    NotFoundOut,
-    PageNumber,
-    ValidationErrorOut,
-)
+from partnerspace.api.schemas import ErrorOut, Id, IdOrName, InputSchema, PageNumber, refusals
 from partnerspace.clients import services
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import (
@@ -45,12 +38,11 @@ DEFAULT_PAGE_SIZE = 50
 # Answers
 
 
-class ConflictOut(Schema):
-    """A 409: the action contradicts the current state. A duplicate names the existing client."""
+class ConflictOut(ErrorOut):
+    """A 409: the action contradicts the current state. A duplicate (`already_exists`) names
+    the field and, when the token's owner may see it, the existing client."""
 
     code: str = Field(examples=["already_exists"])
-    message: str
-    field: str | None = Field(None, description="The field holding the duplicate value.")
     existing_id: int | None = Field(None, description="The id of the client that has it.")
     existing_name: str | None = None
     existing_url: str | None = Field(None, description="The existing client's page.")
@@ -141,6 +133,20 @@ class ClientPageOut(Schema):
 
 
 class ContactIn(InputSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_name": "Marie",
+                    "last_name": "Dubois",
+                    "email": "marie.dubois@peeters.example",
+                    "locale": "fr",
+                    "phone": "+32 9 123 45 67",
+                }
+            ]
+        }
+    )
+
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
@@ -174,6 +180,29 @@ class ClientFieldsIn(InputSchema):
 
 
 class ClientCreateIn(ClientFieldsIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "legal_name": "Brouwerij De Klok BV",
+                    "vat_number": "be 0403.019.261",
+                    "street": "Veldstraat",
+                    "house_number": "12",
+                    "postal_code": "9000",
+                    "city": "Gent",
+                    "contacts": [
+                        {
+                            "first_name": "Jan",
+                            "last_name": "Peeters",
+                            "email": "jan@deklok.example",
+                            "locale": "nl-BE",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     country: str | None = Field("BE", description="ISO code or name; Belgium when omitted.")
     template: IdOrName | None = Field(
         None,
@@ -314,7 +343,7 @@ def _template_chosen(firm, payload: ClientCreateIn):
 
 @router.get(
     "/clients",
-    response={200: ClientPageOut, 422: ValidationErrorOut},
+    response={200: ClientPageOut, **refusals(401, 422)},
     summary="The clients the token may see, page by page",
 )
 def client_list(request, query: Query[ClientListQuery]):
@@ -341,7 +370,7 @@ def client_list(request, query: Query[ClientListQuery]):
 
 @router.post(
     "/clients",
-    response={201: ClientWrittenOut, 403: ErrorOut, 409: ConflictOut, 422: ValidationErrorOut},
+    response={201: ClientWrittenOut, **refusals(400, 401, 403, 413, 422), 409: ConflictOut},
     summary="Add a client (Draft) with its contacts",
 )
 def client_create(request, payload: ClientCreateIn):
@@ -370,7 +399,7 @@ def client_create(request, payload: ClientCreateIn):
 
 @router.get(
     "/clients/{client_id}",
-    response={200: ClientOut, 404: NotFoundOut},
+    response={200: ClientOut, **refusals(401, 404, 422)},
     summary="One client",
 )
 def client_get(request, client_id: Id):
@@ -380,13 +409,7 @@ def client_get(request, client_id: Id):
 
 @router.patch(
     "/clients/{client_id}",
-    response={
-        200: ClientWrittenOut,
-        403: ErrorOut,
-        404: NotFoundOut,
-        409: ConflictOut,
-        422: ValidationErrorOut,
-    },
+    response={200: ClientWrittenOut, **refusals(400, 401, 403, 404, 413, 422), 409: ConflictOut},
     summary="Change a client: only the fields sent",
 )
 def client_patch(request, client_id: Id, payload: ClientPatchIn):
@@ -424,7 +447,7 @@ def client_patch(request, client_id: Id, payload: ClientPatchIn):
 
 @router.delete(
     "/clients/{client_id}",
-    response={204: None, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut},
+    response={204: None, **refusals(401, 403, 404, 409, 422)},
     summary="Delete a client that is still Draft",
 )
 def client_delete(request, client_id: Id):
@@ -439,7 +462,7 @@ def client_delete(request, client_id: Id):
 
 @router.get(
     "/clients/{client_id}/contacts",
-    response={200: list[ContactOut], 404: NotFoundOut},
+    response={200: list[ContactOut], **refusals(401, 404, 422)},
     summary="A client's contacts, the primary one first",
 )
 def contact_list(request, client_id: Id):
@@ -449,7 +472,7 @@ def contact_list(request, client_id: Id):
 
 @router.post(
     "/clients/{client_id}/contacts",
-    response={201: ContactWrittenOut, 404: NotFoundOut, 422: ValidationErrorOut},
+    response={201: ContactWrittenOut, **refusals(400, 401, 404, 413, 422), 409: ConflictOut},
     summary="Add a contact to a client",
 )
 def contact_create(request, client_id: Id, payload: ContactIn):
@@ -469,7 +492,7 @@ def contact_create(request, client_id: Id, payload: ContactIn):
 
 @router.patch(
     "/clients/{client_id}/contacts/{contact_id}",
-    response={200: ContactWrittenOut, 404: NotFoundOut, 422: ValidationErrorOut},
+    response={200: ContactWrittenOut, **refusals(400, 401, 404, 413, 422), 409: ConflictOut},
     summary="Change a contact; is_primary: true makes it the primary one",
 )
 def contact_patch(request, client_id: Id, contact_id: Id, payload: ContactPatchIn):
@@ -487,7 +510,7 @@ def contact_patch(request, client_id: Id, contact_id: Id, payload: ContactPatchI
 
 @router.delete(
     "/clients/{client_id}/contacts/{contact_id}",
-    response={204: None, 404: NotFoundOut, 409: ErrorOut},
+    response={204: None, **refusals(401, 404, 422), 409: ConflictOut},
     summary="Remove a contact (not the last one)",
 )
 def contact_delete(request, client_id: Id, contact_id: Id):

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
-from partnerspace.api.schemas import ErrorOut, Id, IdOrName, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import Id, IdOrName, InputSchema, refusals
 from partnerspace.configuration import services
 from partnerspace.configuration.catalog import INTEGRATIONS, SettingField
 from partnerspace.configuration.models import ConfigurationTemplate
@@ -65,12 +66,18 @@ class IntegrationOut(Schema):
 # Requests: what is required and valid is the services' to say.
 
 
-class TemplateIntegrationIn(Schema):
+class TemplateIntegrationIn(InputSchema):
     integration: IdOrName = Field(description="The firm integration's id or its catalog key.")
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
-class TemplateIn(Schema):
+class TemplateIn(InputSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Kwartaalaangifte", "description": "Btw-aangifte per kwartaal"}]
+        }
+    )
+
     name: str | None = None
     description: str = ""
     is_default: bool = False
@@ -78,7 +85,7 @@ class TemplateIn(Schema):
     integrations: list[TemplateIntegrationIn] = Field(default_factory=list)
 
 
-class TemplatePatchIn(Schema):
+class TemplatePatchIn(InputSchema):
     name: str | None = None
     description: str | None = None
     is_default: bool | None = None
@@ -125,7 +132,7 @@ def _fields_out(fields: tuple[SettingField, ...]) -> list[dict]:
 
 @router.get(
     "/templates",
-    response=list[TemplateOut],
+    response={200: list[TemplateOut], **refusals(401)},
     summary="The firm's configuration templates",
     tags=["templates"],
 )
@@ -135,7 +142,7 @@ def template_list(request):
 
 @router.post(
     "/templates",
-    response={201: TemplateOut, 403: ErrorOut, 422: ValidationErrorOut},
+    response={201: TemplateOut, **refusals(400, 401, 403, 413, 422)},
     summary="Create a template (administrators)",
     tags=["templates"],
 )
@@ -154,7 +161,7 @@ def template_create(request, payload: TemplateIn):
 
 @router.get(
     "/templates/{template_id}",
-    response={200: TemplateOut, 404: NotFoundOut},
+    response={200: TemplateOut, **refusals(401, 404, 422)},
     summary="One template",
     tags=["templates"],
 )
@@ -164,7 +171,7 @@ def template_get(request, template_id: Id):
 
 @router.patch(
     "/templates/{template_id}",
-    response={200: TemplateOut, 403: ErrorOut, 404: NotFoundOut, 422: ValidationErrorOut},
+    response={200: TemplateOut, **refusals(400, 401, 403, 404, 413, 422)},
     summary="Change a template (administrators): only the fields sent",
     tags=["templates"],
 )
@@ -199,7 +206,7 @@ def template_patch(request, template_id: Id, payload: TemplatePatchIn):
 
 @router.delete(
     "/templates/{template_id}",
-    response={204: None, 403: ErrorOut, 404: NotFoundOut},
+    response={204: None, **refusals(401, 403, 404, 422)},
     summary="Delete a template (administrators)",
     tags=["templates"],
 )
@@ -215,7 +222,7 @@ def template_delete(request, template_id: Id):
 
 @router.get(
     "/integrations",
-    response=list[IntegrationOut],
+    response={200: list[IntegrationOut], **refusals(401)},
     summary="The integration catalog, and which ones the firm installed",
     tags=["integrations"],
 )

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
-from partnerspace.api.schemas import Id, NotFoundOut
+from partnerspace.api.schemas import Id, refusals
 from partnerspace.firms import selectors
 
 router = Router(tags=["firm"])
@@ -62,7 +62,7 @@ class MeOut(Schema):
     user: StaffOut
 
 
-@router.get("/me", response=MeOut, summary="The token's owner and firm")
+@router.get("/me", response={200: MeOut, **refusals(401)}, summary="The token's owner and firm")
 def me(request):
     membership = request.membership
     return MeOut(
@@ -73,7 +73,7 @@ def me(request):
 
 @router.get(
     "/staff",
-    response=list[StaffOut | StaffNameOut],
+    response={200: list[StaffOut | StaffNameOut], **refusals(401)},
     summary="The firm's staff",
     description="Administrators get each colleague's e-mail address and roles (StaffOut); "
     "every other role gets names only (StaffNameOut).",
@@ -84,7 +84,7 @@ def staff_list(request):
 
 @router.get(
     "/staff/{staff_id}",
-    response={200: StaffOut | StaffNameOut, 404: NotFoundOut},
+    response={200: StaffOut | StaffNameOut, **refusals(401, 404, 422)},
     summary="One staff member",
     description="As in GET /staff: names only, unless the token's owner is an administrator.",
 )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from partnerspace.api.schemas import ErrorOut, Id, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import Id, refusals
 from partnerspace.core.errors import Conflict, NotAllowed, ServiceError
 from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
@@ -159,9 +159,7 @@ def _importer(request):
     response={
         201: ImportCreatedOut,
         202: ImportCreatedOut,
-        403: ErrorOut,
-        413: ErrorOut,
-        422: ValidationErrorOut,
+        **refusals(400, 401, 403, 409, 413, 422),
     },
     summary="Upload a client file: check it (dry run) or import it",
 )
@@ -179,7 +177,8 @@ def import_create(
     201: finished: `previewed` (dry run), `done`, or `refused` (the file cannot be read; the
     reason is the only error). 202: the file is large (over 1,000 rows, or too large to be
     checked at once): it is checked (`uploaded`) or imported (`queued`) in the background;
-    follow it with GET /imports/{import_id}. 413: over 20 MB."""
+    follow it with GET /imports/{import_id}. 409 `file_not_kept`: the file was no longer
+    kept when its import began; upload it again. 413: over 20 MB."""
     membership = _importer(request)
     refusal = upload_too_large(file)
     if refusal:
@@ -208,7 +207,7 @@ def import_create(
 
 @router.get(
     "/imports/{import_id}",
-    response={200: ImportOut, 403: ErrorOut, 404: NotFoundOut},
+    response={200: ImportOut, **refusals(401, 403, 404, 422)},
     summary="An import: its status, progress and result",
 )
 def import_get(request, import_id: Id):
@@ -218,7 +217,7 @@ def import_get(request, import_id: Id):
 
 @router.post(
     "/imports/{import_id}/resume",
-    response={202: ImportOut, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut},
+    response={202: ImportOut, **refusals(401, 403, 404, 409, 422)},
     summary="Go on with an import that stopped, from its last batch",
 )
 def import_resume(request, import_id: Id):
@@ -238,7 +237,7 @@ def import_resume(request, import_id: Id):
 
 @router.get(
     "/imports/{import_id}/report",
-    response={200: None, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut},
+    response={200: None, **refusals(401, 403, 404, 409, 422)},
     url_name="import_report",
     summary="The error report: the refused rows with their errors, as .xlsx",
     openapi_extra={

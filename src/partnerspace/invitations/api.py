@@ -1,9 +1,8 @@
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, Id, InputSchema, NotFoundOut, ValidationErrorOut
+from partnerspace.api.schemas import Id, InputSchema, refusals
 from partnerspace.clients.models import HistorySource
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.invitations import selectors, services
@@ -48,12 +47,10 @@ class InvitationOut(Schema):
 
 @router.post(
     "/clients/{client_id}/invitations",
-    response={201: list[InvitationOut], 404: NotFoundOut, 409: ErrorOut, 422: ValidationErrorOut},
+    response={201: list[InvitationOut], **refusals(400, 401, 403, 404, 409, 413, 422)},
     summary="Invite a client (its primary contact, or the contacts given)",
 )
 def invitation_create(request, client_id: Id, payload: InvitationIn):
-    if not request.membership.can_invite_clients:
-        raise PermissionDenied
     client = client_get_for_user(request.membership, client_id)
     invitations = services.client_invite(
         membership=request.membership,
@@ -67,7 +64,7 @@ def invitation_create(request, client_id: Id, payload: InvitationIn):
 
 @router.get(
     "/clients/{client_id}/invitations",
-    response={200: list[InvitationOut], 404: NotFoundOut},
+    response={200: list[InvitationOut], **refusals(401, 404, 422)},
     summary="A client's invitations, newest first",
 )
 def invitation_list(request, client_id: Id):
@@ -77,12 +74,10 @@ def invitation_list(request, client_id: Id):
 
 @router.delete(
     "/invitations/{invitation_id}",
-    response={204: None, 404: NotFoundOut, 409: ErrorOut},
+    response={204: None, **refusals(401, 403, 404, 409, 422)},
     summary="Withdraw an invitation (the client goes back to Draft)",
 )
 def invitation_revoke(request, invitation_id: Id):
-    if not request.membership.can_invite_clients:
-        raise PermissionDenied
     invitation = selectors.invitation_get_for_user(request.membership, invitation_id)
     services.invitation_revoke(
         membership=request.membership, invitation=invitation, source=HistorySource.API

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 
-from partnerspace.api.schemas import ErrorOut, Id, InputSchema, NotFoundOut
+from partnerspace.api.schemas import Id, InputSchema, refusals
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.peppol import selectors, services
 
@@ -126,7 +126,7 @@ def _out(client) -> PeppolOut:
 
 @router.get(
     "/clients/{client_id}/peppol",
-    response={200: PeppolOut, 404: NotFoundOut},
+    response={200: PeppolOut, **refusals(401, 404, 422)},
     summary="A client's Peppol mandate, identifiers and registration status",
 )
 def peppol_get(request, client_id: Id):
@@ -135,7 +135,7 @@ def peppol_get(request, client_id: Id):
 
 @router.post(
     "/clients/{client_id}/peppol/registration",
-    response={202: PeppolOut, 403: NotFoundOut, 404: NotFoundOut, 409: ErrorOut},
+    response={202: PeppolOut, **refusals(401, 403, 404, 409, 422)},
     summary="Register the client as a Peppol receiver (runs in the background)",
 )
 def registration_create(request, client_id: Id):
@@ -146,7 +146,7 @@ def registration_create(request, client_id: Id):
 
 @router.delete(
     "/clients/{client_id}/peppol/registration",
-    response={202: PeppolOut, 403: NotFoundOut, 404: NotFoundOut, 409: ErrorOut},
+    response={202: PeppolOut, **refusals(401, 403, 404, 409, 422)},
     summary="Remove the client from the firm's SMP (runs in the background)",
 )
 def registration_delete(request, client_id: Id):
@@ -157,7 +157,7 @@ def registration_delete(request, client_id: Id):
 
 @router.post(
     "/clients/{client_id}/mandate",
-    response={200: PeppolOut, 403: NotFoundOut, 404: NotFoundOut, 409: ErrorOut},
+    response={200: PeppolOut, **refusals(400, 401, 403, 404, 409, 413, 422)},
     summary="Confirm (or, with confirmed=false, withdraw) the client's signed Peppol mandate",
 )
 def mandate_set(request, client_id: Id, payload: MandateIn):
@@ -171,7 +171,7 @@ def mandate_set(request, client_id: Id, payload: MandateIn):
 
 @router.get(
     "/peppol/batches/{batch_id}",
-    response={200: BatchOut, 403: NotFoundOut, 404: NotFoundOut},
+    response={200: BatchOut, **refusals(401, 403, 404, 422)},
     summary="The progress of a bulk e-invoicing activation",
 )
 def batch_get(request, batch_id: Id):
