@@ -23,7 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
-from partnerspace.imports.reading import HEADER_SEARCH_ROWS, FileProblem, Sheet, read_table
+from partnerspace.imports.reading import HEADER_SEARCH_ROWS, FileProblem, Sheet
 from partnerspace.imports.template_xlsx import (
     AUTHOR,
     WORKBOOK_OPTIONS,
@@ -175,11 +175,13 @@ def job_error_report(*, job) -> bytes:
         .order_by("row", "id")
         .values("row", "field", "code", "value", "message")
     )
+    from partnerspace.imports.isolation import read_table_isolated
+
     sheet = None
     if job.file:
         try:
             with job.file.open("rb") as handle:
-                sheet = read_table(handle.read(), filename=job.file_name)
+                sheet = read_table_isolated(handle.read(), filename=job.file_name)
         except (FileProblem, OSError):
             # The file was refused as a whole (its error says why), or is gone.
             sheet = None

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from partnerspace.core.errors import Conflict, NotAllowed
 from partnerspace.firms.models import Membership
+from partnerspace.imports.isolation import read_table_isolated
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Outcome
-from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet, read_table
+from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +115,9 @@ def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
 
 
 def _sheet(job: ImportJob) -> Sheet:
+    """The upload read apart, in a process that may die of it (imports.isolation)."""
     with job.file.open("rb") as handle:
-        return read_table(handle.read(), filename=job.file_name)
+        return read_table_isolated(handle.read(), filename=job.file_name)
 
 
 def import_preview(*, job: ImportJob) -> Outcome | None:
