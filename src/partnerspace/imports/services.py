@@ -85,18 +85,6 @@ def import_job_create(
     return job
 
 
-def _clean_up_after(job: ImportJob) -> None:
-    """Every check or import of an upload keeps the uploads in bounds (imports.retention).
-    An error there is logged: it must not fail the import that asked for it."""
-    from partnerspace.imports.retention import uploads_clean_after_upload
-
-    try:
-        with transaction.atomic():
-            uploads_clean_after_upload(firm_id=job.firm_id)
-    except Exception:
-        logger.exception("Cleaning up the uploads after import %s failed", job.pk)
-
-
 def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
     with translation.override(job.language):
         job.file_error = {
@@ -204,10 +192,7 @@ def _claim(job: ImportJob, *, dry_run: bool) -> int:
 
 
 def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | None:
-    try:
-        return _run_claimed(job, _claim(job, dry_run=dry_run), dry_run=dry_run, progress=progress)
-    finally:
-        _clean_up_after(job)
+    return _run_claimed(job, _claim(job, dry_run=dry_run), dry_run=dry_run, progress=progress)
 
 
 def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool) -> Outcome | None:
@@ -253,8 +238,30 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
                 status=ImportStatus.FAILED, finished_at=timezone.now(), lease_until=None
             )
             raise
-        _finish(job, outcome, dry_run=dry_run, attempt=attempt)
+        if _finish(job, outcome, dry_run=dry_run, attempt=attempt):
+            _report_keep(job, sheet, attempt=attempt)
     return outcome
+
+
+def _report_keep(job: ImportJob, sheet: Sheet, *, attempt: int | None = None) -> None:
+    """The error report of the check or import that just ended, written now from the rows
+    in memory when it refused rows, in place of an earlier run's: the upload is never read
+    again for it (imports.retention deletes the bytes, keeping this file)."""
+    from partnerspace.imports.report import error_report_bytes, job_errors
+
+    earlier = job.report_file.name if job.report_file else ""
+    if job.refused:
+        content = error_report_bytes(sheet=sheet, errors=job_errors(job), language=job.language)
+        job.report_file.save(f"{job.token}-report.xlsx", ContentFile(content), save=False)
+    else:
+        job.report_file = ""
+    latest = ImportJob.objects.filter(pk=job.pk)
+    if attempt is not None:
+        latest = latest.filter(attempts=attempt)
+    if not latest.update(report_file=job.report_file.name or ""):
+        earlier = job.report_file.name  # another run took the job over: ours is not kept
+    if earlier and earlier != job.report_file.name:
+        job.report_file.storage.delete(earlier)
 
 
 def _progress_writer(job: ImportJob, attempt: int) -> Callable[[int, Outcome], None]:
@@ -347,13 +354,14 @@ def _unknown_column_issues(job: ImportJob, outcome: Outcome) -> list[ImportIssue
 
 
 @transaction.atomic
-def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | None = None) -> None:
+def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | None = None) -> bool:
     """The job's result. An import's errors and warnings were written with its batches; a
-    check's (and an import recorded from the command line, `attempt` None) are written here."""
+    check's (and an import recorded from the command line, `attempt` None) are written here.
+    False when another run took the job over, and nothing was written."""
     if attempt is not None:
         latest = ImportJob.objects.select_for_update().filter(pk=job.pk, attempts=attempt)
         if not latest.exists():
-            return  # another run took the job over
+            return False
     job.status = ImportStatus.PREVIEWED if dry_run else ImportStatus.DONE
     job.processed = outcome.rows
     job.created = outcome.created
@@ -370,6 +378,7 @@ def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | N
         issues = [_error_issue(job, issue) for issue in outcome.errors] + issues
         issues += [_warning_issue(job, w) for w in outcome.warnings[:STORED_WARNINGS]]
     ImportIssue.objects.bulk_create(issues, batch_size=2000)
+    return True
 
 
 @transaction.atomic
@@ -384,12 +393,14 @@ def import_job_record(
     source: str = "cli",
     dry_run: bool = False,
     outcome: Outcome | None = None,
+    sheet: Sheet | None = None,
     problem: FileProblem | None = None,
     started_at=None,
 ) -> ImportJob:
     """Keep the record of an import that ran outside the pages (the command line): the file,
-    who ran it, the counts and every issue, as an import from the page leaves them. Give the
-    `outcome` of the run, or the `problem` that refused the file."""
+    who ran it, the counts, every issue and the error report, as an import from the page
+    leaves them. Give the `outcome` of the run and the `sheet` it read, or the `problem`
+    that refused the file."""
     job = ImportJob(
         firm=firm,
         created_by=actor,
@@ -410,5 +421,6 @@ def import_job_record(
         job.unknown_headers = list(outcome.unknown_headers)
         with translation.override(job.language):
             _finish(job, outcome, dry_run=dry_run, attempt=None)
-    _clean_up_after(job)
+        if sheet is not None:
+            _report_keep(job, sheet)
     return job
