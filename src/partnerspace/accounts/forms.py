@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from partnerspace.accounts.devices import device_nonce
 from partnerspace.accounts.selectors import LoginWait, login_wait
 from partnerspace.accounts.services import (
     login_attempt_start,
@@ -49,7 +50,8 @@ def _wait_message(wait: LoginWait) -> str:
 
 
 class LoginForm(AuthenticationForm):
-    """The login, throttled per visitor address and per account: see `login_wait`."""
+    """The login, throttled per visitor address, per account and per proven device: see
+    `login_wait`."""
 
     username = forms.EmailField(
         label=_("E-mail address"),
@@ -67,8 +69,9 @@ class LoginForm(AuthenticationForm):
         if not email or not password:
             return self.cleaned_data
         ip_address = visitor_address(self.request)
-        attempt = login_attempt_start(email=email, ip_address=ip_address)
-        wait = login_wait(email=email, ip_address=ip_address, attempt_id=attempt.pk)
+        device = device_nonce(self.request, email)
+        attempt = login_attempt_start(email=email, ip_address=ip_address, device=device)
+        wait = login_wait(email=email, ip_address=ip_address, device=device, attempt_id=attempt.pk)
         if wait.seconds:
             login_attempt_withdraw(attempt=attempt)
             raise forms.ValidationError(_wait_message(wait), code="throttled")

@@ -33,10 +33,22 @@ def _is_ip_address(value: str) -> bool:
 
 
 def visitor_address(request) -> str | None:
-    """The visitor's IP address as the throttles count it, or None when the server saw none
-    (a Unix socket): ForwardedForMiddleware has already put the right one in REMOTE_ADDR."""
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    return address if _is_ip_address(address) else None
+    """The visitor's address as the throttles count it, or None when the server saw none (a
+    Unix socket): ForwardedForMiddleware has already put the right one in REMOTE_ADDR.
+
+    An IPv4 address stands for itself; an IPv6 address for its /64 network (written as the
+    network's first address), since one subscriber or server gets a whole /64 and can send
+    from any address in it; an IPv4 address written in IPv6 (::ffff:a.b.c.d) is the IPv4."""
+    value = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False).network_address)
+    return str(address)
 
 
 class ForwardedForMiddleware:
