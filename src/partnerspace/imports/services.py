@@ -38,14 +38,19 @@ def lease_end():
 
 
 def import_enqueue(job: ImportJob, *, preview: bool = False) -> None:
-    """Queue the job's background run once the transaction commits, and note its task."""
-    from partnerspace.imports.tasks import run_import
+    """Queue the job's background run once the transaction commits, and note its task.
+
+    The caller gives the job a lease (lease_end) as it queues it: should the enqueue be lost
+    (the process dies after the commit, the queue refuses it), the job's lease runs out
+    with no task waiting for it, and the workers' recovery pass queues it again
+    (imports.recovery). A failed enqueue is logged, not raised: the upload stays answered."""
+    from partnerspace.imports import tasks
 
     def enqueue() -> None:
-        result = run_import.enqueue(job.pk, preview=preview)
+        result = tasks.run_import.enqueue(job.pk, preview=preview)
         ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _require_importer(membership: Membership) -> None:
@@ -117,6 +122,9 @@ def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob
     """Check a large file in the background (nothing written); its page follows the check.
     The job stays UPLOADED until the check makes it PREVIEWED (or REFUSED)."""
     _require_importer(membership)
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
+        lease_until=lease_end()
+    )
     import_enqueue(job, preview=True)
     return job
 
@@ -139,7 +147,8 @@ def import_start(*, membership: Membership, job: ImportJob) -> ImportJob:
         job.status = ImportStatus.QUEUED if background else ImportStatus.RUNNING
         job.processed = 0
         job.import_started_at = timezone.now()
-        job.save(update_fields=["status", "processed", "import_started_at"])
+        job.lease_until = lease_end() if background else job.lease_until
+        job.save(update_fields=["status", "processed", "import_started_at", "lease_until"])
         if background:
             import_enqueue(job)
     if not background:
@@ -168,7 +177,7 @@ def import_resume(*, membership: Membership, job: ImportJob) -> ImportJob:
         if not job.can_resume:
             return job
         job.status = ImportStatus.QUEUED
-        job.lease_until = None
+        job.lease_until = lease_end()
         job.finished_at = None
         job.save(update_fields=["status", "lease_until", "finished_at"])
         import_enqueue(job)
