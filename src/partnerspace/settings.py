@@ -180,8 +180,10 @@ PARTNERSPACE_SML_ZONE = env("PARTNERSPACE_SML_ZONE", "participant.sml.prod.tech.
 PARTNERSPACE_DNS_RESOLVER = env("PARTNERSPACE_DNS_RESOLVER")
 PARTNERSPACE_SMP_TIMEOUT = float(env("PARTNERSPACE_SMP_TIMEOUT", "20"))
 # Where a firm's SMP may be although it is not a public address: host names or networks,
-# comma-separated ("10.0.0.0/8, smp.intern.example"). Empty: every SMP must be public, so a
-# firm cannot make the server send requests (with its SMP credentials) into its own network.
+# comma-separated, each with a port to allow only that port ("10.0.0.0/8:8443,
+# smp.intern.example:443, [fd00::5]:8443"; without a port every port is allowed). Empty:
+# every SMP must be public, so a firm cannot make the server send requests (with its SMP
+# credentials) into its own network.
 PARTNERSPACE_SMP_ALLOWED_NETWORKS = env_list("PARTNERSPACE_SMP_ALLOWED_NETWORKS")
 try:
     AllowList.parse(PARTNERSPACE_SMP_ALLOWED_NETWORKS)
