@@ -269,7 +269,8 @@ SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if _https else "
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
 # Asking browsers to preload HSTS is a promise that takes months to withdraw, for the host and
 # every name below it: the operator opts in. Without it, Django's deploy check would warn.
-SECURE_HSTS_PRELOAD = env_bool("PARTNERSPACE_HSTS_PRELOAD", False)
+# SECURE_HSTS_PRELOAD, the name installations set before, still counts; the new name wins.
+SECURE_HSTS_PRELOAD = env_bool("PARTNERSPACE_HSTS_PRELOAD", env_bool("SECURE_HSTS_PRELOAD", False))
 if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies stand in front and append to X-Forwarded-For. 0: none, and the
