@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+from partnerspace.core.languages import interface_languages
 
 
 def request_language(request) -> str:
@@ -14,11 +14,12 @@ def request_language(request) -> str:
     Dutch first, and a Belgian bookkeeper on an English-language browser still gets
     the Dutch interface until they choose otherwise.
     """
+    spoken = interface_languages()
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.language in SUPPORTED_LANGUAGES:
+    if user is not None and user.is_authenticated and user.language in spoken:
         return user.language
     cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    if cookie in SUPPORTED_LANGUAGES:
+    if cookie in spoken:
         return cookie
     return settings.LANGUAGE_CODE
 
