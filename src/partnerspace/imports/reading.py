@@ -6,21 +6,27 @@ Dutch, French or English header, see :mod:`.columns`) and its non-blank rows as 
 each with the row number Excel shows. A file it cannot or will not read raises
 :class:`FileProblem`; no other exception escapes for bad input.
 
-The format is recognised from the content, not the name: a zip holding
-``xl/workbook.xml`` is xlsx/xlsm, a zip whose ``mimetype`` (or ``content.xml``) is an
-OpenDocument spreadsheet is ods, an OLE2 compound file with a ``Workbook``/``Book``
-stream is xls, and an OLE2 file with ``EncryptionInfo`` is an OOXML file saved with a
-password to open. Only when the content is none of these does the extension count:
-.csv, .txt and .tsv files are read as delimited text. Anything else is
-``unsupported_format``.
+The format is recognised from the content, not the name: a zip holding a package
+relationship (``_rels/.rels``) or ``xl/workbook.xml`` is xlsx/xlsm, a zip whose
+``mimetype`` (or ``content.xml``) is an OpenDocument spreadsheet is ods, an OLE2 compound
+file with a ``Workbook``/``Book`` stream is xls, and an OLE2 file with ``EncryptionInfo``
+is an OOXML file saved with a password to open. Only when the content is none of these
+does the extension count: .csv, .txt and .tsv files are read as delimited text. Anything
+else is ``unsupported_format``. calamine tries every format on every file, so a file that
+could be read as two of them is refused.
 
 Spreadsheets are read with python-calamine, after checks that calamine does not make
 itself, so that a small hostile (or unlucky) file cannot exhaust memory or abort the
 process: the zip is inspected and every member inflated once, bounded, before calamine
-opens it (zip bombs, also those whose directory lies about sizes), and the cell grid each
-sheet would occupy is bounded before calamine builds it (calamine allocates the full
-rectangle between the first and the last cell: two cells at A1 and XFD1048576 ask for
-550 GB and abort the process). Delimited text is read with the csv module.
+opens it (zip bombs, also those whose directory lies about sizes); the parts calamine
+will read are found as calamine finds them (the package's relationships, names in any
+ASCII case) and a part that cannot be found so is refused, never guessed; and what each
+sheet would take is estimated before calamine builds it: the cell grid (calamine
+allocates the full rectangle between the first and the last cell: two cells at A1 and
+XFD1048576 ask for 550 GB and abort the process) and its text, counted as calamine copies
+it (shared strings through expat, repeated ods cells and rows as calamine reads their
+counts). Delimited text is read with the csv module. The pages, the API and the worker
+read an upload in a process of its own (:mod:`.isolation`), in case an estimate misses.
 
 This module does not touch Django models; its messages use ``gettext_lazy`` and so need
 settings only when turned into text.
@@ -137,7 +143,8 @@ class FileProblem(Exception):
       order]};
     - file_too_large: {"limit": MAX_FILE_BYTES};
     - content_too_large: {"limit": MAX_READ_BYTES} (a small file whose cells repeat long
-      texts, so that reading it would take more memory than the limit);
+      texts, so that reading it would take more memory than the limit; also a file whose
+      reading took the process reading it apart down, see :mod:`.isolation`);
     - too_many_rows: {"limit": MAX_ROWS}.
 
     A plain exception class, not a frozen dataclass: Python sets ``__traceback__`` on
@@ -1141,7 +1148,6 @@ def _check_ods(zf: zipfile.ZipFile) -> int:
     document type declaration: none of them is in a spreadsheet program's content.xml,
     and any of them could hide the markup measured here from the measuring."""
     infos = _check_zip_sizes(zf)
-    _ZipIndex(infos)
     cost = 0
     for info in infos:
         if info.is_dir():
