@@ -55,7 +55,7 @@ def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = N
         timeout = settings.PARTNERSPACE_IMPORT_READ_SECONDS
     limits = {name: getattr(reading, name) for name in _LIMITS}
     header = json.dumps({"filename": filename, "limits": limits}).encode() + b"\n"
-    with tempfile.TemporaryFile() as source, tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as source:
         # From a file, not a pipe: the answer is read while the child runs, and a child
         # that stops reading its input cannot block this process.
         source.write(header)
@@ -65,7 +65,8 @@ def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = N
             [sys.executable, "-m", __name__, str(limit)],
             stdin=source,
             stdout=subprocess.PIPE,
-            stderr=errors,
+            # what it says may name the file or its content: no log line carries that
+            stderr=subprocess.DEVNULL,
         )
         expired = threading.Event()
         deadline = threading.Timer(timeout, _stop, [child, expired])
@@ -80,13 +81,8 @@ def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = N
             logger.warning("Reading an upload took more than %s s: refused", timeout)
             raise FileProblem("unreadable_file", _CORRUPT)
         if returncode != 0:
-            errors.seek(0)
             # calamine aborts the process when an allocation fails; Python raises MemoryError
-            logger.warning(
-                "Reading an upload stopped its process (exit %s): refused. %s",
-                returncode,
-                errors.read()[-500:].decode("utf-8", "replace"),
-            )
+            logger.warning("Reading an upload stopped its process (exit %s): refused", returncode)
             raise FileProblem("content_too_large", {"limit": reading.MAX_READ_BYTES})
     if answer is None:
         logger.warning("Reading an upload gave no answer: refused")
