@@ -1,43 +1,69 @@
 """Real processes against a real database on disk: for the tests in which a process runs
-out of memory, is killed, or races another.
+out of memory, is killed (kill -9), or races another.
 
-The test database of pytest-django is in memory on SQLite, so another process cannot see
-it: ``process_database`` makes one on disk (a migrated SQLite file, or a PostgreSQL
-database beside the test database when the suite runs on PostgreSQL), once per session.
-Each test makes its own firm in it (``ProcessDatabase.firm``), so tests do not see each
-other's clients.
+The test database of pytest-django cannot be shared with another process (SQLite's is in
+memory), so a :class:`ProcessDatabase` is a database of its own on disk: a migrated SQLite
+file, or, when the suite runs on PostgreSQL, a PostgreSQL database beside the test
+database. Every process a test starts on it runs with the production settings
+(`partnerspace.settings`) and the environment of :func:`process_env`: the commands
+(`manage`), Python code with Django set up (`python`), the scene steps of
+``tests/process_steps.py`` (`step`), and real `partnerspace db_worker` processes
+(`start_worker`, `kill`, each with a log of its own).
+
+Two fixtures give one:
+
+- ``process_database``: one for the whole session; each test makes its own firm in it
+  (`firm`), so tests do not see each other's clients;
+- ``fresh_process_database(**environment)``: a database of the test's own, with more
+  environment for every process (an SMTP server, an SML), for the tests that read all of
+  its tasks or start workers that must find no one else's work.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+AN_HOUR = 3600  # seconds: longer than any lease a task holds
 _sequence = itertools.count(1)
 
 
-def process_env(database_url: str, **extra: str) -> dict[str, str]:
+def process_env(database_url: str, var_dir: Path | str | None = None, **extra: str) -> dict:
+    """The environment of a process on ``database_url``: the production settings with what
+    a test installation needs, nothing of the test run's own settings."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
+        if not key.startswith(("DJANGO_", "PARTNERSPACE_", "EMAIL_", "TASKS_"))
+        and key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"}
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="tests.settings",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+        DJANGO_SETTINGS_MODULE="partnerspace.settings",
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]),
+        SECRET_KEY="test-only-key-for-the-processes-of-the-tests-0123456789abcdef",
         DATABASE_URL=database_url,
         TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        EMAIL_URL="locmem://",
+        PARTNERSPACE_BASE_URL="http://testserver",
+        ALLOWED_HOSTS="testserver",
+        PARTNERSPACE_STATIC_MANIFEST="0",
         PARTNERSPACE_ADMIN_PASSWORD="process-test-password-1",
+        # Each worker looks for the tasks of dead workers every half second.
+        PARTNERSPACE_RECOVERY_INTERVAL="0.5",
     )
+    if var_dir is not None:
+        env["PARTNERSPACE_VAR_DIR"] = str(var_dir)
     env.update(extra)
     return env
 
@@ -51,15 +77,24 @@ def address_space_limit(limit_bytes: int):
     return limit
 
 
-@dataclass
 class ProcessDatabase:
-    url: str
-    vendor: str
+    """A migrated database on disk, and the processes a test runs on it."""
+
+    def __init__(self, folder: Path, name: str, **environment: str):
+        self.folder = folder
+        self.url, self.vendor, self._drop = _database(folder, name)
+        self.environment = environment
+        self.workers: dict[str, subprocess.Popen] = {}
+        result = self.manage("migrate", "--no-input", "-v", "0", timeout=600)
+        assert result.returncode == 0, result.stderr
 
     def env(self, **extra: str) -> dict[str, str]:
-        return process_env(self.url, **extra)
+        return process_env(self.url, self.folder / "var", **{**self.environment, **extra})
+
+    # Processes
 
     def manage(self, *args: str, limit_bytes: int | None = None, timeout: float = 300, **kw):
+        """`partnerspace ARGS`; its CompletedProcess (text), whatever its exit status."""
         return subprocess.run(
             [sys.executable, "-m", "partnerspace", *args],
             env=self.env(),
@@ -67,6 +102,7 @@ class ProcessDatabase:
             text=True,
             timeout=timeout,
             preexec_fn=address_space_limit(limit_bytes) if limit_bytes else None,
+            cwd=ROOT,
             **kw,
         )
 
@@ -85,6 +121,74 @@ class ProcessDatabase:
             cwd=ROOT,
         )
 
+    def step(self, name: str, **arguments) -> dict:
+        """Run a step of tests/process_steps.py in its own process; its JSON answer."""
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.process_steps", name, json.dumps(arguments)],
+            env=self.env(),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr + result.stdout
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def start_worker(self, name: str, *args: str, **env: str) -> subprocess.Popen:
+        """A real `partnerspace db_worker` named ``name``, its output in its own log; ARGS
+        (e.g. "--batch") after the usual ones, or polling every 0.2 s."""
+        log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "partnerspace", "db_worker",
+                "--no-reload", "--no-startup-delay", "--worker-id", name,
+                *(args or ("--interval", "0.2")),
+            ],
+            env=self.env(**env),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        worker.log = log
+        self.workers[name] = worker
+        return worker
+
+    def kill(self, worker: subprocess.Popen) -> None:
+        """kill -9: no handler runs, nothing is cleaned up."""
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        worker.log.close()
+
+    def log_of(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text()
+
+    def wait_for(self, condition, *, timeout: float = 60, message: str = "") -> dict:
+        """Read the state (the step "state") until ``condition(state)`` holds."""
+        ends = time.monotonic() + timeout
+        while True:
+            state = self.step("state")
+            if condition(state):
+                return state
+            if time.monotonic() > ends:
+                logs = "\n".join(f"--- {n}\n{self.log_of(n)[-3000:]}" for n in self.workers)
+                raise AssertionError(f"{message}: {json.dumps(state, indent=1)}\n{logs}")
+            time.sleep(0.3)
+
+    def close(self) -> None:
+        """Stop the workers still running, and drop the database."""
+        for worker in self.workers.values():
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+            worker.log.close()
+        self._drop()
+
+    # Reading and setting the scene
+
     def query(self, sql: str, *params) -> list[tuple]:
         """Rows of ``sql`` (placeholders ``%s``), read from this process, committed data only."""
         if self.vendor == "postgresql":
@@ -99,16 +203,6 @@ class ProcessDatabase:
             return connection.execute(sql.replace("%s", "?"), params).fetchall()
         finally:
             connection.close()
-
-    def worker(self, *args: str, **env: str) -> subprocess.Popen:
-        """A real `partnerspace db_worker` on this database."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "partnerspace", "db_worker", "--no-startup-delay", *args],
-            env=self.env(**env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-        )
 
     def firm(self) -> str:
         """A new firm with an administrator (admin@<slug>.example); its slug."""
@@ -126,6 +220,34 @@ class ProcessDatabase:
         return result.stdout.strip().split()[-1]
 
 
+def _database(folder: Path, name: str):
+    """(url, vendor, drop): a SQLite file in ``folder``, or a PostgreSQL database beside the
+    suite's when it runs on PostgreSQL."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        path = folder / f"{name}.sqlite3"
+        return f"sqlite:///{path}", "sqlite", lambda: None
+    import psycopg
+
+    settings_dict = settings.DATABASES["default"]
+    database = f"{settings_dict['NAME']}_{name}"[:63]
+    admin_url = _postgres_url(settings_dict, "postgres")
+
+    def run(statement: str) -> None:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(statement)
+
+    run(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{database}"')
+    return (
+        _postgres_url(settings_dict, database),
+        "postgresql",
+        lambda: run(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'),
+    )
+
+
 def _postgres_url(settings_dict: dict, name: str) -> str:
     user = settings_dict.get("USER") or "postgres"
     password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
@@ -136,30 +258,25 @@ def _postgres_url(settings_dict: dict, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def process_database(tmp_path_factory):
-    """A migrated database on disk that other processes share; see the module docstring."""
-    from django.conf import settings
-    from django.db import connection
-
-    settings_dict = settings.DATABASES["default"]
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        name = f"{settings_dict['NAME']}_processes"[:63]
-        admin_url = _postgres_url(settings_dict, "postgres")
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        database = ProcessDatabase(_postgres_url(settings_dict, name), "postgresql")
-    else:
-        path = tmp_path_factory.mktemp("processes") / "partnerspace.sqlite3"
-        database = ProcessDatabase(f"sqlite:///{path}", "sqlite")
-    result = database.manage("migrate", "-v0", timeout=600)
-    assert result.returncode == 0, result.stderr
+    """A database on disk that the session's process tests share; see the module docstring."""
+    database = ProcessDatabase(tmp_path_factory.mktemp("processes"), "processes")
     yield database
-    if database.vendor == "postgresql":
-        import psycopg
+    database.close()
+    shutil.rmtree(database.folder, ignore_errors=True)
 
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        shutil.rmtree(Path(database.url.removeprefix("sqlite:///")).parent, ignore_errors=True)
+
+@pytest.fixture
+def fresh_process_database(tmp_path):
+    """A factory: ``fresh_process_database(**environment)``, a database of this test's own;
+    see the module docstring."""
+    made: list[ProcessDatabase] = []
+
+    def make(**environment: str) -> ProcessDatabase:
+        name = f"fresh{os.getpid()}n{next(_sequence)}"
+        database = ProcessDatabase(tmp_path, name, **environment)
+        made.append(database)
+        return database
+
+    yield make
+    for database in made:
+        database.close()

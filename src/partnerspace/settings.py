@@ -187,8 +187,10 @@ PARTNERSPACE_SML_ZONE = env("PARTNERSPACE_SML_ZONE", "participant.sml.prod.tech.
 PARTNERSPACE_DNS_RESOLVER = env("PARTNERSPACE_DNS_RESOLVER")
 PARTNERSPACE_SMP_TIMEOUT = float(env("PARTNERSPACE_SMP_TIMEOUT", "20"))
 # Where a firm's SMP may be although it is not a public address: host names or networks,
-# comma-separated ("10.0.0.0/8, smp.intern.example"). Empty: every SMP must be public, so a
-# firm cannot make the server send requests (with its SMP credentials) into its own network.
+# comma-separated, each with a port to allow only that port ("10.0.0.0/8:8443,
+# smp.intern.example:443, [fd00::5]:8443"; without a port every port is allowed). Empty:
+# every SMP must be public, so a firm cannot make the server send requests (with its SMP
+# credentials) into its own network.
 PARTNERSPACE_SMP_ALLOWED_NETWORKS = env_list("PARTNERSPACE_SMP_ALLOWED_NETWORKS")
 try:
     AllowList.parse(PARTNERSPACE_SMP_ALLOWED_NETWORKS)
@@ -284,6 +286,10 @@ PARTNERSPACE_RECOVERY_INTERVAL = float(env("PARTNERSPACE_RECOVERY_INTERVAL", "60
 PARTNERSPACE_IMPORT_LEASE_SECONDS = int(env("PARTNERSPACE_IMPORT_LEASE_SECONDS", "120"))
 PARTNERSPACE_IMPORT_FILE_DAYS = int(env("PARTNERSPACE_IMPORT_FILE_DAYS", "30"))
 PARTNERSPACE_IMPORT_FILES_PER_FIRM = int(env("PARTNERSPACE_IMPORT_FILES_PER_FIRM", "200"))
+# An upload is read in a child process with at most this much address space and time
+# (imports.isolation): a file that needs more is refused, and the process reading it stays.
+PARTNERSPACE_IMPORT_READ_MEMORY_MB = int(env("PARTNERSPACE_IMPORT_READ_MEMORY_MB", "1536"))
+PARTNERSPACE_IMPORT_READ_SECONDS = float(env("PARTNERSPACE_IMPORT_READ_SECONDS", "120"))
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -301,7 +307,8 @@ SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if _https else "
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
 # Asking browsers to preload HSTS is a promise that takes months to withdraw, for the host and
 # every name below it: the operator opts in. Without it, Django's deploy check would warn.
-SECURE_HSTS_PRELOAD = env_bool("PARTNERSPACE_HSTS_PRELOAD", False)
+# SECURE_HSTS_PRELOAD, the name installations set before, still counts; the new name wins.
+SECURE_HSTS_PRELOAD = env_bool("PARTNERSPACE_HSTS_PRELOAD", env_bool("SECURE_HSTS_PRELOAD", False))
 if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies stand in front and append to X-Forwarded-For. 0: none, and the

@@ -1,5 +1,6 @@
-"""The login throttle slows guessing per visitor address and per account, with a delay that
-grows with every failure, and never lets a stranger keep an account's owner out."""
+"""The login throttle slows guessing per visitor address (an IPv6 address by its /64), per
+account and per proven device, with a delay that grows with every failure, and never lets a
+stranger keep an account's owner out of a device the owner used before."""
 
 import re
 from datetime import timedelta
@@ -43,18 +44,45 @@ def time_passes(seconds: int) -> None:
         )
 
 
+def checked(response) -> bool:
+    """The password was checked (and was wrong), rather than held back."""
+    return "do not match an account" in response.text
+
+
+class Device:
+    """One browser: it keeps its cookies (the device cookie among them) between attempts."""
+
+    def __init__(self, address=OWNER, secure=False):
+        self.client = Client(REMOTE_ADDR=address)
+        self.client.cookies["partnerspace_language"] = "en"
+        self.secure = secure
+
+    def attempt(self, password=PASSWORD, email=ACCOUNT):
+        response = self.client.post(
+            "/account/login/", {"username": email, "password": password}, secure=self.secure
+        )
+        response.logged_in = response.status_code == 302 and "_auth_user_id" in self.client.session
+        if response.logged_in:
+            self.client.post("/account/logout/", secure=self.secure)
+        return response
+
+
 def test_a_stranger_guessing_an_account_does_not_keep_its_owner_out(firm_a):
+    laptop = Device(address=OWNER)
+    assert laptop.attempt().logged_in  # the owner's device, proven
     for _ in range(30):
         attempt(password="guess", address=STRANGER)
     assert wait_in_seconds(attempt(password="guess", address=STRANGER))
-    assert attempt(address=OWNER).logged_in
+    assert laptop.attempt().logged_in
 
 
 def test_strangers_at_many_addresses_do_not_keep_the_owner_out_either(firm_a):
+    laptop = Device(address=OWNER)
+    assert laptop.attempt().logged_in
     for number in range(1, 21):
         for _ in range(3):
             attempt(password="guess", address=f"203.0.113.{number}")
-    assert attempt(address=OWNER).logged_in
+    assert laptop.attempt().logged_in
 
 
 def test_a_completed_password_reset_lifts_the_accounts_delay(firm_a):
@@ -119,9 +147,7 @@ def test_addresses_that_guessed_an_account_share_its_delay(firm_a):
         refused = attempt(password=PASSWORD, address=address)
         assert not refused.logged_in, address
         assert wait_in_seconds(refused), address
-    # A new address still has its password checked; a wrong one puts it in the queue too.
-    first_try = attempt(password="guess", address="203.0.113.99")
-    assert "do not match an account" in first_try.text
+    # A new address meets the account's delay too: only a proven device skips it.
     assert wait_in_seconds(attempt(password="guess", address="203.0.113.99"))
 
 
@@ -185,3 +211,102 @@ def _ask_reset(address):
     return Client(REMOTE_ADDR=address).post(
         "/account/password-reset/", {"email": "admin@alfa.example"}
     )
+
+
+# --------------------------------------------------------------------------------------
+# IPv6 networks, the owner's proven devices, and visitors without an address
+# --------------------------------------------------------------------------------------
+
+
+def test_guessing_from_many_addresses_of_one_ipv6_network_is_held_back(firm_a):
+    """Three hundred addresses of one /64 are one visitor to the throttles, and the
+    account's delay holds back every address the owner has not proven."""
+    results = [
+        checked(attempt(password=f"guess{n}", address=f"2001:db8:1:2::{n + 1:x}"))
+        for n in range(300)
+    ]
+    assert sum(results) == 5  # the account's free failures, then the account's delay
+    assert results[:5] == [True] * 5
+
+
+@override_settings(PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT=4)
+def test_one_ipv6_network_trying_many_accounts_is_slowed_as_one_address(firm_a):
+    for number in range(4):
+        attempt(f"nobody{number}@example.example", "guess", address=f"2001:db8:7:7::{number + 1}")
+    refused = attempt(ACCOUNT, PASSWORD, address="2001:db8:7:7:ffff:ffff:ffff:fffe")
+    assert "from your network" in refused.text
+    assert attempt(ACCOUNT, PASSWORD, address="2001:db8:7:8::1").logged_in  # the next /64
+
+
+def test_a_new_address_meets_the_accounts_delay_once_the_account_was_guessed_at(firm_a):
+    for number in range(5):
+        attempt(password="guess", address=f"203.0.113.{number + 1}")
+    refused = attempt(password="guess", address="192.0.2.200")
+    assert not checked(refused) and wait_in_seconds(refused)
+
+
+def test_the_owner_on_a_proven_device_always_has_the_password_checked(firm_a):
+    laptop = Device()
+    assert laptop.attempt().logged_in  # the device cookie is set
+    for number in range(40):
+        attempt(password="guess", address=f"203.0.113.{number % 20 + 1}")
+    assert wait_in_seconds(attempt(password=PASSWORD, address=OWNER))  # a device not proven
+    assert laptop.attempt().logged_in
+
+
+@override_settings(PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT=4)
+def test_a_stranger_sharing_the_owners_network_cannot_keep_the_owner_out(firm_a):
+    laptop = Device(address="198.51.100.7")
+    assert laptop.attempt().logged_in
+    for number in range(10):
+        attempt(f"nobody{number}@example.example", "guess", address="198.51.100.7")
+    assert "from your network" in attempt(password=PASSWORD, address="198.51.100.7").text
+    assert laptop.attempt().logged_in
+
+
+@pytest.mark.parametrize("socket_address", ["", "unix:/run/partnerspace.sock"])
+def test_without_a_visitor_address_strangers_do_not_share_a_bucket_with_the_owner(
+    firm_a, socket_address
+):
+    laptop = Device(address=socket_address)
+    assert laptop.attempt().logged_in
+    for _ in range(10):
+        attempt(password="guess", address=socket_address)
+    assert laptop.attempt().logged_in  # at once: no wait of 15 s growing to 900 s
+    # another visitor on the socket: only the account's delay, which a device not proven meets
+    assert wait_in_seconds(attempt(password=PASSWORD, address=socket_address))
+    assert checked(attempt("other@example.example", "guess", address=socket_address))
+
+
+def test_a_proven_device_that_guesses_is_slowed_by_its_own_failures(firm_a):
+    stolen = Device()
+    assert stolen.attempt().logged_in
+    for _ in range(5):
+        assert checked(stolen.attempt(password="guess"))
+    refused = stolen.attempt(password="guess")
+    assert not checked(refused) and wait_in_seconds(refused)
+    assert Device(address=STRANGER).attempt().logged_in is False  # not proven: held back
+
+
+def test_the_device_cookie_is_signed_http_only_and_secure_over_https(firm_a, settings):
+    from partnerspace.accounts.devices import DEVICE_COOKIE
+
+    laptop = Device(secure=True)
+    response = laptop.client.post(
+        "/account/login/", {"username": ACCOUNT, "password": PASSWORD}, secure=True
+    )
+    cookie = response.cookies[DEVICE_COOKIE]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+    assert ACCOUNT not in cookie.value  # it names the account only inside the signed value
+
+    plain = Device().client.post("/account/login/", {"username": ACCOUNT, "password": PASSWORD})
+    assert not plain.cookies[DEVICE_COOKIE]["secure"]
+
+    for number in range(5):
+        attempt(password="guess", address=f"203.0.113.{number + 1}")
+    forged = Device()
+    forged.client.cookies[DEVICE_COOKIE] = cookie.value[:-2] + "xx"
+    assert wait_in_seconds(forged.attempt())
+    other = Device()  # a cookie proven for another account proves nothing for this one
+    assert other.attempt(email="manager@alfa.example").logged_in
+    assert wait_in_seconds(other.attempt())

@@ -82,3 +82,13 @@ def test_one_network_may_ask_for_only_so_many_resets_an_hour(firm_a):
     assert mail.outbox == []
     assert _ask_for_reset("admin@alfa.example", address="192.0.2.1").status_code == 302
     assert len(mail.outbox) == 1
+
+
+def test_the_addresses_of_one_ipv6_network_count_as_one_network(firm_a):
+    from partnerspace.accounts.services import RESETS_PER_NETWORK_HOUR
+
+    for number in range(RESETS_PER_NETWORK_HOUR):
+        address = f"2001:db8:5:5::{number + 1:x}"
+        assert _ask_for_reset(f"person{number}@example.example", address).status_code == 302
+    assert _ask_for_reset("admin@alfa.example", "2001:db8:5:5:1:2:3:4").status_code == 200
+    assert _ask_for_reset("admin@alfa.example", "2001:db8:5:6::1").status_code == 302

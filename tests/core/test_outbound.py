@@ -46,7 +46,25 @@ LOCAL = AllowList.parse("127.0.0.1")
         ("::ffff:127.0.0.1", False),
         ("::ffff:93.184.215.14", True),
         ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::5db8:d70e", True),  # NAT64 of a public address
         ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:5db8:d70e::1", True),  # 6to4 of a public address
+        # local-use NAT64 (RFC 8215): judged by the IPv4 it carries
+        ("64:ff9b:1::a00:1", False),
+        ("64:ff9b:1::5db8:d70e", True),
+        ("64:ff9b:1:ff00::5db8:d70e", False),  # another format of the local prefix
+        ("::ffff:0:7f00:1", False),  # SIIT (IPv4-translated) of 127.0.0.1
+        ("::ffff:0:5db8:d70e", False),  # SIIT: never, whatever it carries
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::93.184.215.14", False),  # IPv4-compatible: deprecated, never
+        ("fec0::1", False),  # site-local
+        ("3fff::1", False),  # documentation (RFC 9637)
+        ("2001:db8::1", False),  # documentation
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
+        ("5f00::1", False),  # SRv6 SIDs, outside 2000::/3
+        ("100::1", False),  # discard-only
+        ("ff0e::1", False),  # multicast
+        ("4000::1", False),  # unassigned, outside 2000::/3
     ],
 )
 def test_public_means_globally_routable_also_when_wrapped_in_ipv6(address, public):
@@ -55,16 +73,44 @@ def test_public_means_globally_routable_also_when_wrapped_in_ipv6(address, publi
 
 def test_the_allow_list_takes_networks_addresses_and_host_names():
     allowed = AllowList.parse(" 10.0.0.0/8, 127.0.0.1 ,smp.intern.example., [fd00::1] ")
-    assert allowed.permits("x", ipaddress.ip_address("10.9.8.7"))
-    assert allowed.permits("x", ipaddress.ip_address("127.0.0.1"))
-    assert allowed.permits("x", ipaddress.ip_address("::ffff:127.0.0.1"))
-    assert not allowed.permits("x", ipaddress.ip_address("127.0.0.2"))
-    assert allowed.permits("SMP.intern.example", ipaddress.ip_address("192.168.1.1"))
-    assert allowed.permits("x", ipaddress.ip_address("fd00::1"))
+    assert allowed.permits("x", ipaddress.ip_address("10.9.8.7"), 443)
+    assert allowed.permits("x", ipaddress.ip_address("127.0.0.1"), 443)
+    assert allowed.permits("x", ipaddress.ip_address("::ffff:127.0.0.1"), 443)
+    assert not allowed.permits("x", ipaddress.ip_address("127.0.0.2"), 443)
+    assert allowed.permits("SMP.intern.example", ipaddress.ip_address("192.168.1.1"), 443)
+    assert allowed.permits("x", ipaddress.ip_address("fd00::1"), 443)
     assert AllowList.parse("") == AllowList()
-    for wrong in ("10.0.0.0/33", "http://smp.example", "smp example"):
+    for wrong in ("10.0.0.0/33", "http://smp.example", "smp example", "smp.example:0"):
         with pytest.raises(ValueError, match="not a host name or network"):
             AllowList.parse(wrong)
+
+
+def test_an_allowed_entry_with_a_port_allows_that_port_only():
+    allowed = AllowList.parse(
+        "10.0.0.0/8:8443, smp.intern.example:443, [fd00::1]:9443, [fd01::/64]:443, 127.0.0.1"
+    )
+    ten = ipaddress.ip_address("10.1.2.3")
+    assert allowed.permits("x", ten, 8443)
+    assert not allowed.permits("x", ten, 22)
+    assert allowed.permits("SMP.intern.example", ipaddress.ip_address("192.168.1.1"), 443)
+    assert not allowed.permits("smp.intern.example", ipaddress.ip_address("192.168.1.1"), 8080)
+    assert allowed.permits("x", ipaddress.ip_address("fd00::1"), 9443)
+    assert not allowed.permits("x", ipaddress.ip_address("fd00::1"), 443)
+    assert allowed.permits("x", ipaddress.ip_address("fd01::5"), 443)
+    assert allowed.permits("x", ipaddress.ip_address("127.0.0.1"), 5432)  # no port: any
+    assert allowed.lists("smp.intern.example", 443)
+    assert not allowed.lists("smp.intern.example", 80)
+
+
+def test_a_port_not_allowed_is_refused_at_connection_time(monkeypatch):
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    allowed = AllowList.parse("10.0.0.5:8443")
+    assert addresses_checked("smp.intern.example", 8443, allowed=allowed) == ["10.0.0.5"]
+    with pytest.raises(OutboundRefused):
+        addresses_checked("smp.intern.example", 6379, allowed=allowed)
 
 
 def test_one_private_address_among_public_ones_is_enough_to_refuse(monkeypatch):

@@ -81,6 +81,14 @@ def test_preload_is_a_setting_of_its_own():
     assert hsts_settings(PARTNERSPACE_HSTS_PRELOAD="1") == ("31536000", "True", "True")
 
 
+def test_the_old_name_of_the_preload_setting_still_counts_and_the_new_one_wins():
+    """SECURE_HSTS_PRELOAD (Django's own name, which installations set before the setting
+    was renamed) is still read; PARTNERSPACE_HSTS_PRELOAD, when set, decides."""
+    assert hsts_settings(SECURE_HSTS_PRELOAD="1") == ("31536000", "True", "True")
+    both = {"SECURE_HSTS_PRELOAD": "1", "PARTNERSPACE_HSTS_PRELOAD": "0"}
+    assert hsts_settings(**both) == ("31536000", "True", "False")
+
+
 def test_deploy_check_passes_with_preload_turned_on_too():
     result = manage(
         "check",

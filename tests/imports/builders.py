@@ -582,15 +582,32 @@ def encrypted_ooxml() -> bytes:
 # --------------------------------------------------------------------------------------
 
 
-def shared_strings_xlsx(strings: list[str], rows: list[list[int]]) -> bytes:
+def shared_strings_xlsx(
+    strings: list[str],
+    rows: list[list[int]],
+    *,
+    items: list[str] | None = None,
+    shared_part: str = "xl/sharedStrings.xml",
+    sheet_target: str = "worksheets/sheet1.xml",
+    unique_count: str | None = None,
+    after_rows: str = "",
+    stored: bool = False,
+) -> bytes:
     """An xlsx whose cells refer to ``strings`` by index (``t="s"``), as Excel writes text:
     each string is kept once in ``xl/sharedStrings.xml``; a reader copies it into every
-    cell that refers to it."""
-    items = "".join(f"<si><t>{escape(text)}</t></si>" for text in strings)
+    cell that refers to it.
+
+    ``items`` replaces the ``<si>`` elements written (as is); ``shared_part`` names the
+    shared strings' part, ``sheet_target`` the worksheet's target in the workbook's
+    relationships (its part is found from there, as the format says); ``unique_count``
+    is written as the ``uniqueCount`` attribute; ``after_rows`` (XML) follows the rows;
+    ``stored`` keeps the shared strings uncompressed."""
+    items = items if items is not None else [f"<si><t>{escape(text)}</t></si>" for text in strings]
+    count = unique_count if unique_count is not None else str(len(items))
     shared = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        f'count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+        f'count="{len(items)}" uniqueCount="{count}">{"".join(items)}</sst>'
     )
     body = "".join(
         f'<row r="{r + 1}">'
@@ -601,23 +618,68 @@ def shared_strings_xlsx(strings: list[str], rows: list[list[int]]) -> bytes:
         + "</row>"
         for r, row in enumerate(rows)
     )
+    sheet_part = sheet_target[1:] if sheet_target.startswith("/") else f"xl/{sheet_target}"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        _package(zf)
-        zf.writestr("xl/sharedStrings.xml", shared)
-        zf.writestr("xl/worksheets/sheet1.xml", _SHEET_OPEN + body + _SHEET_CLOSE)
+        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        zf.writestr("_rels/.rels", _RELS)
+        zf.writestr("xl/workbook.xml", _WORKBOOK)
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            _WORKBOOK_RELS.replace("worksheets/sheet1.xml", escape(sheet_target)),
+        )
+        zf.writestr(shared_part, shared, zipfile.ZIP_STORED if stored else None)
+        zf.writestr(sheet_part, _SHEET_OPEN + body + after_rows + _SHEET_CLOSE)
     return buffer.getvalue()
 
 
-def amplified_xlsx(length: int, cells: int) -> bytes:
+# How the long string of amplified_xlsx is written: plainly, or behind a comment, a
+# processing instruction or a CDATA section holding a false end of the string.
+LONG_STRING_SPELLINGS = {
+    "plain": "<si><t>{text}</t></si>",
+    "comment": "<si><!-- </si> --><t>{text}</t></si>",
+    "pi": "<si><?p </si>?><t>{text}</t></si>",
+    "cdata": "<si><t><![CDATA[</si>{text}]]></t></si>",
+}
+
+
+def amplified_xlsx(
+    length: int, cells: int, *, spelling: str = "plain", items_text: str | None = None, **package
+) -> bytes:
     """The headers and one client row, then ``cells`` cells (20 a row) that all refer to
     one shared string of ``length`` characters: a small file that a reader without a
-    bound expands to ``length * cells`` bytes."""
-    strings = [*HEADERS_NL, *client_row(1), "x" * length]
+    bound expands to ``length * cells`` bytes. ``spelling`` is one of
+    LONG_STRING_SPELLINGS; ``items_text`` is that string's text instead of x's;
+    ``package`` goes to shared_strings_xlsx."""
+    text = items_text if items_text is not None else "x" * length
+    strings = [*HEADERS_NL, *client_row(1), text]
+    items = [f"<si><t>{escape(text)}</t></si>" for text in strings[:-1]]
+    items.append(LONG_STRING_SPELLINGS[spelling].format(text=escape(text)))
     long_one = len(strings) - 1
     rows = [list(range(len(HEADERS_NL))), list(range(len(HEADERS_NL), long_one))]
     rows += [[long_one] * 20 for _ in range(cells // 20)]
-    return shared_strings_xlsx(strings, rows)
+    return shared_strings_xlsx(strings, rows, items=items, **package)
+
+
+def entity_bomb_xlsx() -> bytes:
+    """An xlsx whose shared strings declare entities in a DTD, each ten of the one before
+    ("billion laughs"): one string that an expanding parser makes 10**9 characters."""
+    entities = '<!ENTITY e0 "xxxxxxxxxx">' + "".join(
+        f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 9)
+    )
+    items = [f"<si><t>{escape(text)}</t></si>" for text in [*HEADERS_NL, *client_row(1)]]
+    data = shared_strings_xlsx(
+        [], [list(range(17)), list(range(17, 35))], items=[*items, "<si><t>&e8;</t></si>"]
+    )
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in zin.infolist():
+            member = zin.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                member = member.replace(b"\n<sst", f"\n<!DOCTYPE sst [{entities}]>\n<sst".encode())
+            zf.writestr(info.filename, member)
+    return buffer.getvalue()
 
 
 def _sst(strings: list[str]) -> bytes:
@@ -692,20 +754,31 @@ def amplified_xls(length: int, cells: int) -> bytes:
     return sst_xls(strings, rows)
 
 
-def amplified_ods(length: int, *, columns: int, rows: int, spaces: int = 0) -> bytes:
+def amplified_ods(
+    length: int,
+    *,
+    columns: int,
+    rows: int,
+    spaces: int = 0,
+    count: str = "{}",
+    rows_count: str | None = None,
+    in_row: str = "",
+) -> bytes:
     """The headers and one client row, then one text cell of ``length`` characters
     repeated over ``columns`` columns in a row repeated ``rows`` times; with ``spaces``,
     the cell's text also holds ``<text:s text:c="spaces"/>``, which a reader expands to
-    that many spaces."""
+    that many spaces. ``count`` spells each of those numbers (e.g. "+{}"), ``rows_count``
+    the rows' if it differs; ``in_row`` (XML) comes first in the repeated row."""
     header = "".join(_ods_cell(text) for text in HEADERS_NL)
     first = "".join(_ods_cell(text) for text in client_row(1))
-    gap = f'<text:s text:c="{spaces}"/>' if spaces else ""
+    gap = f'<text:s text:c="{count.format(spaces)}"/>' if spaces else ""
     table = (
         '<table:table table:name="Blad1">'
         f"<table:table-row>{header}</table:table-row>"
         f"<table:table-row>{first}</table:table-row>"
-        f'<table:table-row table:number-rows-repeated="{rows}">'
-        f'<table:table-cell table:number-columns-repeated="{columns}" '
+        '<table:table-row table:number-rows-repeated="'
+        f'{(rows_count or count).format(rows)}">{in_row}'
+        f'<table:table-cell table:number-columns-repeated="{count.format(columns)}" '
         f'office:value-type="string"><text:p>{"x" * length}{gap}</text:p></table:table-cell>'
         "</table:table-row></table:table>"
     )

@@ -3,8 +3,6 @@ database on disk) is noticed by its lease, shown as interrupted, and resumed fro
 written batch: in the end every row is in exactly once, and no task says "running"."""
 
 import json
-import os
-import signal
 import time
 
 import pytest
@@ -75,7 +73,7 @@ def test_a_killed_worker_leaves_an_interrupted_import_that_resumes_with_every_ro
     slug = db.firm()
     token = db.token(slug)
     env = {"PARTNERSPACE_IMPORT_LEASE_SECONDS": str(LEASE)}
-    worker = db.worker("--interval", "0.2", **env)
+    worker = db.start_worker(f"crash-{slug}", **env)
     try:
         upload = db.python(UPLOAD, token, str(big_file), **env)
         assert upload.returncode == 0, upload.stderr[-2000:]
@@ -83,11 +81,8 @@ def test_a_killed_worker_leaves_an_interrupted_import_that_resumes_with_every_ro
         assert status == 202
         # kill -9 once some batches are written: at least 30 %, not the end
         _wait_for(lambda: _job(db, job_id)[1] >= ROWS * 3 // 10, 240, "30 % imported")
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(30)
     finally:
-        if worker.poll() is None:
-            worker.kill()
+        db.kill(worker)
     state, processed, created, _refused, task_id = _job(db, job_id)
     assert state == "running" and 0 < processed < ROWS
     assert created == processed  # counted in the batches' own transactions
@@ -108,8 +103,8 @@ def test_a_killed_worker_leaves_an_interrupted_import_that_resumes_with_every_ro
     recovered = db.manage("imports_recover")
     assert recovered.returncode == 0, recovered.stderr
     assert f"import {job_id}: resumed" in recovered.stdout
-    finisher = db.worker("--batch", **env)
-    assert finisher.wait(600) == 0, finisher.stderr.read()[-2000:]
+    finisher = db.start_worker(f"finisher-{slug}", "--batch", **env)
+    assert finisher.wait(600) == 0, db.log_of(f"finisher-{slug}")[-2000:]
 
     state, processed, created, refused, new_task = _job(db, job_id)
     assert (state, processed, created, refused) == ("done", ROWS, ROWS, 0)

@@ -4,6 +4,7 @@ import io
 import pickle
 import random
 import resource
+import struct
 import time
 import tracemalloc
 import zipfile
@@ -812,3 +813,134 @@ def test_one_long_shared_string_among_many_short_ones_is_counted_exactly_and_rea
     sheet = read_table(shared_strings_xlsx(strings, rows), filename="k.xlsx")
     assert sheet.row_count == 3001
     assert len(sheet.rows[0][1][-1]) == reading.MAX_CELL_CHARS + 1
+
+
+# --------------------------------------------------------------------------------------
+# The parts calamine reads, found as calamine finds them
+# --------------------------------------------------------------------------------------
+
+CORRUPT = FileProblem("unreadable_file", {"reason": "corrupt"})
+
+
+def _rezipped(data: bytes, change) -> bytes:
+    """The zip ``data`` written again, each member through ``change(info, bytes)``, which
+    gives the (info, bytes) pairs to write in its place."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            for new_info, member in change(info, source.read(info)):
+                zf.writestr(new_info, member)
+    return buffer.getvalue()
+
+
+def test_the_worksheet_and_shared_strings_are_read_where_the_package_puts_them():
+    from .builders import shared_strings_xlsx
+
+    strings = [*HEADERS_NL, *client_row(1)]
+    rows = [list(range(17)), list(range(17, 34))]
+    for package in (
+        {"sheet_target": "sheet1.xml"},
+        {"sheet_target": "data/blad.xml"},
+        {"sheet_target": "/elders/blad.xml"},
+        {"shared_part": "xl/SharedStrings.xml"},
+        {"shared_part": "XL/SHAREDSTRINGS.XML"},
+    ):
+        sheet = read_table(shared_strings_xlsx(strings, rows, **package), filename="k.xlsx")
+        assert sheet.rows == [(2, tuple(client_row(1)))], package
+
+
+def test_shared_strings_behind_comments_and_cdata_are_counted_as_calamine_reads_them():
+    from .builders import shared_strings_xlsx
+
+    items = [f"<si><t>{text}</t></si>" for text in HEADERS_NL]
+    items += [
+        "<si><!-- </si> --><t>Bakkerij Eén BV</t></si>",
+        "<si><?p </si>?><t>BE</t></si>",
+        "<si><t><![CDATA[an@bakkerij.example]]></t></si>",
+    ]
+    sheet = read_table(
+        shared_strings_xlsx([], [list(range(17)), [17, 18, 19]], items=items), filename="k.xlsx"
+    )
+    assert sheet.rows[0][1][:3] == ("Bakkerij Eén BV", "BE", "an@bakkerij.example")
+
+
+def test_two_members_calamine_cannot_tell_apart_are_refused():
+    """calamine finds a part whatever the case of its name: with two, it could read
+    another than the one measured."""
+    data = xlsx([HEADERS_NL, client_row(1)])
+
+    def twice(info, member):
+        yield info, member
+        if info.filename == "xl/worksheets/sheet1.xml":
+            yield "XL/Worksheets/Sheet1.xml", member
+
+    assert problem_of(_rezipped(data, twice)) == CORRUPT
+
+
+def test_a_member_renamed_by_a_unicode_path_field_is_refused():
+    """calamine's zip reader takes a member's name from its Info-ZIP Unicode path field."""
+    data = xlsx([HEADERS_NL, client_row(1)])
+
+    def renamed(info, member):
+        if info.filename == "docProps/app.xml":
+            name = b"xl/worksheets/sheet1.xml"
+            crc = zlib.crc32(info.filename.encode())
+            field = struct.pack("<BI", 1, crc) + name
+            info.extra = struct.pack("<HH", 0x7075, len(field)) + field
+        yield info, member
+
+    assert problem_of(_rezipped(data, renamed)) == CORRUPT
+
+
+def test_a_zip_calamine_could_open_as_another_format_is_refused():
+    data = xlsx([HEADERS_NL, client_row(1)])
+
+    def with_part(name, content):
+        def change(info, member):
+            yield info, member
+            if info.filename == "[Content_Types].xml":
+                yield name, content
+
+        return change
+
+    xlsb = _rezipped(data, with_part("xl/workbook.bin", b"\0"))
+    assert problem_of(xlsb).code == "unsupported_format"
+    both = _rezipped(data, with_part("mimetype", "application/vnd.oasis.opendocument.spreadsheet"))
+    assert problem_of(both) == CORRUPT
+    from .builders import ole2
+
+    assert problem_of(ole2({"Workbook": b"\x09\x08junk"}) + data, "k.xls") == CORRUPT
+
+
+def test_shared_strings_with_a_document_type_declaration_are_refused():
+    from .builders import entity_bomb_xlsx
+
+    assert problem_of(entity_bomb_xlsx()) == CORRUPT
+
+
+def test_ods_repeat_counts_are_read_as_calamine_reads_them():
+    def table(count: str) -> bytes:
+        header = "".join(f"<table:table-cell office:value-type=\"string\"><text:p>{h}</text:p>"
+                         "</table:table-cell>" for h in REQUIRED_NL)  # fmt: skip
+        cells = "".join(f"<table:table-cell office:value-type=\"string\"><text:p>{v}</text:p>"
+                        "</table:table-cell>" for v in client_row(1)[:6])  # fmt: skip
+        return ods_package(
+            '<table:table table:name="A">'
+            f"<table:table-row>{header}</table:table-row>"
+            f'<table:table-row table:number-rows-repeated="{count}">{cells}</table:table-row>'
+            "</table:table>"
+        )
+
+    for count in ("3", "+3", "003", "&#51;"):
+        assert read_table(table(count), filename="k.ods").row_count == 3, count
+    for count in (" 3", "3 ", "-3", "3e0", "drie"):
+        assert problem_of(table(count), "k.ods") == CORRUPT, count
+
+
+def test_an_ods_content_with_a_comment_is_refused():
+    hidden = (
+        '<table:table table:name="A"><!-- </table:table> -->'
+        "<table:table-row><table:table-cell/></table:table-row></table:table>"
+    )
+    assert problem_of(ods_package(hidden), "k.ods") == CORRUPT

@@ -2,9 +2,11 @@
 when read, goes on from its last batch, is given up after repeated stops; a run that lost
 its lease writes nothing. (The real kill -9 is in test_crash_recovery.)"""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from partnerspace.clients.models import Client
@@ -168,3 +170,103 @@ def test_a_background_check_whose_process_died_is_checked_again_then_refused(
     body = client.get(f"/imports/{job_id}").json()
     assert body["status"] == "refused"
     assert [e["code"] for e in body["errors"]] == ["check_stopped"]
+
+
+# --------------------------------------------------------------------------------------
+# An import waiting in the queue
+# --------------------------------------------------------------------------------------
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def _queued(firm_a, api, monkeypatch, django_capture_on_commit_callbacks, *, enqueue: bool):
+    """A background import, QUEUED; with `enqueue` False its task was never enqueued (the
+    process died between the commit and the enqueue, or the enqueue failed)."""
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 1)
+    with django_capture_on_commit_callbacks(execute=enqueue):
+        job_id = post_import(api(firm_a.manager), workbook([row(1), row(2), row(3)])).json()["id"]
+    job = ImportJob.objects.get(pk=job_id)
+    assert job.status == ImportStatus.QUEUED
+    return job
+
+
+def _lease_runs_out(job) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_queued_import_whose_task_was_never_enqueued_is_queued_again(
+    firm_a, api, monkeypatch, django_capture_on_commit_callbacks
+):
+    job = _queued(firm_a, api, monkeypatch, django_capture_on_commit_callbacks, enqueue=False)
+    assert job.lease_until is not None  # the queue holds it for a while, not for ever
+    assert recovery.imports_recover().requeued == []  # within its lease: left alone
+    _lease_runs_out(job)
+
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("imports_recover", stdout=out)
+    assert out.getvalue() == f"import {job.pk}: queued again\n"
+    job.refresh_from_db()
+    assert (job.status, job.created) == (ImportStatus.DONE, 3)
+
+
+def test_a_queued_import_whose_enqueue_failed_is_recovered(
+    firm_a, api, monkeypatch, django_capture_on_commit_callbacks
+):
+    from types import SimpleNamespace
+
+    from partnerspace.imports import tasks
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("the queue is down")
+
+    working = tasks.run_import
+    monkeypatch.setattr(tasks, "run_import", SimpleNamespace(enqueue=broken))
+    job = _queued(firm_a, api, monkeypatch, django_capture_on_commit_callbacks, enqueue=True)
+    assert not job.task_id  # the upload was answered all the same
+    monkeypatch.setattr(tasks, "run_import", working)
+    _lease_runs_out(job)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recovery.imports_recover().requeued == [job.pk]
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.DONE
+
+
+def test_a_queued_import_whose_task_waits_in_a_busy_queue_is_left_there(
+    firm_a, api, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    job = _queued(firm_a, api, monkeypatch, django_capture_on_commit_callbacks, enqueue=True)
+    from django_tasks_db.models import DBTaskResult
+
+    task = DBTaskResult.objects.get(pk=job.task_id)
+    assert task.status == "READY"
+    _lease_runs_out(job)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert recovery.imports_recover().requeued == []
+    assert callbacks == []
+    job.refresh_from_db()
+    assert job.status == ImportStatus.QUEUED and job.lease_until > timezone.now()
+
+
+def test_a_queued_import_whose_worker_died_before_claiming_it_is_queued_again(
+    firm_a, api, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """The worker took the task (RUNNING) and died before the import claimed the job."""
+    settings.TASKS = DATABASE_TASKS
+    job = _queued(firm_a, api, monkeypatch, django_capture_on_commit_callbacks, enqueue=True)
+    from django_tasks_db.models import DBTaskResult
+
+    taken = DBTaskResult.objects.get(pk=job.task_id)
+    taken.claim("dead-worker")
+    lease = timedelta(seconds=settings.PARTNERSPACE_IMPORT_LEASE_SECONDS)
+    DBTaskResult.objects.filter(pk=taken.pk).update(started_at=timezone.now() - lease * 2)
+    _lease_runs_out(job)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recovery.imports_recover().requeued == [job.pk]
+    taken.refresh_from_db()
+    assert taken.status == "FAILED"  # the dead worker's task, closed
+    job.refresh_from_db()
+    assert job.status == ImportStatus.QUEUED and job.task_id != str(taken.pk)
+    again = DBTaskResult.objects.get(pk=job.task_id)
+    assert (again.status, again.args_kwargs["args"]) == ("READY", [job.pk])

@@ -405,6 +405,29 @@ def test_one_network_may_sign_up_only_so_many_times_an_hour(
     assert len(mail.outbox) == sent == SIGN_UPS_PER_ADDRESS_HOUR
 
 
+def test_the_addresses_of_one_ipv6_network_are_one_network_and_a_socket_is_none(
+    link, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+
+    def from_address(address: str):
+        browser = DjangoClient(REMOTE_ADDR=address)
+        browser.cookies["partnerspace_language"] = "en"
+        return browser
+
+    for n in range(SIGN_UPS_PER_ADDRESS_HOUR):
+        other = {**SIGN_UP, "email": f"jan{n}@peeters.example", "company_number": ""}
+        other["legal_name"] = f"Bakkerij {n}"
+        sign_up(capture, link.code, other, from_address(f"2001:db8:9:9::{n + 1:x}"))
+    last = {**SIGN_UP, "email": "laatste@peeters.example"}
+    refused = sign_up(capture, link.code, last, from_address("2001:db8:9:9:a:b:c:d"))[1]
+    assert "Too many sign-ups from your network" in refused.text
+    # behind a proxy on a Unix socket the server sees no address: no ceiling, and no error
+    socket = sign_up(capture, link.code, last, from_address("unix:/run/partnerspace.sock"))[1]
+    assert socket.status_code == 200 and "Too many" not in socket.text
+    assert PendingRegistration.objects.get(email="laatste@peeters.example").requested_from is None
+
+
 def test_switching_a_registration_link_off_deletes_its_pending_sign_ups(
     firm_a, web, link, signed_up
 ):

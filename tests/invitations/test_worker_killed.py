@@ -13,7 +13,9 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.core.workers import AN_HOUR, Workplace
+from tests.processes import AN_HOUR, fresh_process_database
+
+__all__ = ["fresh_process_database"]  # the fixture, used by name
 
 
 class HangingMailbox:
@@ -55,11 +57,9 @@ def mailbox():
 
 
 @pytest.fixture
-def workplace(tmp_path, mailbox):
+def workplace(fresh_process_database, mailbox):
     _handler, port = mailbox
-    place = Workplace(tmp_path, EMAIL_URL=f"smtp://127.0.0.1:{port}?timeout=60")
-    yield place
-    place.close()
+    return fresh_process_database(EMAIL_URL=f"smtp://127.0.0.1:{port}?timeout=60")
 
 
 def invitation_of(state: dict) -> dict:

@@ -211,6 +211,25 @@ def test_an_allowed_network_may_hold_the_firms_smp(
     assert smp.writes(kind="service_group")
 
 
+def test_an_allowed_entry_with_a_port_lets_the_firms_smp_use_that_port_only(
+    firm_a, smp, sml, internal, client_with_mandate, english, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """One allowed address is not every service on it: with a port, only that one."""
+    settings.PARTNERSPACE_SMP_ALLOWED_NETWORKS = [f"127.0.0.1:{smp.server.server_port}"]
+    configure(firm_a.admin, smp)
+    with pytest.raises(ValidationFailed) as refused:
+        configure(firm_a.admin, smp, smp_base_url=f"http://127.0.0.1:{internal.port}/admin")
+    assert [e.code for e in refused.value.errors] == ["address_not_allowed"]
+    PeppolSettings.objects.filter(firm=firm_a.firm).update(
+        smp_base_url=f"http://127.0.0.1:{internal.port}/admin"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_request(membership=firm_a.manager, client=client_with_mandate)
+    assert internal.requests == []
+    assert ClientPeppol.objects.get(client=client_with_mandate).error_code == "smp_address"
+
+
 def test_plain_http_is_only_for_an_smp_the_installation_lists(
     firm_a, smp, settings, resolver, english
 ):

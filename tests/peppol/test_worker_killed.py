@@ -11,8 +11,10 @@ from collections import Counter
 
 import pytest
 
-from tests.core.workers import AN_HOUR, Workplace
 from tests.peppol.servers import LocalSml, LocalSmp
+from tests.processes import AN_HOUR, fresh_process_database
+
+__all__ = ["fresh_process_database"]  # the fixture, used by name
 
 COUNT = 4
 
@@ -27,17 +29,14 @@ def network():
 
 
 @pytest.fixture
-def workplace(tmp_path, network):
+def workplace(fresh_process_database, network):
     sml, _smp = network
-    place = Workplace(
-        tmp_path,
+    return fresh_process_database(
         PARTNERSPACE_DNS_RESOLVER=sml.address,
         PARTNERSPACE_SML_ZONE=sml.zone,
         PARTNERSPACE_SMP_ALLOWED_NETWORKS="127.0.0.1",
         PARTNERSPACE_SMP_TIMEOUT="60",
     )
-    yield place
-    place.close()
 
 
 def registered(state: dict) -> list[str]:

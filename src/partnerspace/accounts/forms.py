@@ -2,11 +2,13 @@ import math
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from partnerspace.accounts.devices import device_nonce
+from partnerspace.accounts.models import LoginFailure
 from partnerspace.accounts.selectors import LoginWait, login_wait
 from partnerspace.accounts.services import (
     login_attempt_start,
@@ -49,7 +51,8 @@ def _wait_message(wait: LoginWait) -> str:
 
 
 class LoginForm(AuthenticationForm):
-    """The login, throttled per visitor address and per account: see `login_wait`."""
+    """The login, throttled per visitor address, per account and per proven device: see
+    `login_wait`."""
 
     username = forms.EmailField(
         label=_("E-mail address"),
@@ -66,16 +69,39 @@ class LoginForm(AuthenticationForm):
         password = self.cleaned_data.get("password")
         if not email or not password:
             return self.cleaned_data
-        ip_address = visitor_address(self.request)
-        attempt = login_attempt_start(email=email, ip_address=ip_address)
-        wait = login_wait(email=email, ip_address=ip_address, attempt_id=attempt.pk)
+        attempt, wait = _throttled_attempt(self.request, email)
         if wait.seconds:
-            login_attempt_withdraw(attempt=attempt)
             raise forms.ValidationError(_wait_message(wait), code="throttled")
         # A refused password leaves the attempt recorded: it is the failure.
         cleaned = super().clean()
         login_attempt_succeeded(attempt=attempt)
         return cleaned
+
+
+def _throttled_attempt(request, email: str) -> tuple[LoginFailure, LoginWait]:
+    """Start a login attempt on ``email`` from this request's address and device, and ask the
+    throttle (login_wait); an attempt held back is withdrawn (no password was tried)."""
+    ip_address = visitor_address(request)
+    device = device_nonce(request, email)
+    attempt = login_attempt_start(email=email, ip_address=ip_address, device=device)
+    wait = login_wait(email=email, ip_address=ip_address, device=device, attempt_id=attempt.pk)
+    if wait.seconds:
+        login_attempt_withdraw(attempt=attempt)
+    return attempt, wait
+
+
+def password_login_check(request, *, email: str, password: str):
+    """The account that ``password`` opens for ``email``, checked as the login page checks
+    it and under the same throttle; None when it opens none, or the throttle holds the
+    attempt back. For pages that take a password elsewhere than the login page."""
+    attempt, wait = _throttled_attempt(request, email)
+    if wait.seconds:
+        return None
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        return None  # the attempt stays recorded: it is the failure
+    login_attempt_succeeded(attempt=attempt)
+    return user
 
 
 class LanguageForm(forms.Form):

@@ -10,6 +10,12 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+def throttle_key(email: str) -> str:
+    """The form the login and reset throttles keep an address in (whatever was typed, an
+    account or not), cut to their column."""
+    return email_key(email)[:254]
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -68,11 +74,17 @@ class LoginFailure(models.Model):
     so every process sees it. See `accounts.selectors.login_wait` for how the rows are read."""
 
     email = models.CharField(max_length=254)
+    # The visitor's address as core.middleware.visitor_address gives it (an IPv6 address's
+    # /64 network); None when the server saw no address.
     ip_address = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    # False once the account's owner proved themselves (logged in from this address, or reset
-    # the password): the failure no longer slows the account, but still slows its address.
+    # False once the account's owner proved themselves (logged in from this address or this
+    # device, or reset the password): the failure no longer slows the account or the device,
+    # but still slows its address.
     counts_for_account = models.BooleanField(default=True)
+    # The device cookie's nonce, when the attempt came from a device proven for the account
+    # (accounts.devices): such a device is slowed by its own failures only.
+    device = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -89,6 +101,7 @@ class PasswordResetRequest(models.Model):
     throttle must answer alike for both, so it counts both."""
 
     email = models.CharField(max_length=254)
+    # As LoginFailure.ip_address: an IPv6 address's /64 network.
     requested_from = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -6,22 +6,21 @@ from django.conf import settings
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from partnerspace.accounts.models import LoginFailure, User, email_key
+from partnerspace.accounts.models import LoginFailure, User, email_key, throttle_key
 
 # The first wait once the free attempts are used up; it doubles with every failure after.
 FIRST_DELAY_SECONDS = 15
+# The settings that say how many failures are free, per account (and device) and per address.
+FAILURE_LIMIT = "PARTNERSPACE_LOGIN_FAILURE_LIMIT"
+IP_LIMIT = "PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT"
 
 
 @dataclass(frozen=True, slots=True)
 class LoginWait:
     seconds: int  # 0: the attempt may go ahead
     # "address": the visitor's address failed too often (on any account);
-    # "account": the account was guessed at, and this address is among the guessers.
+    # "account": the account was guessed at (or, on a proven device, that device guessed).
     reason: str = ""
-
-
-def login_failure_key(email: str) -> str:
-    return email_key(email)[:254]
 
 
 def _delay(failures: int, free: int) -> timedelta | None:
@@ -32,24 +31,37 @@ def _delay(failures: int, free: int) -> timedelta | None:
     return timedelta(seconds=seconds)
 
 
-def login_wait(*, email: str, ip_address: str | None, attempt_id: int | None = None) -> LoginWait:
+def login_wait(
+    *,
+    email: str,
+    ip_address: str | None,
+    device: str | None = None,
+    attempt_id: int | None = None,
+) -> LoginWait:
     """How long this login attempt must wait; LoginWait(0) when its password may be checked.
 
-    Two throttles, each with a delay that doubles with every failure past its free ones and
-    stops growing at PARTNERSPACE_LOGIN_DELAY_MAX:
+    Three throttles, each with a delay that doubles with every failure past its free ones,
+    counted from the last of them, and stops growing at PARTNERSPACE_LOGIN_DELAY_MAX:
 
-    - Per visitor address (PARTNERSPACE_TRUSTED_PROXIES decides which address that is):
-      failures from it on any account. It stops one address guessing, or trying one password
-      on many accounts; it holds back every attempt from that address, a right password too.
-    - Per account, across addresses: the account's failures set the length of the delay, but
-      it holds back only the addresses that failed on the account themselves, each counted
-      from its own last failure. An address with no failure of its own on the account has its
-      password checked. So guessing from many addresses meets the account's growing delay
-      after one try from each, while a stranger, however often they fail, never keeps the
-      owner out: the owner's right password, from their own address, is checked and passes.
-      Nor can a stranger stretch the owner's own wait after a typo, which runs from the
-      owner's failure, is capped, and ends at once with a password reset
-      (`login_failures_forgive`). A login forgives the address's own failures on the account.
+    - Per visitor address (core.middleware.visitor_address: an IPv4 address, or an IPv6
+      address's /64 network; PARTNERSPACE_TRUSTED_PROXIES decides whose address): failures
+      from it on any account, PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT free. It stops one network
+      guessing, or trying one password on many accounts. When the server sees no address (a
+      Unix socket), there is no such throttle: visitors never share one bucket.
+    - Per account: the account's failures from anywhere, PARTNERSPACE_LOGIN_FAILURE_LIMIT
+      free. It holds back every attempt on the account, from every address, except from a
+      device the owner has proven (accounts.devices: a signed cookie set when the account
+      was logged in to from that browser). So guessing from many addresses, or many
+      addresses of one network, meets the account's delay after its free failures.
+    - Per proven device: an attempt carrying the account's device cookie is held back by
+      neither of the above, only by that device's own failures on the account
+      (PARTNERSPACE_LOGIN_FAILURE_LIMIT free): a stolen cookie guesses no faster.
+
+    So a stranger, however often and from wherever they fail, never keeps the owner out: on a
+    device the owner used before, the password is always checked. On a new device the owner
+    meets the account's delay like anyone, and a password reset lifts it at once
+    (`login_failures_forgive`). A login forgives the failures on the account made from its
+    address or its device (the owner's own typos).
 
     The attempt being checked was recorded as a failure before this is asked (see
     `login_attempt_start`), so parallel attempts see each other; `attempt_id` leaves it out.
@@ -60,20 +72,20 @@ def login_wait(*, email: str, ip_address: str | None, attempt_id: int | None = N
     )
     if attempt_id is not None:
         recent = recent.exclude(pk=attempt_id)
+    on_account = recent.filter(email=throttle_key(email), counts_for_account=True)
+    throttles = []
+    if device:
+        throttles.append((on_account.filter(device=device), FAILURE_LIMIT, "account"))
+    else:
+        if ip_address:
+            throttles.append((recent.filter(ip_address=ip_address), IP_LIMIT, "address"))
+        throttles.append((on_account, FAILURE_LIMIT, "account"))
     waits = []
-    if ip_address:
-        from_address = recent.filter(ip_address=ip_address).aggregate(
-            count=Count("id"), last=Max("at")
-        )
-        delay = _delay(from_address["count"], settings.PARTNERSPACE_LOGIN_FAILURE_IP_LIMIT)
+    for failures, free_setting, reason in throttles:
+        counted = failures.aggregate(count=Count("id"), last=Max("at"))
+        delay = _delay(counted["count"], getattr(settings, free_setting))
         if delay:
-            waits.append((from_address["last"] + delay - now, "address"))
-    on_account = recent.filter(email=login_failure_key(email), counts_for_account=True)
-    delay = _delay(on_account.count(), settings.PARTNERSPACE_LOGIN_FAILURE_LIMIT)
-    if delay:
-        own_last = on_account.filter(ip_address=ip_address).aggregate(last=Max("at"))["last"]
-        if own_last is not None:
-            waits.append((own_last + delay - now, "account"))
+            waits.append((counted["last"] + delay - now, reason))
     if not waits:
         return LoginWait(0)
     longest, reason = max(waits, key=lambda wait: wait[0])

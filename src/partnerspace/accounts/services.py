@@ -2,15 +2,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerspace.accounts.models import LoginFailure, PasswordResetRequest, User, email_key
-from partnerspace.accounts.selectors import login_failure_key
+from partnerspace.accounts.models import LoginFailure, PasswordResetRequest, User, throttle_key
 from partnerspace.core.errors import Conflict
 
 
-def login_attempt_start(*, email: str, ip_address: str | None) -> LoginFailure:
+def login_attempt_start(
+    *, email: str, ip_address: str | None, device: str | None = None
+) -> LoginFailure:
     """Record the attempt as a failure before its password is checked, so that attempts sent
     in parallel count against each other; a success or a refusal takes it back."""
     now = timezone.now()
@@ -18,7 +20,7 @@ def login_attempt_start(*, email: str, ip_address: str | None) -> LoginFailure:
     window = timedelta(seconds=settings.PARTNERSPACE_LOGIN_FAILURE_WINDOW)
     LoginFailure.objects.filter(at__lt=now - window).delete()
     return LoginFailure.objects.create(
-        email=login_failure_key(email), ip_address=ip_address, at=now
+        email=throttle_key(email), ip_address=ip_address, device=device or "", at=now
     )
 
 
@@ -29,18 +31,20 @@ def login_attempt_withdraw(*, attempt: LoginFailure) -> None:
 
 @transaction.atomic
 def login_attempt_succeeded(*, attempt: LoginFailure) -> None:
-    """The owner logged in: their own earlier typos from this address no longer slow the
-    account (they still count for the address); strangers' failures still do."""
+    """The owner logged in: their own earlier typos from this address or this device no
+    longer slow the account or the device (they still count for the address); strangers'
+    failures still do."""
     LoginFailure.objects.filter(pk=attempt.pk).delete()
-    LoginFailure.objects.filter(email=attempt.email, ip_address=attempt.ip_address).update(
-        counts_for_account=False
-    )
+    own = Q(ip_address=attempt.ip_address) if attempt.ip_address else Q(pk__in=[])
+    if attempt.device:
+        own |= Q(device=attempt.device)
+    LoginFailure.objects.filter(own, email=attempt.email).update(counts_for_account=False)
 
 
 def login_failures_forgive(*, email: str) -> None:
     """A password reset was completed: whoever guessed at the old password, the account's
     delay is lifted (the guessers' addresses stay slowed by their own failures)."""
-    LoginFailure.objects.filter(email=login_failure_key(email)).update(counts_for_account=False)
+    LoginFailure.objects.filter(email=throttle_key(email)).update(counts_for_account=False)
 
 
 # The reset form is public: without a ceiling it would mail anyone's address as often as asked.
@@ -56,7 +60,7 @@ def password_reset_request_record(*, email: str, requested_from: str | None) -> 
     nobody which. Two requests racing past the check may both mail a link: harmless, as both
     links work and the count stops the third.
     """
-    key = email_key(email)[:254]
+    key = throttle_key(email)
     now = timezone.now()
     PasswordResetRequest.objects.filter(at__lt=now - timedelta(hours=1)).delete()
     recent = PasswordResetRequest.objects.filter(at__gt=now - timedelta(hours=1))

@@ -5,6 +5,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from partnerspace.accounts.devices import device_cookie_set
 from partnerspace.accounts.forms import LanguageForm, LoginForm
 from partnerspace.accounts.services import (
     login_failures_forgive,
@@ -20,6 +21,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # This browser is now one of the owner's: the throttle checks its password always.
+        device_cookie_set(response, self.request, form.cleaned_data["username"])
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

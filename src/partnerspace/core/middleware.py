@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+from partnerspace.core.languages import interface_languages
 
 
 def request_language(request) -> str:
@@ -14,11 +14,12 @@ def request_language(request) -> str:
     Dutch first, and a Belgian bookkeeper on an English-language browser still gets
     the Dutch interface until they choose otherwise.
     """
+    spoken = interface_languages()
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.language in SUPPORTED_LANGUAGES:
+    if user is not None and user.is_authenticated and user.language in spoken:
         return user.language
     cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    if cookie in SUPPORTED_LANGUAGES:
+    if cookie in spoken:
         return cookie
     return settings.LANGUAGE_CODE
 
@@ -33,10 +34,22 @@ def _is_ip_address(value: str) -> bool:
 
 
 def visitor_address(request) -> str | None:
-    """The visitor's IP address as the throttles count it, or None when the server saw none
-    (a Unix socket): ForwardedForMiddleware has already put the right one in REMOTE_ADDR."""
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    return address if _is_ip_address(address) else None
+    """The visitor's address as the throttles count it, or None when the server saw none (a
+    Unix socket): ForwardedForMiddleware has already put the right one in REMOTE_ADDR.
+
+    An IPv4 address stands for itself; an IPv6 address for its /64 network (written as the
+    network's first address), since one subscriber or server gets a whole /64 and can send
+    from any address in it; an IPv4 address written in IPv6 (::ffff:a.b.c.d) is the IPv4."""
+    value = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False).network_address)
+    return str(address)
 
 
 class ForwardedForMiddleware:

@@ -21,8 +21,19 @@ from urllib.parse import urlsplit
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# IPv6 addresses that carry an IPv4 one a gateway may deliver to (NAT64's well-known prefix).
+# IPv6 addresses that carry an IPv4 one a gateway delivers to: NAT64's well-known prefix,
+# and its local-use prefix (RFC 8215), read only in the /96 format (the IPv4 last, zeros
+# between); 6to4 and IPv4-mapped addresses Python unwraps itself.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_NAT64_LOCAL_96 = ipaddress.ip_network("64:ff9b:1::/96")
+# The only IPv6 unicast addresses that can be public (RFC 4291: global unicast) ...
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+# ... less the special ranges in it that Python's is_global (3.11) lets through.
+_NOT_GLOBAL = (
+    ipaddress.ip_network("3fff::/20"),  # documentation (RFC 9637)
+    ipaddress.ip_network("2001::/32"),  # Teredo: reached through relays, never directly
+)
 
 
 class OutboundRefused(Exception):
@@ -34,62 +45,101 @@ class OutboundFailed(Exception):
 
 
 def is_public_address(address: IPAddress) -> bool:
-    """A globally routable unicast address, also when it is an IPv4 one wrapped in IPv6."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if address.teredo:
-            embedded = address.teredo[1]
-        if address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_public_address(embedded)
-    return address.is_global and not address.is_multicast
+    """A globally routable unicast address.
+
+    IPv4: Python's is_global, not multicast. IPv6: an address that carries an IPv4 one a
+    translator or tunnel delivers to (IPv4-mapped, 6to4, NAT64's well-known prefix and its
+    local-use prefix in the /96 format) is judged by that IPv4 address; any other must be
+    global unicast (2000::/3), is_global, and in none of the special ranges Python misses.
+    So IPv4-compatible (::/96) and IPv4-translated (::ffff:0:0:0/96) addresses, site-local
+    fec0::/10, Teredo and any other use of the local NAT64 prefix are refused."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address.is_global and not address.is_multicast
+    embedded = address.ipv4_mapped or address.sixtofour
+    if address in _NAT64 or address in _NAT64_LOCAL_96:
+        embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if embedded is not None:
+        return is_public_address(embedded)
+    if address in _NAT64_LOCAL:
+        return False
+    return (
+        address in _GLOBAL_UNICAST
+        and address.is_global
+        and not any(address in network for network in _NOT_GLOBAL)
+    )
 
 
 @dataclass(frozen=True)
 class AllowList:
-    """Host names and networks the installation allows besides public addresses."""
+    """Host names and networks the installation allows besides public addresses; an entry
+    with a port allows that port only ("10.0.0.5:8443", "smp.intern.example:443",
+    "[fd00::1]:8443"), one without allows every port."""
 
-    hosts: frozenset[str] = frozenset()
-    networks: tuple[IPNetwork, ...] = ()
+    hosts: frozenset[tuple[str, int | None]] = frozenset()
+    networks: tuple[tuple[IPNetwork, int | None], ...] = ()
 
     @classmethod
     def parse(cls, entries) -> "AllowList":
-        """From "10.0.0.0/8, smp.intern.example, 127.0.0.1" or a list of such entries;
-        ValueError names an entry that is neither a network nor a host name."""
+        """From "10.0.0.0/8, smp.intern.example:443, 127.0.0.1" or a list of such entries;
+        ValueError names an entry that is neither a network nor a host name (with a port)."""
         if isinstance(entries, str):
             entries = entries.split(",")
         hosts, networks = set(), []
         for entry in (str(item).strip().lower() for item in entries or ()):
             if not entry:
                 continue
+            name, port = _entry_port(entry)
             try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                networks.append((ipaddress.ip_network(name.strip("[]"), strict=False), port))
                 continue
             except ValueError:
                 pass
             if (
-                "/" in entry
-                or ":" in entry
+                "/" in name
+                or ":" in name
                 or not all(
                     part and len(part) < 64 and part.replace("-", "").isalnum()
-                    for part in entry.rstrip(".").split(".")
+                    for part in name.rstrip(".").split(".")
                 )
             ):
                 raise ValueError(f"not a host name or network: {entry!r}")
-            hosts.add(entry.rstrip("."))
+            hosts.add((name.rstrip("."), port))
         return cls(frozenset(hosts), tuple(networks))
 
-    def __contains__(self, host: str) -> bool:
-        """The host name itself is listed."""
-        return host.lower().rstrip(".") in self.hosts
+    def lists(self, host: str, port: int) -> bool:
+        """The host name itself is listed, for this port."""
+        name = host.lower().rstrip(".")
+        return (name, None) in self.hosts or (name, port) in self.hosts
 
-    def permits(self, host: str, address: IPAddress) -> bool:
-        if host.lower().rstrip(".") in self.hosts:
+    def permits(self, host: str, address: IPAddress, port: int) -> bool:
+        if self.lists(host, port):
             return True
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
-        return any(address in network for network in self.networks)
+        return any(
+            address in network and allowed in (None, port) for network, allowed in self.networks
+        )
+
+
+def _entry_port(entry: str) -> tuple[str, int | None]:
+    """An allow-list entry split into what it names and its port (None: any)."""
+    if entry.startswith("["):  # [IPv6 address or network], with or without :port
+        name, _bracket, rest = entry[1:].partition("]")
+        if not rest:
+            return name, None
+        if not rest.startswith(":"):
+            raise ValueError(f"not a host name or network: {entry!r}")
+        return name, _port(rest[1:], entry)
+    if entry.count(":") == 1:  # an IPv4 address or network, or a host name, with a port
+        name, _colon, port = entry.partition(":")
+        return name, _port(port, entry)
+    return entry, None
+
+
+def _port(text: str, entry: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"not a host name or network: {entry!r}")
+    return int(text)
 
 
 NOWHERE_PRIVATE = AllowList()
@@ -109,7 +159,7 @@ def addresses_checked(host: str, port: int, *, allowed: AllowList = NOWHERE_PRIV
     for info in infos:
         text = str(info[4][0]).split("%")[0]
         address = ipaddress.ip_address(text)
-        if not (is_public_address(address) or allowed.permits(host, address)):
+        if not (is_public_address(address) or allowed.permits(host, address, port)):
             # The address itself is not named: it would map the inside of the network.
             raise OutboundRefused(f"{host} is not at a public address")
         if text not in addresses:

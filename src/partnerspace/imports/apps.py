@@ -10,6 +10,9 @@ class ImportsConfig(AppConfig):
     def ready(self) -> None:
         from partnerspace.core.recovery import recovery_register
         from partnerspace.imports.recovery import imports_recover
+        from partnerspace.imports.retention import uploads_sweep
 
-        # Every worker resumes imports whose process died: no cron needed beside it.
+        # Every worker resumes imports whose process died, and deletes the uploads kept
+        # long enough: no cron needed beside it.
         recovery_register(imports_recover)
+        recovery_register(uploads_sweep)

@@ -6,21 +6,27 @@ Dutch, French or English header, see :mod:`.columns`) and its non-blank rows as 
 each with the row number Excel shows. A file it cannot or will not read raises
 :class:`FileProblem`; no other exception escapes for bad input.
 
-The format is recognised from the content, not the name: a zip holding
-``xl/workbook.xml`` is xlsx/xlsm, a zip whose ``mimetype`` (or ``content.xml``) is an
-OpenDocument spreadsheet is ods, an OLE2 compound file with a ``Workbook``/``Book``
-stream is xls, and an OLE2 file with ``EncryptionInfo`` is an OOXML file saved with a
-password to open. Only when the content is none of these does the extension count:
-.csv, .txt and .tsv files are read as delimited text. Anything else is
-``unsupported_format``.
+The format is recognised from the content, not the name: a zip holding a package
+relationship (``_rels/.rels``) or ``xl/workbook.xml`` is xlsx/xlsm, a zip whose
+``mimetype`` (or ``content.xml``) is an OpenDocument spreadsheet is ods, an OLE2 compound
+file with a ``Workbook``/``Book`` stream is xls, and an OLE2 file with ``EncryptionInfo``
+is an OOXML file saved with a password to open. Only when the content is none of these
+does the extension count: .csv, .txt and .tsv files are read as delimited text. Anything
+else is ``unsupported_format``. calamine tries every format on every file, so a file that
+could be read as two of them is refused.
 
 Spreadsheets are read with python-calamine, after checks that calamine does not make
 itself, so that a small hostile (or unlucky) file cannot exhaust memory or abort the
 process: the zip is inspected and every member inflated once, bounded, before calamine
-opens it (zip bombs, also those whose directory lies about sizes), and the cell grid each
-sheet would occupy is bounded before calamine builds it (calamine allocates the full
-rectangle between the first and the last cell: two cells at A1 and XFD1048576 ask for
-550 GB and abort the process). Delimited text is read with the csv module.
+opens it (zip bombs, also those whose directory lies about sizes); the parts calamine
+will read are found as calamine finds them (the package's relationships, names in any
+ASCII case) and a part that cannot be found so is refused, never guessed; and what each
+sheet would take is estimated before calamine builds it: the cell grid (calamine
+allocates the full rectangle between the first and the last cell: two cells at A1 and
+XFD1048576 ask for 550 GB and abort the process) and its text, counted as calamine copies
+it (shared strings through expat, repeated ods cells and rows as calamine reads their
+counts). Delimited text is read with the csv module. The pages, the API and the worker
+read an upload in a process of its own (:mod:`.isolation`), in case an estimate misses.
 
 This module does not touch Django models; its messages use ``gettext_lazy`` and so need
 settings only when turned into text.
@@ -45,6 +51,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO
+from xml.parsers import expat
 
 import python_calamine
 from django.utils.translation import get_language
@@ -136,7 +143,8 @@ class FileProblem(Exception):
       order]};
     - file_too_large: {"limit": MAX_FILE_BYTES};
     - content_too_large: {"limit": MAX_READ_BYTES} (a small file whose cells repeat long
-      texts, so that reading it would take more memory than the limit);
+      texts, so that reading it would take more memory than the limit; also a file whose
+      reading took the process reading it apart down, see :mod:`.isolation`);
     - too_many_rows: {"limit": MAX_ROWS}.
 
     A plain exception class, not a frozen dataclass: Python sets ``__traceback__`` on
@@ -354,6 +362,10 @@ def _detect(raw: bytes, filename: str):
     if raw.startswith(_ZIP_MAGIC) or raw.startswith(_EMPTY_ZIP_MAGIC):
         return _detect_zip(raw)
     if raw.startswith(_OLE_MAGIC):
+        if _EMPTY_ZIP_MAGIC in raw:
+            # calamine opens the zip inside when it cannot read the workbook: refused,
+            # since only the workbook is measured
+            raise FileProblem("unreadable_file", {"reason": "corrupt"})
         cfb = _Cfb(raw)
         names = {name.lower() for name in cfb.stream_names()}
         if "encryptioninfo" in names or "encryptedpackage" in names:
@@ -389,20 +401,29 @@ _ZIP_ERRORS = (
 def _detect_zip(raw: bytes):
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
-        names = set(zf.namelist())
+        infos = zf.infolist()
     except _ZIP_ERRORS as exc:
         raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
-    if not names:
+    if not infos:
         raise FileProblem("empty_file", {"reason": "no_data"})
-    if "xl/workbook.xml" in names:
+    parts = _ZipIndex(infos)
+    # calamine tries xlsx, then xlsb, then ods on any zip, whatever its name: a zip that
+    # could be more than one of them is refused rather than measured as one and read as
+    # another.
+    if any(parts.has(name) for name in _XLSB_PARTS):
+        raise FileProblem("unsupported_format")
+    ods = "mimetype" in parts.exact
+    if parts.has("_rels/.rels") or "xl/workbook.xml" in parts.exact:
+        if ods:
+            raise FileProblem("unreadable_file", {"reason": "corrupt"})
         return "xlsx", zf
-    if "mimetype" in names:
-        mimetype = _read_member(zf, zf.getinfo("mimetype"), limit=200)
+    if ods:
+        mimetype = _read_member(zf, parts.exact["mimetype"], limit=200)
         if mimetype.strip() == _ODS_MIMETYPE:
             return "ods", zf
         raise FileProblem("unsupported_format")
-    if "content.xml" in names and "META-INF/manifest.xml" in names:
-        manifest = _read_member(zf, zf.getinfo("META-INF/manifest.xml"), limit=1 << 20)
+    if "content.xml" in parts.exact and "META-INF/manifest.xml" in parts.exact:
+        manifest = _read_member(zf, parts.exact["META-INF/manifest.xml"], limit=1 << 20)
         if _ODS_MIMETYPE + b'"' in manifest:
             return "ods", zf
     raise FileProblem("unsupported_format")
@@ -487,46 +508,316 @@ def _check_zip_sizes(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     return infos
 
 
-_SHEET_PARTS = re.compile(r"^xl/(?:worksheets|macrosheets|dialogsheets)/[^/]+\.xml$")
-# calamine reads the shared strings of the workbook's folder; any part of that name counts.
-_SHARED_STRINGS_PART = "sharedStrings.xml"
+# --------------------------------------------------------------------------------------
+# Finding the parts calamine reads, as calamine finds them
+# --------------------------------------------------------------------------------------
+
+_UNICODE_PATH_FIELD = 0x7075
+# The parts of an .xlsb workbook: calamine opens a zip holding them as xlsb when it cannot
+# open it as xlsx, and nothing here measures what it then reads.
+_XLSB_PARTS = frozenset({"xl/workbook.bin", "xl/sharedstrings.bin", "xl/_rels/workbook.bin.rels"})
 
 
-def _check_xlsx(zf: zipfile.ZipFile) -> list[int]:
-    """Check every member, and estimate what reading each worksheet costs (its cells and
-    its text, see _Cost). Returns the cost of each sheet in workbook order; when sheets and
-    parts cannot be matched, the largest cost stands for every sheet. A sheet whose grid
-    is too large raises at once."""
-    infos = _check_zip_sizes(zf)
-    shared = _SharedStrings()
-    for info in infos:
-        if not info.is_dir() and info.filename.endswith(_SHARED_STRINGS_PART):
-            shared.read(zf, info)
-    costs: dict[str, int] = {}
-    for info in infos:
-        if info.is_dir() or info.filename.endswith(_SHARED_STRINGS_PART):
+def _ascii_lower(text: str) -> str:
+    """Rust's to_ascii_lowercase: A-Z only."""
+    return text.translate(_ASCII_LOWER_TABLE)
+
+
+_ASCII_LOWER_TABLE = {code: code + 32 for code in range(65, 91)}
+
+
+class _ZipIndex:
+    r"""The members of a zip as calamine looks them up: a part's path matched without
+    regard to ASCII case and with ``\`` read as ``/``, else by its exact name.
+
+    A zip that would let calamine read a member other than the one measured here is
+    refused: two members whose names differ only so, or a member renamed by a Unicode
+    path field (which calamine's zip reader honours and Python's does not)."""
+
+    def __init__(self, infos: list[zipfile.ZipInfo]):
+        self.exact: dict[str, zipfile.ZipInfo] = {}
+        self.folded: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            if _unicode_path(info) not in (None, info.filename):
+                raise FileProblem("unreadable_file", {"reason": "corrupt"})
+            key = _ascii_lower(info.filename.replace("\\", "/"))
+            if key in self.folded or info.filename in self.exact:
+                raise FileProblem("unreadable_file", {"reason": "corrupt"})
+            self.folded[key] = info
+            self.exact[info.filename] = info
+
+    def find(self, path: str) -> zipfile.ZipInfo | None:
+        return self.folded.get(_ascii_lower(path)) or self.exact.get(path)
+
+    def has(self, path: str) -> bool:
+        return self.find(path) is not None
+
+
+def _unicode_path(info: zipfile.ZipInfo) -> str | None:
+    """The name an Info-ZIP Unicode path field (0x7075) gives the member, if any."""
+    extra, at = info.extra, 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack_from("<HH", extra, at)
+        if kind == _UNICODE_PATH_FIELD:
+            return extra[at + 9 : at + 4 + size].decode("utf-8", "replace")
+        at += 4 + size
+    return None
+
+
+@dataclass
+class _XmlStart:
+    """A start tag as calamine's XML reader sees it: its name, and its attributes as
+    written (values neither unescaped nor normalized)."""
+
+    name: str
+    attributes: list[tuple[str, str]]
+
+    @property
+    def local(self) -> str:
+        return _local(self.name)
+
+    def get(self, key: str) -> str | None:
+        """The value of the first attribute named ``key``, as calamine's get_attrs."""
+        return next((value for name, value in self.attributes if name == key), None)
+
+
+def _xml_events(data: bytes) -> list[tuple[str, _XmlStart | str]]:
+    """("start", _XmlStart) and ("end", name) for each element of a small, well-formed
+    XML document in UTF-8, found by expat (so that nothing in a comment, a processing
+    instruction or a CDATA section counts). Anything else is refused: not well-formed,
+    another encoding, or a document type declaration (whose entities could expand)."""
+    events: list = []
+    parser = _expat_parser()
+
+    def start(name: str, attributes) -> None:
+        events.append(("start", name, parser.CurrentByteIndex))
+
+    def end(name: str) -> None:
+        events.append(("end", name))
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    _expat_parse(parser, [data])
+    return [
+        ("start", _XmlStart(event[1], _raw_attributes(data, event[2], event[1])))
+        if event[0] == "start"
+        else event
+        for event in events
+    ]
+
+
+def _expat_parser():
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    parser.ordered_attributes = True
+
+    def refuse(*args) -> None:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+
+    def declaration(version, encoding, standalone) -> None:
+        if encoding is not None and encoding.lower().replace("-", "") != "utf8":
+            refuse()
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.XmlDeclHandler = declaration
+    return parser
+
+
+def _expat_parse(parser, chunks: Iterable[bytes]) -> None:
+    first = True
+    for chunk in chunks:
+        _expat_feed(parser, chunk, first=first)
+        first = False
+    _expat_feed(parser, b"", final=True)
+
+
+def _expat_feed(parser, chunk: bytes, *, first: bool = False, final: bool = False) -> None:
+    if first and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+    try:
+        parser.Parse(chunk, final)
+    except expat.ExpatError as exc:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
+
+
+_TAG_REST = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*""")
+_RAW_ATTRIBUTE = re.compile(rb"""\s*([^=]*?)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _raw_attributes(data: bytes, index: int, name: str) -> list[tuple[str, str]]:
+    """The attributes of the start tag at ``index`` of ``data``, as written."""
+    head = b"<" + name.encode("utf-8")
+    if not data.startswith(head, index):
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+    rest = _TAG_REST.match(data, index + len(head))
+    body = rest[0].rstrip().removesuffix(b"/")
+    return [
+        (match[1].decode("utf-8"), (match[2] if match[2] is not None else match[3]).decode())
+        for match in _RAW_ATTRIBUTE.finditer(body)
+    ]
+
+
+@dataclass
+class _XlsxPackage:
+    """What calamine takes from an xlsx package before it reads a sheet: the folder of
+    the workbook part, the shared strings' part, and each sheet's name, type and part, in
+    the workbook's order. Found as calamine finds them (calamine's Xlsx::new), or the
+    file is refused."""
+
+    folder: str
+    shared_strings: zipfile.ZipInfo | None
+    sheets: list[tuple[str, str, str]]  # (name, type, part path)
+    kept_bytes: int  # the parts calamine keeps parsed beside the sheets
+
+
+def _xlsx_package(zf: zipfile.ZipFile, parts: _ZipIndex) -> _XlsxPackage:
+    corrupt = FileProblem("unreadable_file", {"reason": "corrupt"})
+    kept = 0
+
+    def events(path: str):
+        nonlocal kept
+        info = parts.find(path)
+        if info is None:
+            return None
+        kept += info.file_size
+        return _xml_events(_read_member(zf, info, limit=_PACKAGE_PART_BYTES))
+
+    package = events("_rels/.rels")
+    if package is None:
+        raise corrupt
+    document = None
+    inside = False
+    for kind, item in package:
+        if kind == "start" and item.local == "Relationships":
+            inside = True
+        elif kind == "end" and inside and _local(item) == "Relationships":
+            break
+        elif kind == "start" and inside and item.local == "Relationship":
+            kind_of, target = item.get("Type"), item.get("Target")
+            if kind_of and kind_of.endswith("/relationships/officeDocument") and target:
+                document = _unescape_text(target)
+    if document is None:
+        raise corrupt
+    folder = document[: document.rfind("/") + 1]
+    folder = folder[1:] if folder.startswith("/") else folder
+
+    relationships: dict[str, tuple[str, str]] = {}
+    rels = events(f"{folder}_rels/workbook.xml.rels")
+    if rels is None:
+        raise corrupt
+    for kind, item in rels:
+        if kind == "end" and _local(item) == "Relationships":
+            break
+        if kind == "start" and item.local == "Relationship":
+            rel_id = item.get("Id")
+            if rel_id is not None:
+                relationships[rel_id] = (item.get("Target") or "", item.get("Type") or "")
+
+    sheets = []
+    for kind, item in events(f"{folder}workbook.xml") or []:
+        if kind == "end" and _local(item) == "workbook":
+            break
+        if kind != "start" or item.local != "sheet":
             continue
-        if _SHEET_PARTS.match(info.filename):
+        name, rel_id = "", ""
+        for key, value in item.attributes:
+            if key == "name":
+                name = _unescape_text(value)
+            elif key == "state" and value not in ("visible", "hidden", "veryHidden"):
+                raise corrupt
+            elif key == "id" or key.endswith(":id"):
+                rel_id = value
+        if rel_id not in relationships:
+            raise corrupt
+        target, rel_type = relationships[rel_id]
+        path = target[1:] if target.startswith("/") else folder + target
+        typ = rel_type.rsplit("/", 1)[-1]
+        if typ not in ("worksheet", "chartsheet", "dialogsheet"):
+            raise corrupt
+        sheets.append((name, typ, path))
+    styles = parts.find(f"{folder}styles.xml")
+    kept += styles.file_size if styles else 0
+    return _XlsxPackage(
+        folder=folder,
+        shared_strings=parts.find(f"{folder}sharedStrings.xml"),
+        sheets=sheets,
+        kept_bytes=kept,
+    )
+
+
+# The package's small parts (relationships, workbook) are read whole: at most this large.
+_PACKAGE_PART_BYTES = 32 * 1024 * 1024
+# What calamine keeps of the workbook and styles parts (names, formats), per byte.
+_KEPT_PART_WEIGHT = 3
+
+
+def _local(name: str) -> str:
+    """quick-xml's local name: what follows the first colon."""
+    return name.partition(":")[2] if ":" in name else name
+
+
+def _unescape_text(value: str) -> str:
+    return _unescape(value.encode("utf-8")).decode("utf-8", "replace")
+
+
+@dataclass
+class _XlsxCheck:
+    """The sheets' names in workbook order (as calamine lists them) and what reading
+    each costs: the cost of the part calamine reads for that name (the first sheet of
+    that name's), or 0 for a sheet that is not a worksheet."""
+
+    names: list[str]
+    costs: list[int]
+
+
+def _check_xlsx(zf: zipfile.ZipFile) -> _XlsxCheck:
+    """Check every member, find the parts as calamine will, and estimate what reading
+    each worksheet costs (its cells and its text, see _Cost). A sheet whose grid is too
+    large raises at once."""
+    infos = _check_zip_sizes(zf)
+    parts = _ZipIndex(infos)
+    package = _xlsx_package(zf, parts)
+    shared = _SharedStrings()
+    if package.shared_strings is not None:
+        shared.read(zf, package.shared_strings)
+    base = shared.table_bytes + package.kept_bytes * _KEPT_PART_WEIGHT
+    measured: dict[str, int] = {}
+
+    def cost_of(path: str) -> int:
+        info = parts.find(path)
+        if info is None:
+            raise FileProblem("unreadable_file", {"reason": "corrupt"})
+        if info.filename not in measured:
             grid = _xlsx_grid(zf, info)
             cost = (
                 grid * XLSX_CELL_BYTES
-                + shared.table_bytes
+                + base
                 # text written in the sheet itself (inline strings, formula results) is
                 # at most the sheet's own size
                 + info.file_size * ASCII_TEXT_WEIGHT
             )
             cost += _xlsx_copied_text(zf, info, shared, budget=MAX_READ_BYTES - cost)
-            costs[info.filename] = cost
             if grid > MAX_SHEET_CELLS:
-                costs[info.filename] = max(costs[info.filename], _GRID_TOO_LARGE)
-        else:
+                cost = max(cost, _GRID_TOO_LARGE)
+            measured[info.filename] = cost
+        return measured[info.filename]
+
+    names = [name for name, _typ, _path in package.sheets]
+    costs = []
+    for name, typ, _path in package.sheets:
+        # calamine reads, for a name, the part of the first sheet of that name
+        first = next(path for other, _t, path in package.sheets if other == name)
+        costs.append(cost_of(first) if typ == "worksheet" else 0)
+    read = set(measured)
+    if package.shared_strings is not None:
+        read.add(package.shared_strings.filename)
+    for info in infos:  # every other member is inflated once: a bomb anywhere is refused
+        if not info.is_dir() and info.filename not in read:
             for _chunk in _member_chunks(zf, info):
                 pass
-    order = _xlsx_sheet_parts(zf)
-    if order is None or any(part not in costs for part in order):
-        largest = max(costs.values(), default=0)
-        return [largest] * max(len(order or ()), len(costs), 1)
-    return [costs[part] for part in order]
+    return _XlsxCheck(names=names, costs=costs)
 
 
 # A cost that stands for "the grid is too large" (sheet_too_large, not content_too_large).
@@ -559,44 +850,84 @@ def _segments(chunks: Iterable[bytes], end: bytes) -> Iterator[bytes]:
         yield carry
 
 
-_SHARED_STRING = re.compile(rb"<((?:[\w.\-]+:)?)si\b[^>]*?(?:/>|>(.*?)</\1si>)", re.S)
-_TAG = re.compile(rb"<[^>]*>")
-
-
 class _SharedStrings:
-    """What each shared string costs when a cell refers to it: its byte length (an upper
-    bound: entities and phonetic runs count as text) times its weight; and what
-    calamine's table of them costs."""
+    """What each shared string costs when a cell refers to it (its UTF-8 length, an upper
+    bound, times its weight), and what calamine's table of them costs.
+
+    Read with a real XML parser (expat), following calamine's own reading of the part:
+    from the first ``<sst>``, each ``<si>`` (any prefix) is one string, ended by the first
+    end tag of that very name, until ``</sst>``; all character data between, CDATA
+    included, counts (calamine keeps only its ``<t>`` runs). Comments and processing
+    instructions hold no text. A document type declaration is refused: no entity is ever
+    expanded. calamine reserves a slot for each of the ``uniqueCount`` strings the part
+    announces, before it reads one."""
 
     def __init__(self):
-        self.lengths = array.array("I")
+        self.lengths = array.array("Q")
         self.longest = 0
         self.table_bytes = 0
 
     def read(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-        lengths = array.array("I")
+        lengths = self.lengths
         append = lengths.append
+        state = _BEFORE_SST
+        closing = ""
+        size = 0
+        plain = True
         table = 0
-        for segment in _segments(_member_chunks(zf, info), b"si>"):
-            for match in _SHARED_STRING.finditer(segment):
-                content = match[2] or b""
-                if content.count(b"<") == 2 and content.startswith(b"<t>"):
-                    length = len(content) - 7  # <t>...</t>, as nearly every writer has it
+
+        def start(name: str, attributes: list[str]) -> None:
+            nonlocal state, closing, size, plain, table
+            if state == _IN_SST:
+                if name == "si" or _local(name) == "si":
+                    state, closing, size, plain = _IN_STRING, name, 0, True
+            elif state == _BEFORE_SST and _local(name) == "sst":
+                state = _IN_SST
+                for key, value in zip(attributes[::2], attributes[1::2], strict=True):
+                    if key == "uniqueCount":
+                        announced = re.match(r"\s*\+?(\d+)", value)
+                        table += int(announced[1]) * _STRING_SLOT_BYTES if announced else 0
+
+        def end(name: str) -> None:
+            nonlocal state, table
+            if state == _IN_STRING:
+                if name == closing:
+                    append(size * (ASCII_TEXT_WEIGHT if plain else OTHER_TEXT_WEIGHT))
+                    table += size + SHARED_STRING_BYTES
+                    state = _IN_SST
+            elif state == _IN_SST and _local(name) == "sst":
+                state = _AFTER_SST
+
+        def text(data: str) -> None:
+            nonlocal size, plain
+            if state == _IN_STRING:
+                if data.isascii():
+                    size += len(data)
                 else:
-                    length = len(_TAG.sub(b"", content))
-                weight = ASCII_TEXT_WEIGHT if content.isascii() else OTHER_TEXT_WEIGHT
-                append(length * weight)
-                table += length + SHARED_STRING_BYTES
-            if table > MAX_READ_BYTES:
-                raise FileProblem("content_too_large", {"limit": MAX_READ_BYTES})
-        # Two parts of that name: calamine reads one; each index takes the longer string.
-        if len(lengths) < len(self.lengths):
-            lengths, self.lengths = self.lengths, lengths
-        for index, length in enumerate(self.lengths):
-            lengths[index] = max(lengths[index], length)
-        self.lengths = lengths
+                    size += len(data.encode("utf-8", "surrogatepass"))
+                    plain = False
+
+        parser = _expat_parser()
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = text
+
+        def chunks() -> Iterator[bytes]:
+            for chunk in _member_chunks(zf, info):
+                yield chunk
+                if table > MAX_READ_BYTES:
+                    raise FileProblem("content_too_large", {"limit": MAX_READ_BYTES})
+
+        _expat_parse(parser, chunks())
+        if table > MAX_READ_BYTES:
+            raise FileProblem("content_too_large", {"limit": MAX_READ_BYTES})
         self.longest = max(lengths, default=0)
-        self.table_bytes = max(self.table_bytes, table)
+        self.table_bytes = table
+
+
+_BEFORE_SST, _IN_SST, _IN_STRING, _AFTER_SST = range(4)
+# calamine's slot for each string it reserves room for (a Rust String).
+_STRING_SLOT_BYTES = 24
 
 
 # A cell of type s (a shared string): the attribute, in any spelling calamine accepts.
@@ -697,19 +1028,22 @@ def _xlsx_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
         if limit > 0:
             if _PREFIXED_CELL.search(buffer):
                 return _xlsx_grid_exactly(zf, info)
-            for match in _UNUSUAL_CELL.finditer(buffer):
-                if match.start() >= limit:
-                    break
-                letters, digits = match[1], match[2]
-                if letters is None:
+            # Up to the last tag that starts before the overlap: a cell tag found before
+            # it ends before it (no "<" inside), so it is whole. Each place counts once.
+            end = buffer.rfind(b"<", 0, limit) if chunk is not None else len(buffer)
+            end = end if end > 0 else limit
+            found = _UNUSUAL_CELL.findall(buffer, 0, end)
+            if found:
+                columns, rows = (set(places) for places in zip(*found, strict=True))
+                if b"" in columns:
                     return _xlsx_grid_exactly(zf, info)
-                if len(letters) > 3 or len(digits) > 7:
+                if max(map(len, columns)) > 3 or max(map(len, rows)) > 7:
                     raise FileProblem(
                         "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
                     )
-                max_col = max(max_col, _column_number(letters))
-                max_row = max(max_row, int(digits))
-            pending = buffer[limit:]
+                max_col = max(max_col, *map(_column_number, columns))
+                max_row = max(max_row, *map(int, rows))
+            pending = buffer[end:]
         else:
             pending = buffer
         if chunk is None:
@@ -805,22 +1139,49 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _check_ods(zf: zipfile.ZipFile) -> None:
-    """Check every member, and the cells and text of all tables together (calamine reads
-    them all when it opens the file)."""
-    for info in _check_zip_sizes(zf):
+def _check_ods(zf: zipfile.ZipFile) -> int:
+    """Check every member, and estimate the cells and text of all tables together
+    (calamine reads them all when it opens the file): their cost. A grid too large raises.
+
+    content.xml is read by a real XML parser (expat) as it is measured, and refused when it
+    is not well-formed or holds a comment, a processing instruction, a CDATA section or a
+    document type declaration: none of them is in a spreadsheet program's content.xml,
+    and any of them could hide the markup measured here from the measuring."""
+    infos = _check_zip_sizes(zf)
+    cost = 0
+    for info in infos:
         if info.is_dir():
             continue
         if info.filename == "content.xml":
-            grid, text = _ods_grid(_member_chunks(zf, info))
+            grid, text = _ods_grid(_plain_xml(_member_chunks(zf, info)))
             if grid > MAX_SHEET_CELLS:
                 raise FileProblem(
                     "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
                 )
-            _check_cost(grid * ODS_CELL_BYTES + text)
+            cost = max(cost, grid * ODS_CELL_BYTES + text)
         else:
             for _chunk in _member_chunks(zf, info):
                 pass
+    return cost
+
+
+def _plain_xml(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks, checked by expat as they pass: well-formed XML of elements, attributes
+    and text only (see _check_ods)."""
+    parser = _expat_parser()
+
+    def refuse(*args) -> None:
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
+
+    parser.CommentHandler = refuse
+    parser.ProcessingInstructionHandler = refuse
+    parser.StartCdataSectionHandler = refuse
+    first = True
+    for chunk in chunks:
+        _expat_feed(parser, chunk, first=first)
+        first = False
+        yield chunk
+    _expat_feed(parser, b"", final=True)
 
 
 _ODS_ROW = re.compile(rb"<table:table-row(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
@@ -828,8 +1189,34 @@ _ODS_CELL = re.compile(
     rb"<table:(?:covered-)?table-cell(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
 )
 _ODS_CELL_STARTS = (b"<table:table-cell", b"<table:covered-table-cell")
-_ROWS_REPEATED = re.compile(rb"table:number-rows-repeated\s*=\s*[\"'](\d+)")
-_COLUMNS_REPEATED = re.compile(rb"table:number-columns-repeated\s*=\s*[\"'](\d+)")
+_ROWS_REPEATED = re.compile(rb"""table:number-rows-repeated\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_COLUMNS_REPEATED = re.compile(rb"""table:number-columns-repeated\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_TEXT_SPACES = re.compile(rb"""text:c\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# A count as calamine reads it: Rust's parse of an unsigned integer, after the attribute's
+# entities are replaced ("+1500", "&#49;500" and "0015" are numbers; " 15", "1e3" are not).
+_RUST_UNSIGNED = re.compile(rb"\+?[0-9]+")
+
+
+def _counts(pattern: re.Pattern, attributes: bytes) -> list[int]:
+    """Each count ``pattern`` finds in a tag's attributes, read as calamine reads it. A
+    count calamine could not read is refused here (calamine refuses the file)."""
+    counts = []
+    for double, single in pattern.findall(attributes):
+        value = double or single
+        if b"&" in value:
+            value = _unescape(value)
+        if not _RUST_UNSIGNED.fullmatch(value):
+            raise FileProblem("unreadable_file", {"reason": "corrupt"})
+        counts.append(int(value))
+    return counts
+
+
+def _repeats(pattern: re.Pattern, attributes: bytes) -> int:
+    """How many times a row or cell repeats: its count, the largest when the tag seems to
+    hold more than one (the others in another attribute's value), else 1."""
+    return max(_counts(pattern, attributes), default=1)
+
+
 _ROW_END = b"</table:table-row>"
 _TABLE_END = b"</table:table>"
 
@@ -860,8 +1247,7 @@ def _ods_grid(chunks: Iterator[bytes]) -> tuple[int, int]:
             attributes = match[1]
             times = 1
             if b"repeated" in attributes:
-                repeated = _ROWS_REPEATED.search(attributes)
-                times = int(repeated[1]) if repeated else 1
+                times = _repeats(_ROWS_REPEATED, attributes)
             if attributes.endswith(b"/"):  # <table:table-row/>
                 position += times
                 done = match.end()
@@ -909,7 +1295,6 @@ def _ods_written_text(buffer: bytes, end: int) -> int:
     return size * (COPIED_ASCII_TEXT_WEIGHT if buffer.isascii() else COPIED_OTHER_TEXT_WEIGHT)
 
 
-_TEXT_SPACES = re.compile(rb"""text:c\s*=\s*["'](\d+)""")
 _CELL_END = b"table-cell>"
 
 
@@ -926,8 +1311,7 @@ def _ods_row_text(buffer: bytes, start: int, end: int, times: int) -> int:
         attributes = cell[1]
         if b"value" not in attributes and b"formula" not in attributes:
             continue  # an empty cell: calamine keeps nothing of it
-        repeated = _COLUMNS_REPEATED.search(attributes)
-        columns = int(repeated[1]) if repeated else 1
+        columns = _repeats(_COLUMNS_REPEATED, attributes)
         if attributes.endswith(b"/"):
             cell_end = cell.end()
         else:
@@ -935,7 +1319,7 @@ def _ods_row_text(buffer: bytes, start: int, end: int, times: int) -> int:
             cell_end = end if cell_end == -1 else cell_end + len(_CELL_END)
         size = cell_end - cell.start()
         if spaces:
-            size += sum(map(int, _TEXT_SPACES.findall(buffer, cell.start(), cell_end)))
+            size += sum(_counts(_TEXT_SPACES, buffer[cell.start() : cell_end]))
         ascii_only = buffer[cell.start() : cell_end].isascii()
         weight = COPIED_ASCII_TEXT_WEIGHT if ascii_only else COPIED_OTHER_TEXT_WEIGHT
         total += size * columns * weight
@@ -968,8 +1352,7 @@ def _ods_row_width(buffer: bytes, start: int, end: int) -> int:
     if width and buffer.find(b"-repeated", start, end) != -1:
         width = 0
         for cell in _ODS_CELL.finditer(buffer, start, end):
-            repeated = _COLUMNS_REPEATED.search(cell[1])
-            width += int(repeated[1]) if repeated else 1
+            width += _repeats(_COLUMNS_REPEATED, cell[1])
     return width
 
 
@@ -1123,12 +1506,12 @@ def _xls_records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
         at += 4 + size
 
 
-def _check_xls(cfb: _Cfb) -> None:
+def _check_xls(cfb: _Cfb) -> int:
     """Refuse an xls saved with a password, and bound what calamine builds when it opens
     the file: every sheet the workbook lists (calamine reads them all at once, and a sheet
     listed twice twice), its grid and its text, the shared strings (SST) copied into each
     cell that refers to them, and the list of cells it reserves at the size the sheet's
-    DIMENSIONS record declares."""
+    DIMENSIONS record declares. Returns the cost of it all."""
     try:
         stream = cfb.stream(("Workbook", "Book"))
     except (struct.error, IndexError, ValueError) as exc:
@@ -1178,7 +1561,7 @@ def _check_xls(cfb: _Cfb) -> None:
             raise FileProblem(
                 "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
             )
-    _check_cost(cost)
+    return cost
 
 
 def _xls_sheet(
@@ -1320,13 +1703,13 @@ def _sst_lengths(parts: list[bytes]) -> array.array:
 
 
 def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
-    costs: list[int] = []
+    check = None
     if kind == "xlsx":
-        costs = _check_xlsx(container)
+        check = _check_xlsx(container)
     elif kind == "ods":
-        _check_ods(container)
+        _check_cost(_check_ods(container))
     else:
-        _check_xls(container)
+        _check_cost(_check_xls(container))
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw))
     except python_calamine.PasswordError as exc:
@@ -1338,9 +1721,13 @@ def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
             raise
         raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
     with workbook:
+        if check is not None and list(workbook.sheet_names) != check.names:
+            # calamine did not read the workbook as it was measured
+            raise FileProblem("unreadable_file", {"reason": "corrupt"})
         finder = _HeaderFinder()
         for index in _sheet_order(workbook):
-            _check_cost(costs[index] if index < len(costs) else max(costs, default=0))
+            if check is not None:
+                _check_cost(check.costs[index])
             try:
                 sheet = workbook.get_sheet_by_index(index)
                 rows = sheet.iter_rows()
@@ -1356,6 +1743,22 @@ def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
             if result is not None:
                 return result
         raise finder.problem()
+
+
+def estimated_cost(data: bytes, *, filename: str) -> int:
+    """What reading ``data`` is estimated to take (bytes), before anything is read: the
+    largest of its sheets' costs for xlsx, all sheets together for xls and ods (calamine
+    reads them at once), 0 for delimited text. Raises FileProblem as read_table would for
+    a file refused before it is read."""
+    raw = _read_limited(data)
+    kind, container = _detect(raw, filename)
+    if kind == "xlsx":
+        return max(_check_xlsx(container).costs, default=0)
+    if kind == "ods":
+        return _check_ods(container)
+    if kind == "xls":
+        return _check_xls(container)
+    return 0
 
 
 def _sheet_order(workbook) -> list[int]:

@@ -13,17 +13,26 @@ neither needing a person:
 
 Either way the dead task's result row (django-tasks' database backend) is closed as
 failed, so that it does not say "running" for ever.
+
+A job waiting in the queue (QUEUED, or UPLOADED for a background check) holds a lease too,
+given when it was queued: a worker must take it up before it runs out. When it has run out
+and the job's task is not waiting (READY) or just taken (RUNNING within a lease of its
+start), the enqueue was lost (the process died between the commit and the enqueue, or the
+queue refused it) or the worker died between taking the task and claiming the job: the
+recovery pass queues it again. A task still waiting in a busy queue only renews the lease.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
-from partnerspace.imports.services import import_enqueue
+from partnerspace.imports.services import import_enqueue, lease_end
 
 # Runs a job gets before it is given up, its check included (attempts counts both).
 MAX_ATTEMPTS = 4
@@ -31,6 +40,8 @@ MAX_ATTEMPTS = 4
 MAX_CHECK_ATTEMPTS = 2
 # Statuses in which a process holds the job (UPLOADED: a background check).
 _HELD = (ImportStatus.UPLOADED, ImportStatus.RUNNING)
+# Statuses in which a job may be waiting in the queue for a worker.
+_WAITING = (ImportStatus.UPLOADED, ImportStatus.QUEUED)
 
 
 class WorkerStopped(Exception):
@@ -39,18 +50,43 @@ class WorkerStopped(Exception):
 
 def lease_expired(job: ImportJob, now=None) -> bool:
     now = now or timezone.now()
+    if job.status == ImportStatus.QUEUED:  # queued before queued jobs held a lease: expired
+        return job.lease_until is None or job.lease_until < now
     return job.status in _HELD and job.lease_until is not None and job.lease_until < now
+
+
+def _task_waiting(job: ImportJob, now) -> bool:
+    """Whether the job's task is waiting for a worker (READY), or was taken so lately that
+    its worker may still claim the job (RUNNING, within a lease of its start)."""
+    from django_tasks.base import TaskResultStatus
+
+    from partnerspace.imports.tasks import run_import
+
+    if not job.task_id:
+        return False
+    try:
+        result = run_import.get_result(job.task_id)
+    except Exception:  # no such task, or a backend that keeps none: nothing waits
+        return False
+    if result.status == TaskResultStatus.READY:
+        return True
+    lease = timedelta(seconds=settings.PARTNERSPACE_IMPORT_LEASE_SECONDS)
+    return (
+        result.status == TaskResultStatus.RUNNING
+        and result.started_at is not None
+        and result.started_at > now - lease
+    )
 
 
 def import_stop_notice(*, job: ImportJob) -> ImportJob:
     """Called when the job is read: an import whose process died becomes INTERRUPTED (its
     page offers Doorgaan); a background check is queued again (or refused). Returns the
     job as it is now."""
-    if not lease_expired(job):
-        return job
+    if job.status == ImportStatus.QUEUED or not lease_expired(job):
+        return job  # a queued import is the recovery pass's (imports_recover)
     with transaction.atomic():
         fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if lease_expired(fresh):
+        if lease_expired(fresh) and not _task_waiting(fresh, timezone.now()):
             if fresh.import_started_at is not None:
                 _interrupt(fresh)
             else:
@@ -65,6 +101,7 @@ class Recovery:
     failed: list[int] = field(default_factory=list)
     checked_again: list[int] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)
 
 
 def imports_recover(*, now=None) -> Recovery:
@@ -72,12 +109,22 @@ def imports_recover(*, now=None) -> Recovery:
     now = now or timezone.now()
     report = Recovery()
     stopped = ImportJob.objects.filter(
-        Q(status__in=_HELD, lease_until__lt=now) | Q(status=ImportStatus.INTERRUPTED)
+        Q(status__in=_HELD, lease_until__lt=now)
+        | Q(status=ImportStatus.INTERRUPTED)
+        | Q(status=ImportStatus.QUEUED, lease_until__lt=now)
+        | Q(status=ImportStatus.QUEUED, lease_until__isnull=True)
     ).values_list("pk", flat=True)
     for pk in list(stopped):
         with transaction.atomic():
             job = ImportJob.objects.select_for_update().get(pk=pk)
-            if job.status == ImportStatus.INTERRUPTED or lease_expired(job, now):
+            if (job.status in _WAITING and lease_expired(job, now)) and _task_waiting(job, now):
+                job.lease_until = lease_end()  # still in the queue: a worker will come
+                job.save(update_fields=["lease_until"])
+            elif job.status == ImportStatus.QUEUED and lease_expired(job, now):
+                _task_close(job)
+                _queue(job, ImportStatus.QUEUED)
+                report.requeued.append(pk)
+            elif job.status == ImportStatus.INTERRUPTED or lease_expired(job, now):
                 if job.import_started_at is not None:
                     _interrupt(job)
                     if job.attempts < MAX_ATTEMPTS:
@@ -104,7 +151,7 @@ def _interrupt(job: ImportJob) -> None:
 
 def _queue(job: ImportJob, status: str) -> None:
     job.status = status
-    job.lease_until = None
+    job.lease_until = lease_end()  # a worker takes it up before this, or it is queued again
     job.save(update_fields=["status", "lease_until"])
     import_enqueue(job, preview=status == ImportStatus.UPLOADED)
 

@@ -23,7 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
-from partnerspace.imports.reading import HEADER_SEARCH_ROWS, FileProblem, Sheet, read_table
+from partnerspace.imports.reading import HEADER_SEARCH_ROWS, FileProblem, Sheet
 from partnerspace.imports.template_xlsx import (
     AUTHOR,
     WORKBOOK_OPTIONS,
@@ -34,7 +34,13 @@ from partnerspace.imports.template_xlsx import (
     write_header_row,
 )
 
-__all__ = ["MAX_COMMENTS", "MESSAGES_LABEL", "error_report_bytes", "job_error_report"]
+__all__ = [
+    "MAX_COMMENTS",
+    "MESSAGES_LABEL",
+    "error_report_bytes",
+    "job_error_report",
+    "job_errors",
+]
 
 # The header of the added last column. Plain data like the other headers (columns.py):
 # the words must not depend on a translation catalogue.
@@ -164,23 +170,32 @@ def _write_rows(sheet, styles: Styles, source: Sheet, by_row, language: str, fir
 
 
 def job_error_report(*, job) -> bytes:
-    """The report of an import job: its file read again, its errors as recorded, the headers
-    in the job's language (the language its messages were written in). Once the upload's
-    bytes are deleted (imports.retention), the report written just before."""
+    """The report of an import job: the one written when its check or import ended, else
+    made now from its recorded errors, the headers in the job's language (the language its
+    messages were written in). The upload is read again only for a job that refused rows
+    and has no report yet (it stopped before its end, or ended before reports were
+    written then), and then apart (imports.isolation); a refused file is never read again."""
+    from partnerspace.imports.isolation import read_table_isolated
+    from partnerspace.imports.models import ImportStatus
+
     if job.report_file:
         with job.report_file.open("rb") as handle:
             return handle.read()
-    errors = list(
+    errors = job_errors(job)
+    sheet = None
+    if job.file and job.refused and job.status != ImportStatus.REFUSED:
+        try:
+            with job.file.open("rb") as handle:
+                sheet = read_table_isolated(handle.read(), filename=job.file_name)
+        except (FileProblem, OSError):
+            sheet = None  # the file is gone, or no longer reads
+    return error_report_bytes(sheet=sheet, errors=errors, language=job.language)
+
+
+def job_errors(job) -> list[dict]:
+    """The job's recorded errors, in the report's order."""
+    return list(
         job.issues.filter(is_error=True)
         .order_by("row", "id")
         .values("row", "field", "code", "value", "message")
     )
-    sheet = None
-    if job.file:
-        try:
-            with job.file.open("rb") as handle:
-                sheet = read_table(handle.read(), filename=job.file_name)
-        except (FileProblem, OSError):
-            # The file was refused as a whole (its error says why), or is gone.
-            sheet = None
-    return error_report_bytes(sheet=sheet, errors=errors, language=job.language)

@@ -3,13 +3,13 @@
 An upload's bytes are deleted PARTNERSPACE_IMPORT_FILE_DAYS (30) days after it was
 uploaded, and a firm keeps the bytes of at most PARTNERSPACE_IMPORT_FILES_PER_FIRM (200)
 uploads, the oldest going first. The import's record stays (who, when, which file, the
-counts, every error and warning), and so does its error report of refused rows: it is
-written once, from the file, just before the bytes go. A file a process is still checking
-or importing is never deleted.
+counts, every error and warning), and so does its error report of refused rows, written
+when the check or import ended (services). A file a process is still checking or importing
+is never deleted, and deleting one never reads it.
 
-Nothing needs a person: every upload cleans up (its own firm's cap, and a bounded share of
-the expired uploads of every firm); `partnerspace imports_cleanup` does all of it at once,
-for an operator or cron.
+Nothing needs a person: every worker's recovery pass (core.recovery) sweeps a bounded share
+of it; `partnerspace imports_cleanup` does all of it at once, for an operator or cron. No
+request sweeps: a request does its own work only.
 """
 
 from datetime import timedelta
@@ -17,14 +17,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from partnerspace.imports.models import ImportJob, ImportStatus
 
 # Statuses whose file a process may still read.
 _IN_USE = (ImportStatus.UPLOADED, ImportStatus.QUEUED, ImportStatus.RUNNING)
-# Expired uploads an upload deletes on its way (the command takes them all).
-SWEEP_PER_UPLOAD = 20
+# Uploads a recovery pass forgets at most (the command takes them all).
+SWEEP_PER_PASS = 200
 
 
 def _kept():
@@ -32,16 +33,13 @@ def _kept():
 
 
 def upload_forget(job: ImportJob) -> None:
-    """Delete the job's uploaded bytes; keep its record, and its error report if rows were
-    refused (written now, while the file can still be read)."""
-    from partnerspace.imports.report import job_error_report
-
+    """Delete the job's uploaded bytes; keep its record and its error report."""
+    content = _report_not_yet_written(job)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if not job.file or job.status in _IN_USE:
             return
-        if job.issues.filter(is_error=True).exists() and not job.report_file:
-            content = job_error_report(job=job)
+        if content is not None and not job.report_file:
             job.report_file.save(f"{job.token}-report.xlsx", ContentFile(content), save=False)
         storage, name = job.file.storage, job.file.name
         job.file = ""
@@ -49,6 +47,17 @@ def upload_forget(job: ImportJob) -> None:
         job.save(update_fields=["file", "report_file", "file_deleted_at"])
         # The bytes go once the record says so; a failed transaction keeps them.
         transaction.on_commit(lambda: storage.delete(name))
+
+
+def _report_not_yet_written(job: ImportJob) -> bytes | None:
+    """The report of a job that refused rows but ended before reports were written at the
+    end of a run (an older installation's): made now, from the upload read apart
+    (imports.isolation). None for any other job: a refused file is never read again."""
+    from partnerspace.imports.report import job_error_report
+
+    if job.report_file or not job.file or not job.refused or job.status == ImportStatus.REFUSED:
+        return None
+    return job_error_report(job=job)
 
 
 def uploads_expire(*, now=None, limit: int | None = None) -> int:
@@ -78,7 +87,16 @@ def uploads_cap(*, firm_id: int) -> int:
     return len(beyond)
 
 
-def uploads_clean_after_upload(*, firm_id: int) -> None:
-    """What every upload does: its firm's cap, and some of the expired uploads of all."""
-    uploads_cap(firm_id=firm_id)
-    uploads_expire(limit=SWEEP_PER_UPLOAD)
+def uploads_sweep(*, limit: int | None = SWEEP_PER_PASS) -> tuple[int, int]:
+    """The expired uploads (at most ``limit``, None for all), then every firm's beyond its
+    cap; how many of each. Run by every worker's recovery pass and by imports_cleanup."""
+    expired = uploads_expire(limit=limit)
+    crowded = (
+        ImportJob.objects.exclude(file="")
+        .values("firm_id")
+        .annotate(uploads=Count("id"))
+        .filter(uploads__gt=settings.PARTNERSPACE_IMPORT_FILES_PER_FIRM)
+        .values_list("firm_id", flat=True)
+    )
+    beyond = sum(uploads_cap(firm_id=firm_id) for firm_id in list(crowded))
+    return expired, beyond

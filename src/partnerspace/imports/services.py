@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from partnerspace.core.errors import Conflict, NotAllowed
 from partnerspace.firms.models import Membership
+from partnerspace.imports.isolation import read_table_isolated
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Outcome
-from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet, read_table
+from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,19 @@ def lease_end():
 
 
 def import_enqueue(job: ImportJob, *, preview: bool = False) -> None:
-    """Queue the job's background run once the transaction commits, and note its task."""
-    from partnerspace.imports.tasks import run_import
+    """Queue the job's background run once the transaction commits, and note its task.
+
+    The caller gives the job a lease (lease_end) as it queues it: should the enqueue be lost
+    (the process dies after the commit, the queue refuses it), the job's lease runs out
+    with no task waiting for it, and the workers' recovery pass queues it again
+    (imports.recovery). A failed enqueue is logged, not raised: the upload stays answered."""
+    from partnerspace.imports import tasks
 
     def enqueue() -> None:
-        result = run_import.enqueue(job.pk, preview=preview)
+        result = tasks.run_import.enqueue(job.pk, preview=preview)
         ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _require_importer(membership: Membership) -> None:
@@ -84,18 +90,6 @@ def import_job_create(
     return job
 
 
-def _clean_up_after(job: ImportJob) -> None:
-    """Every check or import of an upload keeps the uploads in bounds (imports.retention).
-    An error there is logged: it must not fail the import that asked for it."""
-    from partnerspace.imports.retention import uploads_clean_after_upload
-
-    try:
-        with transaction.atomic():
-            uploads_clean_after_upload(firm_id=job.firm_id)
-    except Exception:
-        logger.exception("Cleaning up the uploads after import %s failed", job.pk)
-
-
 def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
     with translation.override(job.language):
         job.file_error = {
@@ -114,8 +108,9 @@ def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
 
 
 def _sheet(job: ImportJob) -> Sheet:
+    """The upload read apart, in a process that may die of it (imports.isolation)."""
     with job.file.open("rb") as handle:
-        return read_table(handle.read(), filename=job.file_name)
+        return read_table_isolated(handle.read(), filename=job.file_name)
 
 
 def import_preview(*, job: ImportJob) -> Outcome | None:
@@ -127,6 +122,9 @@ def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob
     """Check a large file in the background (nothing written); its page follows the check.
     The job stays UPLOADED until the check makes it PREVIEWED (or REFUSED)."""
     _require_importer(membership)
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
+        lease_until=lease_end()
+    )
     import_enqueue(job, preview=True)
     return job
 
@@ -149,7 +147,8 @@ def import_start(*, membership: Membership, job: ImportJob) -> ImportJob:
         job.status = ImportStatus.QUEUED if background else ImportStatus.RUNNING
         job.processed = 0
         job.import_started_at = timezone.now()
-        job.save(update_fields=["status", "processed", "import_started_at"])
+        job.lease_until = lease_end() if background else job.lease_until
+        job.save(update_fields=["status", "processed", "import_started_at", "lease_until"])
         if background:
             import_enqueue(job)
     if not background:
@@ -178,7 +177,7 @@ def import_resume(*, membership: Membership, job: ImportJob) -> ImportJob:
         if not job.can_resume:
             return job
         job.status = ImportStatus.QUEUED
-        job.lease_until = None
+        job.lease_until = lease_end()
         job.finished_at = None
         job.save(update_fields=["status", "lease_until", "finished_at"])
         import_enqueue(job)
@@ -202,10 +201,7 @@ def _claim(job: ImportJob, *, dry_run: bool) -> int:
 
 
 def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | None:
-    try:
-        return _run_claimed(job, _claim(job, dry_run=dry_run), dry_run=dry_run, progress=progress)
-    finally:
-        _clean_up_after(job)
+    return _run_claimed(job, _claim(job, dry_run=dry_run), dry_run=dry_run, progress=progress)
 
 
 def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool) -> Outcome | None:
@@ -251,8 +247,30 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
                 status=ImportStatus.FAILED, finished_at=timezone.now(), lease_until=None
             )
             raise
-        _finish(job, outcome, dry_run=dry_run, attempt=attempt)
+        if _finish(job, outcome, dry_run=dry_run, attempt=attempt):
+            _report_keep(job, sheet, attempt=attempt)
     return outcome
+
+
+def _report_keep(job: ImportJob, sheet: Sheet, *, attempt: int | None = None) -> None:
+    """The error report of the check or import that just ended, written now from the rows
+    in memory when it refused rows, in place of an earlier run's: the upload is never read
+    again for it (imports.retention deletes the bytes, keeping this file)."""
+    from partnerspace.imports.report import error_report_bytes, job_errors
+
+    earlier = job.report_file.name if job.report_file else ""
+    if job.refused:
+        content = error_report_bytes(sheet=sheet, errors=job_errors(job), language=job.language)
+        job.report_file.save(f"{job.token}-report.xlsx", ContentFile(content), save=False)
+    else:
+        job.report_file = ""
+    latest = ImportJob.objects.filter(pk=job.pk)
+    if attempt is not None:
+        latest = latest.filter(attempts=attempt)
+    if not latest.update(report_file=job.report_file.name or ""):
+        earlier = job.report_file.name  # another run took the job over: ours is not kept
+    if earlier and earlier != job.report_file.name:
+        job.report_file.storage.delete(earlier)
 
 
 def _progress_writer(job: ImportJob, attempt: int) -> Callable[[int, Outcome], None]:
@@ -345,13 +363,14 @@ def _unknown_column_issues(job: ImportJob, outcome: Outcome) -> list[ImportIssue
 
 
 @transaction.atomic
-def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | None = None) -> None:
+def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | None = None) -> bool:
     """The job's result. An import's errors and warnings were written with its batches; a
-    check's (and an import recorded from the command line, `attempt` None) are written here."""
+    check's (and an import recorded from the command line, `attempt` None) are written here.
+    False when another run took the job over, and nothing was written."""
     if attempt is not None:
         latest = ImportJob.objects.select_for_update().filter(pk=job.pk, attempts=attempt)
         if not latest.exists():
-            return  # another run took the job over
+            return False
     job.status = ImportStatus.PREVIEWED if dry_run else ImportStatus.DONE
     job.processed = outcome.rows
     job.created = outcome.created
@@ -368,6 +387,7 @@ def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | N
         issues = [_error_issue(job, issue) for issue in outcome.errors] + issues
         issues += [_warning_issue(job, w) for w in outcome.warnings[:STORED_WARNINGS]]
     ImportIssue.objects.bulk_create(issues, batch_size=2000)
+    return True
 
 
 @transaction.atomic
@@ -382,12 +402,14 @@ def import_job_record(
     source: str = "cli",
     dry_run: bool = False,
     outcome: Outcome | None = None,
+    sheet: Sheet | None = None,
     problem: FileProblem | None = None,
     started_at=None,
 ) -> ImportJob:
     """Keep the record of an import that ran outside the pages (the command line): the file,
-    who ran it, the counts and every issue, as an import from the page leaves them. Give the
-    `outcome` of the run, or the `problem` that refused the file."""
+    who ran it, the counts, every issue and the error report, as an import from the page
+    leaves them. Give the `outcome` of the run and the `sheet` it read, or the `problem`
+    that refused the file."""
     job = ImportJob(
         firm=firm,
         created_by=actor,
@@ -408,5 +430,6 @@ def import_job_record(
         job.unknown_headers = list(outcome.unknown_headers)
         with translation.override(job.language):
             _finish(job, outcome, dry_run=dry_run, attempt=None)
-    _clean_up_after(job)
+        if sheet is not None:
+            _report_keep(job, sheet)
     return job

@@ -23,6 +23,7 @@ from partnerspace.companies.models import Company
 from partnerspace.companies.services import company_link_client
 from partnerspace.core.delivery import link_mail_deliver
 from partnerspace.core.errors import Conflict, NotAllowed
+from partnerspace.core.languages import interface_language
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
 from partnerspace.invitations.models import (
@@ -118,8 +119,7 @@ def company_register(
         password=password_hash,
         first_name=person.get("first_name", "").strip(),
         last_name=person.get("last_name", "").strip(),
-        # The interface speaks nl, fr and en; a German-speaking contact gets English.
-        language=language if language in {"nl", "fr", "en"} else "en",
+        language=interface_language(language),
     )
     result = client_create_in_firm(
         firm=link.firm,

@@ -5,7 +5,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from partnerspace.clients.services import BulkOutcome
 from partnerspace.companies.services import company_link_client
 from partnerspace.core.delivery import link_mail_deliver
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.languages import interface_language
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
 from partnerspace.invitations.models import INVITATION_DAYS, Invitation
@@ -313,8 +313,6 @@ def invitation_accept(
 def _account_create(invitation: Invitation, account: NewAccount | None) -> User:
     if account is None:
         raise ValueError("invitation_accept needs the contact's user or a new account")
-    # The interface speaks nl, fr and en; a German-speaking contact gets English.
-    interface = {code for code, _name in settings.LANGUAGES}
     try:
         with transaction.atomic():
             return User.objects.create_user(
@@ -322,7 +320,7 @@ def _account_create(invitation: Invitation, account: NewAccount | None) -> User:
                 account.password,
                 first_name=account.first_name,
                 last_name=account.last_name,
-                language=invitation.language if invitation.language in interface else "en",
+                language=interface_language(invitation.language),
             )
     except IntegrityError:
         # The address got an account meanwhile (a sign-up, a staff invitation): that person

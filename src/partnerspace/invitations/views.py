@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from partnerspace.accounts.forms import password_login_check
 from partnerspace.accounts.models import email_key
 from partnerspace.accounts.selectors import user_exists
 from partnerspace.clients.selection import selection_clear, selection_get
@@ -15,6 +16,7 @@ from partnerspace.clients.selectors import client_get_for_user, clients_visible_
 from partnerspace.configuration.selectors import template_get_for_user, templates_of_firm
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 from partnerspace.core.forms import form_add_service_error
+from partnerspace.core.middleware import visitor_address
 from partnerspace.firms.access import firm_view
 from partnerspace.invitations import registration, selectors, services
 from partnerspace.invitations.forms import AcceptSignupForm, InviteForm, RegisterForm
@@ -126,19 +128,36 @@ def accept(request, token: str):
     an account to make (or log in to) before accepting. Spoken in the contact's language."""
     invitation = selectors.invitation_get_by_token(token)
     if invitation is None:
-        accepted = selectors.invitation_accepted_by_token(token)
-        if accepted is not None and _accepted_by(request, accepted):
-            if request.method == "POST":  # a second submit: answered as the first was
-                return _welcome(request, accepted.client, accepted.firm)
-            return _home()
-        return _link_no_longer_works(request)
+        return _used(request, token)
     with translation.override(invitation.language):
         response = _accept(request, invitation)
-    if response is None:  # accepted by a submit of a moment ago, not this person's
-        return _link_no_longer_works(request)
+    if response is None:  # accepted meanwhile, by a submit of a moment ago
+        return _used(request, token)
     # The middleware would label the page with the visitor's interface language.
     response["Content-Language"] = invitation.language
     return response
+
+
+def _used(request, token: str):
+    """A link that cannot be accepted (any more). A second submit of the acceptance (a
+    double click, or two at once) is answered as the first was, logged in and on to the
+    company, when it comes from the account that accepted: logged in as it, or with the
+    password of that account (checked under the login page's throttle). Anything else gets
+    the one page of a link that no longer works, which tells nothing."""
+    accepted = selectors.invitation_accepted_by_token(token)
+    if accepted is None:
+        return _link_no_longer_works(request)
+    if _accepted_by(request, accepted):
+        if request.method == "POST":
+            return _welcome(request, accepted.client, accepted.firm)
+        return _home()
+    password = request.POST.get("password1", "") if request.method == "POST" else ""
+    if password and not request.user.is_authenticated:
+        user = password_login_check(request, email=accepted.email, password=password)
+        if user is not None and user.pk == accepted.accepted_by_id:
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            return _welcome(request, accepted.client, accepted.firm)
+    return _link_no_longer_works(request)
 
 
 def _link_no_longer_works(request):
@@ -270,7 +289,7 @@ def register(request, code: str):
                     "locale": data["locale"],
                 },
                 password=data["password1"],
-                requested_from=request.META.get("REMOTE_ADDR") or None,
+                requested_from=visitor_address(request),
             )
         except (ServiceError, ValidationFailed) as error:
             form_add_service_error(form, error)

@@ -150,17 +150,23 @@ def _smp_address_error(value: str) -> FieldError | None:
     if error:
         return error
     parts = urlsplit(value)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     allowed = smp_allowed_networks()
     literal = _ip_literal(parts.hostname)
     not_allowed = FieldError("smp_base_url", "address_not_allowed", str(FAILURES["smp_address"]))
-    if literal is not None and not (is_public_address(literal) or allowed.permits("", literal)):
+    if literal is not None and not (
+        is_public_address(literal) or allowed.permits("", literal, port)
+    ):
         return not_allowed
-    listed = allowed.permits(parts.hostname, literal) if literal else parts.hostname in allowed
+    if literal:
+        listed = allowed.permits(parts.hostname, literal, port)
+    else:
+        listed = allowed.lists(parts.hostname, port)
     if parts.scheme == "http" and not listed:
         # The credentials travel over it: in clear only inside the installation's own network.
         return FieldError("smp_base_url", "https_required", _("Use an https:// address."))
     try:
-        addresses_checked(parts.hostname, parts.port or 443, allowed=allowed)
+        addresses_checked(parts.hostname, port, allowed=allowed)
     except OutboundRefused:
         return not_allowed
     except OutboundFailed:

@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from partnerspace.core.errors import ServiceError, ValidationFailed
+from partnerspace.core.languages import interface_languages
 from partnerspace.firms.services import firm_create
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--admin-email", required=True)
         parser.add_argument("--admin-first-name", default="")
         parser.add_argument("--admin-last-name", default="")
-        parser.add_argument("--language", default="nl", choices=["nl", "fr", "en"])
+        parser.add_argument("--language", default="nl", choices=sorted(interface_languages()))
 
     def handle(self, *args, **options):
         try:

@@ -136,7 +136,7 @@ class Command(BaseCommand):
         outcome = importer.run(sheet)
         if progress is not None:
             progress.finish()
-        job = import_job_record(**record, outcome=outcome)
+        job = import_job_record(**record, outcome=outcome, sheet=sheet)
         if options["report"]:
             self._write(
                 options["report"],

@@ -3,8 +3,7 @@ each firm's cap (see imports.retention). Safe to run from cron; exit status 0.""
 
 from django.core.management.base import BaseCommand
 
-from partnerspace.imports.models import ImportJob
-from partnerspace.imports.retention import uploads_cap, uploads_expire
+from partnerspace.imports.retention import uploads_sweep
 
 
 class Command(BaseCommand):
@@ -15,11 +14,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        expired = uploads_expire()
-        beyond = sum(
-            uploads_cap(firm_id=firm_id)
-            for firm_id in ImportJob.objects.exclude(file="")
-            .values_list("firm_id", flat=True)
-            .distinct()
-        )
+        expired, beyond = uploads_sweep(limit=None)
         self.stdout.write(f"{expired} expired uploads deleted, {beyond} beyond a firm's cap.")

@@ -1,7 +1,7 @@
 """partnerspace imports_recover: resume the imports whose process died (run it from cron).
 
-See imports.recovery. Prints one line per import it resumed, gave up, checked again or
-refused; exit status 0.
+See imports.recovery. Prints one line per import it resumed, gave up, checked again,
+refused or queued again (its task was lost before a worker took it); exit status 0.
 """
 
 from django.core.management.base import BaseCommand
@@ -12,7 +12,8 @@ from partnerspace.imports.recovery import imports_recover
 class Command(BaseCommand):
     help = (
         "Resume every import whose process died (its lease ran out) from its last batch, or "
-        "give it up after repeated stops; close the dead tasks. Safe to run from cron."
+        "give it up after repeated stops; queue again the imports whose task was lost; close "
+        "the dead tasks. Safe to run from cron."
     )
 
     def handle(self, *args, **options):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             ("failed", report.failed),
             ("checked again", report.checked_again),
             ("refused", report.refused),
+            ("queued again", report.requeued),
         ):
             for pk in ids:
                 self.stdout.write(f"import {pk}: {label}")

@@ -1,0 +1,166 @@
+"""The scenes the process tests set, and the state they read, each run as its own process
+on a ProcessDatabase (tests/processes.py): ``python -m tests.process_steps STEP '{json}'``
+prints the step's JSON answer."""
+
+import json
+import sys
+import time
+from contextlib import suppress
+
+
+def _admin():
+    """Firm Alfa's administrator (English), made on first use."""
+    from partnerspace.firms.models import Firm
+    from tests.factories import make_firm, make_member
+
+    firm = Firm.objects.filter(slug="alfa").first()
+    if firm is None:
+        firm = make_firm("Boekhoudkantoor Alfa", "alfa")
+        make_member(firm, "administrator", email="admin@alfa.example", language="en")
+    return firm.memberships.get(user__email="admin@alfa.example")
+
+
+def step_invitation(arguments: dict) -> dict:
+    """A Draft client invited: the mail waits in the queue for a worker."""
+    from partnerspace.invitations import services
+    from tests.factories import make_client
+
+    admin = _admin()
+    contact = {
+        "first_name": "Jan",
+        "last_name": "Peeters",
+        "email": "jan@peeters.example",
+        "locale": "en-BE",
+    }
+    client = make_client(admin, "Bakkerij Peeters BV", contact=contact)
+    [invitation] = services.client_invite(membership=admin, client=client)
+    return {"invitation": invitation.pk, "client": client.pk}
+
+
+def step_batch(arguments: dict) -> dict:
+    """The firm's SMP configured, and `count` clients with a mandate activated at once."""
+    from partnerspace.peppol.services import (
+        peppol_settings_save,
+        registration_bulk_request,
+    )
+    from tests.factories import make_client
+    from tests.peppol.builders import be_number, settings_data
+
+    admin = _admin()
+
+    class Smp:
+        url = arguments["smp_url"]
+        username = arguments["username"]
+        password = arguments["password"]
+
+    peppol_settings_save(membership=admin, data=settings_data(Smp))
+    clients = [
+        make_client(
+            admin,
+            f"Klant {n} BV",
+            company_number=be_number(n),
+            peppol_mandate=True,
+        )
+        for n in range(arguments["count"])
+    ]
+    outcome = registration_bulk_request(membership=admin, clients=clients)
+    return {"batch": outcome.batch.pk, "clients": [c.pk for c in clients]}
+
+
+def step_age(arguments: dict) -> dict:
+    """Time passes: every running task, claim and lease is `seconds` older."""
+    from datetime import timedelta
+
+    from django.db.models import F
+    from django_tasks_db.models import DBTaskResult
+
+    from partnerspace.invitations.models import Invitation
+    from partnerspace.peppol.models import ClientPeppol
+
+    delta = timedelta(seconds=arguments["seconds"])
+    return {
+        "tasks": DBTaskResult.objects.filter(status="RUNNING").update(
+            started_at=F("started_at") - delta
+        ),
+        "invitations": Invitation.objects.filter(sending_since__isnull=False).update(
+            sending_since=F("sending_since") - delta
+        ),
+        "registrations": ClientPeppol.objects.filter(lease_until__isnull=False).update(
+            lease_until=F("lease_until") - delta
+        ),
+    }
+
+
+def step_state(arguments: dict) -> dict:
+    from django.test import Client as Browser
+    from django.urls import reverse
+    from django_tasks_db.models import DBTaskResult
+
+    from partnerspace.clients.models import ClientHistory
+    from partnerspace.invitations.models import Invitation
+    from partnerspace.peppol.models import ClientPeppol, PeppolBatch
+
+    state: dict = {
+        "tasks": [
+            {
+                "task": task.task_path.rsplit(".", 1)[-1],
+                "args": task.args_kwargs["args"],
+                "status": task.status,
+                "error": task.exception_class_path.rsplit(".", 1)[-1],
+                "return": task.return_value,
+                "run_after_future": task.run_after.year < 9999
+                and task.run_after.timestamp() > time.time(),
+            }
+            for task in DBTaskResult.objects.order_by("enqueued_at")
+        ],
+        "invitations": [
+            {
+                "id": i.pk,
+                "state": str(i.state),
+                "sent": i.sent_at is not None,
+                "claimed": i.sending_since is not None,
+                "attempts": i.send_attempts,
+                "error": i.last_error,
+            }
+            for i in Invitation.objects.order_by("pk")
+        ],
+        "registrations": {
+            str(r.client_id): {
+                "status": r.status,
+                "steps": len(r.completed_steps),
+                "leased": r.lease_until is not None,
+                "error": r.smp_answer,
+            }
+            for r in ClientPeppol.objects.all()
+        },
+        "history": {
+            str(client_id): list(
+                ClientHistory.objects.filter(client_id=client_id, action__startswith="peppol_")
+                .order_by("at", "id")
+                .values_list("action", flat=True)
+            )
+            for client_id in ClientPeppol.objects.values_list("client_id", flat=True)
+        },
+    }
+    batch = PeppolBatch.objects.order_by("-pk").first()
+    if batch is not None:
+        admin = _admin()
+        browser = Browser()
+        browser.force_login(admin.user)
+        page = browser.get(reverse("peppol:batch", args=["alfa", batch.pk]))
+        state["batch_page"] = {
+            "status": page.status_code,
+            "polling": "hx-trigger" in page.text,
+            "done": "Done" in page.text,
+        }
+    return state
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    step = globals()[f"step_{sys.argv[1]}"]
+    with suppress(BrokenPipeError):
+        answer = step(json.loads(sys.argv[2]) if len(sys.argv) > 2 else {})
+        sys.stdout.write(json.dumps(answer) + "\n")
