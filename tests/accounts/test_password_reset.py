@@ -92,3 +92,26 @@ def test_the_addresses_of_one_ipv6_network_count_as_one_network(firm_a):
         assert _ask_for_reset(f"person{number}@example.example", address).status_code == 302
     assert _ask_for_reset("admin@alfa.example", "2001:db8:5:5:1:2:3:4").status_code == 200
     assert _ask_for_reset("admin@alfa.example", "2001:db8:5:6::1").status_code == 302
+
+
+def test_the_reset_mail_leaves_from_the_worker_so_the_answer_takes_as_long_either_way(
+    firm_a, settings
+):
+    """A mail sent inside the request made the answer for an address with an account as slow
+    as the SMTP conversation, and the one for an unknown address quick: the timing told which
+    addresses have accounts. The request now only queues the same task for both."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    assert _ask_for_reset("admin@alfa.example").status_code == 302
+    assert _ask_for_reset("nobody@alfa.example").status_code == 302
+    assert mail.outbox == []
+
+    queued = default_task_backend.results
+    assert [result.task.name for result in queued] == ["password_reset_mail_send"] * 2
+    for result in queued:
+        result.task.call(*result.args, **result.kwargs)
+    assert [message.to for message in mail.outbox] == [["admin@alfa.example"]]
+    assert "http://testserver/account/password-reset/" in mail.outbox[0].body
+    # The language the visitor asked in (English here).
+    assert "reset the password" in mail.outbox[0].body

@@ -1,9 +1,11 @@
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import LoginFailure, PasswordResetRequest, User, throttle_key
@@ -81,6 +83,26 @@ def password_reset_request_record(*, email: str, requested_from: str | None) -> 
             field="email",
         )
     PasswordResetRequest.objects.create(email=key, requested_from=requested_from, at=now)
+
+
+def password_reset_mail_send(*, email: str, language: str) -> None:
+    """Mail a reset link to each active account of `email`, in `language`; nothing when the
+    address has none. Run by the worker (accounts.tasks), so that the request that asked
+    answers as fast whether or not the address has an account."""
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return
+    # Links in the e-mail point at the public address, never at a Host a request named.
+    base = urlsplit(settings.PARTNERSPACE_BASE_URL)
+    with translation.override(language):
+        form.save(
+            domain_override=base.netloc,
+            use_https=base.scheme == "https",
+            subject_template_name="accounts/email/password_reset_subject.txt",
+            email_template_name="accounts/email/password_reset.txt",
+            html_email_template_name="accounts/email/password_reset.html",
+            extra_email_context={"base_url": settings.PARTNERSPACE_BASE_URL},
+        )
 
 
 @transaction.atomic
