@@ -1988,9 +1988,8 @@ _DATE_TYPES = (datetime.date, datetime.time, datetime.timedelta)
 def _converter(dates: list[object]):
     def convert(value: object):
         kind = type(value)
-        if kind is float:
-            # mypy narrows on type(value) written in the test only, not through `kind`
-            return _number_text(value)  # type: ignore[arg-type]
+        if kind is float:  # mypy narrows on `type(value) is float`, not through `kind`
+            return _number_text(value)  # type: ignore[arg-type]  # kind is float: so is value
         if kind is bool:
             return "TRUE" if value else "FALSE"
         if kind is int:
