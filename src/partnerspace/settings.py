@@ -7,6 +7,7 @@ console e-mail backend to SMTP, or from the database task queue to another backe
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -203,7 +204,7 @@ PARTNERSPACE_ENCRYPTION_KEY = env("PARTNERSPACE_ENCRYPTION_KEY")
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
 LANGUAGE_COOKIE_NAME = "partnerspace_language"
-LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE: Literal["Lax", "Strict", "None", False] | None = "Lax"
 LOCALE_PATHS: list[Path] = []  # each app keeps its own locale/ folder
 FORMAT_MODULE_PATH = ["partnerspace.formats"]
 TIME_ZONE = "Europe/Brussels"

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -16,17 +18,17 @@ def throttle_key(email: str) -> str:
     return email_key(email)[:254]
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields):
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         user = self.model(email=email_key(email), **fields)
         user.set_password(password)  # None gives an unusable password: the invitee sets one
         user.save(using=self._db)
         return user
 
-    def get_by_natural_key(self, username):
-        return self.get(email=email_key(username))
+    def get_by_natural_key(self, username: str | None) -> "User":
+        return self.get(email=email_key(username or ""))
 
 
 class User(AbstractBaseUser):
@@ -64,7 +66,7 @@ class User(AbstractBaseUser):
         letters = (self.first_name[:1] + self.last_name[:1]) or self.email[:1]
         return letters.upper()
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = email_key(self.email)
         super().save(*args, **kwargs)
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponseRedirect
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from partnerspace.accounts.devices import device_cookie_set
 from partnerspace.accounts.forms import LanguageForm, LoginForm
+from partnerspace.accounts.models import User
 from partnerspace.accounts.services import (
     login_failures_forgive,
     password_reset_request_record,
@@ -60,10 +62,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
-    def form_valid(self, form):
+    def form_valid(self, form: "SetPasswordForm[User]") -> HttpResponse:
         response = super().form_valid(form)
         # The owner proved they hold the mailbox: nobody's guessing keeps them out any longer.
-        login_failures_forgive(email=self.user.email)
+        login_failures_forgive(email=form.user.email)
         return response
 
 

@@ -64,7 +64,7 @@ def on_validation_failed(request, exc: ValidationFailed):
 
 @api.exception_handler(ServiceError)
 def on_service_error(request, exc: ServiceError):
-    body = {"code": exc.code, "message": exc.message}
+    body: dict[str, object] = {"code": exc.code, "message": exc.message}
     if exc.field:
         body["field"] = exc.field
     body.update(exc.extra)

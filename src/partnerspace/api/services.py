@@ -18,7 +18,7 @@ class TokenCreated:
     raw: str  # shown once; only its digest is kept
 
 
-def _lifetime(days) -> timedelta:
+def _lifetime(days: object) -> timedelta:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= TOKEN_MAX_DAYS:
         raise ValidationFailed(
             [

@@ -28,7 +28,8 @@ class CompanyForm(forms.Form):
     city = forms.CharField(label=_("City"), required=False)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # A number left out of the request is left as it is, not emptied.
         for name in COMPANY_NUMBERS:
             if self.fields[name].widget.value_omitted_from_data(self.data, self.files, name):

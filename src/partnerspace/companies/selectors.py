@@ -1,10 +1,11 @@
 from django.db.models import QuerySet
 
+from partnerspace.accounts.models import User
 from partnerspace.clients.models import Client, Contact
 from partnerspace.companies.models import Company
 
 
-def companies_of_user(user) -> QuerySet[Company]:
+def companies_of_user(user: User) -> QuerySet[Company]:
     return Company.objects.filter(members__user=user).order_by("legal_name")
 
 
@@ -20,7 +21,8 @@ def company_firms(company: Company) -> QuerySet[Client]:
 
 def company_contacts(company: Company) -> list[Contact]:
     """The company's contact persons, once each, as its linked client records hold them."""
-    seen, contacts = set(), []
+    seen: set[str] = set()
+    contacts: list[Contact] = []
     for contact in Contact.objects.filter(client__company=company).order_by(
         "-is_primary", "last_name", "id"
     ):

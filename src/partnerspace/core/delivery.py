@@ -17,15 +17,22 @@ inside the lease.
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks.base import Task
 
 from partnerspace.core.retry import backoff_delay, enqueue_after
 from partnerspace.core.tokens import IssuedToken, token_issue
 
 log = logging.getLogger(__name__)
+
+# The rows sent here are of several models that share their columns (token, sent_at,
+# sending_since; send_attempts, last_error, next_attempt_at, failed_at) but no base class:
+# they are typed Any.
+SendTask = Task[..., Any]
 
 CLAIM_LEASE = timedelta(minutes=10)
 # Over about a day (see core.retry.BACKOFF), then the row is failed and says why.
@@ -34,11 +41,11 @@ MAX_SEND_ATTEMPTS = 8
 
 def link_mail_send_once(
     *,
-    sendable: models.QuerySet,
+    sendable: models.QuerySet[Any],
     pk: int,
-    send: Callable[[models.Model, IssuedToken], None],
-    when_sent: dict | None = None,
-    task=None,
+    send: Callable[[Any, IssuedToken], None],
+    when_sent: dict[str, object] | None = None,
+    task: SendTask | None = None,
 ) -> bool:
     """Issue the row's token and send it; False when it is sent, closed or being sent already.
 
@@ -77,7 +84,7 @@ def link_mail_send_once(
     return True
 
 
-def link_mail_failure_record(*, model, pk: int, error: Exception, task) -> str:
+def link_mail_failure_record(*, model: type[Any], pk: int, error: Exception, task: SendTask) -> str:
     """After a failed send: the next attempt with back-off, or, after the last, failed.
 
     `model` has send_attempts, last_error, next_attempt_at and failed_at; `task` sends it again.
@@ -105,7 +112,13 @@ def link_mail_failure_record(*, model, pk: int, error: Exception, task) -> str:
     return "retrying"
 
 
-def link_mail_deliver(*, sendable: models.QuerySet, pk: int, send, task) -> str:
+def link_mail_deliver(
+    *,
+    sendable: models.QuerySet[Any],
+    pk: int,
+    send: Callable[[Any, IssuedToken], None],
+    task: SendTask,
+) -> str:
     """Send once, counting attempts; on failure, the next attempt with back-off ("sent",
     "skipped", "retrying" or "failed"). For rows with send_attempts, last_error,
     next_attempt_at and failed_at; `task` is the one that called this, to run again."""

@@ -42,7 +42,7 @@ def demo_seed() -> tuple[Firm, str, bool]:
     password = demo_password()
     firm = Firm.objects.filter(slug=DEMO_SLUG).first()
     created = firm is None
-    if created:
+    if firm is None:
         firm = firm_create(
             name=DEMO_NAME,
             slug=DEMO_SLUG,

@@ -18,12 +18,12 @@ _BACKENDS = {
 }
 
 
-def email_settings_from_url(url: str) -> dict:
+def email_settings_from_url(url: str) -> dict[str, object]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _BACKENDS:
         raise ValueError(f"EMAIL_URL: unknown scheme {scheme!r}; use one of {sorted(_BACKENDS)}")
-    settings: dict = {"EMAIL_BACKEND": _BACKENDS[scheme]}
+    settings: dict[str, object] = {"EMAIL_BACKEND": _BACKENDS[scheme]}
     if scheme == "file":
         settings["EMAIL_FILE_PATH"] = unquote(parts.path)
     if scheme in {"smtp", "smtps"}:

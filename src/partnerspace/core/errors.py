@@ -18,7 +18,7 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, field: str | None = None, **extra):
+    def __init__(self, code: str, message: str, *, field: str | None = None, **extra: object):
         super().__init__(message)
         self.code = code
         self.message = str(message)

@@ -11,7 +11,7 @@ from django.utils import translation
 mail_attempted = Signal()
 
 
-def mail_send(*, to: str, template: str, context: dict, language: str) -> None:
+def mail_send(*, to: str, template: str, context: dict[str, object], language: str) -> None:
     """Render `<template>_subject.txt`, `.txt` and `.html` and send them; raises on failure.
 
     The caller decides what a failure means (retry, record): this function never hides one.

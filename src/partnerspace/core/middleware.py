@@ -1,13 +1,15 @@
 import ipaddress
+from collections.abc import Callable
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from partnerspace.core.languages import interface_languages
 
 
-def request_language(request) -> str:
+def request_language(request: HttpRequest) -> str:
     """The interface language: the user's own choice, else the cookie, else Dutch.
 
     The browser's Accept-Language is deliberately not consulted: the product speaks
@@ -17,7 +19,8 @@ def request_language(request) -> str:
     spoken = interface_languages()
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.language in spoken:
-        return user.language
+        language: str = user.language
+        return language
     cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     if cookie in spoken:
         return cookie
@@ -33,7 +36,7 @@ def _is_ip_address(value: str) -> bool:
     return True
 
 
-def visitor_address(request) -> str | None:
+def visitor_address(request: HttpRequest | None) -> str | None:
     """The visitor's address as the throttles count it, or None when the server saw none (a
     Unix socket): ForwardedForMiddleware has already put the right one in REMOTE_ADDR.
 
@@ -58,11 +61,11 @@ class ForwardedForMiddleware:
     could have written). Without it every visitor would share the proxy's address, and the
     login and sign-up throttles would lock everyone out together."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.proxies = getattr(settings, "PARTNERSPACE_TRUSTED_PROXIES", 0)
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.proxies > 0:
             hops = [
                 hop.strip()
@@ -75,10 +78,10 @@ class ForwardedForMiddleware:
 
 
 class UserLanguageMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         language = request_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
@@ -97,10 +100,10 @@ class ContentSecurityPolicyMiddleware:
         "form-action 'self'; frame-ancestors 'none'"
     )
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.POLICY)
         return response
@@ -113,10 +116,10 @@ class NoStoreMiddleware:
     A response that chose its own policy keeps it. Static files are served before this runs
     (WhiteNoise), with their own long-lived caching."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if "Cache-Control" not in response.headers:
             patch_cache_control(response, private=True, no_store=True)

@@ -11,7 +11,7 @@ MAX_ID = 2**63 - 1
 MAX_PAGE = 1_000_000_000
 
 
-def int_param(value, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+def int_param(value: object, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     """The whole number in a query or form value, or None for anything else or out of range."""
     if value is None or isinstance(value, bool):
         return None

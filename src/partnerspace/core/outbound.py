@@ -15,6 +15,7 @@ import ipaddress
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -79,12 +80,13 @@ class AllowList:
     networks: tuple[tuple[IPNetwork, int | None], ...] = ()
 
     @classmethod
-    def parse(cls, entries) -> "AllowList":
+    def parse(cls, entries: str | Iterable[object] | None) -> "AllowList":
         """From "10.0.0.0/8, smp.intern.example:443, 127.0.0.1" or a list of such entries;
         ValueError names an entry that is neither a network nor a host name (with a port)."""
         if isinstance(entries, str):
             entries = entries.split(",")
-        hosts, networks = set(), []
+        hosts: set[tuple[str, int | None]] = set()
+        networks: list[tuple[IPNetwork, int | None]] = []
         for entry in (str(item).strip().lower() for item in entries or ()):
             if not entry:
                 continue
@@ -176,19 +178,32 @@ class Answer:
     body: bytes  # at most the `limit` asked for
 
 
-def _pinned(connection_class, address: str):
-    """A connection of `connection_class` that connects to `address` (already checked) and
-    still speaks to the host by name: Host header, SNI and certificate check."""
+def _connect_to(address: str) -> Callable[..., socket.socket]:
+    """What a connection calls to open its socket, made to open it to `address` (already
+    checked) whatever host it was given."""
 
-    class Pinned(connection_class):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._create_connection = self._connect_to_checked_address
+    def connect(
+        host_port: tuple[str, int],
+        timeout: float | None,
+        source_address: tuple[str, int] | None = None,
+    ) -> socket.socket:
+        return socket.create_connection((address, host_port[1]), timeout, source_address)
 
-        def _connect_to_checked_address(self, host_port, timeout, source_address=None):
-            return socket.create_connection((address, host_port[1]), timeout, source_address)
+    return connect
 
-    return Pinned
+
+# Connections to an address already checked that still speak to the host by name: Host header,
+# and for HTTPS the TLS server name (SNI) and the certificate check.
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, *, timeout: float, address: str) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._create_connection = _connect_to(address)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, *, timeout: float, address: str) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._create_connection = _connect_to(address)
 
 
 def outbound_request(
@@ -215,14 +230,16 @@ def outbound_request(
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    base = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    pinned: type[_PinnedHTTPConnection | _PinnedHTTPSConnection] = (
+        _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    )
     ends_at = time.monotonic() + timeout
     unreachable: Exception | None = None
     for address in addresses:
         remaining = ends_at - time.monotonic()
         if remaining <= 0:
             break
-        connection = _pinned(base, address)(host, port, timeout=remaining)
+        connection = pinned(host, port, timeout=remaining, address=address)
         # The per-read timeout alone would let a server that sends a byte now and then keep
         # the worker for ever: at the deadline the socket is shut, which ends any read.
         expired = threading.Event()

@@ -18,12 +18,16 @@ does not fit a lease counted from the task's start).
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.utils import timezone
+from django_tasks.base import Task
 
 log = logging.getLogger(__name__)
+
+TaskT = TypeVar("TaskT", bound="Task[..., Any]")
 
 _LEASES: dict[str, timedelta] = {}
 _RECOVERIES: list[Callable[[], object]] = []
@@ -33,11 +37,11 @@ class WorkerLost(Exception):
     """The worker running the task stopped without finishing it; the task was queued again."""
 
 
-def leased(lease: timedelta):
+def leased(lease: timedelta) -> Callable[[TaskT], TaskT]:
     """Mark a task (put above @task()) as safe to run again once `lease` has passed since it
     started: it holds a lease on its own work and does nothing another run still holds."""
 
-    def register(task):
+    def register(task: TaskT) -> TaskT:
         _LEASES[task.module_path] = lease
         return task
 

@@ -63,12 +63,7 @@ class Membership(models.Model):
 
     @property
     def roles(self) -> list[Role]:
-        flags = {
-            Role.ADMINISTRATOR: self.is_administrator,
-            Role.CLIENT_MANAGER: self.is_client_manager,
-            Role.ACCOUNTANT: self.is_accountant,
-        }
-        return [role for role, held in flags.items() if held]
+        return roles_held(self)
 
     # What each role may do, in one place: views, API and services ask these.
     @property
@@ -100,6 +95,16 @@ class Membership(models.Model):
         """Confirm clients' Peppol mandates and register them (the SMP itself is configured
         by whoever may manage the firm's configuration)."""
         return self.is_administrator or self.is_client_manager
+
+
+def roles_held(holder: "Membership | StaffInvitation") -> list[Role]:
+    """The roles a membership's or a staff invitation's flags give, in the order of Role."""
+    flags = {
+        Role.ADMINISTRATOR: holder.is_administrator,
+        Role.CLIENT_MANAGER: holder.is_client_manager,
+        Role.ACCOUNTANT: holder.is_accountant,
+    }
+    return [role for role, held in flags.items() if held]
 
 
 def role_fields(roles) -> dict[str, bool]:
@@ -147,10 +152,12 @@ class StaffInvitation(models.Model):
             ),
         ]
 
-    roles = Membership.roles
-
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def roles(self) -> list[Role]:
+        return roles_held(self)
 
     @property
     def is_open(self) -> bool:

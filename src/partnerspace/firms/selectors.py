@@ -1,12 +1,14 @@
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from partnerspace.accounts.models import User
 from partnerspace.core.tokens import token_matches, token_split
 from partnerspace.firms.models import Firm, Membership, StaffInvitation
 
 
-def membership_get_for_user(*, user, firm_slug: str) -> Membership:
+def membership_get_for_user(*, user: User | AnonymousUser, firm_slug: str) -> Membership:
     """The user's membership of the firm named in the URL; 404 when they are not in it."""
     if not user.is_authenticated:
         raise Http404
@@ -18,7 +20,7 @@ def membership_get_for_user(*, user, firm_slug: str) -> Membership:
         raise Http404 from None
 
 
-def memberships_of_user(user) -> QuerySet[Membership]:
+def memberships_of_user(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("firm").order_by("firm__name")
 
 

@@ -27,7 +27,8 @@ def country_choices(language: str) -> tuple[tuple[str, str], ...]:
 def country_name(code: str | None, language: str) -> str:
     if not code:
         return ""
-    return Locale.parse(language).territories.get(code, code)
+    name: str = Locale.parse(language).territories.get(code, code)
+    return name
 
 
 def locale_name(locale: str | None, language: str) -> str:

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from babel import Locale, UnknownLocaleError, localedata
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
@@ -27,6 +27,9 @@ from stdnum import numdb
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum
 from stdnum.util import get_cc_module
+
+if TYPE_CHECKING:
+    from stdnum.util import NumberValidationModule
 
 __all__ = [
     "COUNTRY_CODES",
@@ -93,7 +96,7 @@ class IdentifierError(ValueError):
 
 # Invisible characters that copy-paste from web pages and PDFs leaves around values.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_BLANK = Normalized(None)
+_BLANK: Normalized[str | None] = Normalized(None)
 _FALSE = Normalized(False)
 
 
@@ -180,7 +183,11 @@ _NAME_LANGUAGES = ("nl", "fr", "de", "en")
 COUNTRY_CODES: frozenset[str] = frozenset(
     code
     for code in Locale("en").territories
-    if len(code) == 2 and code.isalpha() and code.isupper() and code not in _NOT_COUNTRIES
+    if isinstance(code, str)
+    and len(code) == 2
+    and code.isalpha()
+    and code.isupper()
+    and code not in _NOT_COUNTRIES
 )
 
 _FOLD_PUNCTUATION_RE = re.compile(r"[\W_]+")
@@ -222,10 +229,10 @@ def _country(text: str) -> Normalized[str | None]:
             if code == text:
                 return Normalized(code)
             return Normalized(code, _notes(["case_changed"], text, code))
-    code = _COUNTRY_NAMES.get(_fold(text))
-    if code is None:
+    named = _COUNTRY_NAMES.get(_fold(text))
+    if named is None:
         raise IdentifierError("invalid_country", text)
-    return Normalized(code, _notes(["country_name"], text, code))
+    return Normalized(named, _notes(["country_name"], text, named))
 
 
 def country(raw: object) -> Normalized[str | None]:
@@ -256,7 +263,9 @@ def _be_checksum_ok(digits: str) -> bool:
     return check != 0 and (int(digits[:8]) + check) % 97 == 0
 
 
-def _be_digits(digits: str, reasons: list[str], shape_code: str, checksum_code: str, text: str):
+def _be_digits(
+    digits: str, reasons: list[str], shape_code: str, checksum_code: str, text: str
+) -> str:
     """Check the digits of a Belgian enterprise number (prefix and separators removed)."""
     if not _is_ascii_digits(digits):
         raise IdentifierError(shape_code, text)
@@ -446,7 +455,7 @@ _IBAN_STRUCTURES = _iban_structures()
 
 
 @lru_cache(maxsize=128)
-def _iban_national(code: str):
+def _iban_national(code: str) -> NumberValidationModule | None:
     """python-stdnum's module checking the national check digits of the country's IBANs
     (ES, ME, NO, ...), or None. Belgium is checked by _iban_valid itself so that an
     unknown bank code is a warning, not an error."""

@@ -185,7 +185,7 @@ def import_create(
         raise FileTooLarge("file_too_large", refusal, field="file")
     job = services.import_job_create(
         membership=membership,
-        file_name=file.name,
+        file_name=file.name or "",  # a multipart part without a file name is no file
         content=file.read(),
         mode=mode,
         source="api",

@@ -75,7 +75,7 @@ def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = N
             answer = _answer_read(child.stdout)
         finally:
             deadline.cancel()
-            child.stdout.close()
+            child.stdout.close()  # type: ignore[union-attr]  # stdout=PIPE: never None
             returncode = child.wait()
         if expired.is_set():
             logger.warning("Reading an upload took more than %s s: refused", timeout)

@@ -652,6 +652,8 @@ def _raw_attributes(data: bytes, index: int, name: str) -> list[tuple[str, str]]
     if not data.startswith(head, index):
         raise FileProblem("unreadable_file", {"reason": "corrupt"})
     rest = _TAG_REST.match(data, index + len(head))
+    if rest is None:  # never: the pattern matches the empty string too
+        raise FileProblem("unreadable_file", {"reason": "corrupt"})
     body = rest[0].rstrip().removesuffix(b"/")
     return [
         (match[1].decode("utf-8"), (match[2] if match[2] is not None else match[3]).decode())
@@ -1092,7 +1094,10 @@ def _xlsx_grid_exactly(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
                 col = -1
                 continue
             if value is not None:
-                letters, digits = _CELL_REF.match(value).groups()
+                reference = _CELL_REF.match(value)
+                if reference is None:  # never: the pattern matches the empty string too
+                    raise FileProblem("unreadable_file", {"reason": "corrupt"})
+                letters, digits = reference.groups()
                 if len(letters) > 3 or len(digits) > 7:
                     raise FileProblem(
                         "unreadable_file", {"reason": "sheet_too_large", "limit": MAX_SHEET_CELLS}
@@ -1416,7 +1421,7 @@ class _Cfb:
         return self.raw[at : at + self.sector_size]
 
     def _chain(self, start: int, fat, size: int, read) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         sector = start
         for _step in range(len(fat) + 1):
             if sector == _END_OF_CHAIN:
@@ -1763,7 +1768,8 @@ def estimated_cost(data: bytes, *, filename: str) -> int:
 
 def _sheet_order(workbook) -> list[int]:
     """Worksheets in workbook order, visible ones first; chart sheets and the like never."""
-    visible, hidden = [], []
+    visible: list[int] = []
+    hidden: list[int] = []
     for index, meta in enumerate(workbook.sheets_metadata):
         if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
             continue
@@ -1878,7 +1884,7 @@ class _HeaderFinder:
             if not any(texts):
                 continue
             self.seen_data = True
-            keys = {header_key(text) for text in texts if text} - {None}
+            keys = {key for text in texts if text and (key := header_key(text)) is not None}
             if len(keys) > len(self.best_keys):
                 self.best_keys = keys
             if set(REQUIRED_KEYS) <= keys or len(keys) >= 3:
@@ -1982,8 +1988,8 @@ _DATE_TYPES = (datetime.date, datetime.time, datetime.timedelta)
 def _converter(dates: list[object]):
     def convert(value: object):
         kind = type(value)
-        if kind is float:
-            return _number_text(value)
+        if kind is float:  # mypy narrows on `type(value) is float`, not through `kind`
+            return _number_text(value)  # type: ignore[arg-type]  # kind is float: so is value
         if kind is bool:
             return "TRUE" if value else "FALSE"
         if kind is int:

@@ -37,11 +37,12 @@ def upload_forget(job: ImportJob) -> None:
     content = _report_not_yet_written(job)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if not job.file or job.status in _IN_USE:
+        name = job.file.name
+        if not name or job.status in _IN_USE:
             return
         if content is not None and not job.report_file:
             job.report_file.save(f"{job.token}-report.xlsx", ContentFile(content), save=False)
-        storage, name = job.file.storage, job.file.name
+        storage = job.file.storage
         job.file = ""
         job.file_deleted_at = timezone.now()
         job.save(update_fields=["file", "report_file", "file_deleted_at"])

@@ -9,7 +9,7 @@ def imports_of_firm(membership: Membership) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(firm_id=membership.firm_id).select_related("created_by")
 
 
-def import_get_for_user(membership: Membership, import_id) -> ImportJob:
+def import_get_for_user(membership: Membership, import_id: int | str) -> ImportJob:
     """One import of the membership's firm; 404 for any other (another firm's, or none)."""
     try:
         return imports_of_firm(membership).get(pk=int(import_id))

@@ -76,7 +76,8 @@ def import_upload(request):
             else:
                 services.import_preview_queue(membership=membership, job=job)
         if job.status == ImportStatus.REFUSED:
-            form.add_error("file", job.file_error["message"])
+            message = job.file_error["message"]  # type: ignore[index]  # set when REFUSED
+            form.add_error("file", message)
         else:
             return redirect(_url(request, "preview", job))
     language = get_language() or "nl"

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 JSON = "json"
 CONSOLE = "console"
@@ -70,7 +71,7 @@ def route_of(path: str) -> str:
 _REQUEST_LINE = re.compile(r'"([A-Z]+) (\S+) (HTTP/[\d.]+)"')
 
 
-def _request_paths(_logger, _method, event: dict) -> dict:
+def _request_paths(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     """Replace the path of the request a library's record is about by its URL pattern.
 
     Django's request and security loggers attach the request to the record and quote its
@@ -85,12 +86,12 @@ def _request_paths(_logger, _method, event: dict) -> dict:
             lambda line: f'"{line[1]} {route_of(line[2])} {line[3]}"', message
         )
     request = getattr(record, "request", None)
-    if isinstance(getattr(request, "path", None), str):
-        paths = {request.path}
+    if isinstance(request_path := getattr(request, "path", None), str):
+        paths = {request_path}
         if callable(get_full_path := getattr(request, "get_full_path", None)):
             paths.add(get_full_path())
         match = getattr(request, "resolver_match", None)
-        route = match.route if match is not None and match.route else route_of(request.path)
+        route = match.route if match is not None and match.route else route_of(request_path)
         for path in sorted(filter(None, paths), key=len, reverse=True):
             message = message.replace(path, route)
     event["event"] = message
@@ -109,13 +110,13 @@ def _scrub_values(value: Any) -> Any:
     return value
 
 
-def _scrub(_logger, _method, event: dict) -> dict:
+def _scrub(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     return {
         key: value if key.startswith("_") else _scrub_values(value) for key, value in event.items()
     }
 
 
-def _leading_keys_first(_logger, _method, event: dict) -> dict:
+def _leading_keys_first(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     ordered = {key: event[key] for key in LEADING_KEYS if key in event}
     ordered.update(event)
     return ordered
@@ -123,7 +124,7 @@ def _leading_keys_first(_logger, _method, event: dict) -> dict:
 
 # What every line gets, whoever logged it: its level, logger, time, and the request or task
 # it belongs to (bound as context variables by the request middleware and the task signals).
-_SHARED = [
+_SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
@@ -131,7 +132,7 @@ _SHARED = [
 ]
 
 
-def _formatter(renderer) -> structlog.stdlib.ProcessorFormatter:
+def _formatter(renderer: Processor) -> structlog.stdlib.ProcessorFormatter:
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_SHARED, _request_paths],
         processors=[

@@ -102,16 +102,16 @@ class DatabaseCollector:
         yield rows
 
         try:
-            state = queue_state()
+            queue = queue_state()
         except Exception:  # the queue is down: /readyz says so; the other figures still count
             return
         yield GaugeMetricFamily(
-            "partnerspace_tasks_waiting", "Background tasks due and not started.", state.waiting
+            "partnerspace_tasks_waiting", "Background tasks due and not started.", queue.waiting
         )
         yield GaugeMetricFamily(
             "partnerspace_task_oldest_wait_seconds",
             "How long the oldest waiting background task has waited.",
-            state.oldest_wait_seconds,
+            queue.oldest_wait_seconds,
         )
 
 

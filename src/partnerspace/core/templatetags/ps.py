@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from django import template
 
 from partnerspace.identifiers import rules
@@ -6,27 +8,27 @@ register = template.Library()
 
 
 @register.filter
-def startswith(value, prefix) -> bool:
+def startswith(value: object, prefix: object) -> bool:
     return str(value or "").startswith(str(prefix))
 
 
 @register.filter
-def company_number(value) -> str:
+def company_number(value: str | None) -> str:
     return rules.format_company_number(value)
 
 
 @register.filter
-def vat(value) -> str:
+def vat(value: str | None) -> str:
     return rules.format_vat(value)
 
 
 @register.filter
-def iban(value) -> str:
+def iban(value: str | None) -> str:
     return rules.format_iban(value)
 
 
 @register.filter
-def country_name(value) -> str:
+def country_name(value: str | None) -> str:
     from django.utils.translation import get_language
 
     from partnerspace.identifiers.choices import country_name as name_of
@@ -35,7 +37,7 @@ def country_name(value) -> str:
 
 
 @register.filter
-def locale_name(value) -> str:
+def locale_name(value: str | None) -> str:
     from django.utils.translation import get_language
 
     from partnerspace.identifiers.choices import locale_name as name_of
@@ -44,12 +46,12 @@ def locale_name(value) -> str:
 
 
 @register.filter
-def get_item(mapping, key):
+def get_item(mapping: Mapping[str, object] | None, key: str) -> object:
     return (mapping or {}).get(key)
 
 
 @register.filter
-def field_label(name) -> str:
+def field_label(name: str) -> str:
     from partnerspace.clients.labels import FIELD_LABELS
     from partnerspace.configuration.catalog import setting_history_label
 
@@ -59,7 +61,7 @@ def field_label(name) -> str:
 
 
 @register.filter
-def change_value(value, field):
+def change_value(value: object, field: str) -> object:
     """A value as the history shows it: statuses and yes/no in words, nothing as empty."""
     from django.utils.translation import gettext
 

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         "needs no GNU gettext to run the site. Only files whose .po is newer are rebuilt."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         project = Path(apps.get_app_config("core").path).parent
         compiled = 0
         for po_path in sorted(project.glob("*/locale/*/LC_MESSAGES/*.po")):

@@ -4,6 +4,7 @@ when it starts, and every PARTNERSPACE_RECOVERY_INTERVAL seconds
 while it runs (with --batch, once, before the tasks due)."""
 
 import threading
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -32,7 +33,7 @@ def _recover_every(interval: float, stop: threading.Event) -> None:
 class Command(db_worker.Command):
     help = db_worker.Command.help + ", taking up the tasks of workers that died"
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options.get("batch"):
             _recover()
             return super().handle(*args, **options)

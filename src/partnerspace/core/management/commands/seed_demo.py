@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from partnerspace.core.demo import DEMO_ADMIN, demo_seed
@@ -6,7 +8,7 @@ from partnerspace.core.demo import DEMO_ADMIN, demo_seed
 class Command(BaseCommand):
     help = "Create the demo firm (once) and print how to log in. Safe to run again."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         firm, password, created = demo_seed()
         state = "created" if created else "already there"
         self.stdout.write(f"Demo firm {firm.name!r} ({firm.slug}) {state}.")
