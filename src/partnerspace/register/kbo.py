@@ -121,18 +121,18 @@ def _date(text: str) -> str | None:
     if not text:
         return None
     if len(text) != 10 or text[2] != "-" or text[5] != "-":
-        raise ExtractError(f"not a date in dd-mm-yyyy: {text!r}")
+        raise ValueError(f"not a date in dd-mm-yyyy: {text!r}")
     return f"{text[6:]}-{text[3:5]}-{text[:2]}"
 
 
 def parse_date(text: str) -> date:
-    iso = _date(text.strip())
-    if iso is None:
-        raise ExtractError("an empty date")
     try:
+        iso = _date(text.strip())
+        if iso is None:
+            raise ValueError("an empty date")
         return date.fromisoformat(iso)
     except ValueError as error:
-        raise ExtractError(f"not a date: {text!r}") from error
+        raise ExtractError(f"meta.csv: not a date: {text!r}") from error
 
 
 def _timestamp(text: str) -> datetime | None:
@@ -219,9 +219,11 @@ class Extract:
         if self.on_read is not None:
             self.on_read(self.read_bytes, self.total_bytes)
 
-    def rows(self, member: str, columns: tuple[str, ...]) -> Iterator[list[str]]:
-        """The rows of one CSV member after its header, which must be `columns`."""
+    def rows(self, member: str, columns: tuple[str, ...], convert=None) -> Iterator:
+        """The rows of one CSV member after its header, which must be `columns`; through
+        `convert` (which unpacks each row: a row of another width is a ValueError) when given."""
         info = self._members[member]
+        reader = None
         try:
             with self._zip.open(info) as raw:
                 counted = io.BufferedReader(_CountingReader(raw, self._advance), 1 << 20)
@@ -230,15 +232,17 @@ class Extract:
                 header = next(reader, None)
                 if header is None or tuple(header) != columns:
                     raise ExtractError(f"{member}: not the columns of the KBO Open Data format")
+                if convert is not None:
+                    yield from convert(reader)
+                    return
                 width = len(columns)
                 for row in reader:
                     if len(row) != width:
-                        if not row:
-                            continue
-                        raise ExtractError(
-                            f"{member}, line {reader.line_num}: {len(row)} values, not {width}"
-                        )
+                        raise ValueError(f"{len(row)} values, not {width}")
                     yield row
+        except ValueError as error:
+            line = reader.line_num if reader is not None else 0
+            raise ExtractError(f"{member}, line {line}: {error}") from error
         except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError) as error:
             raise ExtractError(f"{member}: damaged ({error})") from error
         except csv.Error as error:
@@ -272,10 +276,9 @@ class Extract:
         an update's `insert` part) for the enterprises, as table tuples. `sequence` numbers
         the names."""
         member = f"{name}_{part}.csv" if part else f"{name}.csv"
-        rows = self.rows(member, COLUMNS[name])
         if name == "denomination":
-            return _denominations(rows, sequence)
-        return _CONVERT[name](rows)
+            return self.rows(member, COLUMNS[name], lambda rows: _denominations(rows, sequence))
+        return self.rows(member, COLUMNS[name], _CONVERT[name])
 
     def deleted_numbers(self, name: str) -> Iterator[str]:
         """The enterprise numbers whose rows of `name` an update deletes first."""
@@ -298,11 +301,12 @@ def _enterprises(rows: Iterator[list[str]]) -> Iterator[tuple]:
 
 def _denominations(rows: Iterator[list[str]], sequence: Iterator[int]) -> Iterator[tuple]:
     """(id, number, language, type, name, words): the id ranks the name (see NAME_ID_SHIFT)."""
+    findall, type_rank = _WORD.findall, _TYPE_RANK.get
     for number, language, kind, name in rows:
-        if not is_enterprise_number(number):
-            continue
-        words = words_of(name)
-        rank = min(max(len(words), 1), MAX_RANKED_WORDS) * 4 + _TYPE_RANK.get(kind, 3)
+        if len(number) != 12 or number[4] != ".":
+            continue  # an establishment's name
+        words = findall(fold(name))
+        rank = min(max(len(words), 1), MAX_RANKED_WORDS) * 4 + type_rank(kind, 3)
         yield (
             (rank << NAME_ID_SHIFT) | next(sequence),
             number.replace(".", ""),
@@ -316,15 +320,17 @@ def _denominations(rows: Iterator[list[str]], sequence: Iterator[int]) -> Iterat
 def _addresses(rows: Iterator[list[str]]) -> Iterator[tuple]:
     for row in rows:
         number = row[0]
-        if not is_enterprise_number(number):
-            continue
+        if len(row) != 13:
+            raise ValueError(f"{len(row)} values, not 13")
+        if len(number) != 12 or number[4] != ".":
+            continue  # an establishment's address
         yield (number.replace(".", ""), *(value or None for value in row[1:12]), _date(row[12]))
 
 
 def _contacts(rows: Iterator[list[str]]) -> Iterator[tuple]:
     for number, entity_contact, kind, value in rows:
-        if not is_enterprise_number(number):
-            continue
+        if len(number) != 12 or number[4] != ".":
+            continue  # an establishment's contact
         yield (number.replace(".", ""), entity_contact, kind, value)
 
 

@@ -30,6 +30,7 @@ MAX_SEARCH_RESULTS = 50
 # Candidates read from the search index for each result asked: names of one enterprise
 # (legal name, abbreviation, commercial name) come out together.
 _CANDIDATES_PER_RESULT = 5
+POSTGRES_CANDIDATES = 200
 _NUMBER_QUERY = re.compile(r"^(?:be)?[\d\s./\-]+$", re.IGNORECASE)
 _MIN_NUMBER_PREFIX = 4
 
@@ -359,9 +360,11 @@ def register_companies_search(query: str, limit: int = 10) -> list[RegisterMatch
 
 
 def _name_candidates(whole: list[str], last: str | None, limit: int, *, wide: bool):
+    """(number, name, words) of the names that hold the words, best first (by id)."""
     size = limit * _CANDIDATES_PER_RESULT * (8 if wide else 1)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
+            # FTS5 reads its index in rowid order and stops at `size`: the best come first.
             terms = [f'"{word}"' for word in whole]
             if last:
                 terms.append(f'"{last}"*')
@@ -371,17 +374,19 @@ def _name_candidates(whole: list[str], last: str | None, limit: int, *, wide: bo
                 f"WHERE {LIVE}name_fts MATCH %s ORDER BY {LIVE}name_fts.rowid LIMIT %s",
                 [" ".join(terms), size],
             )
-        else:
-            terms = [f"'{word}'" for word in whole]
-            if last:
-                terms.append(f"'{last}':*")
-            cursor.execute(
-                f"SELECT number, name, words FROM {LIVE}name "
-                "WHERE to_tsvector('simple'::regconfig, words) "
-                "@@ to_tsquery('simple'::regconfig, %s) ORDER BY id LIMIT %s",
-                [" & ".join(terms), size],
-            )
-        return cursor.fetchall()
+            return cursor.fetchall()
+        # PostgreSQL's GIN index answers a set, not an order: asking for the best by id
+        # would read every match of a common word. The first POSTGRES_CANDIDATES matches are
+        # ranked instead (all of them, for any query but the most common words).
+        terms = [f"'{word}'" for word in whole]
+        if last:
+            terms.append(f"'{last}':*")
+        cursor.execute(
+            f"SELECT id, number, name, words FROM {LIVE}name "
+            "WHERE search @@ to_tsquery('simple'::regconfig, %s) LIMIT %s",
+            [" & ".join(terms), max(size, POSTGRES_CANDIDATES)],
+        )
+        return [row[1:] for row in sorted(cursor.fetchall())]
 
 
 def _by_number_prefix(copy: RegisterCopy, digits: str, limit: int) -> list[RegisterMatch]:

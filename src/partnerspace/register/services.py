@@ -123,6 +123,24 @@ def _fill(prefix: str, name: str, rows: Iterable[tuple]) -> int:
     return written
 
 
+@contextlib.contextmanager
+def _sorting_on_disk() -> Iterator[None]:
+    """SQLite: sort for the new indexes in temporary files, not in memory (the connection's
+    default), so that building them does not take memory in proportion to the register."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield  # SQLite changes it only outside a transaction (a caller's, in tests)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA temp_store")
+        before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA temp_store = FILE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA temp_store = {int(before)}")
+
+
 def register_load(
     *, path: str | Path, progress: Progress | None = None, file_name: str = ""
 ) -> RegisterExtract:
@@ -153,7 +171,7 @@ def register_load(
                 for name in kbo.DATA_FILES
             }
             report("index", 0, 0)
-            with transaction.atomic(), connection.cursor() as cursor:
+            with _sorting_on_disk(), transaction.atomic(), connection.cursor() as cursor:
                 tables.search_fill(cursor, vendor, tables.LOADING)
                 tables.indexes_create(cursor, vendor, tables.LOADING, generation)
             report("switch", 0, 0)
