@@ -203,7 +203,6 @@ class Extract:
                 f"this is a {self.meta.extract_type or 'unknown'} extract, not a {kind} extract"
             )
         self.total_bytes = sum(self._members[name].file_size for name in needed)
-        self.read_bytes = 0
 
     def close(self) -> None:
         self._zip.close()
