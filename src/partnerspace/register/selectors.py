@@ -12,6 +12,7 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
 from django.utils import translation
@@ -123,28 +124,31 @@ def register_copy() -> RegisterCopy | None:
 
 # Codes: read once per copy and process.
 
+Codes = dict[tuple[str, str], dict[str, str]]
+
 _codes_lock = threading.Lock()
-_codes: dict = {"key": None, "map": {}}
+_codes_key: list[tuple[int, datetime] | None] = [None]
+_codes_map: list[Codes] = [{}]
 
 
 def codes_forget() -> None:
     with _codes_lock:
-        _codes["key"] = None
-        _codes["map"] = {}
+        _codes_key[0] = None
+        _codes_map[0] = {}
 
 
-def _code_map(copy: RegisterCopy) -> dict[tuple[str, str], dict[str, str]]:
+def _code_map(copy: RegisterCopy) -> Codes:
     key = (copy.extract_number, copy.applied_at)
     with _codes_lock:
-        if _codes["key"] == key:
-            return _codes["map"]
-    descriptions: dict[tuple[str, str], dict[str, str]] = {}
+        if _codes_key[0] == key:
+            return _codes_map[0]
+    descriptions: Codes = {}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT category, code, language, description FROM {LIVE}code")
         for category, code, language, description in cursor.fetchall():
             descriptions.setdefault((category, code), {})[language] = description
     with _codes_lock:
-        _codes["key"], _codes["map"] = key, descriptions
+        _codes_key[0], _codes_map[0] = key, descriptions
     return descriptions
 
 
@@ -154,15 +158,16 @@ def _preferred_languages() -> tuple[str, ...]:
     return order.get(language, (language, "NL", "FR", "DE"))
 
 
-def _label(codes: dict, category: str, code: str | None) -> str:
+def _label(codes: Codes, category: str, code: str | None) -> str:
     by_language = codes.get((category, code or ""), {})
     for language in _preferred_languages():
-        if by_language.get(language):
-            return by_language[language]
+        label = by_language.get(language)
+        if label:
+            return label
     return code or ""
 
 
-def _coded(codes: dict, category: str, code: str | None) -> Coded | None:
+def _coded(codes: Codes, category: str, code: str | None) -> Coded | None:
     if not code:
         return None
     return Coded(code=code, label=_label(codes, category, code))
@@ -174,10 +179,10 @@ def _in_language(nl: str | None, fr: str | None) -> str:
     return first or second or ""
 
 
-def _iso_date(value) -> date | None:
+def _iso_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
-    return date.fromisoformat(value)
+    return date.fromisoformat(str(value))
 
 
 def normalized_number(raw: str) -> str | None:
@@ -192,10 +197,11 @@ def normalized_number(raw: str) -> str | None:
 def register_company_get(number: str) -> RegisterCompany | None:
     """The company with this enterprise number (or BE VAT number, any spelling) in the
     register; None when it is not there (not active, newer than the copy, no copy loaded)."""
-    number = normalized_number(number) if number else None
+    normalized = normalized_number(number) if number else None
     copy = register_copy()
-    if number is None or copy is None:
+    if normalized is None or copy is None:
         return None
+    number = normalized
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT number, type, situation, form, form_cac, start_date "
@@ -272,7 +278,7 @@ def _legal_name(names: list[tuple[str, str, str]]) -> str:
     return names[0][2] if names else ""
 
 
-def _address(codes: dict, values) -> RegisterAddress:
+def _address(codes: Codes, values: tuple[Any, ...]) -> RegisterAddress:
     (
         type_,
         country_nl,
@@ -359,7 +365,9 @@ def register_companies_search(query: str, limit: int = 10) -> list[RegisterMatch
     return _summaries(copy, list(matches.items()), limit)
 
 
-def _name_candidates(whole: list[str], last: str | None, limit: int, *, wide: bool):
+def _name_candidates(
+    whole: list[str], last: str | None, limit: int, *, wide: bool
+) -> list[tuple[str, str, str]]:
     """(number, name, words) of the names that hold the words, best first (by id)."""
     size = limit * _CANDIDATES_PER_RESULT * (8 if wide else 1)
     with connection.cursor() as cursor:
@@ -374,7 +382,7 @@ def _name_candidates(whole: list[str], last: str | None, limit: int, *, wide: bo
                 f"WHERE {LIVE}name_fts MATCH %s ORDER BY {LIVE}name_fts.rowid LIMIT %s",
                 [" ".join(terms), size],
             )
-            return cursor.fetchall()
+            return [(number, name, words) for number, name, words in cursor.fetchall()]
         # PostgreSQL's GIN index answers a set, not an order: asking for the best by id
         # would read every match of a common word. The first POSTGRES_CANDIDATES matches are
         # ranked instead (all of them, for any query but the most common words).

@@ -17,12 +17,15 @@ import fcntl
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from itertools import count, islice
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 
 from partnerspace.core.errors import ServiceError
@@ -31,6 +34,7 @@ from partnerspace.register.models import ExtractKind, RegisterExtract
 from partnerspace.register.selectors import codes_forget
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Rows per batch: large enough for the databases' bulk paths, small enough that memory
 # stays flat (a batch of names is a few MB).
@@ -57,7 +61,7 @@ def _refuse_extract(error: kbo.ExtractError) -> RegisterRefused:
     )
 
 
-def _batches(rows: Iterable, size: int) -> Iterator[list]:
+def _batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -102,7 +106,7 @@ def _insert_sql(prefix: str, name: str, placeholder: str) -> str:
     return f"INSERT INTO {prefix}{name} ({', '.join(names)}) VALUES ({marks})"
 
 
-def _fill(prefix: str, name: str, rows: Iterable[tuple]) -> int:
+def _fill(prefix: str, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
     """Write rows into an unindexed table nobody reads yet; the number written."""
     written = 0
     if connection.vendor == "postgresql":
@@ -210,7 +214,7 @@ def _drop_quietly(vendor: str, prefix: str) -> None:
         logger.warning("register: the unfinished copy was not dropped", exc_info=True)
 
 
-def _aware(value):
+def _aware(value: datetime | None) -> datetime | None:
     """The extract's timestamp is Belgian time."""
     if value is None or not settings.USE_TZ:
         return value
@@ -274,7 +278,9 @@ def register_update(
     return record
 
 
-def _apply(cursor, vendor: str, extract: kbo.Extract, name: str, sequence: Iterator[int]) -> None:
+def _apply(
+    cursor: CursorWrapper, vendor: str, extract: kbo.Extract, name: str, sequence: Iterator[int]
+) -> None:
     live = tables.LIVE
     table = tables.TABLE_OF_FILE[name]
     for numbers in _batches(extract.deleted_numbers(name), DELETE_BATCH):
