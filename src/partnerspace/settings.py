@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "partnerspace.invitations",
     "partnerspace.imports",
     "partnerspace.peppol",
+    "partnerspace.register",
     "partnerspace.api",
     "partnerspace.operations",
 ]

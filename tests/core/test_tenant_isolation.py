@@ -136,14 +136,21 @@ def _api_token(people):
     return api_token_create(membership=people.admin, name="Alfa boekhoudpakket").token
 
 
-# URL parameters that name catalog entries, not a firm's objects.
-NOT_FIRM_DATA = {"key"}
+# URL parameters that name catalog entries or public data, not a firm's objects.
+NOT_FIRM_DATA = {"key", "number"}
 
 
 class _Key:
     """A catalog key is not firm data: the check is that firm B cannot reach firm A's pages."""
 
     pk = "octopus"
+
+
+class _RegisterNumber:
+    """An enterprise number of the public register: no firm's object. No register is loaded
+    here, so every token gets 404 for it, firm A's too."""
+
+    pk = "0403170701"
 
 
 OBJECTS_OF_FIRM_A: dict[str, Callable] = {
@@ -163,6 +170,7 @@ OBJECTS_OF_FIRM_A: dict[str, Callable] = {
     "document_id": _mandate_document,
     "import_id": _import_job,
     "token_id": _api_token,
+    "number": lambda people: _RegisterNumber,
 }
 
 

@@ -188,6 +188,7 @@ def _register_routers() -> None:
     from partnerspace.imports.api import router as imports_router
     from partnerspace.invitations.api import router as invitations_router
     from partnerspace.peppol.api import router as peppol_router
+    from partnerspace.register.api import router as register_router
 
     api.add_router("/", firms_router)
     api.add_router("/", clients_router)
@@ -196,6 +197,7 @@ def _register_routers() -> None:
     api.add_router("/", peppol_router)
     api.add_router("/", imports_router)
     api.add_router("/", tokens_router)
+    api.add_router("/", register_router)
 
 
 _register_routers()

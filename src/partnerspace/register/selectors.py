@@ -1,0 +1,470 @@
+"""Reading the register: what is loaded, a company by its number, companies by name.
+
+The register is public data shared by every firm of the installation: these reads take no
+membership. Codes (legal form, situation, ...) are answered as text in the active language,
+from the copy's own code table: the files have Dutch, French and some German, no English yet,
+so English falls back to Dutch, then French.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import translation
+
+from partnerspace.identifiers import rules
+from partnerspace.register import kbo, tables
+from partnerspace.register.models import RegisterExtract
+
+LIVE = tables.LIVE
+SEAT = "REGO"
+LEGAL_NAME = "001"
+# Denomination languages (code table "Language") as ISO codes.
+NAME_LANGUAGES = {"1": "fr", "2": "nl", "3": "de", "4": "en"}
+_LANGUAGE_CODES = {iso: code for code, iso in NAME_LANGUAGES.items()}
+MAX_SEARCH_RESULTS = 50
+# Candidates read from the search index for each result asked: names of one enterprise
+# (legal name, abbreviation, commercial name) come out together.
+_CANDIDATES_PER_RESULT = 5
+POSTGRES_CANDIDATES = 200
+_NUMBER_QUERY = re.compile(r"^(?:be)?[\d\s./\-]+$", re.IGNORECASE)
+_MIN_NUMBER_PREFIX = 4
+
+
+@dataclass(frozen=True)
+class RegisterCopy:
+    """What the register holds: the extract last applied and the date of its snapshot."""
+
+    snapshot_date: date
+    extract_number: int
+    extract_timestamp: datetime | None
+    kind: str
+    applied_at: datetime
+
+
+@dataclass(frozen=True)
+class Coded:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RegisterName:
+    name: str
+    language: str  # "nl", "fr", "de", "en", or "" (unknown)
+    language_label: str
+    type: Coded
+
+
+@dataclass(frozen=True)
+class RegisterAddress:
+    type: Coded
+    street: str
+    house_number: str
+    box: str
+    postal_code: str
+    municipality: str
+    country: str | None  # ISO code; "BE" for a Belgian address; None when not recognised
+    country_name: str
+    extra: str
+    struck_off_on: date | None
+
+
+@dataclass(frozen=True)
+class RegisterContact:
+    type: Coded
+    entity_contact: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RegisterCompany:
+    number: str
+    type: Coded
+    situation: Coded
+    legal_form: Coded | None
+    legal_form_cac: Coded | None
+    start_date: date | None
+    legal_name: str
+    names: list[RegisterName]
+    seat: RegisterAddress | None
+    addresses: list[RegisterAddress]
+    contacts: list[RegisterContact]
+    copy: RegisterCopy
+
+
+@dataclass(frozen=True)
+class RegisterMatch:
+    number: str
+    name: str  # the name that matched
+    legal_name: str
+    legal_form: str
+    postal_code: str
+    municipality: str
+
+
+def register_copy() -> RegisterCopy | None:
+    """What is loaded, or None when no full extract ever was."""
+    record = RegisterExtract.objects.order_by("-id").first()
+    if record is None:
+        return None
+    return RegisterCopy(
+        snapshot_date=record.snapshot_date,
+        extract_number=record.extract_number,
+        extract_timestamp=record.extract_timestamp,
+        kind=record.kind,
+        applied_at=record.applied_at,
+    )
+
+
+# Codes: read once per copy and process.
+
+Codes = dict[tuple[str, str], dict[str, str]]
+
+_codes_lock = threading.Lock()
+_codes_key: list[tuple[int, datetime] | None] = [None]
+_codes_map: list[Codes] = [{}]
+
+
+def codes_forget() -> None:
+    with _codes_lock:
+        _codes_key[0] = None
+        _codes_map[0] = {}
+
+
+def _code_map(copy: RegisterCopy) -> Codes:
+    key = (copy.extract_number, copy.applied_at)
+    with _codes_lock:
+        if _codes_key[0] == key:
+            return _codes_map[0]
+    descriptions: Codes = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT category, code, language, description FROM {LIVE}code")
+        for category, code, language, description in cursor.fetchall():
+            descriptions.setdefault((category, code), {})[language] = description
+    with _codes_lock:
+        _codes_key[0], _codes_map[0] = key, descriptions
+    return descriptions
+
+
+def _preferred_languages() -> tuple[str, ...]:
+    language = (translation.get_language() or "nl")[:2].upper()
+    order = {"FR": ("FR", "NL", "DE"), "DE": ("DE", "NL", "FR"), "NL": ("NL", "FR", "DE")}
+    return order.get(language, (language, "NL", "FR", "DE"))
+
+
+def _label(codes: Codes, category: str, code: str | None) -> str:
+    by_language = codes.get((category, code or ""), {})
+    for language in _preferred_languages():
+        label = by_language.get(language)
+        if label:
+            return label
+    return code or ""
+
+
+def _coded(codes: Codes, category: str, code: str | None) -> Coded | None:
+    if not code:
+        return None
+    return Coded(code=code, label=_label(codes, category, code))
+
+
+def _in_language(nl: str | None, fr: str | None) -> str:
+    """Of a Dutch and a French spelling, the asker's; the other when it is missing."""
+    first, second = (fr, nl) if _preferred_languages()[0] == "FR" else (nl, fr)
+    return first or second or ""
+
+
+def _iso_date(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def normalized_number(raw: str) -> str | None:
+    """The 10-digit enterprise number of an enterprise or BE VAT number in any spelling, or
+    None when it is not a valid one (the identifiers' rule)."""
+    try:
+        return rules.company_number(raw, country="BE").value
+    except rules.IdentifierError:
+        return None
+
+
+def register_company_get(number: str) -> RegisterCompany | None:
+    """The company with this enterprise number (or BE VAT number, any spelling) in the
+    register; None when it is not there (not active, newer than the copy, no copy loaded)."""
+    normalized = normalized_number(number) if number else None
+    copy = register_copy()
+    if normalized is None or copy is None:
+        return None
+    number = normalized
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT number, type, situation, form, form_cac, start_date "
+            f"FROM {LIVE}enterprise WHERE number = %s",
+            [number],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(
+            f"SELECT language, type, name FROM {LIVE}name WHERE number = %s "
+            "ORDER BY type, language, id",
+            [number],
+        )
+        name_rows = cursor.fetchall()
+        cursor.execute(
+            f"SELECT {', '.join(tables.columns('address')[1:])} "
+            f"FROM {LIVE}address WHERE number = %s",
+            [number],
+        )
+        address_rows = cursor.fetchall()
+        cursor.execute(
+            f"SELECT entity_contact, type, value FROM {LIVE}contact WHERE number = %s",
+            [number],
+        )
+        contact_rows = cursor.fetchall()
+    codes = _code_map(copy)
+    _number, kind, situation, form, form_cac, start = row
+    names = [
+        RegisterName(
+            name=name,
+            language=NAME_LANGUAGES.get(language, ""),
+            language_label=_label(codes, "Language", language),
+            type=Coded(type_, _label(codes, "TypeOfDenomination", type_)),
+        )
+        for language, type_, name in name_rows
+    ]
+    addresses = [_address(codes, values) for values in address_rows]
+    seat = next((a for a in addresses if a.type.code == SEAT), None)
+    return RegisterCompany(
+        number=number,
+        type=Coded(kind, _label(codes, "TypeOfEnterprise", kind)),
+        situation=Coded(situation, _label(codes, "JuridicalSituation", situation)),
+        legal_form=_coded(codes, "JuridicalForm", form),
+        legal_form_cac=_coded(codes, "JuridicalForm", form_cac),
+        start_date=_iso_date(start),
+        legal_name=_legal_name([(n.language, n.type.code, n.name) for n in names]),
+        names=names,
+        seat=seat,
+        addresses=addresses,
+        contacts=[
+            RegisterContact(
+                type=Coded(type_, _label(codes, "ContactType", type_)),
+                entity_contact=entity_contact,
+                value=value,
+            )
+            for entity_contact, type_, value in contact_rows
+        ],
+        copy=copy,
+    )
+
+
+def _legal_name(names: list[tuple[str, str, str]]) -> str:
+    """Of (language iso, type, name), the legal name in the asker's language, else the first
+    legal name, else the first name."""
+    wanted = [language.lower() for language in _preferred_languages()]
+    legal = [(language, name) for language, type_, name in names if type_ == LEGAL_NAME]
+    for language in wanted:
+        for name_language, name in legal:
+            if name_language == language:
+                return name
+    if legal:
+        return legal[0][1]
+    return names[0][2] if names else ""
+
+
+def _address(codes: Codes, values: tuple[Any, ...]) -> RegisterAddress:
+    (
+        type_,
+        country_nl,
+        country_fr,
+        zipcode,
+        municipality_nl,
+        municipality_fr,
+        street_nl,
+        street_fr,
+        house_number,
+        box,
+        extra,
+        struck_off_on,
+    ) = values
+    if country_nl or country_fr:
+        country_name = _in_language(country_nl, country_fr)
+        country = None
+        for spelling in (country_nl, country_fr):
+            try:
+                country = rules.country(spelling).value if spelling else None
+            except rules.IdentifierError:
+                country = None
+            if country:
+                break
+    else:
+        country, country_name = "BE", _in_language("België", "Belgique")
+    return RegisterAddress(
+        type=Coded(type_, _label(codes, "TypeOfAddress", type_)),
+        street=_in_language(street_nl, street_fr),
+        house_number=house_number or "",
+        box=box or "",
+        postal_code=zipcode or "",
+        municipality=_in_language(municipality_nl, municipality_fr),
+        country=country,
+        country_name=country_name,
+        extra=extra or "",
+        struck_off_on=_iso_date(struck_off_on),
+    )
+
+
+# Search
+
+
+def search_expression(query: str) -> tuple[list[str], str] | None:
+    """The whole words and the last word (a prefix) of a query, folded; None when nothing
+    can be searched."""
+    words = kbo.words_of(query)[:8]
+    if not words:
+        return None
+    return words[:-1], words[-1]
+
+
+def register_companies_search(query: str, limit: int = 10) -> list[RegisterMatch]:
+    """The best `limit` companies whose names hold every word of `query`, in any order and
+    any case, without regard to accents, the last word as a prefix; or, for a query of
+    digits (an enterprise or VAT number being typed), the companies whose number starts so.
+
+    Best: names whose words say most of them first (fewer words), legal names before
+    commercial names and abbreviations (the order of the names' ids)."""
+    limit = max(1, min(limit, MAX_SEARCH_RESULTS))
+    query = (query or "").strip()
+    copy = register_copy() if query else None
+    if copy is None:
+        return []
+    if _NUMBER_QUERY.match(query):
+        digits = rules.digits_of(query)
+        if len(digits) >= _MIN_NUMBER_PREFIX:
+            return _by_number_prefix(copy, digits, limit)
+    expression = search_expression(query)
+    if expression is None:
+        return []
+    whole, last = expression
+    short_last = len(last) < 2
+    if short_last and not whole:
+        return []  # one letter: everything matches; nothing to show yet
+    candidates = _name_candidates(whole, None if short_last else last, limit, wide=short_last)
+    matches: dict[str, str] = {}
+    for number, name, words in candidates:
+        if number in matches:
+            continue
+        if short_last and not any(word.startswith(last) for word in words.split()):
+            continue
+        matches[number] = name
+    return _summaries(copy, list(matches.items()), limit)
+
+
+def _name_candidates(
+    whole: list[str], last: str | None, limit: int, *, wide: bool
+) -> list[tuple[str, str, str]]:
+    """(number, name, words) of the names that hold the words, best first (by id)."""
+    size = limit * _CANDIDATES_PER_RESULT * (8 if wide else 1)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # FTS5 reads its index in rowid order and stops at `size`: the best come first.
+            terms = [f'"{word}"' for word in whole]
+            if last:
+                terms.append(f'"{last}"*')
+            cursor.execute(
+                f"SELECT n.number, n.name, n.words FROM {LIVE}name_fts "
+                f"JOIN {LIVE}name n ON n.id = {LIVE}name_fts.rowid "
+                f"WHERE {LIVE}name_fts MATCH %s ORDER BY {LIVE}name_fts.rowid LIMIT %s",
+                [" ".join(terms), size],
+            )
+            return [(number, name, words) for number, name, words in cursor.fetchall()]
+        # PostgreSQL's GIN index answers a set, not an order: asking for the best by id
+        # would read every match of a common word. The first POSTGRES_CANDIDATES matches are
+        # ranked instead (all of them, for any query but the most common words).
+        terms = [f"'{word}'" for word in whole]
+        if last:
+            terms.append(f"'{last}':*")
+        cursor.execute(
+            f"SELECT id, number, name, words FROM {LIVE}name "
+            "WHERE search @@ to_tsquery('simple'::regconfig, %s) LIMIT %s",
+            [" & ".join(terms), max(size, POSTGRES_CANDIDATES)],
+        )
+        return [row[1:] for row in sorted(cursor.fetchall())]
+
+
+def _by_number_prefix(copy: RegisterCopy, digits: str, limit: int) -> list[RegisterMatch]:
+    if len(digits) == 9 and digits[0] not in "01":
+        digits = "0" + digits  # a spreadsheet dropped the leading zero
+    digits = digits[:10]
+    upper = str(int(digits) + 1).zfill(len(digits))
+    with connection.cursor() as cursor:
+        if len(upper) > len(digits):  # 9999...: every number from it on
+            cursor.execute(
+                f"SELECT number FROM {LIVE}enterprise WHERE number >= %s ORDER BY number LIMIT %s",
+                [digits, limit],
+            )
+        else:
+            cursor.execute(
+                f"SELECT number FROM {LIVE}enterprise WHERE number >= %s AND number < %s "
+                "ORDER BY number LIMIT %s",
+                [digits, upper, limit],
+            )
+        numbers = [row[0] for row in cursor.fetchall()]
+    return _summaries(copy, [(number, None) for number in numbers], limit)
+
+
+def _summaries(
+    copy: RegisterCopy, found: list[tuple[str, str | None]], limit: int
+) -> list[RegisterMatch]:
+    """Number, names, legal form and seat of the enterprises found (in that order), leaving
+    out names whose enterprise is not in the copy."""
+    if not found:
+        return []
+    numbers = [number for number, _name in found]
+    marks = ", ".join(["%s"] * len(numbers))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT number, form FROM {LIVE}enterprise WHERE number IN ({marks})",
+            numbers,
+        )
+        forms = dict(cursor.fetchall())
+        cursor.execute(
+            f"SELECT number, language, type, name FROM {LIVE}name "
+            f"WHERE number IN ({marks}) ORDER BY id",
+            numbers,
+        )
+        names: dict[str, list[tuple[str, str, str]]] = {}
+        for number, language, type_, name in cursor.fetchall():
+            names.setdefault(number, []).append((NAME_LANGUAGES.get(language, ""), type_, name))
+        cursor.execute(
+            f"SELECT number, zipcode, municipality_nl, municipality_fr FROM {LIVE}address "
+            f"WHERE number IN ({marks}) AND type = %s",
+            [*numbers, SEAT],
+        )
+        seats = {number: rest for number, *rest in cursor.fetchall()}
+    codes = _code_map(copy)
+    results = []
+    for number, matched in found:
+        if number not in forms:
+            continue
+        legal_name = _legal_name(names.get(number, []))
+        zipcode, municipality_nl, municipality_fr = seats.get(number, (None, None, None))
+        form = forms[number]
+        results.append(
+            RegisterMatch(
+                number=number,
+                name=matched or legal_name,
+                legal_name=legal_name,
+                legal_form=_label(codes, "JuridicalForm", form) if form else "",
+                postal_code=zipcode or "",
+                municipality=_in_language(municipality_nl, municipality_fr),
+            )
+        )
+        if len(results) == limit:
+            break
+    return results

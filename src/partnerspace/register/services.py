@@ -1,0 +1,303 @@
+"""Loading the KBO Open Data register: a full extract replaces the copy, an update changes it.
+
+`register_load` fills a second set of tables (register_load_*) from the ZIP, streaming, in
+batches of their own transactions so that the rest of the site keeps writing meanwhile; it
+indexes them, and then renames them into place in one short transaction, with the record of
+what is loaded. Until that transaction commits every reader sees the old copy; when anything
+fails before it, the second set is dropped and nothing has changed.
+
+`register_update` applies an update in one transaction: per file, the rows of the entities
+in `<name>_delete.csv` go first, then the rows of `<name>_insert.csv` come in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from itertools import count, islice
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.utils.translation import gettext as _
+
+from partnerspace.core.errors import ServiceError
+from partnerspace.register import kbo, tables
+from partnerspace.register.models import ExtractKind, RegisterExtract
+from partnerspace.register.selectors import codes_forget
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Rows per batch: large enough for the databases' bulk paths, small enough that memory
+# stays flat (a batch of names is a few MB).
+LOAD_BATCH = 50_000
+UPDATE_BATCH = 2_000
+DELETE_BATCH = 500
+# pg_advisory_lock key of a load or an update: one at a time per database.
+_PG_LOCK_KEY = 0x4B424F  # "KBO"
+
+Progress = Callable[[str, int, int], None]
+"""progress(phase, done, total): phase "read" (bytes of the ZIP's CSV read), "index" and
+"switch" (done and total 0)."""
+
+
+class RegisterRefused(ServiceError):
+    """A file the register will not take; nothing was changed."""
+
+
+def _refuse_extract(error: kbo.ExtractError) -> RegisterRefused:
+    return RegisterRefused(
+        "not_an_extract",
+        _("This file is not a KBO Open Data extract that can be read: %(reason)s")
+        % {"reason": error},
+    )
+
+
+def _batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@contextlib.contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """Refuse a second load or update while one runs (both would fill the same tables)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_PG_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                raise _busy()
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_PG_LOCK_KEY])
+        return
+    # Beside the database file: one lock per database.
+    lock_path = Path(f"{connection.settings_dict['NAME']}.register-lock")
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy() from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _busy() -> RegisterRefused:
+    return RegisterRefused(
+        "busy", _("Another load or update of the register is running; try again when it ends.")
+    )
+
+
+def _insert_sql(prefix: str, name: str, placeholder: str) -> str:
+    names = tables.columns(name)
+    marks = ", ".join([placeholder] * len(names))
+    return f"INSERT INTO {prefix}{name} ({', '.join(names)}) VALUES ({marks})"
+
+
+def _fill(prefix: str, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Write rows into an unindexed table nobody reads yet; the number written."""
+    written = 0
+    if connection.vendor == "postgresql":
+        names = ", ".join(tables.columns(name))
+        sql = f"COPY {prefix}{name} ({names}) FROM STDIN"
+        with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        return written
+    connection.ensure_connection()
+    raw = connection.connection
+    sql = _insert_sql(prefix, name, "?")
+    for batch in _batches(rows, LOAD_BATCH):
+        with transaction.atomic():
+            raw.executemany(sql, batch)
+        written += len(batch)
+    return written
+
+
+@contextlib.contextmanager
+def _sorting_on_disk() -> Iterator[None]:
+    """SQLite: sort for the new indexes in temporary files, not in memory (the connection's
+    default), so that building them does not take memory in proportion to the register."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield  # SQLite changes it only outside a transaction (a caller's, in tests)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA temp_store")
+        before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA temp_store = FILE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA temp_store = {int(before)}")
+
+
+def register_load(
+    *, path: str | Path, progress: Progress | None = None, file_name: str = ""
+) -> RegisterExtract:
+    """Replace the register with the full extract at `path`; RegisterRefused when the file is
+    not one."""
+    report = progress or (lambda phase, done, total: None)
+    try:
+        extract = kbo.Extract(path, kind=kbo.FULL)
+    except kbo.ExtractError as error:
+        raise _refuse_extract(error) from error
+    vendor = connection.vendor
+    generation = "g" + secrets.token_hex(4)
+    with extract, _one_at_a_time():
+        extract.on_read = lambda done, total: report("read", done, total)
+        with transaction.atomic(), connection.cursor() as cursor:
+            tables.tables_drop(cursor, vendor, tables.LOADING)
+            tables.tables_drop(cursor, vendor, tables.OLD)
+            tables.tables_create(cursor, vendor, tables.LOADING)
+        try:
+            sequence = count(1)
+            _fill(tables.LOADING, "code", extract.codes())
+            counts = {
+                name: _fill(
+                    tables.LOADING,
+                    tables.TABLE_OF_FILE[name],
+                    extract.data_rows(name, sequence=sequence),
+                )
+                for name in kbo.DATA_FILES
+            }
+            report("index", 0, 0)
+            with _sorting_on_disk(), transaction.atomic(), connection.cursor() as cursor:
+                tables.search_fill(cursor, vendor, tables.LOADING)
+                tables.indexes_create(cursor, vendor, tables.LOADING, generation)
+            report("switch", 0, 0)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    tables.tables_rename(cursor, vendor, tables.LIVE, tables.OLD)
+                    tables.tables_rename(cursor, vendor, tables.LOADING, tables.LIVE)
+                record = RegisterExtract.objects.create(
+                    kind=ExtractKind.FULL,
+                    extract_number=extract.meta.extract_number,
+                    snapshot_date=extract.meta.snapshot_date,
+                    extract_timestamp=_aware(extract.meta.extract_timestamp),
+                    version=extract.meta.version[:32],
+                    file_name=(file_name or Path(path).name)[:255],
+                    enterprises=counts["enterprise"],
+                    name_sequence=next(sequence),
+                )
+        except kbo.ExtractError as error:
+            _drop_quietly(vendor, tables.LOADING)
+            raise _refuse_extract(error) from error
+        except BaseException:
+            _drop_quietly(vendor, tables.LOADING)
+            raise
+        with transaction.atomic(), connection.cursor() as cursor:
+            tables.tables_drop(cursor, vendor, tables.OLD)
+    codes_forget()
+    return record
+
+
+def _drop_quietly(vendor: str, prefix: str) -> None:
+    """Drop a half-filled copy; a failure here leaves it for the next load, which drops it."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            tables.tables_drop(cursor, vendor, prefix)
+    except DatabaseError:
+        logger.warning("register: the unfinished copy was not dropped", exc_info=True)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """The extract's timestamp is Belgian time."""
+    if value is None or not settings.USE_TZ:
+        return value
+    return value.replace(tzinfo=ZoneInfo("Europe/Brussels"))
+
+
+def register_update(
+    *, path: str | Path, progress: Progress | None = None, file_name: str = ""
+) -> RegisterExtract:
+    """Apply the update at `path` to the loaded register, in one transaction; RegisterRefused
+    when it is not an update, when no full extract is loaded, or when its ExtractNumber is not
+    newer than the loaded one."""
+    report = progress or (lambda phase, done, total: None)
+    try:
+        extract = kbo.Extract(path, kind=kbo.UPDATE)
+    except kbo.ExtractError as error:
+        raise _refuse_extract(error) from error
+    vendor = connection.vendor
+    live = tables.LIVE
+    with extract, _one_at_a_time():
+        extract.on_read = lambda done, total: report("read", done, total)
+        try:
+            with transaction.atomic():
+                current = RegisterExtract.objects.select_for_update().first()
+                if current is None:
+                    raise RegisterRefused(
+                        "no_full_extract",
+                        _("No full extract is loaded: load one with kbo_load before updates."),
+                    )
+                number = extract.meta.extract_number
+                if number <= current.extract_number:
+                    raise RegisterRefused(
+                        "not_newer",
+                        _(
+                            "This update has extract number %(number)s; the register already "
+                            "holds extract %(loaded)s. Only a newer update can be applied."
+                        )
+                        % {"number": number, "loaded": current.extract_number},
+                    )
+                sequence = count(current.name_sequence)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DELETE FROM {live}code")
+                    cursor.executemany(_insert_sql(live, "code", "%s"), list(extract.codes()))
+                    for name in kbo.DATA_FILES:
+                        _apply(cursor, vendor, extract, name, sequence)
+                    cursor.execute(f"SELECT count(*) FROM {live}enterprise")
+                    enterprises = cursor.fetchone()[0]
+                record = RegisterExtract.objects.create(
+                    kind=ExtractKind.UPDATE,
+                    extract_number=number,
+                    snapshot_date=extract.meta.snapshot_date,
+                    extract_timestamp=_aware(extract.meta.extract_timestamp),
+                    version=extract.meta.version[:32],
+                    file_name=(file_name or Path(path).name)[:255],
+                    enterprises=enterprises,
+                    name_sequence=next(sequence),
+                )
+        except kbo.ExtractError as error:
+            raise _refuse_extract(error) from error
+    codes_forget()
+    return record
+
+
+def _apply(
+    cursor: CursorWrapper, vendor: str, extract: kbo.Extract, name: str, sequence: Iterator[int]
+) -> None:
+    live = tables.LIVE
+    table = tables.TABLE_OF_FILE[name]
+    for numbers in _batches(extract.deleted_numbers(name), DELETE_BATCH):
+        marks = ", ".join(["%s"] * len(numbers))
+        if name == "denomination" and vendor == "sqlite":
+            # A contentless search index forgets a row only when told its words.
+            cursor.execute(
+                f"INSERT INTO {live}name_fts ({live}name_fts, rowid, words) "
+                f"SELECT 'delete', id, words FROM {live}name WHERE number IN ({marks})",
+                numbers,
+            )
+        cursor.execute(f"DELETE FROM {live}{table} WHERE number IN ({marks})", numbers)
+    insert = _insert_sql(live, table, "%s")
+    for batch in _batches(extract.data_rows(name, "insert", sequence=sequence), UPDATE_BATCH):
+        cursor.executemany(insert, batch)
+        if name == "denomination" and vendor == "sqlite":
+            cursor.executemany(
+                f"INSERT INTO {live}name_fts (rowid, words) VALUES (%s, %s)",
+                [(row[0], row[5]) for row in batch],
+            )
