@@ -8,17 +8,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerspace.clients import events
 from partnerspace.clients.history import (
     contact_label,
     creation_changes,
     differences,
+    histories_record,
     history_record,
     snapshot,
+)
+from partnerspace.clients.lifecycle import (
+    client_status_change,
+    clients_status_change,
+    mandate_change_check,
+    mandate_confirmation_follow,
 )
 from partnerspace.clients.models import (
     Client,
     ClientAssignment,
-    ClientHistory,
     ClientStatus,
     Contact,
     HistorySource,
@@ -27,12 +34,14 @@ from partnerspace.clients.search import client_search_fields, identity_key
 from partnerspace.clients.selectors import client_duplicates, clients_visible_to
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
+    COMPANY_FIELDS,
+    COMPANY_NUMBERS,
     CONTACT_FIELDS,
     FieldWarning,
     client_clean,
     contact_clean,
 )
-from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS
+from partnerspace.core.bulk import BulkOutcome
 from partnerspace.core.errors import (
     Conflict,
     FieldError,
@@ -166,13 +175,12 @@ def client_create(
     template=None,
     source: str = HistorySource.STAFF,
     assigned_ids: Iterable[int] = (),
-    integrations: Sequence[dict] = (),
 ) -> ClientResult:
     """A new Draft client with its first contact(s), and its template applied, all or nothing.
 
-    `assigned_ids` (membership ids) and `integrations` ([{"integration": key or id,
-    "settings": {...}}]) come on top of the template's: people already assigned stay once,
-    and settings given for an integration the template links too override the template's.
+    `assigned_ids` (membership ids) come on top of the template's: people already assigned
+    stay once. (Integrations given by hand are linked by the door that takes them, after
+    this: configuration.services.client_integrations_link.)
     """
     require_role(membership.can_create_clients)
     also_assigned, problems = [], []
@@ -190,7 +198,6 @@ def client_create(
         more_errors=problems,
     )
     _assign_also(membership, result.client, also_assigned, source)
-    _link_integrations(membership, result.client, integrations, source)
     return result
 
 
@@ -258,10 +265,10 @@ def client_create_in_firm(
         action="created",
         changes=creation_changes(snapshot(client)),
     )
-    if template is not None:
-        from partnerspace.configuration.services import template_apply
-
-        template_apply(clients=[client], template=template, actor=actor, source=source)
+    # The template's staff and integrations (configuration) come with it.
+    events.client_created.send(
+        events.ClientCreated(client=client, actor=actor, source=source, template=template)
+    )
     return ClientResult(client, company.warnings + contact_warnings)
 
 
@@ -281,70 +288,6 @@ def _assign_also(membership, client: Client, people: list[Membership], source: s
         source=source,
         action="assignment_changed",
         changes=[{"field": "assigned", "old": None, "new": str(p.user)} for p in new],
-    )
-
-
-def _link_integrations(
-    membership, client: Client, integrations: Sequence[dict], source: str = HistorySource.STAFF
-) -> None:
-    """Link each integration by hand; errors name the item: `integrations.<index>.<field>`."""
-    from partnerspace.configuration.models import ClientIntegration
-    from partnerspace.configuration.services import (
-        client_integration_link,
-        client_integration_update,
-    )
-
-    errors: list[FieldError] = []
-    for index, item in enumerate(integrations):
-        integration_id = _firm_integration_id(client.firm_id, item.get("integration"))
-        settings = dict(item.get("settings") or {})
-        linked = (
-            ClientIntegration.objects.filter(client=client, firm_integration_id=integration_id)
-            .select_related("firm_integration")
-            .first()
-            if integration_id is not None
-            else None
-        )
-        try:
-            if linked is None:
-                client_integration_link(
-                    membership=membership,
-                    client=client,
-                    integration_id=integration_id,
-                    settings=settings,
-                    source=source,
-                )
-            else:
-                client_integration_update(
-                    membership=membership,
-                    link=linked,
-                    settings={**linked.settings, **settings},
-                    source=source,
-                )
-        except ValidationFailed as failed:
-            errors += [
-                FieldError(f"integrations.{index}.{e.field}", e.code, e.message, e.value)
-                for e in failed.errors
-            ]
-    if errors:
-        raise ValidationFailed(errors)
-
-
-def _firm_integration_id(firm_id: int, ref) -> int | None:
-    """The id of the firm integration named by its id or by its catalog key."""
-    if ref is None or isinstance(ref, bool):
-        return None
-    if isinstance(ref, int):
-        return ref
-    text = str(ref).strip()
-    if text.isdigit():
-        return int(text)
-    from partnerspace.configuration.models import FirmIntegration
-
-    return (
-        FirmIntegration.objects.filter(firm_id=firm_id, key=text)
-        .values_list("pk", flat=True)
-        .first()
     )
 
 
@@ -369,15 +312,11 @@ def client_update(
     changes = differences(before, snapshot(client))
     if not changes:
         return ClientResult(client, company.warnings)
-    if client_details_owned_by_client(client) and any(
-        change["field"] in COMPANY_NUMBERS for change in changes
-    ):
-        # The numbers are the firm's to change, and the company's own record follows.
-        from partnerspace.companies.services import company_numbers_change
-
-        company_numbers_change(
-            client=client, numbers={name: getattr(client, name) for name in COMPANY_NUMBERS}
-        )
+    # The numbers are the firm's to change, and a linked company's own record follows
+    # (companies reacts).
+    events.details_changed.send(
+        events.DetailsChanged(client=client, changes=changes, actor=membership.user, source=source)
+    )
     client.updated_at = timezone.now()
     if client.peppol_mandate != before["peppol_mandate"]:
         if not membership.can_manage_peppol:
@@ -385,7 +324,10 @@ def client_update(
                 "not_allowed",
                 _("Only administrators and client managers confirm or withdraw mandates."),
             )
-        _mandate_follows(client, membership.user)
+        mandate_change_check(
+            client=client, confirmed=client.peppol_mandate, actor=membership.user, source=source
+        )
+        mandate_confirmation_follow(client, membership.user)
     try:
         with transaction.atomic():
             client.save()
@@ -397,23 +339,6 @@ def client_update(
         client=client, actor=membership.user, source=source, action="updated", changes=changes
     )
     return ClientResult(client, company.warnings)
-
-
-def _mandate_follows(client: Client, actor) -> None:
-    """Ticking the mandate box is confirming it (who, when); unticking withdraws it, which a
-    client registered on Peppol may not do before it is deregistered."""
-    if not client.peppol_mandate:
-        from partnerspace.peppol.services import mandate_withdrawal_check
-
-        mandate_withdrawal_check(client)
-    mandate_confirmation_follow(client, actor)
-
-
-def mandate_confirmation_follow(client: Client, actor) -> None:
-    """The confirmation (who, when) follows the box: set when ticked, cleared when not.
-    The caller has checked that a withdrawal is allowed (mandate_withdrawal_check)."""
-    client.mandate_confirmed_at = client.updated_at if client.peppol_mandate else None
-    client.mandate_confirmed_by = actor if client.peppol_mandate else None
 
 
 def client_details_owned_by_client(client: Client) -> bool:
@@ -469,30 +394,11 @@ def client_delete(*, membership: Membership, client: Client) -> None:
             _("Only a client in Draft can be deleted; %(client)s is %(status)s.")
             % {"client": client.legal_name, "status": client.get_status_display().lower()},
         )
-    if _on_peppol([client.pk]):
-        raise Conflict(
-            "registered",
-            _("%(client)s is registered on Peppol (or about to be): deregister it first.")
-            % {"client": client.legal_name},
-        )
+    refusal = events.deletion_refusals([client.pk]).get(client.pk)
+    if refusal is not None:
+        raise refusal
     _deletions_audit(membership, [client])
     client.delete()
-
-
-def _on_peppol(client_ids: list[int]) -> set[int]:
-    """Those of the clients with something at the firm's SMP: deleting them would leave it
-    published with nothing left here to remove it."""
-    from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
-
-    states = ClientPeppol.objects.filter(client_id__in=client_ids).values_list(
-        "client_id", "status", "completed_steps"
-    )
-    return {
-        pk
-        for pk, status, steps in states
-        if status in (RegistrationStatus.PENDING, RegistrationStatus.REGISTERED)
-        or (status == RegistrationStatus.FAILED and steps)
-    }
 
 
 def _deletions_audit(membership: Membership, clients: list[Client]) -> None:
@@ -519,51 +425,15 @@ def _deletions_audit(membership: Membership, clients: list[Client]) -> None:
     )
 
 
-def _open_invitations_revoke(client_ids: list[int], now) -> None:
-    """The link ends: an invitation still open must not make the client Active again."""
-    from partnerspace.invitations.models import Invitation
-
-    Invitation.objects.filter(
-        client_id__in=client_ids,
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
-        replaced_at__isnull=True,
-    ).update(revoked_at=now)
-
-
-def _set_status(*, membership, client, status, source=HistorySource.STAFF, **extra) -> Client:
-    before = snapshot(client, ("status",))
-    if status == ClientStatus.ARCHIVED:
-        _open_invitations_revoke([client.pk], timezone.now())
-    client.status = status
-    for name, value in extra.items():
-        setattr(client, name, value)
-    client.updated_at = timezone.now()
-    client.save(update_fields=["status", "updated_at", *extra])
-    actor = membership.user if membership else None
-    history_record(
-        client=client,
-        actor=actor,
-        source=source,
-        action="status_changed",
-        changes=differences(before, snapshot(client, ("status",))),
-    )
-    if status == ClientStatus.ARCHIVED:
-        from partnerspace.peppol.services import peppol_client_archived
-
-        peppol_client_archived(client=client, actor=actor, source=source)
-    return client
-
-
 @transaction.atomic
-def client_archive(*, membership: Membership, client: Client) -> Client:
+def client_archive(
+    *, membership: Membership, client: Client, source: str = HistorySource.STAFF
+) -> Client:
     """End the link with the client: it stays in the list and can be invited again."""
     require_role(membership.can_create_clients)
     client = Client.objects.select_for_update().get(pk=client.pk)
-    if client.status == ClientStatus.ARCHIVED:
-        return client
-    return _set_status(
-        membership=membership, client=client, status=ClientStatus.ARCHIVED, archived_by_client=False
+    return client_status_change(
+        client=client, status=ClientStatus.ARCHIVED, actor=membership.user, source=source
     )
 
 
@@ -734,12 +604,6 @@ def client_assignments_set(
     return client
 
 
-@dataclass
-class BulkOutcome:
-    done: int = 0
-    skipped: int = 0
-
-
 @transaction.atomic
 def clients_bulk_assign(
     *, membership: Membership, clients: Iterable[Client], membership_ids: Iterable[int]
@@ -789,17 +653,12 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
         )
     else:
         ClientAssignment.objects.filter(client_id__in=list(changed), membership__in=people).delete()
-    now = timezone.now()
-    ClientHistory.objects.bulk_create(
-        [
-            ClientHistory(
-                client_id=client_id,
-                at=now,
-                actor=membership.user,
-                actor_label=str(membership.user),
-                source=HistorySource.STAFF,
-                action="assignment_changed",
-                changes=[
+    histories_record(
+        entries=(
+            (
+                client_id,
+                "assignment_changed",
+                [
                     {
                         "field": "assigned",
                         "old": None if assign else str(person.user),
@@ -809,49 +668,26 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
                 ],
             )
             for client_id, changing in changed.items()
-        ],
-        batch_size=1000,
+        ),
+        actor=membership.user,
+        source=HistorySource.STAFF,
     )
     return BulkOutcome(done=len(changed), skipped=len(clients) - len(changed))
 
 
 @transaction.atomic
 def clients_bulk_archive(*, membership: Membership, clients: Iterable[Client]) -> BulkOutcome:
-    """Archive many clients as client_archive does one, in a fixed number of queries (but one
-    per client registered on Peppol, which is deregistered)."""
+    """Archive many clients as client_archive does one, in a fixed number of queries (but a
+    few per client registered on Peppol, which is deregistered)."""
     require_role(membership.can_create_clients)
     clients = list(clients)
-    old_status = dict(
-        Client.objects.select_for_update()
-        .filter(pk__in=[client.pk for client in clients], firm_id=membership.firm_id)
-        .exclude(status=ClientStatus.ARCHIVED)
-        .values_list("pk", "status")
+    ids = clients_status_change(
+        firm_id=membership.firm_id,
+        client_ids=[client.pk for client in clients],
+        status=ClientStatus.ARCHIVED,
+        actor=membership.user,
+        source=HistorySource.STAFF,
     )
-    ids = list(old_status)
-    now = timezone.now()
-    _open_invitations_revoke(ids, now)
-    Client.objects.filter(pk__in=ids).update(
-        status=ClientStatus.ARCHIVED, archived_by_client=False, updated_at=now
-    )
-    user = membership.user
-    ClientHistory.objects.bulk_create(
-        [
-            ClientHistory(
-                client_id=pk,
-                at=now,
-                actor=user,
-                actor_label=str(user),
-                source=HistorySource.STAFF,
-                action="status_changed",
-                changes=[{"field": "status", "old": old, "new": ClientStatus.ARCHIVED}],
-            )
-            for pk, old in old_status.items()
-        ],
-        batch_size=1000,
-    )
-    from partnerspace.peppol.services import peppol_clients_archived
-
-    peppol_clients_archived(client_ids=ids, actor=user, source=HistorySource.STAFF)
     return BulkOutcome(done=len(ids), skipped=len(clients) - len(ids))
 
 
@@ -870,8 +706,8 @@ def clients_bulk_delete(*, membership: Membership, clients: Iterable[Client]) ->
         )
         .only("pk", "legal_name", "company_number", "vat_number", "external_reference")
     )
-    registered = _on_peppol([client.pk for client in drafts])
-    drafts = [client for client in drafts if client.pk not in registered]
+    refused = events.deletion_refusals([client.pk for client in drafts])
+    drafts = [client for client in drafts if client.pk not in refused]
     _deletions_audit(membership, drafts)
     Client.objects.filter(pk__in=[client.pk for client in drafts]).delete()
     return BulkOutcome(done=len(drafts), skipped=len(clients) - len(drafts))

@@ -43,6 +43,27 @@ CLIENT_FIELDS = (
 )
 CONTACT_FIELDS = ("first_name", "last_name", "email", "locale", "phone")
 
+# The details a company keeps itself; a firm's own fields (external reference, notes,
+# mandate, template, staff, integrations) stay the firm's.
+COMPANY_FIELDS = (
+    "legal_name",
+    "country",
+    "company_number",
+    "vat_number",
+    "iban",
+    "street",
+    "house_number",
+    "box",
+    "postal_code",
+    "city",
+)
+# The identifiers the firms answer for. A company's own users may not change them: a changed
+# number would take the place of the company that really has it (which every firm would then
+# refuse as "a company with its own users"). A firm changes them as a client edit, with its
+# duplicate checks, and the company and every linked firm follow
+# (companies.services.company_numbers_change).
+COMPANY_NUMBERS = ("company_number", "vat_number")
+
 MESSAGES = {
     "required": gettext_lazy("This field is required."),
     "too_long": gettext_lazy("Use at most %(limit)d characters."),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import User
 from partnerspace.clients.history import contact_label, differences, history_record, snapshot
+from partnerspace.clients.lifecycle import client_status_change
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import ClientResult, refresh_search
@@ -241,21 +242,11 @@ def company_end_link(*, user: User, company: Company, client: Client) -> Client:
     """The company stops working with a firm: the firm sees the client Archived, ended by it."""
     _require_member(user, company)
     client = Client.objects.select_for_update().get(pk=client.pk, company=company)
-    if client.status == ClientStatus.ARCHIVED:
-        return client
-    before = snapshot(client, ("status",))
-    client.status = ClientStatus.ARCHIVED
-    client.archived_by_client = True
-    client.updated_at = timezone.now()
-    client.save(update_fields=["status", "archived_by_client", "updated_at"])
-    history_record(
+    # Archived as from any other door: open invitations withdrawn, Peppol deregistered.
+    return client_status_change(
         client=client,
+        status=ClientStatus.ARCHIVED,
         actor=user,
         source=HistorySource.CLIENT,
         action="ended_by_client",
-        changes=differences(before, snapshot(client, ("status",))),
     )
-    from partnerspace.peppol.services import peppol_client_archived
-
-    peppol_client_archived(client=client, actor=user, source=HistorySource.CLIENT)
-    return client

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -57,6 +58,27 @@ def template_find(firm: Firm, value) -> ConfigurationTemplate | None:
 
 def template_default(firm: Firm) -> ConfigurationTemplate | None:
     return ConfigurationTemplate.objects.filter(firm=firm, is_default=True).first()
+
+
+def integration_ref_match(ref, installed: Iterable[FirmIntegration]) -> FirmIntegration | None:
+    """The firm integration a request names by its id (a number, or digits) or by its catalog
+    key, among the firm's installed ones; None when it names none. The one place that reads
+    such a reference: templates, a client's links, the API."""
+    if ref is None or isinstance(ref, bool):
+        return None
+    installed = list(installed)
+    if isinstance(ref, int):
+        return next((fi for fi in installed if fi.pk == ref), None)
+    text = str(ref).strip()
+    found = next((fi for fi in installed if fi.key == text), None)
+    if found is None and text.isdigit():
+        found = next((fi for fi in installed if fi.pk == int(text)), None)
+    return found
+
+
+def firm_integration_find(firm_id: int, ref) -> FirmIntegration | None:
+    """integration_ref_match among the firm's integrations."""
+    return integration_ref_match(ref, FirmIntegration.objects.filter(firm_id=firm_id))
 
 
 def firm_integrations(firm: Firm) -> QuerySet[FirmIntegration]:

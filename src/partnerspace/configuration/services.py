@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from partnerspace.clients.history import history_record
-from partnerspace.clients.models import Client, ClientAssignment, ClientHistory, HistorySource
+from partnerspace.clients.history import histories_record, history_record
+from partnerspace.clients.models import Client, ClientAssignment, HistorySource
 from partnerspace.configuration.catalog import CATALOG, setting_history_field
 from partnerspace.configuration.models import (
     ClientIntegration,
@@ -18,6 +18,7 @@ from partnerspace.configuration.models import (
     TemplateIntegration,
     template_name_key,
 )
+from partnerspace.configuration.selectors import firm_integration_find, integration_ref_match
 from partnerspace.configuration.settings_rules import settings_clean, settings_missing
 from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
@@ -124,14 +125,11 @@ def _template_links(
     membership, integrations: Sequence[dict]
 ) -> tuple[list[tuple], list[FieldError]]:
     """[(firm integration, settings)] from [{"integration": id or key, "settings": {...}}]."""
-    installed = {fi.pk: fi for fi in FirmIntegration.objects.filter(firm=membership.firm)}
-    by_key = {fi.key: fi for fi in installed.values()}
+    installed = list(FirmIntegration.objects.filter(firm=membership.firm))
     links, errors, seen = [], [], set()
     for index, item in enumerate(integrations):
         ref = item.get("integration")
-        found = installed.get(ref) if isinstance(ref, int) else by_key.get(str(ref))
-        if found is None and isinstance(ref, str) and ref.isdigit():
-            found = installed.get(int(ref))
+        found = integration_ref_match(ref, installed)
         if found is None:
             errors.append(
                 FieldError(
@@ -350,9 +348,9 @@ def template_apply(
     links = list(template.integration_links.select_related("firm_integration"))
     # Plain rows through core.bulk: an import applies a template to thousands of clients at
     # once, and building a model instance per row would cost more than the rest of it.
-    stamp = db_datetime(timezone.now())
+    now = timezone.now()
+    stamp = db_datetime(now)
     db_json = json_for_db()
-    actor_id, label = (actor.pk, str(actor)) if actor else (None, "")
     assigned = [{"field": "assigned", "old": None, "new": str(m.user)} for m in users]
     assignments, integrations, history = [], [], []
     for client in clients:
@@ -368,20 +366,14 @@ def template_apply(
                 (client.pk, link.firm_integration_id, db_json(values), complete, stamp)
             )
             changes.append({"field": "integration", "old": None, "new": str(spec.name)})
-        history.append(
-            (client.pk, stamp, actor_id, label, source, "template_applied", db_json(changes))
-        )
+        history.append((client.pk, "template_applied", changes))
     insert_rows(ClientAssignment, ("client", "membership", "assigned_at"), assignments)
     insert_rows(
         ClientIntegration,
         ("client", "firm_integration", "settings", "is_complete", "created_at"),
         integrations,
     )
-    insert_rows(
-        ClientHistory,
-        ("client", "at", "actor", "actor_label", "source", "action", "changes"),
-        history,
-    )
+    histories_record(entries=history, actor=actor, source=source, at=now)
 
 
 def external_reference_defaults(fields, values: dict, reference) -> dict:
@@ -440,6 +432,53 @@ def client_integration_link(
         changes=[{"field": "integration", "old": None, "new": str(integration)}],
     )
     return link
+
+
+@transaction.atomic
+def client_integrations_link(
+    *,
+    membership: Membership,
+    client: Client,
+    integrations: Sequence[dict],
+    source: str = HistorySource.STAFF,
+) -> None:
+    """Link each integration ({"integration": id or key, "settings": {...}}) to a client by
+    hand; one the client has already (through its template) takes these settings on top of
+    its own. Errors name the item: `integrations.<index>.<field>`."""
+    errors: list[FieldError] = []
+    for index, item in enumerate(integrations):
+        found = firm_integration_find(client.firm_id, item.get("integration"))
+        settings = dict(item.get("settings") or {})
+        linked = (
+            ClientIntegration.objects.filter(client=client, firm_integration=found)
+            .select_related("firm_integration")
+            .first()
+            if found is not None
+            else None
+        )
+        try:
+            if linked is None:
+                client_integration_link(
+                    membership=membership,
+                    client=client,
+                    integration_id=found.pk if found is not None else None,
+                    settings=settings,
+                    source=source,
+                )
+            else:
+                client_integration_update(
+                    membership=membership,
+                    link=linked,
+                    settings={**linked.settings, **settings},
+                    source=source,
+                )
+        except ValidationFailed as failed:
+            errors += [
+                FieldError(f"integrations.{index}.{e.field}", e.code, e.message, e.value)
+                for e in failed.errors
+            ]
+    if errors:
+        raise ValidationFailed(errors)
 
 
 @transaction.atomic

@@ -307,28 +307,18 @@ def _unassignments_record(*, membership: Membership, actor: User) -> None:
     """Deleting the membership deletes its client assignments: each of those clients' history
     says who was unassigned, by whom and when, as assigning by hand does."""
     # Imported here: clients builds on firms, and firms must load without it.
-    from partnerspace.clients.models import ClientAssignment, ClientHistory, HistorySource
+    from partnerspace.clients.history import histories_record
+    from partnerspace.clients.models import ClientAssignment, HistorySource
 
     client_ids = ClientAssignment.objects.filter(membership=membership).values_list(
         "client_id", flat=True
     )
-    at = timezone.now()
     changes = [{"field": "assigned", "old": str(membership.user), "new": None}]
-    # One INSERT per batch: a person can be assigned to thousands of clients.
-    ClientHistory.objects.bulk_create(
-        [
-            ClientHistory(
-                client_id=client_id,
-                at=at,
-                actor=actor,
-                actor_label=(str(actor) if actor else ""),
-                source=HistorySource.STAFF,
-                action="assignment_changed",
-                changes=changes,
-            )
-            for client_id in client_ids
-        ],
-        batch_size=1000,
+    # One INSERT: a person can be assigned to thousands of clients.
+    histories_record(
+        entries=((client_id, "assignment_changed", changes) for client_id in client_ids),
+        actor=actor,
+        source=HistorySource.STAFF,
     )
 
 

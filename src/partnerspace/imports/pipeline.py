@@ -20,10 +20,12 @@ from partnerspace.clients.history import (
     contact_label,
     creation_changes,
     differences,
+    histories_record,
     history_record,
     snapshot,
 )
-from partnerspace.clients.models import Client, ClientHistory, ClientStatus, Contact, HistorySource
+from partnerspace.clients.lifecycle import mandate_change_check, mandate_confirmation_follow
+from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.search import client_search_fields, fold, search_index_deferred
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
@@ -32,7 +34,7 @@ from partnerspace.clients.validation import (
     contact_clean,
 )
 from partnerspace.configuration.models import ConfigurationTemplate
-from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db, reserve_ids
+from partnerspace.core.bulk import db_datetime, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
 from partnerspace.identifiers import rules
 from partnerspace.imports.reading import Sheet
@@ -59,7 +61,6 @@ CONTACT_COLUMNS = (
     "id", "client", "first_name", "last_name", "email", "locale", "phone", "is_primary",
     "created_at",
 )  # fmt: skip
-HISTORY_COLUMNS = ("id", "client", "at", "actor", "actor_label", "source", "action", "changes")
 # Warnings kept for the preview and the database; the counts and --json keep them all.
 STORED_WARNINGS = 1000
 
@@ -486,16 +487,11 @@ class Importer:
     def _insert(self, rows: list[_Row], now) -> list[SimpleNamespace]:
         client_ids = reserve_ids(Client, len(rows))
         contact_ids = reserve_ids(Contact, len(rows))
-        history_ids = reserve_ids(ClientHistory, len(rows))
         actor_id = self.actor.pk if self.actor else None
-        label = str(self.actor) if self.actor else ""
         firm_id = self.firm.pk
         stamp = db_datetime(now)
-        db_json = json_for_db()
-        clients, client_rows, contact_rows, history_rows = [], [], [], []
-        for row, pk, contact_pk, history_pk in zip(
-            rows, client_ids, contact_ids, history_ids, strict=True
-        ):
+        clients, client_rows, contact_rows, history = [], [], [], []
+        for row, pk, contact_pk in zip(rows, client_ids, contact_ids, strict=True):
             values, person, template = row.company, row.contact, row.template
             client = SimpleNamespace(pk=pk, firm_id=firm_id, template=template, **values)
             search = client_search_fields(client, (SimpleNamespace(**person, is_primary=True),))
@@ -522,15 +518,12 @@ class Importer:
             )  # fmt: skip
             created = {name: values.get(name, "") for name in TRACKED_FIELDS}
             created["status"] = ClientStatus.DRAFT
-            history_rows.append(
-                (history_pk, pk, stamp, actor_id, label, HistorySource.IMPORT, "created",
-                 db_json(creation_changes(created)))
-            )  # fmt: skip
+            history.append((pk, "created", creation_changes(created)))
             clients.append(client)
         with search_index_deferred(client_ids[0], client_ids[-1]):
             insert_rows(Client, CLIENT_COLUMNS, client_rows)
         insert_rows(Contact, CONTACT_COLUMNS, contact_rows)
-        insert_rows(ClientHistory, HISTORY_COLUMNS, history_rows)
+        histories_record(entries=history, actor=self.actor, source=HistorySource.IMPORT, at=now)
         return clients
 
     def _taken(self, row: _Row) -> Issue:
@@ -618,9 +611,9 @@ class Importer:
         try:
             _refuse_owned_by_client(client, {**snapshot(client, COMPANY_FIELDS), **new})
             if new.get("peppol_mandate") is False:
-                from partnerspace.peppol.services import mandate_withdrawal_check
-
-                mandate_withdrawal_check(client)
+                mandate_change_check(
+                    client=client, confirmed=False, actor=self.actor, source=HistorySource.IMPORT
+                )
         except Conflict as refusal:
             value = new.get(refusal.field)
             return Issue(
@@ -657,8 +650,6 @@ class Importer:
         client.updated_at = timezone.now()
         if any(change["field"] == "peppol_mandate" for change in changes):
             # Ja confirms the mandate, Nee withdraws it (_update_refusal checked it may).
-            from partnerspace.clients.services import mandate_confirmation_follow
-
             mandate_confirmation_follow(client, self.actor)
         try:
             # The contact and the client together: a row the database refuses leaves nothing.

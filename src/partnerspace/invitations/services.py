@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import User
 from partnerspace.clients.history import history_record
+from partnerspace.clients.lifecycle import client_status_change
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
-from partnerspace.clients.services import BulkOutcome
 from partnerspace.companies.services import company_link_client
+from partnerspace.core.bulk import BulkOutcome
 from partnerspace.core.delivery import link_mail_deliver
 from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
 from partnerspace.core.languages import interface_language
@@ -107,19 +108,9 @@ def client_invite(
         )
         for contact in contacts
     ]
-    if client.status != ClientStatus.INVITED:
-        old = client.status
-        client.status = ClientStatus.INVITED
-        client.archived_by_client = False
-        client.updated_at = now
-        client.save(update_fields=["status", "archived_by_client", "updated_at"])
-        history_record(
-            client=client,
-            actor=membership.user,
-            source=source,
-            action="status_changed",
-            changes=[{"field": "status", "old": old, "new": ClientStatus.INVITED}],
-        )
+    client_status_change(
+        client=client, status=ClientStatus.INVITED, actor=membership.user, source=source
+    )
     history_record(
         client=client,
         actor=membership.user,
@@ -176,15 +167,12 @@ def invitation_revoke(
         client=client, accepted_at__isnull=True, revoked_at__isnull=True, replaced_at__isnull=True
     ).exists()
     if client.status == ClientStatus.INVITED and not still_open:
-        client.status = ClientStatus.DRAFT
-        client.updated_at = now
-        client.save(update_fields=["status", "updated_at"])
-        history_record(
+        client_status_change(
             client=client,
+            status=ClientStatus.DRAFT,
             actor=membership.user,
             source=source,
             action="invitation_revoked",
-            changes=[{"field": "status", "old": ClientStatus.INVITED, "new": ClientStatus.DRAFT}],
         )
 
 
@@ -289,17 +277,12 @@ def invitation_accept(
         user = _account_create(invitation, account)
     now = timezone.now()
     company_link_client(client=client, user=user)
-    old = client.status
-    client.status = ClientStatus.ACTIVE
-    client.archived_by_client = False
-    client.updated_at = now
-    client.save(update_fields=["status", "archived_by_client", "updated_at"])
-    history_record(
+    client_status_change(
         client=client,
+        status=ClientStatus.ACTIVE,
         actor=user,
         source=HistorySource.CLIENT,
         action="accepted",
-        changes=[{"field": "status", "old": old, "new": ClientStatus.ACTIVE}],
     )
     invitation.accepted_at = now
     invitation.accepted_by = user

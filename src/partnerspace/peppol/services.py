@@ -22,9 +22,10 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partnerspace.clients.history import differences, history_record, snapshot
+from partnerspace.clients.history import history_record
+from partnerspace.clients.lifecycle import client_mandate_set
 from partnerspace.clients.models import Client, ClientStatus, HistorySource
-from partnerspace.clients.services import BulkOutcome
+from partnerspace.core.bulk import BulkOutcome
 from partnerspace.core.errors import (
     Conflict,
     FieldError,
@@ -55,6 +56,7 @@ from partnerspace.peppol.models import (
     PeppolSettings,
     RegistrationStatus,
 )
+from partnerspace.peppol.published import is_published
 from partnerspace.peppol.secrets import SecretUnreadable, secret_decrypt, secret_encrypt
 from partnerspace.peppol.sml import LookupFailed, sml_lookup
 from partnerspace.peppol.smp import (
@@ -304,30 +306,6 @@ def _configured_settings(firm: Firm) -> PeppolSettings:
 # Mandates
 
 
-def _mandate_confirm(client: Client, actor, source: str) -> None:
-    before = snapshot(client, ("peppol_mandate",))
-    now = timezone.now()
-    client.peppol_mandate = True
-    client.mandate_confirmed_at = now
-    client.mandate_confirmed_by = actor
-    client.updated_at = now
-    client.save(
-        update_fields=[
-            "peppol_mandate",
-            "mandate_confirmed_at",
-            "mandate_confirmed_by",
-            "updated_at",
-        ]
-    )
-    history_record(
-        client=client,
-        actor=actor,
-        source=source,
-        action="mandate_confirmed",
-        changes=differences(before, snapshot(client, ("peppol_mandate",))),
-    )
-
-
 def _is_confirmed(client: Client) -> bool:
     return client.peppol_mandate and client.mandate_confirmed_at is not None
 
@@ -343,7 +321,7 @@ def mandate_confirm(
     if document is not None:
         _document_store(client, document, membership.user, source)
     if not _is_confirmed(client):
-        _mandate_confirm(client, membership.user, source)
+        client_mandate_set(client=client, confirmed=True, actor=membership.user, source=source)
     return client
 
 
@@ -358,24 +336,9 @@ def mandates_bulk_confirm(
         if client.firm_id != membership.firm_id or _is_confirmed(client):
             outcome.skipped += 1
             continue
-        _mandate_confirm(client, membership.user, source)
+        client_mandate_set(client=client, confirmed=True, actor=membership.user, source=source)
         outcome.done += 1
     return outcome
-
-
-def mandate_withdrawal_check(client: Client) -> None:
-    """A registered client keeps its mandate until it is deregistered (every door asks this)."""
-    state = single(ClientPeppol.objects.filter(client=client))
-    if state is not None and state.status in (
-        RegistrationStatus.PENDING,
-        RegistrationStatus.REGISTERED,
-    ):
-        raise Conflict(
-            "registered",
-            _("%(client)s is registered on Peppol (or about to be): deregister it first.")
-            % {"client": client.legal_name},
-            field="peppol_mandate",
-        )
 
 
 @transaction.atomic
@@ -385,30 +348,10 @@ def mandate_withdraw(
     """The firm no longer holds the mandate. A registered client is deregistered first."""
     require_role(membership.can_manage_peppol)
     client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
-    mandate_withdrawal_check(client)
     if not client.peppol_mandate and client.mandate_confirmed_at is None:
         return client
-    before = snapshot(client, ("peppol_mandate",))
-    client.peppol_mandate = False
-    client.mandate_confirmed_at = None
-    client.mandate_confirmed_by = None
-    client.updated_at = timezone.now()
-    client.save(
-        update_fields=[
-            "peppol_mandate",
-            "mandate_confirmed_at",
-            "mandate_confirmed_by",
-            "updated_at",
-        ]
-    )
-    history_record(
-        client=client,
-        actor=membership.user,
-        source=source,
-        action="mandate_withdrawn",
-        changes=differences(before, snapshot(client, ("peppol_mandate",))),
-    )
-    return client
+    # A published client is refused here (peppol.handlers.on_mandate_changed).
+    return client_mandate_set(client=client, confirmed=False, actor=membership.user, source=source)
 
 
 def _document_check(upload) -> None:
@@ -687,10 +630,7 @@ def peppol_client_archived(
     _prepare and _finish), so only a finished (or half-finished) one is queued here.
     """
     state = single(ClientPeppol.objects.select_for_update().filter(client=client))
-    if state is None:
-        return
-    half_done = state.status == RegistrationStatus.FAILED and bool(state.completed_steps)
-    if state.status != RegistrationStatus.REGISTERED and not half_done:
+    if state is None or state.is_pending or not is_published(state.status, state.completed_steps):
         return
     _make_pending(state, operation=Operation.DEREGISTER, actor=actor)
     state.save()
