@@ -296,49 +296,116 @@ def client_update(
     *, membership: Membership, client: Client, data: dict, source: str = HistorySource.STAFF
 ) -> ClientResult:
     """Change company data; `data` may hold only the fields to change (the API's PATCH)."""
+    return client_change(
+        client=client,
+        data=data,
+        actor=membership.user,
+        source=source,
+        viewer=membership,
+        may_change_mandate=membership.can_manage_peppol,
+    )
+
+
+@dataclass(frozen=True)
+class ContactChange:
+    """A contact written with a client's change, in its history row: `values` (cleaned) for
+    `contact`, or for a new contact when it is None (primary when the client has none)."""
+
+    values: dict
+    contact: Contact | None = None
+
+
+@transaction.atomic
+def client_change(
+    *,
+    client: Client,
+    data: dict,
+    actor,
+    source: str,
+    viewer: Membership | None = None,
+    may_change_mandate: bool = True,
+    numbers_follow: bool = True,
+    contact: ContactChange | None = None,
+) -> ClientResult:
+    """The one update of a client's details, whatever the door (client_update for a page and
+    the API, the import row by row): the merged values pass the client's rules, a linked
+    client's own details stay its own, duplicates are refused, a mandate change is confirmed
+    or withdrawn, and one history row says what changed.
+
+    `numbers_follow`: a linked client's enterprise and VAT numbers change, and its company
+    follows (a client edit); the import refuses them instead, saying where to change them.
+    """
     client = Client.objects.select_for_update().get(pk=client.pk)
     before = snapshot(client)
     merged = {name: before[name] for name in CLIENT_FIELDS}
     merged.update({name: value for name, value in data.items() if name in CLIENT_FIELDS})
     company = client_clean(merged)
-    _refuse_owned_by_client(client, company.values, numbers_too=False)
+    _refuse_owned_by_client(client, company.values, numbers_too=not numbers_follow)
     for name, value in company.values.items():
         setattr(client, name, value)
+    contact_line = _contact_write(client, contact) if contact is not None else None
     primary = client.contacts.filter(is_primary=True).first()
     key = identity_key(client, primary.email if primary else None)
     _refuse_duplicates(
-        client.firm, company.values, exclude_id=client.pk, viewer=membership, identity_key=key
+        client.firm, company.values, exclude_id=client.pk, viewer=viewer, identity_key=key
     )
     changes = differences(before, snapshot(client))
-    if not changes:
+    if not changes and contact_line is None:
         return ClientResult(client, company.warnings)
     # The numbers are the firm's to change, and a linked company's own record follows
     # (companies reacts).
     events.details_changed.send(
-        events.DetailsChanged(client=client, changes=changes, actor=membership.user, source=source)
+        events.DetailsChanged(client=client, changes=changes, actor=actor, source=source)
     )
     client.updated_at = timezone.now()
     if client.peppol_mandate != before["peppol_mandate"]:
-        if not membership.can_manage_peppol:
+        if not may_change_mandate:
             raise NotAllowed(
                 "not_allowed",
                 _("Only administrators and client managers confirm or withdraw mandates."),
             )
         mandate_change_check(
-            client=client, confirmed=client.peppol_mandate, actor=membership.user, source=source
+            client=client, confirmed=client.peppol_mandate, actor=actor, source=source
         )
-        mandate_confirmation_follow(client, membership.user)
+        mandate_confirmation_follow(client, actor)
     try:
         with transaction.atomic():
             client.save()
     except IntegrityError:
-        _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=membership)
+        _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=viewer)
         raise
-    refresh_search(client, viewer=membership)
-    history_record(
-        client=client, actor=membership.user, source=source, action="updated", changes=changes
-    )
+    refresh_search(client, viewer=viewer)
+    if contact_line is not None:
+        changes.append(contact_line)
+    history_record(client=client, actor=actor, source=source, action="updated", changes=changes)
     return ClientResult(client, company.warnings)
+
+
+def client_change_check(
+    *, client: Client, data: dict, actor, source: str, numbers_follow: bool = True
+) -> None:
+    """What client_change refuses before writing anything (a dry run asks this): a linked
+    client's own details, and a mandate withdrawal that must wait for deregistration."""
+    merged = {name: getattr(client, name) for name in COMPANY_FIELDS}
+    merged.update({name: value for name, value in data.items() if name in COMPANY_FIELDS})
+    _refuse_owned_by_client(client, merged, numbers_too=not numbers_follow)
+    if data.get("peppol_mandate") is False and client.peppol_mandate:
+        mandate_change_check(client=client, confirmed=False, actor=actor, source=source)
+
+
+def _contact_write(client: Client, change: ContactChange) -> dict:
+    """Write the contact of a client's change; its line in the change's history row."""
+    if change.contact is None:
+        contact = Contact.objects.create(
+            client=client, is_primary=not client.contacts.exists(), **change.values
+        )
+        return {"field": "contact", "old": None, "new": contact_label(contact)}
+    contact = client.contacts.get(pk=change.contact.pk)
+    old = contact_label(contact)
+    for name, value in change.values.items():
+        setattr(contact, name, value)
+    contact.save(update_fields=list(change.values))
+    return {"field": "contact", "old": old, "new": contact_label(contact)}
 
 
 def client_details_owned_by_client(client: Client) -> bool:
