@@ -44,16 +44,33 @@ def template_get_for_user(membership: Membership, template_id) -> ConfigurationT
         raise Http404 from None
 
 
-def template_find(firm: Firm, value) -> ConfigurationTemplate | None:
-    """A template of the firm by id, or by name in any case (the API and the import name them)."""
+def template_find(
+    firm: Firm,
+    value,
+    *,
+    among: Iterable[ConfigurationTemplate] | None = None,
+    by_id: bool = True,
+) -> ConfigurationTemplate | None:
+    """A template of the firm by id, or by name in any case (a page, the API and the import
+    name them): the one place that reads such a name. `among`: the firm's templates, already
+    loaded (the import looks up thousands of rows); `by_id=False` reads names only (a file's
+    Sjabloon column holds names, as the export writes them)."""
     if value is None or value == "":
         return None
+    is_id = isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+    key = template_name_key(str(value).strip())
+    if among is not None:
+        templates = [t for t in among if t.firm_id == firm.pk]
+        found = None
+        if by_id and is_id:
+            found = next((t for t in templates if t.pk == int(value)), None)
+        return found or next((t for t in templates if t.name_key == key), None)
     templates = ConfigurationTemplate.objects.filter(firm=firm)
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+    if by_id and is_id:
         found = templates.filter(pk=int(value)).first()
         if found is not None:
             return found
-    return templates.filter(name_key=template_name_key(str(value).strip())).first()
+    return templates.filter(name_key=key).first()
 
 
 def template_default(firm: Firm) -> ConfigurationTemplate | None:

@@ -32,6 +32,7 @@ from partnerspace.clients.validation import (
     contact_clean,
 )
 from partnerspace.configuration.models import ConfigurationTemplate
+from partnerspace.configuration.selectors import template_find
 from partnerspace.core.bulk import db_datetime, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
 from partnerspace.identifiers import rules
@@ -227,7 +228,7 @@ class Importer:
         self.outcome = outcome or Outcome()
         self.seen: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
         templates = list(ConfigurationTemplate.objects.filter(firm=firm))
-        self.templates = {template.name.casefold(): template for template in templates}
+        self.templates = templates
         self.default_template = next((t for t in templates if t.is_default), None)
         self._load_existing()
 
@@ -314,14 +315,17 @@ class Importer:
 
     def _is_template_of(self, client_id: int, name: str) -> bool:
         """The Sjabloon cell names the template the client has (as an export writes it)."""
-        template = self.templates.get(name.casefold())
+        template = self._named(name)
         return template is not None and self.template_of.get(client_id) == template.pk
+
+    def _named(self, name: str):
+        return template_find(self.firm, name, among=self.templates, by_id=False)
 
     def _template(self, number: int, name: str, errors: list[Issue]):
         name = (name or "").strip()
         if not name:
             return self.default_template
-        template = self.templates.get(name.casefold())
+        template = self._named(name)
         if template is None:
             errors.append(
                 Issue(
