@@ -10,7 +10,7 @@ from partnerspace.peppol.published import published_among, still_published
 
 def on_clients_archived(event: events.ClientsArchived) -> None:
     """The firm's link with the clients ended: their registration at its SMP goes."""
-    from partnerspace.peppol.services import peppol_clients_archived
+    from partnerspace.peppol.services.registration import peppol_clients_archived
 
     peppol_clients_archived(
         client_ids=list(event.client_ids), actor=event.actor, source=event.source
