@@ -45,7 +45,6 @@ from partnerspace.core.bulk import BulkOutcome
 from partnerspace.core.errors import (
     Conflict,
     FieldError,
-    NotAllowed,
     ValidationFailed,
     require_role,
 )
@@ -359,11 +358,10 @@ def client_change(
     )
     client.updated_at = timezone.now()
     if client.peppol_mandate != before["peppol_mandate"]:
-        if not may_change_mandate:
-            raise NotAllowed(
-                "not_allowed",
-                _("Only administrators and client managers confirm or withdraw mandates."),
-            )
+        require_role(
+            may_change_mandate,
+            _("Only administrators and client managers confirm or withdraw mandates."),
+        )
         mandate_change_check(
             client=client, confirmed=client.peppol_mandate, actor=actor, source=source
         )

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from partnerspace.clients.selection import (
 from partnerspace.clients.selectors import PAGE_SIZES, ClientFilters
 from partnerspace.clients.validation import CLIENT_FIELDS, COMPANY_FIELDS, COMPANY_NUMBERS
 from partnerspace.configuration import selectors as configuration_selectors
-from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
+from partnerspace.core.errors import Conflict, NotAllowed, ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.core.numbers import MAX_PAGE, int_param
 from partnerspace.firms.access import firm_view
@@ -313,10 +312,10 @@ def client_edit(request, client_id: int):
 def client_delete(request, client_id: int):
     # Found first: a client the user may not see answers 404 whatever their role.
     client = selectors.client_get_for_user(request.membership, client_id)
-    if not request.membership.can_delete_clients:
-        raise PermissionDenied
     try:
         services.client_delete(membership=request.membership, client=client)
+    except NotAllowed:
+        raise  # a 403 page (core.middleware.ServiceRefusalMiddleware)
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("clients:detail", request.firm.slug, client.pk)
@@ -328,8 +327,6 @@ def client_delete(request, client_id: int):
 @require_POST
 def client_archive(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
-    if not request.membership.can_create_clients:
-        raise PermissionDenied
     services.client_archive(membership=request.membership, client=client)
     messages.success(request, _("%(client)s archived.") % {"client": client})
     return redirect("clients:detail", request.firm.slug, client.pk)
@@ -339,13 +336,13 @@ def client_archive(request, client_id: int):
 @require_POST
 def client_staff(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
-    if not request.membership.sees_all_clients:
-        raise PermissionDenied
     ids = [pk for pk in map(int_param, request.POST.getlist("staff")) if pk]
     try:
         services.client_assignments_set(
             membership=request.membership, client=client, membership_ids=ids
         )
+    except NotAllowed:
+        raise  # a 403 page (core.middleware.ServiceRefusalMiddleware)
     except (ServiceError, ValidationFailed) as error:
         messages.error(request, error_text(error))
     else:

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from partnerspace.clients.history import histories_record, history_record
 from partnerspace.clients.models import Client, ClientAssignment, HistorySource
@@ -21,33 +21,27 @@ from partnerspace.configuration.models import (
 from partnerspace.configuration.selectors import firm_integration_find, integration_ref_match
 from partnerspace.configuration.settings_rules import settings_clean, settings_missing
 from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
-from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.errors import (
+    Conflict,
+    FieldError,
+    ValidationFailed,
+    require_role,
+    require_same_firm,
+)
 from partnerspace.firms.models import Membership
 from partnerspace.firms.services import audit_record
 
 TEMPLATE_NAME_LIMIT = 100
 
 
-def _require_administrator(membership: Membership) -> None:
-    if not membership.can_manage_configuration:
-        raise NotAllowed("not_allowed", _("Only administrators manage templates and integrations."))
-
-
-def _require_own(membership: Membership, thing) -> None:
-    """Another firm's template or integration does not exist for this membership: every door
-    (page, API, import) resolves it through the firm first, and this is the last line."""
-    if thing.firm_id != membership.firm_id:
-        raise Http404
-
-
-# Firm integrations
+ADMINISTRATORS_ONLY = gettext_lazy("Only administrators manage templates and integrations.")
 
 
 @transaction.atomic
 def integration_install(
     *, membership: Membership, key: str, settings: dict | None = None
 ) -> FirmIntegration:
-    _require_administrator(membership)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
     spec = CATALOG.get(key)
     if spec is None:
         raise ValidationFailed(
@@ -76,8 +70,8 @@ def integration_install(
 def integration_update(
     *, membership: Membership, integration: FirmIntegration, settings: dict
 ) -> FirmIntegration:
-    _require_administrator(membership)
-    _require_own(membership, integration)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, integration)
     values, errors = settings_clean(integration.spec.firm_fields, settings)
     if errors:
         raise ValidationFailed(errors)
@@ -95,8 +89,8 @@ def integration_update(
 @transaction.atomic
 def integration_remove(*, membership: Membership, integration: FirmIntegration) -> None:
     """Refused while clients use it: their links would silently disappear."""
-    _require_administrator(membership)
-    _require_own(membership, integration)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, integration)
     in_use = ClientIntegration.objects.filter(firm_integration=integration).count()
     if in_use:
         raise Conflict(
@@ -231,7 +225,7 @@ def template_create(
     integrations: Sequence[dict] = (),
     is_default: bool = False,
 ) -> ConfigurationTemplate:
-    _require_administrator(membership)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
     name, users, links = _template_clean(
         membership, name=name, user_ids=user_ids, integrations=integrations
     )
@@ -254,8 +248,8 @@ def template_update(
     is_default: bool = False,
 ) -> ConfigurationTemplate:
     """Change the template; clients created from it keep the settings they were given."""
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     template = ConfigurationTemplate.objects.select_for_update().get(
         pk=template.pk, firm=membership.firm
     )
@@ -273,8 +267,8 @@ def template_update(
 def template_duplicate(
     *, membership: Membership, template: ConfigurationTemplate
 ) -> ConfigurationTemplate:
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     base = _("Copy of %(name)s") % {"name": template.name}
     name, number = base[:TEMPLATE_NAME_LIMIT], 2
     while _name_taken(membership.firm, name, None):
@@ -296,8 +290,8 @@ def template_duplicate(
 @transaction.atomic
 def template_delete(*, membership: Membership, template: ConfigurationTemplate) -> None:
     """Clients made from it keep their staff and integrations, and the template's name."""
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     audit_record(
         firm=membership.firm,
         actor=membership.user,
@@ -310,8 +304,8 @@ def template_delete(*, membership: Membership, template: ConfigurationTemplate) 
 
 @transaction.atomic
 def template_make_default(*, membership: Membership, template: ConfigurationTemplate) -> None:
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     ConfigurationTemplate.objects.filter(firm=membership.firm, is_default=True).update(
         is_default=False
     )
