@@ -13,43 +13,13 @@ typed dataclass, a refusal reaches the caller as it is (a signal would need `sen
 let it through, or swallow it), and a check (`client_deletion_refusals`) answers with a value.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from partnerspace.clients.models import Client
 from partnerspace.core.errors import ServiceError
-
-Event = TypeVar("Event")
-Answer = TypeVar("Answer")
-
-
-class Registry(Generic[Event, Answer]):
-    """The handlers of one kind of change; `send` calls each and returns their answers."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._handlers: list[Callable[[Event], Answer]] = []
-
-    def register(self, handler: Callable[[Event], Answer]) -> Callable[[Event], Answer]:
-        """Add a handler (once, however often `ready` runs); usable as a decorator."""
-        if handler not in self._handlers:
-            self._handlers.append(handler)
-        return handler
-
-    def unregister(self, handler: Callable[[Event], Answer]) -> None:
-        if handler in self._handlers:
-            self._handlers.remove(handler)
-
-    @property
-    def handlers(self) -> tuple[Callable[[Event], Answer], ...]:
-        return tuple(self._handlers)
-
-    def send(self, event: Event) -> list[Answer]:
-        return [handler(event) for handler in list(self._handlers)]
-
-    def __repr__(self) -> str:
-        return f"<Registry {self.name}: {len(self._handlers)} handlers>"
+from partnerspace.core.registry import Registry
 
 
 @dataclass(frozen=True)

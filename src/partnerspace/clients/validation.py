@@ -195,15 +195,6 @@ def contact_clean(data: Mapping, *, country: str | None, prefix: str = "") -> Cl
     return check.cleaned
 
 
-def email_clean(raw, *, field: str = "email") -> str:
-    """One e-mail address through the rules, as a contact's is (staff invitations, sign-ups)."""
-    check = _Collector("")
-    value = check.rule({field: raw}, field, rules.email, required=True)
-    if check.errors:
-        raise ValidationFailed(check.errors)
-    return value
-
-
 _PHONE_CHARACTERS = frozenset("0123456789 +()/.-")
 
 

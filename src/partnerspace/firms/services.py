@@ -11,7 +11,9 @@ from partnerspace.accounts.models import User, email_key
 from partnerspace.core.delivery import link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.core.mail import mail_send
+from partnerspace.firms import events
 from partnerspace.firms.models import AuditEvent, Firm, Membership, StaffInvitation, role_fields
+from partnerspace.identifiers.clean import email_clean
 
 STAFF_INVITATION_DAYS = 14
 
@@ -76,8 +78,6 @@ def firm_create(
 
 
 def _email_or_refuse(raw: str) -> str:
-    from partnerspace.clients.validation import email_clean
-
     return email_key(email_clean(raw))
 
 
@@ -299,27 +299,9 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         target=membership,
         target_label=membership.user.email,
     )
-    _unassignments_record(membership=membership, actor=actor)
+    # The clients' assignments go with the membership, each recorded (clients reacts).
+    events.membership_removing.send(events.MembershipRemoving(membership=membership, actor=actor))
     membership.delete()
-
-
-def _unassignments_record(*, membership: Membership, actor: User) -> None:
-    """Deleting the membership deletes its client assignments: each of those clients' history
-    says who was unassigned, by whom and when, as assigning by hand does."""
-    # Imported here: clients builds on firms, and firms must load without it.
-    from partnerspace.clients.history import histories_record
-    from partnerspace.clients.models import ClientAssignment, HistorySource
-
-    client_ids = ClientAssignment.objects.filter(membership=membership).values_list(
-        "client_id", flat=True
-    )
-    changes = [{"field": "assigned", "old": str(membership.user), "new": None}]
-    # One INSERT: a person can be assigned to thousands of clients.
-    histories_record(
-        entries=((client_id, "assignment_changed", changes) for client_id in client_ids),
-        actor=actor,
-        source=HistorySource.STAFF,
-    )
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from partnerspace.accounts.models import User, email_key
 from partnerspace.clients.models import Client, ClientStatus, HistorySource
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import client_create_in_firm
-from partnerspace.clients.validation import client_clean, contact_clean, email_clean
+from partnerspace.clients.validation import client_clean, contact_clean
 from partnerspace.companies.models import Company
 from partnerspace.companies.services import company_link_client
 from partnerspace.core.delivery import link_mail_deliver
@@ -27,6 +27,7 @@ from partnerspace.core.errors import Conflict, require_role
 from partnerspace.core.languages import interface_language
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
+from partnerspace.identifiers.clean import email_clean
 from partnerspace.invitations.models import (
     REGISTRATION_CONFIRM_HOURS,
     PendingRegistration,
