@@ -1,10 +1,10 @@
-"""Every change to clients and their contacts: validated, checked, recorded, transactional."""
+"""Creating, changing, deleting and archiving clients: validated, checked, recorded,
+transactional."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,6 @@ from partnerspace.clients.history import (
     contact_label,
     creation_changes,
     differences,
-    histories_record,
     history_record,
     snapshot,
 )
@@ -25,19 +24,18 @@ from partnerspace.clients.lifecycle import (
 )
 from partnerspace.clients.models import (
     Client,
-    ClientAssignment,
     ClientStatus,
     Contact,
     HistorySource,
 )
-from partnerspace.clients.search import client_search_fields, identity_key
-from partnerspace.clients.selectors import client_duplicates, clients_visible_to
+from partnerspace.clients.search import identity_key
+from partnerspace.clients.services.assignments import assign_also, memberships_of_firm
+from partnerspace.clients.services.duplicates import duplicates_refuse, refresh_search
+from partnerspace.clients.services.results import ClientResult
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
     COMPANY_FIELDS,
     COMPANY_NUMBERS,
-    CONTACT_FIELDS,
-    FieldWarning,
     client_clean,
     contact_clean,
 )
@@ -49,105 +47,6 @@ from partnerspace.core.errors import (
     require_role,
 )
 from partnerspace.firms.models import AuditEvent, Membership
-
-
-@dataclass
-class ClientResult:
-    client: Client
-    warnings: list[FieldWarning] = field(default_factory=list)
-
-
-def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = None) -> Conflict:
-    """The refusal for a duplicate: names the existing client and links to it.
-
-    Only when the viewer may see that client: an accountant sees their own clients alone, and
-    typing numbers must not tell them the names of the others.
-    """
-    name, existing = next(iter(duplicates.items()))
-    if name == "identity_key":
-        return identity_conflict(firm, existing, viewer=viewer)
-    labels = {
-        "company_number": _("enterprise number"),
-        "vat_number": _("VAT number"),
-        "external_reference": _("external reference"),
-    }
-    if viewer is not None and not clients_visible_to(viewer).filter(pk=existing.pk).exists():
-        return Conflict(
-            "already_exists",
-            _("Another client of your firm already has this %(field)s.") % {"field": labels[name]},
-            field=name,
-        )
-    return Conflict(
-        "already_exists",
-        _("%(client)s already has this %(field)s.")
-        % {"client": existing.legal_name, "field": labels[name]},
-        field=name,
-        existing_id=existing.pk,
-        existing_name=existing.legal_name,
-        existing_url=reverse("clients:detail", args=[firm.slug, existing.pk]),
-    )
-
-
-def identity_conflict(firm, existing: Client | None, *, viewer=None, anonymous=False) -> Conflict:
-    """The refusal for a second client without numbers of the same name and primary
-    contact: it links to the existing one for a viewer who may open it; `anonymous` (the
-    company's own space, or no viewer who may see it) names no client."""
-    visible = (
-        existing is not None
-        and not anonymous
-        and (viewer is None or clients_visible_to(viewer).filter(pk=existing.pk).exists())
-    )
-    if not visible:
-        return Conflict(
-            "already_exists",
-            _(
-                "A client of this name with this primary contact's e-mail address exists "
-                "already. Add its enterprise or VAT number, or another contact person, to "
-                "tell them apart."
-            ),
-            field="legal_name",
-        )
-    return Conflict(
-        "already_exists",
-        _(
-            "%(client)s, with this primary contact's e-mail address, is a client already. "
-            "Add its enterprise or VAT number to tell them apart."
-        )
-        % {"client": existing.legal_name},
-        field="legal_name",
-        existing_id=existing.pk,
-        existing_name=existing.legal_name,
-        existing_url=reverse("clients:detail", args=[firm.slug, existing.pk]),
-    )
-
-
-def _refuse_duplicates(
-    firm, values: dict, *, exclude_id=None, viewer=None, identity_key=None
-) -> None:
-    duplicates = client_duplicates(
-        firm.pk, values, exclude_id=exclude_id, identity_key=identity_key
-    )
-    if duplicates:
-        raise duplicate_conflict(firm, duplicates, viewer=viewer)
-
-
-def refresh_search(client: Client, *, viewer: Membership | None = None, anonymous=False) -> None:
-    """Write the client's derived fields. Its identity key may now be another client's (a
-    name, a number or the primary contact changed): refused as a duplicate, the database
-    deciding (see identity_conflict for `viewer` and `anonymous`)."""
-    fields = client_search_fields(client, client.contacts.all())
-    try:
-        with transaction.atomic():
-            Client.objects.filter(pk=client.pk).update(**fields)
-    except IntegrityError:
-        existing = (
-            Client.objects.filter(firm_id=client.firm_id, identity_key=fields["identity_key"])
-            .exclude(pk=client.pk)
-            .first()
-        )
-        raise identity_conflict(client.firm, existing, viewer=viewer, anonymous=anonymous) from None
-    for name, value in fields.items():
-        setattr(client, name, value)
 
 
 def _clean_contacts(contacts: Sequence[dict], country: str | None) -> tuple[list[dict], list]:
@@ -184,7 +83,7 @@ def client_create(
     require_role(membership.can_create_clients)
     also_assigned, problems = [], []
     try:
-        also_assigned = _memberships_of_firm(membership.firm_id, assigned_ids)
+        also_assigned = memberships_of_firm(membership.firm_id, assigned_ids)
     except ValidationFailed as failed:
         problems = failed.errors
     result = client_create_in_firm(
@@ -196,7 +95,7 @@ def client_create(
         source=source,
         more_errors=problems,
     )
-    _assign_also(membership, result.client, also_assigned, source)
+    assign_also(membership, result.client, also_assigned, source)
     return result
 
 
@@ -237,7 +136,7 @@ def client_create_in_firm(
     primary = next(person for person in people if person["is_primary"])
     client = Client(firm=firm, created_by=actor, status=status, **company.values)
     client.identity_key = identity_key(client, primary["email"])
-    _refuse_duplicates(firm, company.values, identity_key=client.identity_key)
+    duplicates_refuse(firm, company.values, identity_key=client.identity_key)
     if client.peppol_mandate:
         client.mandate_confirmed_at = client.created_at
         client.mandate_confirmed_by = actor
@@ -249,7 +148,7 @@ def client_create_in_firm(
             client.save()
     except IntegrityError:
         # Another request created the same client between our check and our insert.
-        _refuse_duplicates(firm, company.values, identity_key=client.identity_key)
+        duplicates_refuse(firm, company.values, identity_key=client.identity_key)
         raise
     seen_primary = False
     for person in people:
@@ -269,25 +168,6 @@ def client_create_in_firm(
         events.ClientCreated(client=client, actor=actor, source=source, template=template)
     )
     return ClientResult(client, company.warnings + contact_warnings)
-
-
-def _assign_also(membership, client: Client, people: list[Membership], source: str) -> None:
-    if not people:
-        return
-    existing = set(client.assignments.values_list("membership_id", flat=True))
-    new = [person for person in people if person.pk not in existing]
-    if not new:
-        return
-    ClientAssignment.objects.bulk_create(
-        [ClientAssignment(client=client, membership=p) for p in new]
-    )
-    history_record(
-        client=client,
-        actor=membership.user,
-        source=source,
-        action="assignment_changed",
-        changes=[{"field": "assigned", "old": None, "new": str(p.user)} for p in new],
-    )
 
 
 @transaction.atomic
@@ -345,7 +225,7 @@ def client_change(
     contact_line = _contact_write(client, contact) if contact is not None else None
     primary = client.contacts.filter(is_primary=True).first()
     key = identity_key(client, primary.email if primary else None)
-    _refuse_duplicates(
+    duplicates_refuse(
         client.firm, company.values, exclude_id=client.pk, viewer=viewer, identity_key=key
     )
     changes = differences(before, snapshot(client))
@@ -370,7 +250,7 @@ def client_change(
         with transaction.atomic():
             client.save()
     except IntegrityError:
-        _refuse_duplicates(client.firm, company.values, exclude_id=client.pk, viewer=viewer)
+        duplicates_refuse(client.firm, company.values, exclude_id=client.pk, viewer=viewer)
         raise
     refresh_search(client, viewer=viewer)
     if contact_line is not None:
@@ -500,244 +380,6 @@ def client_archive(
     return client_status_change(
         client=client, status=ClientStatus.ARCHIVED, actor=membership.user, source=source
     )
-
-
-# Contacts
-
-
-def _contact_changes(before: dict, contact: Contact) -> list[dict]:
-    return differences(before, snapshot(contact, (*CONTACT_FIELDS, "is_primary")))
-
-
-@transaction.atomic
-def contact_add(
-    *, membership: Membership, client: Client, data: dict, source: str = HistorySource.STAFF
-) -> ClientResult:
-    client = Client.objects.select_for_update().get(pk=client.pk)
-    cleaned = contact_clean(data, country=client.country)
-    make_primary = bool(data.get("is_primary")) or not client.contacts.exists()
-    previous = client.contacts.filter(is_primary=True).first() if make_primary else None
-    if previous:
-        client.contacts.filter(is_primary=True).update(is_primary=False)
-    contact = Contact.objects.create(client=client, is_primary=make_primary, **cleaned.values)
-    refresh_search(client, viewer=membership)
-    changes = [{"field": "contact", "old": None, "new": contact_label(contact)}]
-    if previous:
-        changes.append(_primary_change(previous, contact))
-    history_record(
-        client=client,
-        actor=membership.user,
-        source=source,
-        action="contact_added",
-        changes=changes,
-    )
-    return ClientResult(client, cleaned.warnings)
-
-
-@transaction.atomic
-def contact_update(
-    *, membership: Membership, contact: Contact, data: dict, source: str = HistorySource.STAFF
-) -> ClientResult:
-    client = Client.objects.select_for_update().get(pk=contact.client_id)
-    contact = client.contacts.get(pk=contact.pk)
-    before = snapshot(contact, (*CONTACT_FIELDS, "is_primary"))
-    merged = {name: before[name] for name in CONTACT_FIELDS}
-    merged.update({name: value for name, value in data.items() if name in CONTACT_FIELDS})
-    cleaned = contact_clean(merged, country=client.country)
-    for name, value in cleaned.values.items():
-        setattr(contact, name, value)
-    contact.save()
-    # Recorded before a change of primary, which must not swallow the other changes.
-    changes = _contact_changes(before, contact)
-    if changes:
-        refresh_search(client, viewer=membership)
-        history_record(
-            client=client,
-            actor=membership.user,
-            source=source,
-            action="contact_updated",
-            changes=[{**change, "contact": contact_label(contact)} for change in changes],
-        )
-    if data.get("is_primary") and not contact.is_primary:
-        return _make_primary(membership, client, contact, source, cleaned.warnings)
-    return ClientResult(client, cleaned.warnings)
-
-
-@transaction.atomic
-def contact_make_primary(
-    *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
-) -> ClientResult:
-    client = Client.objects.select_for_update().get(pk=contact.client_id)
-    return _make_primary(membership, client, client.contacts.get(pk=contact.pk), source, [])
-
-
-def _make_primary(membership, client, contact, source, warnings) -> ClientResult:
-    previous = client.contacts.filter(is_primary=True).first()
-    if previous and previous.pk == contact.pk:
-        return ClientResult(client, warnings)
-    # The old primary first: the database allows one primary contact per client at a time.
-    client.contacts.filter(is_primary=True).update(is_primary=False)
-    Contact.objects.filter(pk=contact.pk).update(is_primary=True)
-    refresh_search(client, viewer=membership)  # the identity key follows the primary contact
-    history_record(
-        client=client,
-        actor=membership.user,
-        source=source,
-        action="primary_contact_changed",
-        changes=[
-            {
-                "field": "primary_contact",
-                "old": contact_label(previous) if previous else None,
-                "new": contact_label(contact),
-            }
-        ],
-    )
-    return ClientResult(client, warnings)
-
-
-@transaction.atomic
-def contact_remove(
-    *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
-) -> None:
-    client = Client.objects.select_for_update().get(pk=contact.client_id)
-    contact = client.contacts.get(pk=contact.pk)
-    others = client.contacts.exclude(pk=contact.pk)
-    if not others.exists():
-        raise Conflict("last_contact", _("A client keeps at least one contact person."))
-    contact.delete()
-    changes = [{"field": "contact", "old": contact_label(contact), "new": None}]
-    if contact.is_primary:
-        successor = others.order_by("created_at", "id").first()
-        Contact.objects.filter(pk=successor.pk).update(is_primary=True)
-        changes.append(_primary_change(contact, successor))
-    refresh_search(client, viewer=membership)
-    history_record(
-        client=client,
-        actor=membership.user,
-        source=source,
-        action="contact_removed",
-        changes=changes,
-    )
-
-
-def _primary_change(old: Contact, new: Contact) -> dict:
-    return {"field": "primary_contact", "old": contact_label(old), "new": contact_label(new)}
-
-
-# Staff assignment
-
-
-def _memberships_of_firm(firm_id: int, membership_ids: Iterable[int]) -> list[Membership]:
-    wanted = {int(pk) for pk in membership_ids}
-    found = list(Membership.objects.filter(firm_id=firm_id, pk__in=wanted).select_related("user"))
-    if len(found) != len(wanted):
-        raise ValidationFailed(
-            [FieldError("assigned_users", "unknown_user", _("Choose staff members of this firm."))]
-        )
-    return found
-
-
-@transaction.atomic
-def client_assignments_set(
-    *,
-    membership: Membership,
-    client: Client,
-    membership_ids: Iterable[int],
-    source: str = HistorySource.STAFF,
-) -> Client:
-    """Make exactly these staff members the client's assigned people."""
-    require_role(membership.sees_all_clients)
-    client = Client.objects.select_for_update().get(pk=client.pk)
-    wanted = {m.pk: m for m in _memberships_of_firm(client.firm_id, membership_ids)}
-    current = {a.membership_id: a for a in client.assignments.select_related("membership__user")}
-    added = [wanted[pk] for pk in wanted.keys() - current.keys()]
-    removed = [current[pk] for pk in current.keys() - wanted.keys()]
-    ClientAssignment.objects.bulk_create(
-        [ClientAssignment(client=client, membership=m) for m in added]
-    )
-    ClientAssignment.objects.filter(pk__in=[a.pk for a in removed]).delete()
-    changes = [{"field": "assigned", "old": None, "new": str(m.user)} for m in added]
-    changes += [{"field": "assigned", "old": str(a.membership.user), "new": None} for a in removed]
-    if changes:
-        history_record(
-            client=client,
-            actor=membership.user,
-            source=source,
-            action="assignment_changed",
-            changes=changes,
-        )
-    return client
-
-
-@transaction.atomic
-def clients_bulk_assign(
-    *, membership: Membership, clients: Iterable[Client], membership_ids: Iterable[int]
-) -> BulkOutcome:
-    """Add staff members to many clients at once (already assigned ones are left alone)."""
-    return _bulk_assignments(membership, clients, membership_ids, assign=True)
-
-
-@transaction.atomic
-def clients_bulk_unassign(
-    *, membership: Membership, clients: Iterable[Client], membership_ids: Iterable[int]
-) -> BulkOutcome:
-    """Take staff members off many clients at once (clients they were not on are skipped)."""
-    return _bulk_assignments(membership, clients, membership_ids, assign=False)
-
-
-def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> BulkOutcome:
-    """A fixed number of queries whatever the selection: "select all" may hold 10,000."""
-    require_role(membership.sees_all_clients)
-    people = _memberships_of_firm(membership.firm_id, membership_ids)
-    clients = list(clients)
-    # The firm's own clients only, locked: a concurrent change cannot insert the same pair.
-    ids = list(
-        Client.objects.select_for_update()
-        .filter(pk__in=[client.pk for client in clients], firm_id=membership.firm_id)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    existing = set(
-        ClientAssignment.objects.filter(client_id__in=ids, membership__in=people).values_list(
-            "client_id", "membership_id"
-        )
-    )
-    changed: dict[int, list] = {}
-    for client_id in ids:
-        changing = [p for p in people if ((client_id, p.pk) in existing) != assign]
-        if changing:
-            changed[client_id] = changing
-    if assign:
-        ClientAssignment.objects.bulk_create(
-            [
-                ClientAssignment(client_id=client_id, membership=person)
-                for client_id, changing in changed.items()
-                for person in changing
-            ],
-            batch_size=1000,
-        )
-    else:
-        ClientAssignment.objects.filter(client_id__in=list(changed), membership__in=people).delete()
-    histories_record(
-        entries=(
-            (
-                client_id,
-                "assignment_changed",
-                [
-                    {
-                        "field": "assigned",
-                        "old": None if assign else str(person.user),
-                        "new": str(person.user) if assign else None,
-                    }
-                    for person in changing
-                ],
-            )
-            for client_id, changing in changed.items()
-        ),
-        actor=membership.user,
-        source=HistorySource.STAFF,
-    )
-    return BulkOutcome(done=len(changed), skipped=len(clients) - len(changed))
 
 
 @transaction.atomic
