@@ -65,6 +65,7 @@ worker: $(APP_STAMP)
 test: $(DEV_STAMP) translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$PARTNERSPACE_TEST_POSTGRES_URL" ]; then \
 		echo "== The same suite on PostgreSQL =="; \
@@ -84,6 +85,7 @@ test-redis: $(DEV_STAMP) translations
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # mypy with django-stubs, as pyproject.toml's [tool.mypy] sets it: strict for the identifier
 # rules, core and every services.py and selectors.py. The plugin loads the settings (DEBUG=1

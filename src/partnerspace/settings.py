@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "partnerspace.core.middleware.ServiceRefusalMiddleware",
 ]
 
 ROOT_URLCONF = "partnerspace.urls"

@@ -172,7 +172,8 @@ def test_a_race_past_the_duplicate_check_ends_in_the_same_conflict(firm_a, monke
         calls.append(values)
         return {} if len(calls) == 1 else client_duplicates(firm_id, values, **kwargs)
 
-    monkeypatch.setattr(services, "client_duplicates", check_that_runs_too_early)
+    # The duplicate check lives in clients.services.duplicates.
+    monkeypatch.setattr(services.duplicates, "client_duplicates", check_that_runs_too_early)
     refused = conflict_of(firm_a.manager, legal_name="Andere NV", vat_number="BE0403019261")
     assert refused.code == "already_exists"
     assert refused.extra["existing_id"] == existing.pk

@@ -117,7 +117,8 @@ def test_a_race_on_update_ends_in_the_same_conflict(firm_a, client, monkeypatch)
         return {} if len(calls) == 1 else client_duplicates(firm_id, values, **kwargs)
 
     Client.objects.filter(pk=client.pk).update(external_reference="A-1")
-    monkeypatch.setattr(services, "client_duplicates", check_that_runs_too_early)
+    # The duplicate check lives in clients.services.duplicates.
+    monkeypatch.setattr(services.duplicates, "client_duplicates", check_that_runs_too_early)
     with pytest.raises(Conflict) as refused:
         client_update(membership=firm_a.manager, client=other, data={"external_reference": "A-1"})
     assert refused.value.code == "already_exists"

@@ -178,6 +178,7 @@ def test_applying_outside_the_clients_transaction_is_refused(firm_a, standaard):
 
 def _failing_on(model, monkeypatch, message, written=None):
     """Make template_apply's write of `model` rows fail, after the earlier writes went in."""
+    from partnerspace.clients import history
     from partnerspace.configuration import services
 
     real_insert = services.insert_rows
@@ -190,6 +191,8 @@ def _failing_on(model, monkeypatch, message, written=None):
             written.extend(ClientAssignment.objects.values_list("pk", flat=True))
 
     monkeypatch.setattr(services, "insert_rows", insert)
+    # The history rows go through clients.history, which writes every history row.
+    monkeypatch.setattr(history, "insert_rows", insert)
 
 
 def test_a_failure_half_way_through_applying_leaves_no_client_at_all(

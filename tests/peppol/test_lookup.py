@@ -3,7 +3,7 @@
 import pytest
 from django.utils import translation
 
-from partnerspace.peppol.selectors import participant_lookup
+from partnerspace.peppol.lookup import participant_lookup
 from tests.factories import make_client
 
 pytestmark = pytest.mark.django_db

@@ -15,6 +15,7 @@ from partnerspace.peppol.models import (
     Operation,
     RegistrationStatus,
 )
+from partnerspace.peppol.services import runner
 from tests.factories import make_client
 from tests.peppol.builders import configure
 
@@ -411,13 +412,13 @@ def test_a_registration_archived_half_way_removes_what_it_created(
 def test_a_registration_that_finishes_after_the_client_was_archived_is_undone(
     firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks, monkeypatch
 ):
-    card = services.business_card_xml
+    card = runner.business_card_xml
 
     def archived_meanwhile(*args, **kwargs):
         Client.objects.filter(pk=client_with_mandate.pk).update(status=ClientStatus.ARCHIVED)
         return card(*args, **kwargs)
 
-    monkeypatch.setattr(services, "business_card_xml", archived_meanwhile)
+    monkeypatch.setattr(runner, "business_card_xml", archived_meanwhile)
     state = register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
 
     assert state.status == RegistrationStatus.NOT_REGISTERED
@@ -450,13 +451,13 @@ def test_an_import_queues_its_clients_with_a_mandate_in_the_importers_name(
 def test_a_registration_that_fails_half_way_after_the_client_was_archived_is_cleaned_up(
     firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks, monkeypatch
 ):
-    card = services.business_card_xml
+    card = runner.business_card_xml
 
     def archived_meanwhile(*args, **kwargs):
         Client.objects.filter(pk=client_with_mandate.pk).update(status=ClientStatus.ARCHIVED)
         return card(*args, **kwargs)
 
-    monkeypatch.setattr(services, "business_card_xml", archived_meanwhile)
+    monkeypatch.setattr(runner, "business_card_xml", archived_meanwhile)
     smp.fail(403, body="Not allowed", kind="business_card")
     state = register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
 
@@ -488,7 +489,7 @@ def test_bulk_archiving_deregisters_the_registered_clients_among_the_selection(
 def test_the_last_failed_attempt_remembers_what_it_made_at_the_smp(
     firm_a, peppol, smp, client_with_mandate, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(services, "MAX_ATTEMPTS", 1)
+    monkeypatch.setattr(runner, "MAX_ATTEMPTS", 1)
     smp.fail(503, kind="business_card")
     state = register(firm_a.manager, client_with_mandate, django_capture_on_commit_callbacks)
 

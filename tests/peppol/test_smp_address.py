@@ -18,8 +18,8 @@ from django.utils import translation
 
 from partnerspace.core.errors import ValidationFailed
 from partnerspace.peppol import services
+from partnerspace.peppol.lookup import participant_lookup
 from partnerspace.peppol.models import ClientPeppol, PeppolSettings, RegistrationStatus
-from partnerspace.peppol.selectors import participant_lookup
 from tests.factories import make_client
 from tests.peppol.builders import configure, settings_data
 

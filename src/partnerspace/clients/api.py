@@ -28,6 +28,7 @@ from partnerspace.clients.selectors import (
 from partnerspace.clients.validation import CLIENT_FIELDS, CONTACT_FIELDS, FieldWarning
 from partnerspace.configuration.models import ClientIntegration
 from partnerspace.configuration.selectors import template_default, template_find
+from partnerspace.configuration.services import client_integrations_link
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed
 
 router = Router(tags=["clients"])
@@ -385,15 +386,22 @@ def client_create(request, payload: ClientCreateIn):
     `unknown_setting`; `invalid` for a body of the wrong shape.
     """
     membership = request.membership
-    result = services.client_create(
-        membership=membership,
-        data=payload.model_dump(include=set(CLIENT_FIELDS)),
-        contacts=[contact.model_dump() for contact in payload.contacts],
-        template=_template_chosen(request.firm, payload),
-        source=HistorySource.API,
-        assigned_ids=payload.assigned_users,
-        integrations=[link.model_dump() for link in payload.integrations],
-    )
+    with transaction.atomic():
+        result = services.client_create(
+            membership=membership,
+            data=payload.model_dump(include=set(CLIENT_FIELDS)),
+            contacts=[contact.model_dump() for contact in payload.contacts],
+            template=_template_chosen(request.firm, payload),
+            source=HistorySource.API,
+            assigned_ids=payload.assigned_users,
+        )
+        # On top of the template's: settings given for one it links too override its own.
+        client_integrations_link(
+            membership=membership,
+            client=result.client,
+            integrations=[link.model_dump() for link in payload.integrations],
+            source=HistorySource.API,
+        )
     return Status(201, _client_written(membership, result.client.pk, result.warnings))
 
 
@@ -441,7 +449,7 @@ def client_patch(request, client_id: Id, payload: ClientPatchIn):
                 source=HistorySource.API,
             )
         if status == ClientStatus.ARCHIVED:
-            services.client_archive(membership=membership, client=client)
+            services.client_archive(membership=membership, client=client, source=HistorySource.API)
     return _client_written(membership, client.pk, warnings)
 
 

@@ -12,6 +12,11 @@ class ClientsConfig(AppConfig):
 
         post_migrate.connect(_repair_search_index, sender=self)
 
+        from partnerspace.clients.handlers import handlers_register
+
+        # Reactions to a change below clients (firms.events).
+        handlers_register()
+
 
 def _repair_search_index(sender, using, **kwargs) -> None:
     from django.db import connections

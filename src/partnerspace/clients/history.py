@@ -1,7 +1,19 @@
-"""What changed, said once: the client's history entries."""
+"""What changed, said once: the client's history entries.
+
+Every history row is written here: `history_record` for one, `histories_record` for many in
+one statement (a bulk action, an import, a template applied to thousands of clients).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.utils import timezone
 
 from partnerspace.clients.models import Client, ClientHistory, HistorySource
 from partnerspace.clients.validation import CLIENT_FIELDS
+from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
+
+HISTORY_COLUMNS = ("client", "at", "actor", "actor_label", "source", "action", "changes")
 
 # Fields whose changes the history records, in the order the page shows them.
 TRACKED_FIELDS = (*CLIENT_FIELDS, "status")
@@ -55,8 +67,34 @@ def history_record(
     return ClientHistory.objects.create(
         client=client,
         actor=actor,
-        actor_label=(str(actor) if actor else ""),
+        actor_label=actor_label(actor),
         source=source,
         action=action,
         changes=changes or [],
     )
+
+
+def actor_label(actor) -> str:
+    """Who made a change, as the history keeps it after the account is gone."""
+    return str(actor) if actor else ""
+
+
+def histories_record(
+    *,
+    entries: Iterable[tuple[int, str, list[dict]]],
+    actor,
+    source: str,
+    at: datetime | None = None,
+) -> int:
+    """Many history rows in one statement: (client id, action, changes) each, all by the same
+    actor through the same door at the same moment. Returns how many were written."""
+    stamp = db_datetime(at or timezone.now())
+    db_json = json_for_db()
+    actor_id = actor.pk if actor else None
+    label = actor_label(actor)
+    rows = [
+        (client_id, stamp, actor_id, label, source, action, db_json(changes or []))
+        for client_id, action, changes in entries
+    ]
+    insert_rows(ClientHistory, HISTORY_COLUMNS, rows)
+    return len(rows)

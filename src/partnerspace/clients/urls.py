@@ -1,6 +1,7 @@
 from django.urls import path
 
 from partnerspace.clients import views
+from partnerspace.configuration import views as configuration_views
 
 app_name = "clients"
 
@@ -28,16 +29,24 @@ urlpatterns = [
         views.contact_remove,
         name="contact_remove",
     ),
-    path("<int:client_id>/integrations/link/", views.integration_link, name="integration_link"),
-    path("<int:client_id>/integrations/new/", views.integration_new, name="integration_new"),
+    path(
+        "<int:client_id>/integrations/link/",
+        configuration_views.client_link,
+        name="integration_link",
+    ),
+    path(
+        "<int:client_id>/integrations/new/",
+        configuration_views.client_link_new,
+        name="integration_new",
+    ),
     path(
         "<int:client_id>/integrations/<int:link_id>/",
-        views.integration_edit,
+        configuration_views.client_link_edit,
         name="integration_edit",
     ),
     path(
         "<int:client_id>/integrations/<int:link_id>/unlink/",
-        views.integration_unlink,
+        configuration_views.client_link_unlink,
         name="integration_unlink",
     ),
 ]

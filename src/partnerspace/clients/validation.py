@@ -43,6 +43,27 @@ CLIENT_FIELDS = (
 )
 CONTACT_FIELDS = ("first_name", "last_name", "email", "locale", "phone")
 
+# The details a company keeps itself; a firm's own fields (external reference, notes,
+# mandate, template, staff, integrations) stay the firm's.
+COMPANY_FIELDS = (
+    "legal_name",
+    "country",
+    "company_number",
+    "vat_number",
+    "iban",
+    "street",
+    "house_number",
+    "box",
+    "postal_code",
+    "city",
+)
+# The identifiers the firms answer for. A company's own users may not change them: a changed
+# number would take the place of the company that really has it (which every firm would then
+# refuse as "a company with its own users"). A firm changes them as a client edit, with its
+# duplicate checks, and the company and every linked firm follow
+# (companies.services.company_numbers_change).
+COMPANY_NUMBERS = ("company_number", "vat_number")
+
 MESSAGES = {
     "required": gettext_lazy("This field is required."),
     "too_long": gettext_lazy("Use at most %(limit)d characters."),
@@ -172,15 +193,6 @@ def contact_clean(data: Mapping, *, country: str | None, prefix: str = "") -> Cl
     if check.errors:
         raise ValidationFailed(check.errors)
     return check.cleaned
-
-
-def email_clean(raw, *, field: str = "email") -> str:
-    """One e-mail address through the rules, as a contact's is (staff invitations, sign-ups)."""
-    check = _Collector("")
-    value = check.rule({field: raw}, field, rules.email, required=True)
-    if check.errors:
-        raise ValidationFailed(check.errors)
-    return value
 
 
 _PHONE_CHARACTERS = frozenset("0123456789 +()/.-")

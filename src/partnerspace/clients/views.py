@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,16 +17,9 @@ from partnerspace.clients.selection import (
     selection_update,
 )
 from partnerspace.clients.selectors import PAGE_SIZES, ClientFilters
-from partnerspace.clients.validation import CLIENT_FIELDS
-from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS
+from partnerspace.clients.validation import CLIENT_FIELDS, COMPANY_FIELDS, COMPANY_NUMBERS
 from partnerspace.configuration import selectors as configuration_selectors
-from partnerspace.configuration.services import (
-    client_integration_link,
-    client_integration_unlink,
-    client_integration_update,
-    external_reference_defaults,
-)
-from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
+from partnerspace.core.errors import Conflict, NotAllowed, ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.core.numbers import MAX_PAGE, int_param
 from partnerspace.firms.access import firm_view
@@ -187,7 +179,7 @@ def client_add(request):
         chosen = request.GET.get("template", "")
         if chosen:
             # Only one of this firm's templates: another firm's id is a 404, not "no template".
-            template = next((t for t in templates if str(t.pk) == chosen), None)
+            template = configuration_selectors.template_find(request.firm, chosen, among=templates)
             if template is None:
                 raise Http404
     client_form = ClientForm(request.POST or None)
@@ -320,10 +312,10 @@ def client_edit(request, client_id: int):
 def client_delete(request, client_id: int):
     # Found first: a client the user may not see answers 404 whatever their role.
     client = selectors.client_get_for_user(request.membership, client_id)
-    if not request.membership.can_delete_clients:
-        raise PermissionDenied
     try:
         services.client_delete(membership=request.membership, client=client)
+    except NotAllowed:
+        raise  # a 403 page (core.middleware.ServiceRefusalMiddleware)
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("clients:detail", request.firm.slug, client.pk)
@@ -335,8 +327,6 @@ def client_delete(request, client_id: int):
 @require_POST
 def client_archive(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
-    if not request.membership.can_create_clients:
-        raise PermissionDenied
     services.client_archive(membership=request.membership, client=client)
     messages.success(request, _("%(client)s archived.") % {"client": client})
     return redirect("clients:detail", request.firm.slug, client.pk)
@@ -346,13 +336,13 @@ def client_archive(request, client_id: int):
 @require_POST
 def client_staff(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
-    if not request.membership.sees_all_clients:
-        raise PermissionDenied
     ids = [pk for pk in map(int_param, request.POST.getlist("staff")) if pk]
     try:
         services.client_assignments_set(
             membership=request.membership, client=client, membership_ids=ids
         )
+    except NotAllowed:
+        raise  # a 403 page (core.middleware.ServiceRefusalMiddleware)
     except (ServiceError, ValidationFailed) as error:
         messages.error(request, error_text(error))
     else:
@@ -436,127 +426,4 @@ def contact_remove(request, client_id: int, contact_id: int):
         messages.success(request, _("Contact person removed."))
     return redirect(
         f"{reverse('clients:detail', args=[request.firm.slug, contact.client_id])}#contacts"
-    )
-
-
-# Integrations linked to the client
-
-
-@firm_view()
-@require_POST
-def integration_link(request, client_id: int):
-    client = selectors.client_get_for_user(request.membership, client_id)
-    try:
-        link = client_integration_link(
-            membership=request.membership,
-            client=client,
-            integration_id=request.POST.get("integration"),
-        )
-    except ValidationFailed as failed:
-        messages.error(request, error_text(failed))
-        integration = int_param(request.POST.get("integration"))
-        if integration:
-            # Required per-client settings are missing: ask for them on the settings page.
-            return redirect(
-                f"{reverse('clients:integration_new', args=[request.firm.slug, client.pk])}"
-                f"?integration={integration}"
-            )
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("%(name)s linked.") % {"name": link.firm_integration})
-    return redirect(
-        f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
-    )
-
-
-@firm_view()
-def integration_new(request, client_id: int):
-    client = selectors.client_get_for_user(request.membership, client_id)
-    integration = configuration_selectors.firm_integration_get_for_user(
-        request.membership, request.GET.get("integration") or request.POST.get("integration")
-    )
-    values = {f.key: request.POST.get(f.key, "") for f in integration.spec.client_fields}
-    errors = {}
-    if request.method == "POST":
-        try:
-            client_integration_link(
-                membership=request.membership,
-                client=client,
-                integration_id=integration.pk,
-                settings=values,
-            )
-        except ValidationFailed as failed:
-            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
-        except ServiceError as error:
-            messages.error(request, error.message)
-            return redirect("clients:detail", request.firm.slug, client.pk)
-        else:
-            messages.success(request, _("%(name)s linked.") % {"name": integration})
-            return redirect(
-                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
-            )
-    else:
-        values = external_reference_defaults(
-            integration.spec.client_fields, values, client.external_reference
-        )
-    return render(
-        request,
-        "clients/integration_form.html",
-        {
-            "client": client,
-            "integration": integration,
-            "fields": _setting_rows(integration, values, errors),
-        },
-    )
-
-
-@firm_view()
-def integration_edit(request, client_id: int, link_id: int):
-    client = selectors.client_get_for_user(request.membership, client_id)
-    link = configuration_selectors.client_integration_get(client, link_id)
-    spec = link.firm_integration.spec
-    values = dict(link.settings)
-    errors = {}
-    if request.method == "POST":
-        values = {f.key: request.POST.get(f.key, "") for f in spec.client_fields}
-        try:
-            client_integration_update(membership=request.membership, link=link, settings=values)
-        except ValidationFailed as failed:
-            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
-        else:
-            messages.success(
-                request, _("Settings of %(name)s saved.") % {"name": link.firm_integration}
-            )
-            return redirect(
-                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
-            )
-    return render(
-        request,
-        "clients/integration_form.html",
-        {
-            "client": client,
-            "integration": link.firm_integration,
-            "link": link,
-            "fields": _setting_rows(link.firm_integration, values, errors),
-        },
-    )
-
-
-def _setting_rows(integration, values, errors) -> list[dict]:
-    return [
-        {"spec": spec, "value": values.get(spec.key, ""), "error": errors.get(spec.key)}
-        for spec in integration.spec.client_fields
-    ]
-
-
-@firm_view()
-@require_POST
-def integration_unlink(request, client_id: int, link_id: int):
-    client = selectors.client_get_for_user(request.membership, client_id)
-    link = configuration_selectors.client_integration_get(client, link_id)
-    client_integration_unlink(membership=request.membership, link=link)
-    messages.success(request, _("%(name)s unlinked.") % {"name": link.firm_integration})
-    return redirect(
-        f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
     )

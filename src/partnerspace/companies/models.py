@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.clients.validation import COMPANY_FIELDS, COMPANY_NUMBERS  # noqa: F401
+
 
 class Company(models.Model):
     """A client company as its own people keep it, independent of any firm.
@@ -34,29 +36,6 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
-
-
-# The details a company keeps itself; a firm's own fields (external reference, notes,
-# mandate, template, staff, integrations) stay the firm's.
-COMPANY_FIELDS = (
-    "legal_name",
-    "country",
-    "company_number",
-    "vat_number",
-    "iban",
-    "street",
-    "house_number",
-    "box",
-    "postal_code",
-    "city",
-)
-
-
-# The identifiers the firms answer for. A company's own users may not change them: a changed
-# number would take the place of the company that really has it (which every firm would then
-# refuse as "a company with its own users"). A firm changes them as a client edit, with its
-# duplicate checks, and the company and every linked firm follow (company_numbers_change).
-COMPANY_NUMBERS = ("company_number", "vat_number")
 
 
 class CompanyUser(models.Model):

@@ -3,15 +3,17 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partnerspace.accounts.models import User
 from partnerspace.clients.history import contact_label, differences, history_record, snapshot
+from partnerspace.clients.lifecycle import client_status_change
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import ClientResult, refresh_search
 from partnerspace.clients.validation import client_clean, contact_clean
 from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS, Company, CompanyUser
-from partnerspace.core.errors import Conflict, NotAllowed, ValidationFailed
+from partnerspace.core.errors import Conflict, ValidationFailed, require_role
 
 
 def _company_values(client: Client) -> dict:
@@ -104,9 +106,12 @@ def company_of_user(user: User, company_id) -> Company:
         raise Http404 from None
 
 
-def _require_member(user: User, company: Company) -> None:
-    if not CompanyUser.objects.filter(company=company, user=user).exists():
-        raise NotAllowed("not_allowed", _("You do not speak for this company."))
+def speaks_for(user: User, company: Company) -> bool:
+    """Whether the user is one of the company's own people."""
+    return CompanyUser.objects.filter(company=company, user=user).exists()
+
+
+MEMBERS_ONLY = gettext_lazy("You do not speak for this company.")
 
 
 def _refuse_taken_in_linked_firms(company: Company, values: dict) -> None:
@@ -135,7 +140,7 @@ def company_update(*, user: User, company: Company, data: dict) -> ClientResult 
     Not its enterprise or VAT number: those its firm changes (COMPANY_NUMBERS), so a number
     the request carries must be the one the company has, in any spelling.
     """
-    _require_member(user, company)
+    require_role(speaks_for(user, company), MEMBERS_ONLY)
     company = Company.objects.select_for_update().get(pk=company.pk)
     current = {name: getattr(company, name) for name in COMPANY_FIELDS}
     _refuse_number_changes(current, data)
@@ -219,7 +224,7 @@ def _company_exists() -> Conflict:
 @transaction.atomic
 def company_contact_add(*, user: User, company: Company, data: dict) -> list:
     """A contact person the company adds shows on the client page of every firm it works with."""
-    _require_member(user, company)
+    require_role(speaks_for(user, company), MEMBERS_ONLY)
     cleaned = contact_clean(data, country=company.country)
     for client in _linked_clients(company):
         if client.contacts.filter(email=cleaned.values["email"]).exists():
@@ -239,23 +244,13 @@ def company_contact_add(*, user: User, company: Company, data: dict) -> list:
 @transaction.atomic
 def company_end_link(*, user: User, company: Company, client: Client) -> Client:
     """The company stops working with a firm: the firm sees the client Archived, ended by it."""
-    _require_member(user, company)
+    require_role(speaks_for(user, company), MEMBERS_ONLY)
     client = Client.objects.select_for_update().get(pk=client.pk, company=company)
-    if client.status == ClientStatus.ARCHIVED:
-        return client
-    before = snapshot(client, ("status",))
-    client.status = ClientStatus.ARCHIVED
-    client.archived_by_client = True
-    client.updated_at = timezone.now()
-    client.save(update_fields=["status", "archived_by_client", "updated_at"])
-    history_record(
+    # Archived as from any other door: open invitations withdrawn, Peppol deregistered.
+    return client_status_change(
         client=client,
+        status=ClientStatus.ARCHIVED,
         actor=user,
         source=HistorySource.CLIENT,
         action="ended_by_client",
-        changes=differences(before, snapshot(client, ("status",))),
     )
-    from partnerspace.peppol.services import peppol_client_archived
-
-    peppol_client_archived(client=client, actor=user, source=HistorySource.CLIENT)
-    return client

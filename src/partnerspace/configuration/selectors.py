@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -43,20 +44,58 @@ def template_get_for_user(membership: Membership, template_id) -> ConfigurationT
         raise Http404 from None
 
 
-def template_find(firm: Firm, value) -> ConfigurationTemplate | None:
-    """A template of the firm by id, or by name in any case (the API and the import name them)."""
+def template_find(
+    firm: Firm,
+    value,
+    *,
+    among: Iterable[ConfigurationTemplate] | None = None,
+    by_id: bool = True,
+) -> ConfigurationTemplate | None:
+    """A template of the firm by id, or by name in any case (a page, the API and the import
+    name them): the one place that reads such a name. `among`: the firm's templates, already
+    loaded (the import looks up thousands of rows); `by_id=False` reads names only (a file's
+    Sjabloon column holds names, as the export writes them)."""
     if value is None or value == "":
         return None
+    is_id = isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+    key = template_name_key(str(value).strip())
+    if among is not None:
+        templates = [t for t in among if t.firm_id == firm.pk]
+        found = None
+        if by_id and is_id:
+            found = next((t for t in templates if t.pk == int(value)), None)
+        return found or next((t for t in templates if t.name_key == key), None)
     templates = ConfigurationTemplate.objects.filter(firm=firm)
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+    if by_id and is_id:
         found = templates.filter(pk=int(value)).first()
         if found is not None:
             return found
-    return templates.filter(name_key=template_name_key(str(value).strip())).first()
+    return templates.filter(name_key=key).first()
 
 
 def template_default(firm: Firm) -> ConfigurationTemplate | None:
     return ConfigurationTemplate.objects.filter(firm=firm, is_default=True).first()
+
+
+def integration_ref_match(ref, installed: Iterable[FirmIntegration]) -> FirmIntegration | None:
+    """The firm integration a request names by its id (a number, or digits) or by its catalog
+    key, among the firm's installed ones; None when it names none. The one place that reads
+    such a reference: templates, a client's links, the API."""
+    if ref is None or isinstance(ref, bool):
+        return None
+    installed = list(installed)
+    if isinstance(ref, int):
+        return next((fi for fi in installed if fi.pk == ref), None)
+    text = str(ref).strip()
+    found = next((fi for fi in installed if fi.key == text), None)
+    if found is None and text.isdigit():
+        found = next((fi for fi in installed if fi.pk == int(text)), None)
+    return found
+
+
+def firm_integration_find(firm_id: int, ref) -> FirmIntegration | None:
+    """integration_ref_match among the firm's integrations."""
+    return integration_ref_match(ref, FirmIntegration.objects.filter(firm_id=firm_id))
 
 
 def firm_integrations(firm: Firm) -> QuerySet[FirmIntegration]:

@@ -6,10 +6,10 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
-from partnerspace.clients.history import history_record
-from partnerspace.clients.models import Client, ClientAssignment, ClientHistory, HistorySource
+from partnerspace.clients.history import histories_record, history_record
+from partnerspace.clients.models import Client, ClientAssignment, HistorySource
 from partnerspace.configuration.catalog import CATALOG, setting_history_field
 from partnerspace.configuration.models import (
     ClientIntegration,
@@ -18,35 +18,30 @@ from partnerspace.configuration.models import (
     TemplateIntegration,
     template_name_key,
 )
+from partnerspace.configuration.selectors import firm_integration_find, integration_ref_match
 from partnerspace.configuration.settings_rules import settings_clean, settings_missing
 from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
-from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.errors import (
+    Conflict,
+    FieldError,
+    ValidationFailed,
+    require_role,
+    require_same_firm,
+)
 from partnerspace.firms.models import Membership
 from partnerspace.firms.services import audit_record
 
 TEMPLATE_NAME_LIMIT = 100
 
 
-def _require_administrator(membership: Membership) -> None:
-    if not membership.can_manage_configuration:
-        raise NotAllowed("not_allowed", _("Only administrators manage templates and integrations."))
-
-
-def _require_own(membership: Membership, thing) -> None:
-    """Another firm's template or integration does not exist for this membership: every door
-    (page, API, import) resolves it through the firm first, and this is the last line."""
-    if thing.firm_id != membership.firm_id:
-        raise Http404
-
-
-# Firm integrations
+ADMINISTRATORS_ONLY = gettext_lazy("Only administrators manage templates and integrations.")
 
 
 @transaction.atomic
 def integration_install(
     *, membership: Membership, key: str, settings: dict | None = None
 ) -> FirmIntegration:
-    _require_administrator(membership)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
     spec = CATALOG.get(key)
     if spec is None:
         raise ValidationFailed(
@@ -75,8 +70,8 @@ def integration_install(
 def integration_update(
     *, membership: Membership, integration: FirmIntegration, settings: dict
 ) -> FirmIntegration:
-    _require_administrator(membership)
-    _require_own(membership, integration)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, integration)
     values, errors = settings_clean(integration.spec.firm_fields, settings)
     if errors:
         raise ValidationFailed(errors)
@@ -94,8 +89,8 @@ def integration_update(
 @transaction.atomic
 def integration_remove(*, membership: Membership, integration: FirmIntegration) -> None:
     """Refused while clients use it: their links would silently disappear."""
-    _require_administrator(membership)
-    _require_own(membership, integration)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, integration)
     in_use = ClientIntegration.objects.filter(firm_integration=integration).count()
     if in_use:
         raise Conflict(
@@ -124,14 +119,11 @@ def _template_links(
     membership, integrations: Sequence[dict]
 ) -> tuple[list[tuple], list[FieldError]]:
     """[(firm integration, settings)] from [{"integration": id or key, "settings": {...}}]."""
-    installed = {fi.pk: fi for fi in FirmIntegration.objects.filter(firm=membership.firm)}
-    by_key = {fi.key: fi for fi in installed.values()}
+    installed = list(FirmIntegration.objects.filter(firm=membership.firm))
     links, errors, seen = [], [], set()
     for index, item in enumerate(integrations):
         ref = item.get("integration")
-        found = installed.get(ref) if isinstance(ref, int) else by_key.get(str(ref))
-        if found is None and isinstance(ref, str) and ref.isdigit():
-            found = installed.get(int(ref))
+        found = integration_ref_match(ref, installed)
         if found is None:
             errors.append(
                 FieldError(
@@ -233,7 +225,7 @@ def template_create(
     integrations: Sequence[dict] = (),
     is_default: bool = False,
 ) -> ConfigurationTemplate:
-    _require_administrator(membership)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
     name, users, links = _template_clean(
         membership, name=name, user_ids=user_ids, integrations=integrations
     )
@@ -256,8 +248,8 @@ def template_update(
     is_default: bool = False,
 ) -> ConfigurationTemplate:
     """Change the template; clients created from it keep the settings they were given."""
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     template = ConfigurationTemplate.objects.select_for_update().get(
         pk=template.pk, firm=membership.firm
     )
@@ -275,8 +267,8 @@ def template_update(
 def template_duplicate(
     *, membership: Membership, template: ConfigurationTemplate
 ) -> ConfigurationTemplate:
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     base = _("Copy of %(name)s") % {"name": template.name}
     name, number = base[:TEMPLATE_NAME_LIMIT], 2
     while _name_taken(membership.firm, name, None):
@@ -298,8 +290,8 @@ def template_duplicate(
 @transaction.atomic
 def template_delete(*, membership: Membership, template: ConfigurationTemplate) -> None:
     """Clients made from it keep their staff and integrations, and the template's name."""
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     audit_record(
         firm=membership.firm,
         actor=membership.user,
@@ -312,8 +304,8 @@ def template_delete(*, membership: Membership, template: ConfigurationTemplate) 
 
 @transaction.atomic
 def template_make_default(*, membership: Membership, template: ConfigurationTemplate) -> None:
-    _require_administrator(membership)
-    _require_own(membership, template)
+    require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
+    require_same_firm(membership, template)
     ConfigurationTemplate.objects.filter(firm=membership.firm, is_default=True).update(
         is_default=False
     )
@@ -350,9 +342,9 @@ def template_apply(
     links = list(template.integration_links.select_related("firm_integration"))
     # Plain rows through core.bulk: an import applies a template to thousands of clients at
     # once, and building a model instance per row would cost more than the rest of it.
-    stamp = db_datetime(timezone.now())
+    now = timezone.now()
+    stamp = db_datetime(now)
     db_json = json_for_db()
-    actor_id, label = (actor.pk, str(actor)) if actor else (None, "")
     assigned = [{"field": "assigned", "old": None, "new": str(m.user)} for m in users]
     assignments, integrations, history = [], [], []
     for client in clients:
@@ -368,20 +360,14 @@ def template_apply(
                 (client.pk, link.firm_integration_id, db_json(values), complete, stamp)
             )
             changes.append({"field": "integration", "old": None, "new": str(spec.name)})
-        history.append(
-            (client.pk, stamp, actor_id, label, source, "template_applied", db_json(changes))
-        )
+        history.append((client.pk, "template_applied", changes))
     insert_rows(ClientAssignment, ("client", "membership", "assigned_at"), assignments)
     insert_rows(
         ClientIntegration,
         ("client", "firm_integration", "settings", "is_complete", "created_at"),
         integrations,
     )
-    insert_rows(
-        ClientHistory,
-        ("client", "at", "actor", "actor_label", "source", "action", "changes"),
-        history,
-    )
+    histories_record(entries=history, actor=actor, source=source, at=now)
 
 
 def external_reference_defaults(fields, values: dict, reference) -> dict:
@@ -440,6 +426,53 @@ def client_integration_link(
         changes=[{"field": "integration", "old": None, "new": str(integration)}],
     )
     return link
+
+
+@transaction.atomic
+def client_integrations_link(
+    *,
+    membership: Membership,
+    client: Client,
+    integrations: Sequence[dict],
+    source: str = HistorySource.STAFF,
+) -> None:
+    """Link each integration ({"integration": id or key, "settings": {...}}) to a client by
+    hand; one the client has already (through its template) takes these settings on top of
+    its own. Errors name the item: `integrations.<index>.<field>`."""
+    errors: list[FieldError] = []
+    for index, item in enumerate(integrations):
+        found = firm_integration_find(client.firm_id, item.get("integration"))
+        settings = dict(item.get("settings") or {})
+        linked = (
+            ClientIntegration.objects.filter(client=client, firm_integration=found)
+            .select_related("firm_integration")
+            .first()
+            if found is not None
+            else None
+        )
+        try:
+            if linked is None:
+                client_integration_link(
+                    membership=membership,
+                    client=client,
+                    integration_id=found.pk if found is not None else None,
+                    settings=settings,
+                    source=source,
+                )
+            else:
+                client_integration_update(
+                    membership=membership,
+                    link=linked,
+                    settings={**linked.settings, **settings},
+                    source=source,
+                )
+        except ValidationFailed as failed:
+            errors += [
+                FieldError(f"integrations.{index}.{e.field}", e.code, e.message, e.value)
+                for e in failed.errors
+            ]
+    if errors:
+        raise ValidationFailed(errors)
 
 
 @transaction.atomic

@@ -4,12 +4,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partnerspace.clients.selectors import staff_choices
+from partnerspace.clients.selectors import client_get_for_user, staff_choices
 from partnerspace.configuration import selectors, services
 from partnerspace.configuration.catalog import INTEGRATIONS, integration_spec
 from partnerspace.configuration.forms import TemplateNameForm
 from partnerspace.configuration.wizard import wizard_forget, wizard_save, wizard_state
 from partnerspace.core.errors import ServiceError, ValidationFailed
+from partnerspace.core.forms import error_text
 from partnerspace.core.numbers import int_param
 from partnerspace.firms.access import firm_view
 
@@ -274,3 +275,128 @@ def integration_remove(request, integration_id: int):
 
 def _rows(fields, values, errors) -> list[dict]:
     return [{"spec": f, "value": values.get(f.key, ""), "error": errors.get(f.key)} for f in fields]
+
+
+# Integrations linked to one client (pages under the client's own address)
+
+
+@firm_view()
+@require_POST
+def client_link(request, client_id: int):
+    client = client_get_for_user(request.membership, client_id)
+    try:
+        link = services.client_integration_link(
+            membership=request.membership,
+            client=client,
+            integration_id=request.POST.get("integration"),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, error_text(failed))
+        integration = int_param(request.POST.get("integration"))
+        if integration:
+            # Required per-client settings are missing: ask for them on the settings page.
+            return redirect(
+                f"{reverse('clients:integration_new', args=[request.firm.slug, client.pk])}"
+                f"?integration={integration}"
+            )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s linked.") % {"name": link.firm_integration})
+    return redirect(
+        f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+    )
+
+
+@firm_view()
+def client_link_new(request, client_id: int):
+    client = client_get_for_user(request.membership, client_id)
+    integration = selectors.firm_integration_get_for_user(
+        request.membership, request.GET.get("integration") or request.POST.get("integration")
+    )
+    values = {f.key: request.POST.get(f.key, "") for f in integration.spec.client_fields}
+    errors = {}
+    if request.method == "POST":
+        try:
+            services.client_integration_link(
+                membership=request.membership,
+                client=client,
+                integration_id=integration.pk,
+                settings=values,
+            )
+        except ValidationFailed as failed:
+            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("clients:detail", request.firm.slug, client.pk)
+        else:
+            messages.success(request, _("%(name)s linked.") % {"name": integration})
+            return redirect(
+                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+            )
+    else:
+        values = services.external_reference_defaults(
+            integration.spec.client_fields, values, client.external_reference
+        )
+    return render(
+        request,
+        "clients/integration_form.html",
+        {
+            "client": client,
+            "integration": integration,
+            "fields": _client_setting_rows(integration, values, errors),
+        },
+    )
+
+
+@firm_view()
+def client_link_edit(request, client_id: int, link_id: int):
+    client = client_get_for_user(request.membership, client_id)
+    link = selectors.client_integration_get(client, link_id)
+    spec = link.firm_integration.spec
+    values = dict(link.settings)
+    errors = {}
+    if request.method == "POST":
+        values = {f.key: request.POST.get(f.key, "") for f in spec.client_fields}
+        try:
+            services.client_integration_update(
+                membership=request.membership, link=link, settings=values
+            )
+        except ValidationFailed as failed:
+            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+        else:
+            messages.success(
+                request, _("Settings of %(name)s saved.") % {"name": link.firm_integration}
+            )
+            return redirect(
+                f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+            )
+    return render(
+        request,
+        "clients/integration_form.html",
+        {
+            "client": client,
+            "integration": link.firm_integration,
+            "link": link,
+            "fields": _client_setting_rows(link.firm_integration, values, errors),
+        },
+    )
+
+
+def _client_setting_rows(integration, values, errors) -> list[dict]:
+    return [
+        {"spec": spec, "value": values.get(spec.key, ""), "error": errors.get(spec.key)}
+        for spec in integration.spec.client_fields
+    ]
+
+
+@firm_view()
+@require_POST
+def client_link_unlink(request, client_id: int, link_id: int):
+    client = client_get_for_user(request.membership, client_id)
+    link = selectors.client_integration_get(client, link_id)
+    services.client_integration_unlink(membership=request.membership, link=link)
+    messages.success(request, _("%(name)s unlinked.") % {"name": link.firm_integration})
+    return redirect(
+        f"{reverse('clients:detail', args=[request.firm.slug, client.pk])}#integrations"
+    )

@@ -10,9 +10,18 @@ through the ORM.
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: how many of the selection it changed, how many it skipped."""
+
+    done: int = 0
+    skipped: int = 0
 
 
 def reserve_ids(model, count: int) -> list[int]:

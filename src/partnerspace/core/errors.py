@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 
@@ -30,10 +31,19 @@ class NotAllowed(ServiceError):
     status = 403
 
 
-def require_role(allowed: bool) -> None:
-    """A service's check of the acting membership's role (its `can_…` property)."""
+def require_role(allowed: bool, message: str | None = None) -> None:
+    """A service's check of the acting membership's role (its `can_…` property), the one
+    place a role is checked: pages answer the refusal with a 403 page
+    (core.middleware.ServiceRefusalMiddleware), the API with its 403 body."""
     if not allowed:
-        raise NotAllowed("not_allowed", _("Your role does not allow this."))
+        raise NotAllowed("not_allowed", str(message or _("Your role does not allow this.")))
+
+
+def require_same_firm(membership, thing) -> None:
+    """Another firm's object does not exist for this membership: every door resolves it
+    through the firm first, and this is a service's last line."""
+    if thing.firm_id != membership.firm_id:
+        raise Http404
 
 
 class Conflict(ServiceError):

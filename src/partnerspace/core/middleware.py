@@ -2,10 +2,12 @@ import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from partnerspace.core.errors import NotAllowed
 from partnerspace.core.languages import interface_languages
 
 
@@ -124,3 +126,20 @@ class NoStoreMiddleware:
         if "Cache-Control" not in response.headers:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class ServiceRefusalMiddleware:
+    """A page whose service refuses the user's role answers 403, as the firm's own pages do
+    when the role may not open them: views do not check roles again (core.errors.require_role
+    does, in the service)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotAllowed):
+            raise PermissionDenied(exception.message) from exception
+        return None

@@ -11,7 +11,9 @@ from partnerspace.accounts.models import User, email_key
 from partnerspace.core.delivery import link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.core.mail import mail_send
+from partnerspace.firms import events
 from partnerspace.firms.models import AuditEvent, Firm, Membership, StaffInvitation, role_fields
+from partnerspace.identifiers.clean import email_clean
 
 STAFF_INVITATION_DAYS = 14
 
@@ -76,8 +78,6 @@ def firm_create(
 
 
 def _email_or_refuse(raw: str) -> str:
-    from partnerspace.clients.validation import email_clean
-
     return email_key(email_clean(raw))
 
 
@@ -299,37 +299,9 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         target=membership,
         target_label=membership.user.email,
     )
-    _unassignments_record(membership=membership, actor=actor)
+    # The clients' assignments go with the membership, each recorded (clients reacts).
+    events.membership_removing.send(events.MembershipRemoving(membership=membership, actor=actor))
     membership.delete()
-
-
-def _unassignments_record(*, membership: Membership, actor: User) -> None:
-    """Deleting the membership deletes its client assignments: each of those clients' history
-    says who was unassigned, by whom and when, as assigning by hand does."""
-    # Imported here: clients builds on firms, and firms must load without it.
-    from partnerspace.clients.models import ClientAssignment, ClientHistory, HistorySource
-
-    client_ids = ClientAssignment.objects.filter(membership=membership).values_list(
-        "client_id", flat=True
-    )
-    at = timezone.now()
-    changes = [{"field": "assigned", "old": str(membership.user), "new": None}]
-    # One INSERT per batch: a person can be assigned to thousands of clients.
-    ClientHistory.objects.bulk_create(
-        [
-            ClientHistory(
-                client_id=client_id,
-                at=at,
-                actor=actor,
-                actor_label=(str(actor) if actor else ""),
-                source=HistorySource.STAFF,
-                action="assignment_changed",
-                changes=changes,
-            )
-            for client_id in client_ids
-        ],
-        batch_size=1000,
-    )
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from partnerspace.api.schemas import Id, refusals
-from partnerspace.core.errors import Conflict, NotAllowed, ServiceError
+from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
 from partnerspace.imports.forms import upload_too_large
@@ -146,12 +146,8 @@ def _warnings_out(job: ImportJob) -> list[dict]:
 
 
 def _importer(request):
-    membership = request.membership
-    if not membership.can_create_clients:
-        raise NotAllowed(
-            "not_allowed", _("Only administrators and client managers import clients.")
-        )
-    return membership
+    services.import_role_check(request.membership)
+    return request.membership
 
 
 @router.post(

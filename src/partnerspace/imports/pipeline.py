@@ -17,14 +17,14 @@ from django.utils.translation import gettext as _
 
 from partnerspace.clients.history import (
     TRACKED_FIELDS,
-    contact_label,
     creation_changes,
     differences,
-    history_record,
+    histories_record,
     snapshot,
 )
-from partnerspace.clients.models import Client, ClientHistory, ClientStatus, Contact, HistorySource
+from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.search import client_search_fields, fold, search_index_deferred
+from partnerspace.clients.services import ContactChange, client_change, client_change_check
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
     FieldWarning,
@@ -32,7 +32,8 @@ from partnerspace.clients.validation import (
     contact_clean,
 )
 from partnerspace.configuration.models import ConfigurationTemplate
-from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db, reserve_ids
+from partnerspace.configuration.selectors import template_find
+from partnerspace.core.bulk import db_datetime, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
 from partnerspace.identifiers import rules
 from partnerspace.imports.reading import Sheet
@@ -59,7 +60,6 @@ CONTACT_COLUMNS = (
     "id", "client", "first_name", "last_name", "email", "locale", "phone", "is_primary",
     "created_at",
 )  # fmt: skip
-HISTORY_COLUMNS = ("id", "client", "at", "actor", "actor_label", "source", "action", "changes")
 # Warnings kept for the preview and the database; the counts and --json keep them all.
 STORED_WARNINGS = 1000
 
@@ -228,7 +228,7 @@ class Importer:
         self.outcome = outcome or Outcome()
         self.seen: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
         templates = list(ConfigurationTemplate.objects.filter(firm=firm))
-        self.templates = {template.name.casefold(): template for template in templates}
+        self.templates = templates
         self.default_template = next((t for t in templates if t.is_default), None)
         self._load_existing()
 
@@ -315,14 +315,17 @@ class Importer:
 
     def _is_template_of(self, client_id: int, name: str) -> bool:
         """The Sjabloon cell names the template the client has (as an export writes it)."""
-        template = self.templates.get(name.casefold())
+        template = self._named(name)
         return template is not None and self.template_of.get(client_id) == template.pk
+
+    def _named(self, name: str):
+        return template_find(self.firm, name, among=self.templates, by_id=False)
 
     def _template(self, number: int, name: str, errors: list[Issue]):
         name = (name or "").strip()
         if not name:
             return self.default_template
-        template = self.templates.get(name.casefold())
+        template = self._named(name)
         if template is None:
             errors.append(
                 Issue(
@@ -486,16 +489,11 @@ class Importer:
     def _insert(self, rows: list[_Row], now) -> list[SimpleNamespace]:
         client_ids = reserve_ids(Client, len(rows))
         contact_ids = reserve_ids(Contact, len(rows))
-        history_ids = reserve_ids(ClientHistory, len(rows))
         actor_id = self.actor.pk if self.actor else None
-        label = str(self.actor) if self.actor else ""
         firm_id = self.firm.pk
         stamp = db_datetime(now)
-        db_json = json_for_db()
-        clients, client_rows, contact_rows, history_rows = [], [], [], []
-        for row, pk, contact_pk, history_pk in zip(
-            rows, client_ids, contact_ids, history_ids, strict=True
-        ):
+        clients, client_rows, contact_rows, history = [], [], [], []
+        for row, pk, contact_pk in zip(rows, client_ids, contact_ids, strict=True):
             values, person, template = row.company, row.contact, row.template
             client = SimpleNamespace(pk=pk, firm_id=firm_id, template=template, **values)
             search = client_search_fields(client, (SimpleNamespace(**person, is_primary=True),))
@@ -522,15 +520,12 @@ class Importer:
             )  # fmt: skip
             created = {name: values.get(name, "") for name in TRACKED_FIELDS}
             created["status"] = ClientStatus.DRAFT
-            history_rows.append(
-                (history_pk, pk, stamp, actor_id, label, HistorySource.IMPORT, "created",
-                 db_json(creation_changes(created)))
-            )  # fmt: skip
+            history.append((pk, "created", creation_changes(created)))
             clients.append(client)
         with search_index_deferred(client_ids[0], client_ids[-1]):
             insert_rows(Client, CLIENT_COLUMNS, client_rows)
         insert_rows(Contact, CONTACT_COLUMNS, contact_rows)
-        insert_rows(ClientHistory, HISTORY_COLUMNS, history_rows)
+        histories_record(entries=history, actor=self.actor, source=HistorySource.IMPORT, at=now)
         return clients
 
     def _taken(self, row: _Row) -> Issue:
@@ -578,7 +573,11 @@ class Importer:
             )
 
     def _count_updates(self, rows: list[_Row], *, write: bool) -> list[_Row]:
-        """Count (and write) the updates; returns the rows whose client no longer exists."""
+        """Count (and write) the updates; returns the rows whose client no longer exists.
+
+        Each row goes through the clients' own update (clients.services.client_change), one
+        at a time: the same rules, mandate and history as a change by hand. A dry run asks
+        only what that update would refuse before writing (client_change_check)."""
         if not rows:
             return []
         clients = Client.objects.in_bulk([row.target_id for row in rows])
@@ -596,41 +595,51 @@ class Importer:
             if not changes and contact_change is None:
                 self.outcome.unchanged += 1
                 continue
-            refusal = self._update_refusal(row, client, changes)
-            if refusal is not None:
-                self._refuse(row.number, [refusal])
-                continue
-            self.outcome.updated += 1
-            if write:
-                self._apply_update(
-                    client, row, changes, contact_change, contacts.get(client.pk, [])
-                )
+            data = {change["field"]: change["new"] for change in changes}
+            try:
+                if write:
+                    client_change(
+                        client=client,
+                        data=data,
+                        actor=self.actor,
+                        source=HistorySource.IMPORT,
+                        numbers_follow=False,
+                        contact=contact_change,
+                    )
+                else:
+                    client_change_check(
+                        client=client,
+                        data=data,
+                        actor=self.actor,
+                        source=HistorySource.IMPORT,
+                        numbers_follow=False,
+                    )
+            except IntegrityError:
+                self._refuse(row.number, [self._taken(row)])
+            except Conflict as refusal:
+                if refusal.code == "already_exists":
+                    self._refuse(row.number, [self._taken(row)])
+                else:
+                    self._refuse(row.number, [self._issue(row, refusal, data)])
+            except ValidationFailed as failed:
+                self._refuse(
+                    row.number,
+                    [Issue(row.number, e.field, e.code, _text(e.value), e.message)
+                     for e in failed.errors],
+                )  # fmt: skip
+            else:
+                self.outcome.updated += 1
         return vanished
 
-    def _update_refusal(self, row: _Row, client: Client, changes: list[dict]) -> Issue | None:
-        """The rules of an update by hand (clients.services.client_update): the details an
-        Active client keeps itself stay its own, and a client registered on Peppol keeps its
-        mandate until it is deregistered."""
-        from partnerspace.clients.services import _refuse_owned_by_client
-        from partnerspace.companies.models import COMPANY_FIELDS
-
-        new = {change["field"]: change["new"] for change in changes}
-        try:
-            _refuse_owned_by_client(client, {**snapshot(client, COMPANY_FIELDS), **new})
-            if new.get("peppol_mandate") is False:
-                from partnerspace.peppol.services import mandate_withdrawal_check
-
-                mandate_withdrawal_check(client)
-        except Conflict as refusal:
-            value = new.get(refusal.field)
-            return Issue(
-                row.number,
-                refusal.field,
-                refusal.code,
-                "" if isinstance(value, bool) else _text(value),
-                refusal.message,
-            )
-        return None
+    def _issue(self, row: _Row, refusal: Conflict, data: dict) -> Issue:
+        value = data.get(refusal.field)
+        return Issue(
+            row.number,
+            refusal.field,
+            refusal.code,
+            "" if isinstance(value, bool) else _text(value),
+            refusal.message,
+        )
 
     def _changes(self, row: _Row, client: Client, contacts: list[Contact]):
         """What the row changes. A cell left empty, or a column the file lacks, keeps the value:
@@ -647,63 +656,9 @@ class Importer:
         match = next((c for c in contacts if c.email == email), None)
         match = match or next((c for c in contacts if c.is_primary), None)
         if match is None:
-            return changes, ("add", None)
+            return changes, ContactChange(values=dict(row.contact))
         fields = {k: v for k, v in row.contact.items() if v and getattr(match, k) != v}
-        return changes, (("update", match, fields) if fields else None)
-
-    def _apply_update(self, client: Client, row: _Row, changes, contact_change, contacts) -> None:
-        for change in changes:
-            setattr(client, change["field"], change["new"])
-        client.updated_at = timezone.now()
-        if any(change["field"] == "peppol_mandate" for change in changes):
-            # Ja confirms the mandate, Nee withdraws it (_update_refusal checked it may).
-            from partnerspace.clients.services import mandate_confirmation_follow
-
-            mandate_confirmation_follow(client, self.actor)
-        try:
-            # The contact and the client together: a row the database refuses leaves nothing.
-            with transaction.atomic():
-                if contact_change is not None:
-                    if contact_change[0] == "add":
-                        contacts.append(
-                            Contact.objects.create(
-                                client=client, is_primary=not contacts, **row.contact
-                            )
-                        )
-                    else:
-                        _, contact, fields = contact_change
-                        contact_before = contact_label(contact)
-                        for name, value in fields.items():
-                            setattr(contact, name, value)
-                        contact.save(update_fields=list(fields))
-                for name, value in client_search_fields(client, contacts).items():
-                    setattr(client, name, value)
-                client.save()
-        except IntegrityError:
-            self.outcome.updated -= 1
-            self._refuse(row.number, [self._taken(row)])
-            return
-        history = list(changes)
-        if contact_change is not None:
-            if contact_change[0] == "add":
-                history.append(
-                    {"field": "contact", "old": None, "new": contact_label(contacts[-1])}
-                )
-            else:
-                history.append(
-                    {
-                        "field": "contact",
-                        "old": contact_before,
-                        "new": contact_label(contact_change[1]),
-                    }
-                )
-        history_record(
-            client=client,
-            actor=self.actor,
-            source=HistorySource.IMPORT,
-            action="updated",
-            changes=history,
-        )
+        return changes, (ContactChange(values=fields, contact=match) if fields else None)
 
 
 @dataclass(slots=True)

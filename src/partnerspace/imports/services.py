@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from partnerspace.core.errors import Conflict, NotAllowed
+from partnerspace.core.errors import Conflict, require_role
 from partnerspace.firms.models import Membership
 from partnerspace.imports.isolation import read_table_isolated
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
@@ -53,11 +54,13 @@ def import_enqueue(job: ImportJob, *, preview: bool = False) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
-def _require_importer(membership: Membership) -> None:
-    if not membership.can_create_clients:
-        raise NotAllowed(
-            "not_allowed", _("Only administrators and client managers import clients.")
-        )
+IMPORTERS_ONLY = gettext_lazy("Only administrators and client managers import clients.")
+
+
+def import_role_check(membership: Membership) -> None:
+    """Who may import, and read imports: every import service asks, and the API asks first
+    (a refusal before the upload is read)."""
+    require_role(membership.can_create_clients, IMPORTERS_ONLY)
 
 
 @transaction.atomic
@@ -71,7 +74,7 @@ def import_job_create(
     language: str | None = None,
 ) -> ImportJob:
     """Keep the upload; a file over the size limit is refused at once and not stored."""
-    _require_importer(membership)
+    import_role_check(membership)
     job = ImportJob(
         firm=membership.firm,
         created_by=membership.user,
@@ -121,7 +124,7 @@ def import_preview(*, job: ImportJob) -> Outcome | None:
 def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob:
     """Check a large file in the background (nothing written); its page follows the check.
     The job stays UPLOADED until the check makes it PREVIEWED (or REFUSED)."""
-    _require_importer(membership)
+    import_role_check(membership)
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
         lease_until=lease_end()
     )
@@ -131,7 +134,7 @@ def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob
 
 def import_start(*, membership: Membership, job: ImportJob) -> ImportJob:
     """Importeren: small files at once, larger ones as a background job the page follows."""
-    _require_importer(membership)
+    import_role_check(membership)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
         if job.status not in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED}:
@@ -171,7 +174,7 @@ def import_run(*, job_id: int, preview: bool = False) -> None:
 
 def import_resume(*, membership: Membership, job: ImportJob) -> ImportJob:
     """Doorgaan: an import that stopped goes on in the background from its last batch."""
-    _require_importer(membership)
+    import_role_check(membership)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
         if not job.can_resume:

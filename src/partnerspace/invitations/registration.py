@@ -13,19 +13,21 @@ from django.contrib.auth.hashers import identify_hasher, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partnerspace.accounts.models import User, email_key
 from partnerspace.clients.models import Client, ClientStatus, HistorySource
 from partnerspace.clients.selectors import client_duplicates
 from partnerspace.clients.services import client_create_in_firm
-from partnerspace.clients.validation import client_clean, contact_clean, email_clean
+from partnerspace.clients.validation import client_clean, contact_clean
 from partnerspace.companies.models import Company
 from partnerspace.companies.services import company_link_client
 from partnerspace.core.delivery import link_mail_deliver
-from partnerspace.core.errors import Conflict, NotAllowed
+from partnerspace.core.errors import Conflict, require_role
 from partnerspace.core.languages import interface_language
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
+from partnerspace.identifiers.clean import email_clean
 from partnerspace.invitations.models import (
     REGISTRATION_CONFIRM_HOURS,
     PendingRegistration,
@@ -35,11 +37,12 @@ from partnerspace.invitations.services import mail_language
 
 log = logging.getLogger(__name__)
 
+LINK_ADMINISTRATORS_ONLY = gettext_lazy("Only administrators manage registration links.")
+
 
 @transaction.atomic
 def registration_link_create(*, membership: Membership, template=None) -> RegistrationLink:
-    if not membership.can_manage_configuration:
-        raise NotAllowed("not_allowed", _("Only administrators manage registration links."))
+    require_role(membership.can_manage_configuration, LINK_ADMINISTRATORS_ONLY)
     return RegistrationLink.objects.create(
         firm=membership.firm,
         code=secrets.token_urlsafe(16),
@@ -50,8 +53,7 @@ def registration_link_create(*, membership: Membership, template=None) -> Regist
 
 @transaction.atomic
 def registration_link_disable(*, membership: Membership, link: RegistrationLink) -> None:
-    if not membership.can_manage_configuration:
-        raise NotAllowed("not_allowed", _("Only administrators manage registration links."))
+    require_role(membership.can_manage_configuration, LINK_ADMINISTRATORS_ONLY)
     RegistrationLink.objects.filter(pk=link.pk, firm=membership.firm).update(is_active=False)
     # Their links could no longer be confirmed; what people typed is not kept for nothing.
     PendingRegistration.objects.filter(link_id=link.pk, link__firm=membership.firm).delete()

@@ -8,14 +8,16 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partnerspace.accounts.models import User
 from partnerspace.clients.history import history_record
+from partnerspace.clients.lifecycle import client_status_change
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
-from partnerspace.clients.services import BulkOutcome
 from partnerspace.companies.services import company_link_client
+from partnerspace.core.bulk import BulkOutcome
 from partnerspace.core.delivery import link_mail_deliver
-from partnerspace.core.errors import Conflict, FieldError, NotAllowed, ValidationFailed
+from partnerspace.core.errors import Conflict, FieldError, ValidationFailed, require_role
 from partnerspace.core.languages import interface_language
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
@@ -32,11 +34,7 @@ def mail_language(locale: str) -> str:
     return language if language in MAIL_LANGUAGES else "nl"
 
 
-def _require_inviter(membership: Membership) -> None:
-    if not membership.can_invite_clients:
-        raise NotAllowed(
-            "not_allowed", _("Only administrators and client managers invite clients.")
-        )
+INVITERS_ONLY = gettext_lazy("Only administrators and client managers invite clients.")
 
 
 def _recipients(client: Client, contact_ids: Iterable[int] | None) -> list[Contact]:
@@ -78,7 +76,7 @@ def client_invite(
     source: str = HistorySource.STAFF,
 ) -> list[Invitation]:
     """Invite the client (its primary contact, or the chosen ones): Draft or Archived → Invited."""
-    _require_inviter(membership)
+    require_role(membership.can_invite_clients, INVITERS_ONLY)
     client = Client.objects.select_for_update().get(pk=client.pk, firm=membership.firm)
     if client.status == ClientStatus.ACTIVE:
         raise Conflict(
@@ -107,19 +105,9 @@ def client_invite(
         )
         for contact in contacts
     ]
-    if client.status != ClientStatus.INVITED:
-        old = client.status
-        client.status = ClientStatus.INVITED
-        client.archived_by_client = False
-        client.updated_at = now
-        client.save(update_fields=["status", "archived_by_client", "updated_at"])
-        history_record(
-            client=client,
-            actor=membership.user,
-            source=source,
-            action="status_changed",
-            changes=[{"field": "status", "old": old, "new": ClientStatus.INVITED}],
-        )
+    client_status_change(
+        client=client, status=ClientStatus.INVITED, actor=membership.user, source=source
+    )
     history_record(
         client=client,
         actor=membership.user,
@@ -162,7 +150,7 @@ def invitation_revoke(
     *, membership: Membership, invitation: Invitation, source: str = HistorySource.STAFF
 ) -> None:
     """Withdraw the invitation; a client with no other open invitation goes back to Draft."""
-    _require_inviter(membership)
+    require_role(membership.can_invite_clients, INVITERS_ONLY)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, firm=membership.firm)
     if invitation.accepted_at:
         raise Conflict("already_accepted", _("This invitation was accepted already."))
@@ -176,15 +164,12 @@ def invitation_revoke(
         client=client, accepted_at__isnull=True, revoked_at__isnull=True, replaced_at__isnull=True
     ).exists()
     if client.status == ClientStatus.INVITED and not still_open:
-        client.status = ClientStatus.DRAFT
-        client.updated_at = now
-        client.save(update_fields=["status", "updated_at"])
-        history_record(
+        client_status_change(
             client=client,
+            status=ClientStatus.DRAFT,
             actor=membership.user,
             source=source,
             action="invitation_revoked",
-            changes=[{"field": "status", "old": ClientStatus.INVITED, "new": ClientStatus.DRAFT}],
         )
 
 
@@ -193,7 +178,7 @@ def clients_bulk_invite(
     *, membership: Membership, clients: Iterable[Client], message: str = ""
 ) -> BulkOutcome:
     """Invite every selected client that is not Active yet; the Active ones are skipped."""
-    _require_inviter(membership)
+    require_role(membership.can_invite_clients, INVITERS_ONLY)
     outcome = BulkOutcome()
     for client in clients:
         if client.status == ClientStatus.ACTIVE:
@@ -236,7 +221,7 @@ def invitation_deliver(*, invitation_id: int) -> str:
 @transaction.atomic
 def invitation_retry_now(*, membership: Membership, invitation: Invitation) -> None:
     """Try a failed invitation again at once (after the administrator fixed the address)."""
-    _require_inviter(membership)
+    require_role(membership.can_invite_clients, INVITERS_ONLY)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, firm=membership.firm)
     if invitation.sent_at or (invitation.is_closed and not invitation.failed_at):
         return
@@ -289,17 +274,12 @@ def invitation_accept(
         user = _account_create(invitation, account)
     now = timezone.now()
     company_link_client(client=client, user=user)
-    old = client.status
-    client.status = ClientStatus.ACTIVE
-    client.archived_by_client = False
-    client.updated_at = now
-    client.save(update_fields=["status", "archived_by_client", "updated_at"])
-    history_record(
+    client_status_change(
         client=client,
+        status=ClientStatus.ACTIVE,
         actor=user,
         source=HistorySource.CLIENT,
         action="accepted",
-        changes=[{"field": "status", "old": old, "new": ClientStatus.ACTIVE}],
     )
     invitation.accepted_at = now
     invitation.accepted_by = user

@@ -139,7 +139,7 @@ class ClientPeppol(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # The SMP calls already answered in this run, so a retry does not repeat them.
     completed_steps = models.JSONField(default=list, blank=True)
-    # The run working on it holds it until then (peppol.services.REGISTRATION_LEASE): another
+    # The run working on it holds it until then (peppol.services.runner.REGISTRATION_LEASE): another
     # run waits; past it, the run's worker is gone and the work may be taken up again.
     lease_until = models.DateTimeField(null=True, blank=True)
     batch = models.ForeignKey(

@@ -1,7 +1,8 @@
 from django_tasks import task
 
 from partnerspace.core.recovery import leased
-from partnerspace.peppol.services import REGISTRATION_LEASE, batch_dispatch, registration_run
+from partnerspace.peppol.services.registration import batch_dispatch
+from partnerspace.peppol.services.runner import REGISTRATION_LEASE, registration_run
 
 
 @leased(REGISTRATION_LEASE)

@@ -13,6 +13,7 @@ from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.firms.access import firm_view
 from partnerspace.peppol import selectors, services
 from partnerspace.peppol.forms import MandateDocumentForm, PeppolSettingsForm
+from partnerspace.peppol.lookup import participant_lookup
 from partnerspace.peppol.models import PeppolSettings
 
 # Settings → Peppol
@@ -93,7 +94,7 @@ def lookup(request, client_id: int):
     return render(
         request,
         "peppol/_lookup.html",
-        {"client": client, "rows": selectors.participant_lookup(client)},
+        {"client": client, "rows": participant_lookup(client)},
     )
 
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from partnerspace.core.demo import DEMO_ADMIN, demo_seed
+from partnerspace.operations.demo import DEMO_ADMIN, demo_seed
 
 
 class Command(BaseCommand):

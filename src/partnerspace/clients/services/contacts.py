@@ -1,0 +1,145 @@
+"""A client's contact persons: added, changed, made primary, removed; each in the history."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from partnerspace.clients.history import (
+    contact_label,
+    differences,
+    history_record,
+    snapshot,
+)
+from partnerspace.clients.models import (
+    Client,
+    Contact,
+    HistorySource,
+)
+from partnerspace.clients.services.duplicates import refresh_search
+from partnerspace.clients.services.results import ClientResult
+from partnerspace.clients.validation import (
+    CONTACT_FIELDS,
+    contact_clean,
+)
+from partnerspace.core.errors import (
+    Conflict,
+)
+from partnerspace.firms.models import Membership
+
+
+def _contact_changes(before: dict, contact: Contact) -> list[dict]:
+    return differences(before, snapshot(contact, (*CONTACT_FIELDS, "is_primary")))
+
+
+@transaction.atomic
+def contact_add(
+    *, membership: Membership, client: Client, data: dict, source: str = HistorySource.STAFF
+) -> ClientResult:
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    cleaned = contact_clean(data, country=client.country)
+    make_primary = bool(data.get("is_primary")) or not client.contacts.exists()
+    previous = client.contacts.filter(is_primary=True).first() if make_primary else None
+    if previous:
+        client.contacts.filter(is_primary=True).update(is_primary=False)
+    contact = Contact.objects.create(client=client, is_primary=make_primary, **cleaned.values)
+    refresh_search(client, viewer=membership)
+    changes = [{"field": "contact", "old": None, "new": contact_label(contact)}]
+    if previous:
+        changes.append(_primary_change(previous, contact))
+    history_record(
+        client=client,
+        actor=membership.user,
+        source=source,
+        action="contact_added",
+        changes=changes,
+    )
+    return ClientResult(client, cleaned.warnings)
+
+
+@transaction.atomic
+def contact_update(
+    *, membership: Membership, contact: Contact, data: dict, source: str = HistorySource.STAFF
+) -> ClientResult:
+    client = Client.objects.select_for_update().get(pk=contact.client_id)
+    contact = client.contacts.get(pk=contact.pk)
+    before = snapshot(contact, (*CONTACT_FIELDS, "is_primary"))
+    merged = {name: before[name] for name in CONTACT_FIELDS}
+    merged.update({name: value for name, value in data.items() if name in CONTACT_FIELDS})
+    cleaned = contact_clean(merged, country=client.country)
+    for name, value in cleaned.values.items():
+        setattr(contact, name, value)
+    contact.save()
+    # Recorded before a change of primary, which must not swallow the other changes.
+    changes = _contact_changes(before, contact)
+    if changes:
+        refresh_search(client, viewer=membership)
+        history_record(
+            client=client,
+            actor=membership.user,
+            source=source,
+            action="contact_updated",
+            changes=[{**change, "contact": contact_label(contact)} for change in changes],
+        )
+    if data.get("is_primary") and not contact.is_primary:
+        return _make_primary(membership, client, contact, source, cleaned.warnings)
+    return ClientResult(client, cleaned.warnings)
+
+
+@transaction.atomic
+def contact_make_primary(
+    *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
+) -> ClientResult:
+    client = Client.objects.select_for_update().get(pk=contact.client_id)
+    return _make_primary(membership, client, client.contacts.get(pk=contact.pk), source, [])
+
+
+def _make_primary(membership, client, contact, source, warnings) -> ClientResult:
+    previous = client.contacts.filter(is_primary=True).first()
+    if previous and previous.pk == contact.pk:
+        return ClientResult(client, warnings)
+    # The old primary first: the database allows one primary contact per client at a time.
+    client.contacts.filter(is_primary=True).update(is_primary=False)
+    Contact.objects.filter(pk=contact.pk).update(is_primary=True)
+    refresh_search(client, viewer=membership)  # the identity key follows the primary contact
+    history_record(
+        client=client,
+        actor=membership.user,
+        source=source,
+        action="primary_contact_changed",
+        changes=[
+            {
+                "field": "primary_contact",
+                "old": contact_label(previous) if previous else None,
+                "new": contact_label(contact),
+            }
+        ],
+    )
+    return ClientResult(client, warnings)
+
+
+@transaction.atomic
+def contact_remove(
+    *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
+) -> None:
+    client = Client.objects.select_for_update().get(pk=contact.client_id)
+    contact = client.contacts.get(pk=contact.pk)
+    others = client.contacts.exclude(pk=contact.pk)
+    if not others.exists():
+        raise Conflict("last_contact", _("A client keeps at least one contact person."))
+    contact.delete()
+    changes = [{"field": "contact", "old": contact_label(contact), "new": None}]
+    if contact.is_primary:
+        successor = others.order_by("created_at", "id").first()
+        Contact.objects.filter(pk=successor.pk).update(is_primary=True)
+        changes.append(_primary_change(contact, successor))
+    refresh_search(client, viewer=membership)
+    history_record(
+        client=client,
+        actor=membership.user,
+        source=source,
+        action="contact_removed",
+        changes=changes,
+    )
+
+
+def _primary_change(old: Contact, new: Contact) -> dict:
+    return {"field": "primary_contact", "old": contact_label(old), "new": contact_label(new)}
