@@ -12,6 +12,7 @@ from partnerspace.clients.forms import ChooseTemplateForm, ClientForm, ContactFo
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selection import (
     MAX_SELECTION,
+    list_page_url,
     selection_add,
     selection_clear,
     selection_get,
@@ -70,6 +71,7 @@ def client_list(request):
         "counts": counts,
         "staff": selectors.staff_choices(membership),
         "selection": selection_get(request),
+        "back": request.get_full_path(),
         # Row links are this prefix plus the id: one reverse() instead of three per row.
         "detail_base": reverse("clients:list", args=[request.firm.slug]),
     }
@@ -103,7 +105,13 @@ def client_selection(request):
     response = render(
         request,
         "clients/_bulkbar.html",
-        {"selection": selection_get(request), "staff": selectors.staff_choices(request.membership)},
+        {
+            "selection": selection_get(request),
+            "staff": selectors.staff_choices(request.membership),
+            # The bar is redrawn by this POST: after a bulk action the user goes back to the
+            # list page the tick was made on, never to this URL, which accepts only POST.
+            "back": list_page_url(request, request.headers.get("HX-Current-URL", "")),
+        },
     )
     if request.POST.get("clear"):
         response.headers["HX-Trigger"] = "selection-cleared"
@@ -165,9 +173,7 @@ def client_bulk(request):
 
 
 def _list_url(request) -> str:
-    back = request.POST.get("back", "")
-    base = reverse("clients:list", args=[request.firm.slug])
-    return back if back.startswith(base) else base
+    return list_page_url(request, request.POST.get("back", ""))
 
 
 @firm_view(permission="can_create_clients")

@@ -1,0 +1,53 @@
+"""What a new user met in Chromium, each one a browser test: bulk actions that ended on a page
+that accepts only POST, a ⋯ menu cut off by the table, a contact address taken twice,
+untranslated history, a label over its value, a lost "bus", a duplicate reported beside the
+wrong field, an impossible postal code, the error report's own column, a contact removed
+without asking, and rows that did not open."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD, make_client
+
+pytestmark = pytest.mark.browser
+
+
+def client_list(page, query: str = "") -> None:
+    page.goto(f"/f/alfa/clients/{query}")
+    expect(page.get_by_role("heading", name="Klanten", exact=True)).to_be_visible()
+
+
+def row_of(page, name: str):
+    return page.get_by_test_id("client-table").get_by_role("row").filter(has_text=name)
+
+
+def test_a_bulk_action_after_ticking_rows_goes_back_to_the_list_tab(page, firm_a):
+    for name in ("Bakkerij Aerts BV", "Brouwerij Claes NV", "Slagerij Dubois BV"):
+        make_client(firm_a.admin, name)
+    log_in(page, "admin@alfa.example", PASSWORD)
+    client_list(page, "?tab=inactive")
+
+    # Each tick redraws the bulk bar through a POST to the selection URL.
+    row_of(page, "Bakkerij Aerts BV").get_by_role("checkbox").check()
+    expect(page.get_by_test_id("selection-count")).to_have_text("1 klant geselecteerd")
+    row_of(page, "Brouwerij Claes NV").get_by_role("checkbox").check()
+    expect(page.get_by_test_id("selection-count")).to_have_text("2 klanten geselecteerd")
+
+    bar = page.get_by_test_id("bulkbar")
+    bar.locator("summary", has_text="Medewerkers toewijzen of weghalen").click()
+    bar.get_by_label(str(firm_a.accountant.user)).check()
+    bar.get_by_role("button", name="Toewijzen", exact=True).click()
+    expect(page.get_by_text("Medewerkers toegewezen aan 2 klanten.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/f/alfa/clients/\?tab=inactive$"))
+    expect(page.get_by_role("heading", name="Klanten", exact=True)).to_be_visible()
+
+    # Uitnodigingen versturen, from its dialog: back on the same tab as well.
+    row_of(page, "Slagerij Dubois BV").get_by_role("checkbox").check()
+    expect(page.get_by_test_id("selection-count")).to_have_text("1 klant geselecteerd")
+    bar.get_by_role("button", name="Uitnodigingen versturen").click()
+    page.get_by_role("dialog").get_by_role("button", name="Uitnodigingen versturen").click()
+    expect(page.get_by_text("1 klant uitgenodigd.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/f/alfa/clients/\?tab=inactive$"))
