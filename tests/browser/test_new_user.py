@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from partnerspace.clients.models import Client
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, make_client
 
@@ -51,3 +52,41 @@ def test_a_bulk_action_after_ticking_rows_goes_back_to_the_list_tab(page, firm_a
     page.get_by_role("dialog").get_by_role("button", name="Uitnodigingen versturen").click()
     expect(page.get_by_text("1 klant uitgenodigd.")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/f/alfa/clients/\?tab=inactive$"))
+
+
+def hit_by_a_click(locator) -> bool:
+    """Whether a click at the middle of the element, where it is now, would reach it: not
+    cut off by a scrolling ancestor, nor covered, nor outside the window."""
+    return locator.evaluate(
+        """element => {
+            const box = element.getBoundingClientRect();
+            const x = box.left + box.width / 2, y = box.top + box.height / 2;
+            if (x < 0 || y < 0 || x > window.innerWidth || y > window.innerHeight) return false;
+            const hit = document.elementFromPoint(x, y);
+            return hit !== null && (hit === element || element.contains(hit));
+        }"""
+    )
+
+
+def test_the_menu_of_the_last_row_is_not_cut_off_by_the_table(page, firm_a):
+    make_client(firm_a.admin, "Bakkerij Aerts BV")
+    make_client(firm_a.admin, "Brouwerij Claes NV")
+    last = make_client(firm_a.admin, "Zeepziederij Wouters BV")
+    log_in(page, "admin@alfa.example", PASSWORD)
+    client_list(page, "?tab=inactive")
+
+    row = row_of(page, "Zeepziederij Wouters BV")
+    row.locator("summary").click()
+    for name in ("Openen", "Details bewerken"):
+        action = row.get_by_role("link", name=name)
+        expect(action).to_be_visible()
+        assert hit_by_a_click(action), name
+    delete = row.get_by_role("button", name="Verwijderen")
+    expect(delete).to_be_visible()
+    assert hit_by_a_click(delete)
+    delete.click()
+    page.get_by_role("dialog", name="Klant verwijderen?").get_by_role(
+        "button", name="Verwijderen"
+    ).click()
+    expect(page.get_by_text("Zeepziederij Wouters BV is verwijderd.")).to_be_visible()
+    assert not Client.objects.filter(pk=last.pk).exists()

@@ -46,6 +46,41 @@
     if (dismiss) dismiss.closest(".message").remove();
   });
 
+  // A row's ⋯ menu inside a table that scrolls sideways would be cut off by it (the last rows'
+  // menus most of all): an open menu floats above the page, below its button, or above it
+  // where the window ends. Scrolling closes it rather than leave it behind.
+  function placeMenu(menu) {
+    var items = menu.querySelector(".menu-items");
+    if (!items) return;
+    var button = menu.querySelector("summary").getBoundingClientRect();
+    items.classList.add("is-floating");
+    var height = items.offsetHeight;
+    var width = items.offsetWidth;
+    var top = button.bottom + 4;
+    if (top + height > window.innerHeight - 8 && button.top - height - 4 >= 8) {
+      top = button.top - height - 4;
+    }
+    var left = Math.max(8, Math.min(button.right - width, window.innerWidth - width - 8));
+    items.style.top = top + "px";
+    items.style.left = left + "px";
+  }
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.menu") || !menu.closest(".table-wrap")) return;
+    if (menu.open) placeMenu(menu);
+  }, true);
+  function closeFloatingMenus() {
+    document.querySelectorAll(".table-wrap details.menu[open]").forEach(function (menu) {
+      menu.removeAttribute("open");
+    });
+  }
+  window.addEventListener("resize", closeFloatingMenus);
+  document.addEventListener("scroll", function (event) {
+    // A scroll inside the menu itself (a long list) keeps it open.
+    if (event.target.closest && event.target.closest(".menu-items")) return;
+    closeFloatingMenus();
+  }, true);
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       document.querySelectorAll("details.menu[open]").forEach(function (menu) {
