@@ -90,3 +90,31 @@ def test_the_menu_of_the_last_row_is_not_cut_off_by_the_table(page, firm_a):
     ).click()
     expect(page.get_by_text("Zeepziederij Wouters BV is verwijderd.")).to_be_visible()
     assert not Client.objects.filter(pk=last.pk).exists()
+
+
+def test_a_second_contact_with_the_same_address_in_another_case_is_refused(page, firm_a):
+    client = make_client(
+        firm_a.admin,
+        "Bakkerij Peeters BV",
+        contact={
+            "first_name": "Pieter",
+            "last_name": "Peeters",
+            "email": "pieter@peeters.example",
+            "locale": "nl-BE",
+        },
+    )
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto(f"/f/alfa/clients/{client.pk}/")
+    section = page.locator("#contacts")
+    section.locator("summary", has_text="Contactpersoon toevoegen").click()
+    form = section.locator("form").filter(
+        has=page.get_by_role("button", name="Contactpersoon toevoegen")
+    )
+    form.get_by_label("Voornaam").fill("Piet")
+    form.get_by_label("Achternaam").fill("Peeters")
+    form.get_by_label("E-mailadres").fill("Pieter@Peeters.example")
+    form.get_by_label("Taal").fill("nl-BE")
+    form.get_by_role("button", name="Contactpersoon toevoegen").click()
+    field = page.locator("#contacts .field").filter(has=page.get_by_label("E-mailadres"))
+    expect(field).to_contain_text("Pieter@peeters.example is al een contactpersoon van deze klant.")
+    assert client.contacts.count() == 1

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -159,7 +160,11 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["client"], condition=Q(is_primary=True), name="contact_one_primary"
-            )
+            ),
+            # One contact person per address: Pieter@… and pieter@… are the same mailbox.
+            models.UniqueConstraint(
+                "client", Lower("email"), name="contact_unique_email_per_client"
+            ),
         ]
         ordering = ["-is_primary", "last_name", "first_name", "id"]
 

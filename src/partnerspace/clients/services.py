@@ -152,6 +152,8 @@ def _clean_contacts(contacts: Sequence[dict], country: str | None) -> tuple[list
             continue
         cleaned.append({**result.values, "is_primary": bool(data.get("is_primary"))})
         warnings += result.warnings
+        if any(_same_address(person["email"], result.values["email"]) for person in cleaned[:-1]):
+            errors.append(_email_taken(result.values["email"], f"contacts.{index}.email"))
     if errors:
         raise ValidationFailed(errors)
     return cleaned, warnings
@@ -570,6 +572,30 @@ def client_archive(*, membership: Membership, client: Client) -> Client:
 # Contacts
 
 
+def _same_address(one: str, other: str) -> bool:
+    return one.lower() == other.lower()
+
+
+def _email_taken(email: str, field: str = "email") -> FieldError:
+    return FieldError(
+        field,
+        "contact_email_taken",
+        _(
+            "%(email)s is already a contact person of this client. Each contact person has "
+            "their own e-mail address."
+        )
+        % {"email": email},
+        email,
+    )
+
+
+def _refuse_taken_email(client: Client, email: str, *, exclude_id=None) -> None:
+    """Another contact of this client with the address, in any case, refuses it (the
+    database's constraint decides a race; the caller holds the client's row)."""
+    if client.contacts.filter(email__iexact=email).exclude(pk=exclude_id).exists():
+        raise ValidationFailed([_email_taken(email)])
+
+
 def _contact_changes(before: dict, contact: Contact) -> list[dict]:
     return differences(before, snapshot(contact, (*CONTACT_FIELDS, "is_primary")))
 
@@ -580,6 +606,7 @@ def contact_add(
 ) -> ClientResult:
     client = Client.objects.select_for_update().get(pk=client.pk)
     cleaned = contact_clean(data, country=client.country)
+    _refuse_taken_email(client, cleaned.values["email"])
     make_primary = bool(data.get("is_primary")) or not client.contacts.exists()
     previous = client.contacts.filter(is_primary=True).first() if make_primary else None
     if previous:
@@ -609,6 +636,7 @@ def contact_update(
     merged = {name: before[name] for name in CONTACT_FIELDS}
     merged.update({name: value for name, value in data.items() if name in CONTACT_FIELDS})
     cleaned = contact_clean(merged, country=client.country)
+    _refuse_taken_email(client, cleaned.values["email"], exclude_id=contact.pk)
     for name, value in cleaned.values.items():
         setattr(contact, name, value)
     contact.save()
