@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from partnerspace.clients.models import Client
+from partnerspace.companies.models import Company, CompanyUser
 from tests.browser.conftest import log_in
-from tests.factories import PASSWORD, make_client
+from tests.factories import PASSWORD, make_client, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -118,3 +119,33 @@ def test_a_second_contact_with_the_same_address_in_another_case_is_refused(page,
     field = page.locator("#contacts .field").filter(has=page.get_by_label("E-mailadres"))
     expect(field).to_contain_text("Pieter@peeters.example is al een contactpersoon van deze klant.")
     assert client.contacts.count() == 1
+
+
+def test_the_clients_own_page_keeps_the_word_bus_in_its_address(page, firm_a):
+    person = make_user("pieter@peeters.example", first_name="Pieter")
+    company = Company.objects.create(
+        legal_name="Bakkerij Peeters BV",
+        street="Veldstraat",
+        house_number="12",
+        box="A",
+        postal_code="9000",
+        city="Gent",
+    )
+    CompanyUser.objects.create(company=company, user=person)
+    log_in(page, "pieter@peeters.example", PASSWORD)
+    page.goto(f"/company/{company.pk}/")
+    address = page.get_by_test_id("company-address")
+    expect(address).to_contain_text("Veldstraat 12 bus A")
+    expect(address).to_contain_text("9000 Gent")
+
+    # The firm's page of a client says it the same way, and its form names the field Bus.
+    client = make_client(
+        firm_a.admin, "Drukkerij Janssens BV", street="Kerkstraat", house_number="3", box="2"
+    )
+    page.goto("/account/login/")
+    page.context.clear_cookies()
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto(f"/f/alfa/clients/{client.pk}/")
+    expect(page.get_by_test_id("client-details")).to_contain_text("Kerkstraat 3 bus 2")
+    page.goto(f"/f/alfa/clients/{client.pk}/edit/")
+    expect(page.get_by_label("Bus", exact=True)).to_have_value("2")

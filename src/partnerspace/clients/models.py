@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.companies.models import address_lines
 from partnerspace.firms.models import Firm, Membership
 
 
@@ -118,11 +119,7 @@ class Client(models.Model):
 
     @property
     def address_lines(self) -> list[str]:
-        first = " ".join(part for part in (self.street, self.house_number) if part)
-        if self.box:
-            first = f"{first} {_('box')} {self.box}".strip()
-        second = " ".join(part for part in (self.postal_code, self.city) if part)
-        return [line for line in (first, second) if line]
+        return address_lines(self)
 
 
 class ClientAssignment(models.Model):

@@ -35,6 +35,10 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.legal_name
 
+    @property
+    def address_lines(self) -> list[str]:
+        return address_lines(self)
+
 
 # The details a company keeps itself; a firm's own fields (external reference, notes,
 # mandate, template, staff, integrations) stay the firm's.
@@ -75,3 +79,13 @@ class CompanyUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company}"
+
+
+def address_lines(record) -> list[str]:
+    """A client's or a company's address in two lines: "Veldstraat 12 bus A", "9000 Gent".
+    The box keeps its word: "12 A" would read as house number 12A."""
+    first = " ".join(part for part in (record.street, record.house_number) if part)
+    if record.box:
+        first = f"{first} {_('box')} {record.box}".strip()
+    second = " ".join(part for part in (record.postal_code, record.city) if part)
+    return [line for line in (first, second) if line]
