@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from partnerspace.clients.models import Client
 from partnerspace.companies.models import Company, CompanyUser
+from partnerspace.invitations.services import client_invite
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, make_client, make_user
 
@@ -149,3 +150,22 @@ def test_the_clients_own_page_keeps_the_word_bus_in_its_address(page, firm_a):
     expect(page.get_by_test_id("client-details")).to_contain_text("Kerkstraat 3 bus 2")
     page.goto(f"/f/alfa/clients/{client.pk}/edit/")
     expect(page.get_by_label("Bus", exact=True)).to_have_value("2")
+
+
+def test_the_history_of_an_invitation_speaks_dutch(page, firm_a):
+    client = make_client(
+        firm_a.admin,
+        "Bakkerij Peeters BV",
+        contact={
+            "first_name": "Pieter",
+            "last_name": "Peeters",
+            "email": "Pieter@peeters.example",
+            "locale": "nl-BE",
+        },
+    )
+    client_invite(membership=firm_a.admin, client=client)
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto(f"/f/alfa/clients/{client.pk}/")
+    invited = page.get_by_test_id("history").locator("li").filter(has_text="Uitgenodigd")
+    expect(invited.first).to_contain_text("Uitnodiging: Pieter@peeters.example")
+    expect(page.get_by_test_id("history")).not_to_contain_text(re.compile(r"\binvitation\b"))
