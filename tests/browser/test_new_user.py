@@ -7,6 +7,7 @@ without asking, and rows that did not open."""
 import re
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from partnerspace.clients.models import Client
@@ -169,3 +170,36 @@ def test_the_history_of_an_invitation_speaks_dutch(page, firm_a):
     invited = page.get_by_test_id("history").locator("li").filter(has_text="Uitgenodigd")
     expect(invited.first).to_contain_text("Uitnodiging: Pieter@peeters.example")
     expect(page.get_by_test_id("history")).not_to_contain_text(re.compile(r"\binvitation\b"))
+
+
+def invitation_path(membership, client) -> str:
+    client_invite(membership=membership, client=client)
+    match = re.search(r"(/invite/[^/\s\"<>]+/)", mail.outbox[-1].body)
+    assert match, mail.outbox[-1].body
+    return match.group(1)
+
+
+def test_on_the_invitation_page_no_label_overlaps_its_value(page, firm_a):
+    client = make_client(
+        firm_a.admin,
+        "Bakkerij Peeters BV",
+        vat_number="BE0403019261",
+        street="Veldstraat",
+        house_number="12",
+        postal_code="9000",
+        city="Gent",
+    )
+    page.goto(invitation_path(firm_a.admin, client))
+    details = page.get_by_test_id("invited-company")
+    expect(details).to_contain_text("Ondernemingsnummer")
+    overlaps = details.evaluate(
+        """list => [...list.querySelectorAll("dt")].filter(term => {
+            const value = term.nextElementSibling.getBoundingClientRect();
+            const label = document.createRange();
+            label.selectNodeContents(term);
+            const text = label.getBoundingClientRect();
+            const across = text.top < value.bottom && value.top < text.bottom;
+            return across && text.right > value.left + 0.5;
+        }).map(term => term.textContent)"""
+    )
+    assert overlaps == []
