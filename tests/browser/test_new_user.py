@@ -203,3 +203,25 @@ def test_on_the_invitation_page_no_label_overlaps_its_value(page, firm_a):
         }).map(term => term.textContent)"""
     )
     assert overlaps == []
+
+
+def field_of(page, label: str):
+    return page.locator(".field").filter(has=page.get_by_label(label, exact=True))
+
+
+def test_a_duplicate_vat_number_is_reported_under_the_vat_number(page, firm_a):
+    make_client(firm_a.admin, "Bakkerij Peeters BV", company_number="0403019261")
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto("/f/alfa/clients/new/")
+    page.get_by_label("Bedrijfsnaam").fill("Peeters Bakkerij NV")
+    page.get_by_label("Btw-nummer").fill("BE 0403.019.261")
+    page.get_by_label("Voornaam").fill("Piet")
+    page.get_by_label("Achternaam").fill("Peeters")
+    page.get_by_label("E-mailadres").fill("piet@peeters.example")
+    page.get_by_label("Taal").fill("nl-BE")
+    page.get_by_role("button", name="Toevoegen", exact=True).click()
+    expect(page.get_by_test_id("duplicate")).to_be_visible()
+    expect(field_of(page, "Btw-nummer").locator(".errorlist")).to_contain_text(
+        "Bakkerij Peeters BV gebruikt deze waarde al als btw-nummer"
+    )
+    expect(field_of(page, "Ondernemingsnummer").locator(".errorlist")).to_have_count(0)

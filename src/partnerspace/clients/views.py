@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from partnerspace.clients import selectors, services
@@ -212,7 +212,7 @@ def client_add(request):
         except Conflict as conflict:
             # Only a duplicate the user may open gets the notice with its link.
             duplicate = conflict if conflict.extra.get("existing_url") else None
-            form_add_service_error(client_form, conflict)
+            form_add_service_error(client_form, _where_typed(conflict, client_form))
         else:
             _announce_warnings(request, result.warnings)
             messages.success(request, _("%(client)s added.") % {"client": result.client})
@@ -229,6 +229,25 @@ def client_add(request):
             "adding": True,
         },
     )
+
+
+def _where_typed(conflict: Conflict, form) -> Conflict:
+    """A duplicate enterprise number taken from the VAT number, its own field left empty, is
+    shown beside the VAT number the user typed (the API still names the enterprise number)."""
+    typed = form.cleaned_data
+    if not (
+        conflict.field == "company_number"
+        and not typed.get("company_number")
+        and typed.get("vat_number")
+    ):
+        return conflict
+    message = conflict.message
+    if conflict.extra.get("existing_name"):
+        message = _("%(client)s already has this %(field)s.") % {
+            "client": conflict.extra["existing_name"],
+            "field": pgettext("in a sentence", "VAT number"),
+        }
+    return Conflict(conflict.code, message, field="vat_number", **conflict.extra)
 
 
 def _show_errors(failed: ValidationFailed, client_form, contact_form=None) -> None:
@@ -303,7 +322,7 @@ def client_edit(request, client_id: int):
         except Conflict as conflict:
             # Only a duplicate the user may open gets the notice with its link.
             duplicate = conflict if conflict.extra.get("existing_url") else None
-            form_add_service_error(form, conflict)
+            form_add_service_error(form, _where_typed(conflict, form))
         else:
             _announce_warnings(request, result.warnings)
             messages.success(request, _("Changes saved."))
