@@ -225,3 +225,29 @@ def test_a_duplicate_vat_number_is_reported_under_the_vat_number(page, firm_a):
         "Bakkerij Peeters BV gebruikt deze waarde al als btw-nummer"
     )
     expect(field_of(page, "Ondernemingsnummer").locator(".errorlist")).to_have_count(0)
+
+
+def test_a_belgian_postal_code_has_four_digits_and_an_unused_one_is_questioned(page, firm_a):
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto("/f/alfa/clients/new/")
+    page.get_by_label("Bedrijfsnaam").fill("Bakkerij Peeters BV")
+    page.get_by_label("Postcode").fill("99999")
+    page.get_by_label("Gemeente/stad").fill("Gent")
+    page.get_by_label("Voornaam").fill("Pieter")
+    page.get_by_label("Achternaam").fill("Peeters")
+    page.get_by_label("E-mailadres").fill("pieter@peeters.example")
+    page.get_by_label("Taal").fill("nl-BE")
+    page.get_by_role("button", name="Toevoegen", exact=True).click()
+    expect(field_of(page, "Postcode").locator(".errorlist")).to_contain_text(
+        "Vul een Belgische postcode van 4 cijfers in, van 1000 tot 9999"
+    )
+    assert not Client.objects.exists()
+
+    # Well formed, but not a code bpost uses: added, with a warning to look at.
+    page.get_by_label("Postcode").fill("1234")
+    page.get_by_role("button", name="Toevoegen", exact=True).click()
+    expect(page.get_by_text("Bakkerij Peeters BV is toegevoegd.")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(
+        "1234 staat niet op de lijst van bpost met de Belgische postcodes"
+    )
+    assert Client.objects.get().postal_code == "1234"

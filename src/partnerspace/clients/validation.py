@@ -153,6 +153,9 @@ def client_clean(data: Mapping) -> Cleaned:
     check.cleaned.values["iban"] = check.cleaned.values.get("iban") or ""
     for name in ("street", "house_number", "box", "postal_code", "city", "notes"):
         check.text(data, name, CLIENT_TEXT_LIMITS[name])
+    if country and check.cleaned.values["postal_code"] and not _errors_on(check, "postal_code"):
+        check.rule(check.cleaned.values, "postal_code", rules.postal_code, country=country)
+        check.cleaned.values["postal_code"] = check.cleaned.values["postal_code"] or ""
     check.rule(data, "peppol_mandate", rules.yes_no)
     if check.errors:
         raise ValidationFailed(check.errors)
