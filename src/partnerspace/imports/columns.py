@@ -358,6 +358,19 @@ def _lookup() -> dict[str, str]:
 _LOOKUP: Mapping[str, str] = MappingProxyType(_lookup())
 
 
+# The last column of the error report (report.py), with each row's messages. Plain data like
+# the other headers. Uploading the corrected report again must not call it unknown.
+REPORT_MESSAGES_LABEL: Mapping[str, str] = MappingProxyType(
+    {"nl": "Meldingen", "fr": "Problèmes", "en": "Problems"}
+)
+_IGNORED = frozenset(normalize_header(text) for text in REPORT_MESSAGES_LABEL.values())
+
+
+def header_ignored(text: object) -> bool:
+    """Whether a header is the error report's messages column: read past, said nothing of."""
+    return text is not None and normalize_header(text) in _IGNORED
+
+
 def header_key(text: object) -> str | None:
     """The key of the column whose header ``text`` is, in Dutch, French or English, or
     one of a few common aliases, or the key itself; ``None`` when not recognised.
