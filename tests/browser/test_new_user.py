@@ -11,6 +11,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from partnerspace.clients.models import Client
+from partnerspace.clients.services import contact_add
 from partnerspace.companies.models import Company, CompanyUser
 from partnerspace.invitations.services import client_invite
 from tests.browser.conftest import log_in
@@ -251,3 +252,36 @@ def test_a_belgian_postal_code_has_four_digits_and_an_unused_one_is_questioned(p
         "1234 staat niet op de lijst van bpost met de Belgische postcodes"
     )
     assert Client.objects.get().postal_code == "1234"
+
+
+def test_removing_a_contact_asks_first(page, firm_a):
+    client = make_client(firm_a.admin, "Bakkerij Peeters BV")
+    contact_add(
+        membership=firm_a.admin,
+        client=client,
+        data={
+            "first_name": "Piet",
+            "last_name": "Peeters",
+            "email": "piet@peeters.example",
+            "locale": "nl-BE",
+        },
+    )
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto(f"/f/alfa/clients/{client.pk}/")
+    piet = page.get_by_test_id("contacts").locator('tr[data-contact="piet@peeters.example"]')
+    piet.locator("summary").click()
+    piet.get_by_role("button", name="Verwijderen").click()
+    dialog = page.get_by_role("dialog", name="Contactpersoon verwijderen?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Piet Peeters")
+    assert client.contacts.count() == 2  # nothing happened yet
+
+    dialog.get_by_role("button", name="Annuleren").click()
+    expect(dialog).to_be_hidden()
+    assert client.contacts.count() == 2
+
+    piet.locator("summary").click()
+    piet.get_by_role("button", name="Verwijderen").click()
+    dialog.get_by_role("button", name="Verwijderen").click()
+    expect(page.get_by_text("Contactpersoon verwijderd.")).to_be_visible()
+    assert not client.contacts.filter(email="piet@peeters.example").exists()
