@@ -285,3 +285,29 @@ def test_removing_a_contact_asks_first(page, firm_a):
     dialog.get_by_role("button", name="Verwijderen").click()
     expect(page.get_by_text("Contactpersoon verwijderd.")).to_be_visible()
     assert not client.contacts.filter(email="piet@peeters.example").exists()
+
+
+def test_a_click_or_double_click_on_a_row_opens_the_client(page, firm_a):
+    first = make_client(firm_a.admin, "Bakkerij Aerts BV", city="Gent")
+    second = make_client(firm_a.admin, "Brouwerij Claes NV", city="Leuven")
+    log_in(page, "admin@alfa.example", PASSWORD)
+    client_list(page, "?tab=inactive")
+
+    # The checkbox and the ⋯ menu keep their own work.
+    row = row_of(page, "Bakkerij Aerts BV")
+    row.get_by_role("checkbox").check()
+    expect(page.get_by_test_id("selection-count")).to_have_text("1 klant geselecteerd")
+    row.locator("summary").click()
+    expect(row.get_by_role("link", name="Details bewerken")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/clients/\?tab=inactive$"))
+    page.keyboard.press("Escape")
+
+    # A double-click on the row's status, as the help article says.
+    row.locator(".badge").dblclick()
+    expect(page).to_have_url(re.compile(rf"/clients/{first.pk}/$"))
+    expect(page.get_by_role("heading", name="Bakkerij Aerts BV")).to_be_visible()
+
+    # One click on the city, away from the name's link, opens it too.
+    client_list(page, "?tab=inactive")
+    row_of(page, "Brouwerij Claes NV").get_by_text("Leuven").click()
+    expect(page).to_have_url(re.compile(rf"/clients/{second.pk}/$"))

@@ -81,6 +81,24 @@
     closeFloatingMenus();
   }, true);
 
+  // A row with data-href opens its page on a click or a double-click anywhere in it, except
+  // on what has its own click: links, buttons, the checkbox, the ⋯ menu. Selecting text in
+  // the row does not open it.
+  function openRow(event) {
+    var row = event.target.closest("tr[data-href]");
+    if (!row || event.button !== 0) return;
+    if (event.target.closest("a, button, input, select, textarea, label, summary, details, dialog, .select-cell")) return;
+    var selected = window.getSelection ? String(window.getSelection()) : "";
+    if (event.type === "click" && selected) return;
+    if (event.ctrlKey || event.metaKey || event.shiftKey) {
+      window.open(row.getAttribute("data-href"), "_blank");
+      return;
+    }
+    window.location.assign(row.getAttribute("data-href"));
+  }
+  document.addEventListener("click", openRow);
+  document.addEventListener("dblclick", openRow);
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       document.querySelectorAll("details.menu[open]").forEach(function (menu) {
