@@ -62,7 +62,7 @@ def test_add_edit_and_manage_contacts_of_a_client_with_a_messy_vat_number(page, 
     # A second contact person, then made primary through its ⋯ menu.
     contacts = page.get_by_test_id("contacts")
     els = contacts.locator('tr[data-contact="els@peeters.example"]')
-    expect(els.get_by_text("Primair", exact=True)).to_be_visible()
+    expect(els.get_by_text("Hoofdcontact", exact=True)).to_be_visible()
     section = page.locator("#contacts")
     section.locator("summary", has_text="Contactpersoon toevoegen").click()
     form = section.locator("form").filter(
@@ -73,13 +73,13 @@ def test_add_edit_and_manage_contacts_of_a_client_with_a_messy_vat_number(page, 
     expect(page.get_by_text("Contactpersoon toegevoegd.")).to_be_visible()
     jan = contacts.locator('tr[data-contact="jan@peeters.example"]')
     expect(contacts.locator("tr")).to_have_count(2)
-    expect(jan.get_by_text("Primair", exact=True)).to_have_count(0)
+    expect(jan.get_by_text("Hoofdcontact", exact=True)).to_have_count(0)
 
     jan.locator("summary").click()  # its ⋯ menu
-    jan.get_by_role("button", name="Primair maken").click()
+    jan.get_by_role("button", name="Hoofdcontact maken").click()
     expect(page.get_by_text("Jan Peeters is nu de primaire contactpersoon.")).to_be_visible()
-    expect(jan.get_by_text("Primair", exact=True)).to_be_visible()
-    expect(els.get_by_text("Primair", exact=True)).to_have_count(0)
+    expect(jan.get_by_text("Hoofdcontact", exact=True)).to_be_visible()
+    expect(els.get_by_text("Hoofdcontact", exact=True)).to_have_count(0)
     expect(page.get_by_test_id("history")).to_contain_text("Primaire contactpersoon gewijzigd")
     assert Contact.objects.get(client=client, is_primary=True).email == "jan@peeters.example"
 

@@ -255,7 +255,7 @@ def test_a_duplicate_of_a_client_the_accountant_cannot_see_is_refused_without_it
     assert response.status_code == 200
     assert "Alfa Bouw" not in response.text
     assert f"/clients/{client.pk}/" not in response.text
-    assert "Een andere klant van uw kantoor gebruikt deze waarde al" in response.text
+    assert "Een andere klant van je kantoor gebruikt deze waarde al" in response.text
     assert 'data-testid="duplicate"' not in response.text  # no notice with an empty link
     # Once it is theirs, the accountant is told which client it is.
     assign(firm_a, client)

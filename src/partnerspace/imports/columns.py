@@ -210,7 +210,7 @@ COLUMNS: tuple[Column, ...] = (
         nl="Externe referentie",
         fr="Référence externe",
         en="External reference",
-        hint_nl="Uw eigen code voor deze klant, bijvoorbeeld het klantnummer in uw "
+        hint_nl="Je eigen code voor deze klant, bijvoorbeeld het klantnummer in je "
         "boekhoudpakket. Bijvoorbeeld: K-00123",
         hint_fr="Votre propre code pour ce client, par exemple son numéro dans votre logiciel "
         "comptable. Par exemple : C-00123",
@@ -318,7 +318,7 @@ COLUMNS: tuple[Column, ...] = (
         nl="Sjabloon",
         fr="Modèle",
         en="Template",
-        hint_nl="Naam van een sjabloon van uw kantoor, zoals in Partner Space. "
+        hint_nl="Naam van een sjabloon van je kantoor, zoals in Partner Space. "
         "Bijvoorbeeld: Standaard",
         hint_fr="Nom d'un modèle de votre cabinet, tel qu'il figure dans Partner Space. "
         "Par exemple : Standard",
