@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -58,6 +60,9 @@ def client_list(request):
     if page_size not in PAGE_SIZES:
         page_size = PAGE_SIZES[0]
     counts = selectors.tab_counts(membership)
+    if "tab" not in request.GET and not counts["active"] and counts["inactive"]:
+        # Nothing active yet (a new firm): open where its clients are.
+        filters = replace(filters, tab="inactive")
     page = selectors.client_page(
         membership,
         filters,
