@@ -48,7 +48,7 @@
 
   // A row's ⋯ menu inside a table that scrolls sideways would be cut off by it (the last rows'
   // menus most of all): an open menu floats above the page, below its button, or above it
-  // where the window ends. Scrolling closes it rather than leave it behind.
+  // where the window ends.
   function placeMenu(menu) {
     var items = menu.querySelector(".menu-items");
     if (!items) return;
@@ -69,17 +69,18 @@
     if (!menu.matches || !menu.matches("details.menu") || !menu.closest(".table-wrap")) return;
     if (menu.open) placeMenu(menu);
   }, true);
-  function closeFloatingMenus() {
+  // Scrolling or resizing moves an open menu with its button; it closes once the button
+  // has left the window.
+  function followFloatingMenus(event) {
+    if (event && event.target.closest && event.target.closest(".menu-items")) return;
     document.querySelectorAll(".table-wrap details.menu[open]").forEach(function (menu) {
-      menu.removeAttribute("open");
+      var button = menu.querySelector("summary").getBoundingClientRect();
+      if (button.bottom < 0 || button.top > window.innerHeight) menu.removeAttribute("open");
+      else placeMenu(menu);
     });
   }
-  window.addEventListener("resize", closeFloatingMenus);
-  document.addEventListener("scroll", function (event) {
-    // A scroll inside the menu itself (a long list) keeps it open.
-    if (event.target.closest && event.target.closest(".menu-items")) return;
-    closeFloatingMenus();
-  }, true);
+  window.addEventListener("resize", followFloatingMenus);
+  document.addEventListener("scroll", followFloatingMenus, true);
 
   // A row with data-href opens its page on a click or a double-click anywhere in it, except
   // on what has its own click: links, buttons, the checkbox, the ⋯ menu. Selecting text in
