@@ -57,6 +57,24 @@ def message_for(code: str, **params) -> str:
     return str(text) % params if params else str(text)
 
 
+# Repairs the user expects and need not look at: spacing, dots, case, a missing BE, a code
+# spelled another way. Every other note (a leading zero restored, an unknown bank code, a
+# postal code bpost does not use) asks the user to check the value.
+ROUTINE_REPAIRS = frozenset(
+    {
+        "case_changed",
+        "country_name",
+        "separators_removed",
+        "whitespace_collapsed",
+        "prefix_removed",
+        "prefix_added",
+        "reformatted",
+        "locale_spelling",
+        "locale_completed",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldWarning:
     """A repair made to an input value; the message is only built when someone reads it."""
@@ -67,6 +85,10 @@ class FieldWarning:
     @property
     def code(self) -> str:
         return self.note.code
+
+    @property
+    def routine(self) -> bool:
+        return self.note.code == rules.NORMALIZED and self.note.reason in ROUTINE_REPAIRS
 
     @property
     def value(self) -> str:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from partnerspace.clients import selectors, services
 from partnerspace.clients.forms import ChooseTemplateForm, ClientForm, ContactForm, NewContactForm
+from partnerspace.clients.labels import FIELD_LABELS
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selection import (
     MAX_SELECTION,
@@ -268,8 +269,21 @@ def _show_errors(failed: ValidationFailed, client_form, contact_form=None) -> No
 
 
 def _announce_warnings(request, warnings) -> None:
+    """What the user must look at, one warning each; routine repairs in one quiet line."""
+    routine = []
     for warning in warnings:
-        messages.warning(request, warning.message)
+        if warning.routine:
+            label = str(FIELD_LABELS.get(warning.field.rsplit(".", 1)[-1], warning.field))
+            if label not in routine:
+                routine.append(label)
+        else:
+            messages.warning(request, warning.message)
+    if routine:
+        messages.info(
+            request,
+            _("Written in the standard form: %(fields)s.") % {"fields": ", ".join(routine)},
+            extra_tags="quiet",
+        )
 
 
 @firm_view()

@@ -1,0 +1,46 @@
+"""Routine repairs make no noise: spaces, dots, case and a missing BE are said in one quiet
+line; what the user must look at (a leading zero restored, an unknown bank code) stays a
+warning."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def add_client(page, **fields) -> None:
+    page.goto("/f/alfa/clients/new/")
+    page.get_by_label("Bedrijfsnaam").fill("Bakkerij Peeters BV")
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("Voornaam").fill("Pieter")
+    page.get_by_label("Achternaam").fill("Peeters")
+    page.get_by_label("E-mailadres").fill("Pieter@Peeters.EXAMPLE")
+    page.get_by_label("Taal").fill("NL_be")
+    page.get_by_role("button", name="Toevoegen", exact=True).click()
+    expect(page.get_by_text("Bakkerij Peeters BV is toegevoegd.")).to_be_visible()
+
+
+def test_an_ordinary_client_is_added_with_one_quiet_line_and_no_banner(page, firm_a):
+    log_in(page, "admin@alfa.example", PASSWORD)
+    add_client(
+        page,
+        **{"Btw-nummer": "0403 019 261", "IBAN": "be71 0961 2345 6769", "Postcode": "9000"},
+    )
+    status = page.get_by_role("status")
+    expect(status.locator(".message.warning")).to_have_count(0)
+    quiet = status.locator(".message.quiet")
+    expect(quiet).to_have_count(1)
+    expect(quiet).to_contain_text("Btw-nummer")
+    expect(quiet).to_contain_text("IBAN")
+
+
+def test_a_restored_leading_zero_is_still_a_warning(page, firm_a):
+    log_in(page, "admin@alfa.example", PASSWORD)
+    add_client(page, **{"Ondernemingsnummer": "403019261"})
+    warning = page.get_by_role("status").locator(".message.warning")
+    expect(warning).to_have_count(1)
+    expect(warning).to_contain_text("403019261")
