@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_client
 
 pytestmark = pytest.mark.browser
 
@@ -44,3 +44,26 @@ def test_a_restored_leading_zero_is_still_a_warning(page, firm_a):
     warning = page.get_by_role("status").locator(".message.warning")
     expect(warning).to_have_count(1)
     expect(warning).to_contain_text("403019261")
+
+
+def test_the_client_form_is_grouped_number_first_and_edits_numbers_as_shown(page, firm_a):
+    client = make_client(
+        firm_a.admin, "Bakkerij Peeters BV", vat_number="BE0403019261", iban="BE71096123456769"
+    )
+    log_in(page, "admin@alfa.example", PASSWORD)
+    page.goto("/f/alfa/clients/new/")
+    groups = page.get_by_test_id("form-group").locator("h2")
+    expect(groups).to_have_text(["Identificatie", "Adres", "Bank en Peppol", "Voor je kantoor"])
+    first = page.get_by_test_id("form-group").first.locator("input, select").first
+    expect(first).to_have_attribute("name", "company_number")
+
+    page.goto(f"/f/alfa/clients/{client.pk}/edit/")
+    expect(page.get_by_label("Ondernemingsnummer")).to_have_value("0403.019.261")
+    expect(page.get_by_label("Btw-nummer")).to_have_value("BE 0403.019.261")
+    expect(page.get_by_label("IBAN")).to_have_value("BE71 0961 2345 6769")
+    page.get_by_label("Gemeente/stad").fill("Gent")
+    page.get_by_role("button", name="Wijzigingen opslaan").click()
+    expect(page.get_by_text("Wijzigingen opgeslagen.")).to_be_visible()
+    # The numbers went back as shown: nothing to say about them.
+    expect(page.get_by_role("status").locator(".message.quiet")).to_have_count(0)
+    expect(page.get_by_role("status").locator(".message.warning")).to_have_count(0)

@@ -161,7 +161,7 @@ def test_the_edit_page_shows_the_current_details(firm_a, web, client):
     response = web(firm_a.manager).get(edit_url(client))
     assert response.status_code == 200
     assert 'value="Alfa Bouw BV"' in response.text
-    assert 'value="BE0403019261"' in response.text
+    assert 'value="BE 0403.019.261"' in response.text  # as the client page shows it
 
 
 def test_saving_the_edit_page_changes_the_client(firm_a, web, client):

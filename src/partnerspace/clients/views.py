@@ -35,6 +35,7 @@ from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.core.numbers import MAX_PAGE, int_param
 from partnerspace.firms.access import firm_view
+from partnerspace.identifiers import rules
 from partnerspace.invitations.selectors import invitations_of_client
 from partnerspace.peppol.selectors import peppol_state
 
@@ -321,6 +322,10 @@ def client_edit(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
     initial = {name: getattr(client, name) for name in CLIENT_FIELDS}
     initial = {name: "" if value is None else value for name, value in initial.items()}
+    # The numbers as the client page shows them; sent back unchanged, they say nothing.
+    initial["company_number"] = rules.format_company_number(client.company_number)
+    initial["vat_number"] = rules.format_vat(client.vat_number)
+    initial["iban"] = rules.format_iban(client.iban)
     form = ClientForm(request.POST or None, initial=initial)
     owned = services.client_details_owned_by_client(client)
     if owned:
@@ -343,7 +348,8 @@ def client_edit(request, client_id: int):
             duplicate = conflict if conflict.extra.get("existing_url") else None
             form_add_service_error(form, _where_typed(conflict, form))
         else:
-            _announce_warnings(request, result.warnings)
+            changed = set(form.changed_data)
+            _announce_warnings(request, [w for w in result.warnings if w.field in changed])
             messages.success(request, _("Changes saved."))
             return redirect("clients:detail", request.firm.slug, client.pk)
     return render(
