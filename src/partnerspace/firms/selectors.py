@@ -67,3 +67,45 @@ def staff_invitation_get_by_token(raw_token: str) -> StaffInvitation | None:
     if invitation.expires_at <= timezone.now():
         return None
     return invitation
+
+
+def firm_overview(membership: Membership) -> dict:
+    """The firm's home in figures, each the size of a list it links to: clients per status,
+    invitations waiting and expired, Peppol readiness, the latest imports. An accountant's
+    figures count only their own clients."""
+    from django.db.models import Count, Q
+
+    from partnerspace.clients.selectors import clients_visible_to, tab_counts
+    from partnerspace.imports.models import ImportJob
+    from partnerspace.invitations.models import Invitation
+    from partnerspace.peppol.models import ClientPeppol
+
+    now = timezone.now()
+    clients = clients_visible_to(membership)
+    open_invitations = Invitation.objects.filter(
+        client__in=clients,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        replaced_at__isnull=True,
+        failed_at__isnull=True,
+    )
+    invitations = open_invitations.aggregate(
+        waiting=Count("id", filter=Q(expires_at__gt=now)),
+        expired=Count("id", filter=Q(expires_at__lte=now)),
+    )
+    peppol = ClientPeppol.objects.filter(client__in=clients).aggregate(
+        registered=Count("id", filter=Q(status="registered")),
+        failed=Count("id", filter=Q(status="failed")),
+    )
+    imports = []
+    if membership.can_create_clients:
+        imports = list(
+            ImportJob.objects.filter(firm_id=membership.firm_id).order_by("-created_at")[:5]
+        )
+    return {
+        "clients": tab_counts(membership),
+        "invitations": invitations,
+        "mandates": clients.filter(peppol_mandate=True).count(),
+        "peppol": peppol,
+        "imports": imports,
+    }

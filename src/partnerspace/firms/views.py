@@ -33,7 +33,15 @@ def home(request):
 
 @firm_view()
 def overview(request):
-    return redirect(reverse("clients:list", kwargs={"firm_slug": request.firm.slug}))
+    """Overzicht, the firm's home: its figures, each linking to the list it counts."""
+    return render(
+        request,
+        "firms/overview.html",
+        {
+            "figures": selectors.firm_overview(request.membership),
+            "clients_url": reverse("clients:list", kwargs={"firm_slug": request.firm.slug}),
+        },
+    )
 
 
 @firm_view(permission="can_manage_staff")
