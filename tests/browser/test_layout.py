@@ -146,3 +146,30 @@ def test_the_main_pages_fit_the_window_and_the_last_rows_menu_works(
         keep(page, screenshots, f"{size}-import-preview")
     finally:
         context.close()
+
+
+def test_on_a_phone_the_menu_folds_away_behind_one_button(browser, live_server, firm_a):
+    context, page = open_page(browser, live_server, "phone")
+    try:
+        nav = page.get_by_role("navigation", name="Hoofdnavigatie")
+        clients = nav.get_by_role("link", name="Klanten")
+        expect(clients).to_be_hidden()
+        toggle = nav.get_by_role("button", name="Menu")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        clients.click()
+        expect(page.get_by_role("heading", name="Klanten", exact=True)).to_be_visible()
+        expect(nav.get_by_role("link", name="Klanten")).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_menu_is_always_there(browser, live_server, firm_a):
+    context, page = open_page(browser, live_server, "wide")
+    try:
+        nav = page.get_by_role("navigation", name="Hoofdnavigatie")
+        expect(nav.get_by_role("link", name="Klanten")).to_be_visible()
+        expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
+    finally:
+        context.close()

@@ -21,6 +21,12 @@
       }
       return;
     }
+    var toggle = event.target.closest("[data-toggle-nav]");
+    if (toggle) {
+      var open = toggle.closest(".sidebar").classList.toggle("is-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      return;
+    }
     // A secret shown once (a new API token): selected, and put on the clipboard where allowed.
     var copier = event.target.closest("[data-copy]");
     if (copier) {
