@@ -7,6 +7,9 @@ DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1:8000
+# The address in e-mailed links (invitations, password resets): the one `make run` serves on,
+# unless PARTNERSPACE_BASE_URL is set.
+RUN_BASE_URL = $(or $(PARTNERSPACE_BASE_URL),http://$(HOST))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run serve test test-redis lint typecheck format bench translations messages lock worker migrate clean
@@ -34,10 +37,10 @@ translations: $(APP_STAMP)
 
 run: $(APP_STAMP) translations
 	@mkdir -p var/static
-	DEBUG=1 $(BIN)/partnerspace migrate --noinput
-	DEBUG=1 $(BIN)/partnerspace seed_demo
+	DEBUG=1 PARTNERSPACE_BASE_URL="$(RUN_BASE_URL)" $(BIN)/partnerspace migrate --noinput
+	DEBUG=1 PARTNERSPACE_BASE_URL="$(RUN_BASE_URL)" $(BIN)/partnerspace seed_demo
 	@echo "Partner Space on http://$(HOST)/ (the task worker runs beside it; Ctrl-C stops both)"
-	@DEBUG=1 sh -c '$(BIN)/partnerspace db_worker --no-reload & worker=$$!; \
+	@DEBUG=1 PARTNERSPACE_BASE_URL="$(RUN_BASE_URL)" sh -c '$(BIN)/partnerspace db_worker --no-reload & worker=$$!; \
 		trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/partnerspace runserver $(HOST)'
 

@@ -142,7 +142,8 @@ def test_import_from_the_template_with_one_bad_row_then_the_corrected_report(
     expect(page.get_by_test_id("count-created")).to_have_text("1")
     expect(page.get_by_test_id("count-refused")).to_have_text("0")
     expect(page.get_by_test_id("error-row")).to_have_count(0)
-    expect(page.get_by_test_id("unknown-columns")).to_contain_text("Problems")
+    # The report's own Problems column is read past without a word.
+    expect(page.get_by_test_id("unknown-columns")).to_have_count(0)
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_test_id("import-done")).to_be_visible()
     expect(page.get_by_test_id("count-created")).to_have_text("1")

@@ -66,7 +66,9 @@ def test_confirm_a_mandate_activate_e_invoicing_and_see_it_registered(page, firm
     log_in(page, "admin@alfa.example", PASSWORD)
     page.goto(f"/f/alfa/clients/{client.pk}/")
     section = page.get_by_test_id("e-invoicing")
-    expect(section.get_by_test_id("peppol-identifiers")).to_contain_text(PARTICIPANT)
+    # Shown without the scheme, which only the SMP needs.
+    expect(section.get_by_test_id("peppol-identifiers")).to_contain_text("0208:0123456749")
+    expect(section.get_by_test_id("peppol-identifiers")).not_to_contain_text("iso6523")
     expect(section.get_by_test_id("peppol-identifiers")).to_contain_text("9925:BE0123456749")
     expect(section.get_by_test_id("mandate-state")).to_contain_text("Not signed")
     expect(section.get_by_test_id("activate-einvoicing")).to_have_count(0)

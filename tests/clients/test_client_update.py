@@ -162,7 +162,7 @@ def test_the_edit_page_shows_the_current_details(firm_a, web, client):
     response = web(firm_a.manager).get(edit_url(client))
     assert response.status_code == 200
     assert 'value="Alfa Bouw BV"' in response.text
-    assert 'value="BE0403019261"' in response.text
+    assert 'value="BE 0403.019.261"' in response.text  # as the client page shows it
 
 
 def test_saving_the_edit_page_changes_the_client(firm_a, web, client):
@@ -256,7 +256,7 @@ def test_a_duplicate_of_a_client_the_accountant_cannot_see_is_refused_without_it
     assert response.status_code == 200
     assert "Alfa Bouw" not in response.text
     assert f"/clients/{client.pk}/" not in response.text
-    assert "Een andere klant van uw kantoor gebruikt deze waarde al" in response.text
+    assert "Een andere klant van je kantoor gebruikt deze waarde al" in response.text
     assert 'data-testid="duplicate"' not in response.text  # no notice with an empty link
     # Once it is theirs, the accountant is told which client it is.
     assign(firm_a, client)

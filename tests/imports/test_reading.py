@@ -226,6 +226,15 @@ def test_header_row_beyond_the_first_ten_non_blank_rows_is_not_looked_for():
     assert problem.detail == {"columns": list(KEYS[:6])}
 
 
+@pytest.mark.parametrize("label", ["Meldingen", "Problèmes", "Problems", "MELDINGEN"])
+def test_the_error_reports_own_messages_column_is_read_past_quietly(label):
+    headers = [*REQUIRED_NL, label]
+    row = [*client_row(1)[:6], "Ondernemingsnummer: ongeldig"]
+    sheet = read_table(xlsx([headers, row]), filename="k.xlsx")
+    assert sheet.unknown_headers == ()
+    assert sheet.columns == tuple(KEYS[:6])
+
+
 def test_unknown_columns_are_reported_once_and_ignored():
     headers = ["Opmerkingen", *REQUIRED_NL, "Telefoon", "Opmerkingen"]
     row = ["bel eerst", *client_row(1)[:6], "09 123 45 67", "nog iets"]

@@ -215,7 +215,7 @@ def test_the_corrected_report_imports(firm_a):
     again = read_table(corrected.getvalue(), filename="rapport.xlsx")
     second = Importer(firm=firm_a.firm).run(again)
 
-    assert again.unknown_headers == ("Meldingen",)
+    assert again.unknown_headers == ()  # its Meldingen column is the report's own
     assert (second.rows, second.created, second.errors) == (2, 2, [])
     assert Client.objects.get(legal_name="Bakkerij 3 BV").peppol_mandate is True
     assert Client.objects.filter(firm=firm_a.firm).count() == 3

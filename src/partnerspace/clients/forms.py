@@ -18,10 +18,11 @@ def _text(label, *, shown_required=False, **attrs):
 
 
 class ClientForm(forms.Form):
-    legal_name = _text(_("Company name"), shown_required=True, autocomplete="organization")
-    country = forms.ChoiceField(label=_("Country"), required=False, initial="BE")
+    # The number first: it is what the bookkeeper has at hand, and what finds duplicates.
     company_number = _text(_("Enterprise number"), placeholder="0123.456.789")
     vat_number = _text(_("VAT number"), placeholder="BE0123456789")
+    legal_name = _text(_("Company name"), shown_required=True, autocomplete="organization")
+    country = forms.ChoiceField(label=_("Country"), required=False, initial="BE")
     external_reference = _text(_("External reference"))
     iban = _text(_("IBAN"), placeholder="BE71 0961 2345 6769")
     street = _text(_("Street"), autocomplete="address-line1")
@@ -35,6 +36,18 @@ class ClientForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3, "wide": True})
     )
+
+    GROUPS = (
+        (_("Identification"), ("company_number", "vat_number", "legal_name", "country")),
+        (_("Address"), ("street", "house_number", "box", "postal_code", "city")),
+        (_("Bank and Peppol"), ("iban", "peppol_mandate")),
+        (_("Your firm's own"), ("external_reference", "notes")),
+    )
+
+    @property
+    def groups(self) -> list[tuple[str, list]]:
+        """The fields in the order the page shows them, under their headings."""
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ FIELD_LABELS = {
     "assigned": _("Assigned staff"),
     "integration": _("Integration"),
     "contact": _("Contact person"),
+    "invitation": _("Invitation"),
     "primary_contact": _("Primary contact"),
     "first_name": _("First name"),
     "last_name": _("Last name"),

@@ -1,10 +1,21 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerspace.firms.models import Firm, Membership
+
+
+def address_lines(record) -> list[str]:
+    """A client's or a company's address in two lines: "Veldstraat 12 bus A", "9000 Gent".
+    The box keeps its word: "12 A" would read as house number 12A."""
+    first = " ".join(part for part in (record.street, record.house_number) if part)
+    if record.box:
+        first = f"{first} {_('box')} {record.box}".strip()
+    second = " ".join(part for part in (record.postal_code, record.city) if part)
+    return [line for line in (first, second) if line]
 
 
 class ClientStatus(models.TextChoices):
@@ -117,11 +128,7 @@ class Client(models.Model):
 
     @property
     def address_lines(self) -> list[str]:
-        first = " ".join(part for part in (self.street, self.house_number) if part)
-        if self.box:
-            first = f"{first} {_('box')} {self.box}".strip()
-        second = " ".join(part for part in (self.postal_code, self.city) if part)
-        return [line for line in (first, second) if line]
+        return address_lines(self)
 
 
 class ClientAssignment(models.Model):
@@ -159,7 +166,11 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["client"], condition=Q(is_primary=True), name="contact_one_primary"
-            )
+            ),
+            # One contact person per address: Pieter@… and pieter@… are the same mailbox.
+            models.UniqueConstraint(
+                "client", Lower("email"), name="contact_unique_email_per_client"
+            ),
         ]
         ordering = ["-is_primary", "last_name", "first_name", "id"]
 

@@ -1,5 +1,9 @@
 """The rows ticked in the client list, kept in the session so they survive paging and filters."""
 
+from urllib.parse import urlsplit
+
+from django.urls import reverse
+
 MAX_SELECTION = 10_000
 
 
@@ -27,3 +31,15 @@ def selection_add(request, ids) -> set[int]:
 
 def selection_clear(request) -> None:
     request.session.pop(_key(request), None)
+
+
+def list_page_url(request, url: str) -> str:
+    """The client list page `url` names (its path and query), else the list itself.
+
+    Where a bulk action goes back to: only the list page, never another path under it (the
+    selection URL, which accepts only POST, drew the bulk bar after each tick)."""
+    base = reverse("clients:list", args=[request.firm.slug])
+    parts = urlsplit(url)
+    if parts.path != base:
+        return base
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path

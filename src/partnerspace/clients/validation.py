@@ -78,6 +78,24 @@ def message_for(code: str, **params) -> str:
     return str(text) % params if params else str(text)
 
 
+# Repairs the user expects and need not look at: spacing, dots, case, a missing BE, a code
+# spelled another way. Every other note (a leading zero restored, an unknown bank code, a
+# postal code bpost does not use) asks the user to check the value.
+ROUTINE_REPAIRS = frozenset(
+    {
+        "case_changed",
+        "country_name",
+        "separators_removed",
+        "whitespace_collapsed",
+        "prefix_removed",
+        "prefix_added",
+        "reformatted",
+        "locale_spelling",
+        "locale_completed",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldWarning:
     """A repair made to an input value; the message is only built when someone reads it."""
@@ -88,6 +106,10 @@ class FieldWarning:
     @property
     def code(self) -> str:
         return self.note.code
+
+    @property
+    def routine(self) -> bool:
+        return self.note.code == rules.NORMALIZED and self.note.reason in ROUTINE_REPAIRS
 
     @property
     def value(self) -> str:
@@ -174,6 +196,9 @@ def client_clean(data: Mapping) -> Cleaned:
     check.cleaned.values["iban"] = check.cleaned.values.get("iban") or ""
     for name in ("street", "house_number", "box", "postal_code", "city", "notes"):
         check.text(data, name, CLIENT_TEXT_LIMITS[name])
+    if country and check.cleaned.values["postal_code"] and not _errors_on(check, "postal_code"):
+        check.rule(check.cleaned.values, "postal_code", rules.postal_code, country=country)
+        check.cleaned.values["postal_code"] = check.cleaned.values["postal_code"] or ""
     check.rule(data, "peppol_mandate", rules.yes_no)
     if check.errors:
         raise ValidationFailed(check.errors)

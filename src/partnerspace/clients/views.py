@@ -1,16 +1,20 @@
+from dataclasses import replace
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from partnerspace.clients import selectors, services
 from partnerspace.clients.forms import ChooseTemplateForm, ClientForm, ContactForm, NewContactForm
+from partnerspace.clients.labels import FIELD_LABELS
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selection import (
     MAX_SELECTION,
+    list_page_url,
     selection_add,
     selection_clear,
     selection_get,
@@ -23,6 +27,7 @@ from partnerspace.core.errors import Conflict, NotAllowed, ServiceError, Validat
 from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.core.numbers import MAX_PAGE, int_param
 from partnerspace.firms.access import firm_view
+from partnerspace.identifiers import rules
 from partnerspace.invitations.selectors import invitations_of_client
 from partnerspace.peppol.selectors import peppol_state
 
@@ -49,6 +54,9 @@ def client_list(request):
     if page_size not in PAGE_SIZES:
         page_size = PAGE_SIZES[0]
     counts = selectors.tab_counts(membership)
+    if "tab" not in request.GET and not counts["active"] and counts["inactive"]:
+        # Nothing active yet (a new firm): open where its clients are.
+        filters = replace(filters, tab="inactive")
     page = selectors.client_page(
         membership,
         filters,
@@ -62,6 +70,7 @@ def client_list(request):
         "counts": counts,
         "staff": selectors.staff_choices(membership),
         "selection": selection_get(request),
+        "back": request.get_full_path(),
         # Row links are this prefix plus the id: one reverse() instead of three per row.
         "detail_base": reverse("clients:list", args=[request.firm.slug]),
     }
@@ -95,7 +104,13 @@ def client_selection(request):
     response = render(
         request,
         "clients/_bulkbar.html",
-        {"selection": selection_get(request), "staff": selectors.staff_choices(request.membership)},
+        {
+            "selection": selection_get(request),
+            "staff": selectors.staff_choices(request.membership),
+            # The bar is redrawn by this POST: after a bulk action the user goes back to the
+            # list page the tick was made on, never to this URL, which accepts only POST.
+            "back": list_page_url(request, request.headers.get("HX-Current-URL", "")),
+        },
     )
     if request.POST.get("clear"):
         response.headers["HX-Trigger"] = "selection-cleared"
@@ -157,9 +172,7 @@ def client_bulk(request):
 
 
 def _list_url(request) -> str:
-    back = request.POST.get("back", "")
-    base = reverse("clients:list", args=[request.firm.slug])
-    return back if back.startswith(base) else base
+    return list_page_url(request, request.POST.get("back", ""))
 
 
 @firm_view(permission="can_create_clients")
@@ -198,7 +211,7 @@ def client_add(request):
         except Conflict as conflict:
             # Only a duplicate the user may open gets the notice with its link.
             duplicate = conflict if conflict.extra.get("existing_url") else None
-            form_add_service_error(client_form, conflict)
+            form_add_service_error(client_form, _where_typed(conflict, client_form))
         else:
             _announce_warnings(request, result.warnings)
             messages.success(request, _("%(client)s added.") % {"client": result.client})
@@ -217,6 +230,25 @@ def client_add(request):
     )
 
 
+def _where_typed(conflict: Conflict, form) -> Conflict:
+    """A duplicate enterprise number taken from the VAT number, its own field left empty, is
+    shown beside the VAT number the user typed (the API still names the enterprise number)."""
+    typed = form.cleaned_data
+    if not (
+        conflict.field == "company_number"
+        and not typed.get("company_number")
+        and typed.get("vat_number")
+    ):
+        return conflict
+    message = conflict.message
+    if conflict.extra.get("existing_name"):
+        message = _("%(client)s already has this %(field)s.") % {
+            "client": conflict.extra["existing_name"],
+            "field": pgettext("in a sentence", "VAT number"),
+        }
+    return Conflict(conflict.code, message, field="vat_number", **conflict.extra)
+
+
 def _show_errors(failed: ValidationFailed, client_form, contact_form=None) -> None:
     for error in failed.errors:
         name = error.field or ""
@@ -230,8 +262,21 @@ def _show_errors(failed: ValidationFailed, client_form, contact_form=None) -> No
 
 
 def _announce_warnings(request, warnings) -> None:
+    """What the user must look at, one warning each; routine repairs in one quiet line."""
+    routine = []
     for warning in warnings:
-        messages.warning(request, warning.message)
+        if warning.routine:
+            label = str(FIELD_LABELS.get(warning.field.rsplit(".", 1)[-1], warning.field))
+            if label not in routine:
+                routine.append(label)
+        else:
+            messages.warning(request, warning.message)
+    if routine:
+        messages.info(
+            request,
+            _("Written in the standard form: %(fields)s.") % {"fields": ", ".join(routine)},
+            extra_tags="quiet",
+        )
 
 
 @firm_view()
@@ -269,6 +314,10 @@ def client_edit(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
     initial = {name: getattr(client, name) for name in CLIENT_FIELDS}
     initial = {name: "" if value is None else value for name, value in initial.items()}
+    # The numbers as the client page shows them; sent back unchanged, they say nothing.
+    initial["company_number"] = rules.format_company_number(client.company_number)
+    initial["vat_number"] = rules.format_vat(client.vat_number)
+    initial["iban"] = rules.format_iban(client.iban)
     form = ClientForm(request.POST or None, initial=initial)
     owned = services.client_details_owned_by_client(client)
     if owned:
@@ -289,9 +338,10 @@ def client_edit(request, client_id: int):
         except Conflict as conflict:
             # Only a duplicate the user may open gets the notice with its link.
             duplicate = conflict if conflict.extra.get("existing_url") else None
-            form_add_service_error(form, conflict)
+            form_add_service_error(form, _where_typed(conflict, form))
         else:
-            _announce_warnings(request, result.warnings)
+            changed = set(form.changed_data)
+            _announce_warnings(request, [w for w in result.warnings if w.field in changed])
             messages.success(request, _("Changes saved."))
             return redirect("clients:detail", request.firm.slug, client.pk)
     return render(

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.clients.models import address_lines
 from partnerspace.clients.validation import COMPANY_FIELDS, COMPANY_NUMBERS  # noqa: F401
 
 
@@ -36,6 +37,10 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    @property
+    def address_lines(self) -> list[str]:
+        return address_lines(self)
 
 
 class CompanyUser(models.Model):

@@ -227,7 +227,7 @@ def company_contact_add(*, user: User, company: Company, data: dict) -> list:
     require_role(speaks_for(user, company), MEMBERS_ONLY)
     cleaned = contact_clean(data, country=company.country)
     for client in _linked_clients(company):
-        if client.contacts.filter(email=cleaned.values["email"]).exists():
+        if client.contacts.filter(email__iexact=cleaned.values["email"]).exists():
             continue
         contact = Contact.objects.create(client=client, is_primary=False, **cleaned.values)
         refresh_search(client, anonymous=True)

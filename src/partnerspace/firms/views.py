@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partnerspace.accounts.selectors import user_exists
+from partnerspace.clients.selectors import clients_visible_to, tab_counts
 from partnerspace.core.errors import ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.firms import selectors, services
@@ -18,6 +19,9 @@ from partnerspace.firms.forms import (
     MembershipRolesForm,
     StaffInviteForm,
 )
+from partnerspace.imports.selectors import imports_latest
+from partnerspace.invitations.selectors import invitations_waiting_and_expired
+from partnerspace.peppol.selectors import peppol_registered_and_failed
 
 
 @login_required
@@ -33,7 +37,26 @@ def home(request):
 
 @firm_view()
 def overview(request):
-    return redirect(reverse("clients:list", kwargs={"firm_slug": request.firm.slug}))
+    """Overzicht, the firm's home: its figures, each linking to the list it counts. An
+    accountant's figures count only their own clients. Each app counts its own; the page, a
+    door on top of them all, puts them together."""
+    membership = request.membership
+    clients = clients_visible_to(membership)
+    figures = {
+        "clients": tab_counts(membership),
+        "invitations": invitations_waiting_and_expired(clients),
+        "mandates": clients.filter(peppol_mandate=True).count(),
+        "peppol": peppol_registered_and_failed(clients),
+        "imports": imports_latest(membership),
+    }
+    return render(
+        request,
+        "firms/overview.html",
+        {
+            "figures": figures,
+            "clients_url": reverse("clients:list", kwargs={"firm_slug": request.firm.slug}),
+        },
+    )
 
 
 @firm_view(permission="can_manage_staff")

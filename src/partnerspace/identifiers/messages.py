@@ -49,6 +49,9 @@ ERROR_MESSAGES: dict[str, Promise] = {
         "when that combination exists."
     ),
     "invalid_email": _("Enter a valid e-mail address, e.g. name@example.be."),
+    "invalid_postal_code": _(
+        "Enter a Belgian postal code of 4 digits, from 1000 to 9999, e.g. 9000."
+    ),
     "invalid_mandate": _(
         "Answer yes or no: Ja/Nee, Oui/Non, Ja/Nein, Yes/No, Y/N, J/N, O/N, True/False, "
         "Waar/Onwaar, Vrai/Faux or 1/0. An empty cell means no."
@@ -72,6 +75,10 @@ NOTE_MESSAGES: dict[str, Promise] = {
     "locale_spelling": _("Language code corrected: %(original)s became %(normalized)s."),
     "locale_completed": _(
         "Region added from the company's country: %(original)s became %(normalized)s."
+    ),
+    "postal_code_unknown": _(
+        "%(normalized)s is not a Belgian postal code in use on bpost's list. Check it for a "
+        "typing error."
     ),
     "bank_code_unknown": _(
         "The IBAN %(normalized)s is valid, but its bank code is not on the National Bank "

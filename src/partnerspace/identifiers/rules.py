@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from babel import Locale, UnknownLocaleError, localedata
@@ -49,6 +50,7 @@ __all__ = [
     "format_vat",
     "iban",
     "locale",
+    "postal_code",
     "vat_number",
     "yes_no",
 ]
@@ -57,6 +59,7 @@ T = TypeVar("T")
 
 NORMALIZED = "normalized"
 UNKNOWN_BANK_CODE = "unknown_bank_code"
+UNKNOWN_POSTAL_CODE = "unknown_postal_code"
 
 # Longest free-form identifier (foreign company number, non-EU VAT number) we store.
 MAX_FREE_LENGTH = 32
@@ -506,6 +509,46 @@ def iban(raw: object) -> Normalized[str | None]:
     notes = _notes(reasons, text, value)
     if value[:2] == "BE" and not _be_bank_known(value[4:7]):
         notes += (Note(UNKNOWN_BANK_CODE, "bank_code_unknown", text, value),)
+    return Normalized(value, notes)
+
+
+# --------------------------------------------------------------------------------------
+# Belgian postal codes
+# --------------------------------------------------------------------------------------
+
+# bpost's list of the postal codes in use (source and date in the file's header).
+BE_POSTAL_CODES_FILE = Path(__file__).with_name("data") / "be_postal_codes.txt"
+_BE_POSTAL_CODE_RE = re.compile(r"(?:B(?:E)?-?)?([1-9][0-9]{3})", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def be_postal_codes() -> frozenset[str]:
+    lines = BE_POSTAL_CODES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and line[0] != "#")
+
+
+def postal_code(raw: object, *, country: str | None = "BE") -> Normalized[str | None]:
+    """A postal code. A Belgian one has 4 digits, 1000 to 9999 ("B-9000" and "9 000" are
+    repaired); one that is well formed but not on bpost's list is kept with a warning.
+    Another country's code is kept as typed."""
+    text = _text(raw, "invalid_postal_code")
+    if text is None:
+        return _BLANK
+    if country != "BE":
+        return Normalized(text)
+    compact = _SEPARATORS_RE.sub("", text)
+    match = _BE_POSTAL_CODE_RE.fullmatch(compact)
+    if match is None:
+        raise IdentifierError("invalid_postal_code", text)
+    value = match.group(1)
+    reasons = []
+    if compact != text:
+        reasons.append("separators_removed")
+    if value != compact:
+        reasons.append("prefix_removed")
+    notes = _notes(reasons, text, value)
+    if value not in be_postal_codes():
+        notes += (Note(UNKNOWN_POSTAL_CODE, "postal_code_unknown", text, value),)
     return Normalized(value, notes)
 
 

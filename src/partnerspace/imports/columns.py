@@ -210,7 +210,7 @@ COLUMNS: tuple[Column, ...] = (
         nl="Externe referentie",
         fr="Référence externe",
         en="External reference",
-        hint_nl="Uw eigen code voor deze klant, bijvoorbeeld het klantnummer in uw "
+        hint_nl="Je eigen code voor deze klant, bijvoorbeeld het klantnummer in je "
         "boekhoudpakket. Bijvoorbeeld: K-00123",
         hint_fr="Votre propre code pour ce client, par exemple son numéro dans votre logiciel "
         "comptable. Par exemple : C-00123",
@@ -318,7 +318,7 @@ COLUMNS: tuple[Column, ...] = (
         nl="Sjabloon",
         fr="Modèle",
         en="Template",
-        hint_nl="Naam van een sjabloon van uw kantoor, zoals in Partner Space. "
+        hint_nl="Naam van een sjabloon van je kantoor, zoals in Partner Space. "
         "Bijvoorbeeld: Standaard",
         hint_fr="Nom d'un modèle de votre cabinet, tel qu'il figure dans Partner Space. "
         "Par exemple : Standard",
@@ -356,6 +356,19 @@ def _lookup() -> dict[str, str]:
 
 
 _LOOKUP: Mapping[str, str] = MappingProxyType(_lookup())
+
+
+# The last column of the error report (report.py), with each row's messages. Plain data like
+# the other headers. Uploading the corrected report again must not call it unknown.
+REPORT_MESSAGES_LABEL: Mapping[str, str] = MappingProxyType(
+    {"nl": "Meldingen", "fr": "Problèmes", "en": "Problems"}
+)
+_IGNORED = frozenset(normalize_header(text) for text in REPORT_MESSAGES_LABEL.values())
+
+
+def header_ignored(text: object) -> bool:
+    """Whether a header is the error report's messages column: read past, said nothing of."""
+    return text is not None and normalize_header(text) in _IGNORED
 
 
 def header_key(text: object) -> str | None:

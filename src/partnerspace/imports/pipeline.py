@@ -653,7 +653,7 @@ class Importer:
         email = row.contact["email"]
         # The row's contact is the one with its address; else the file changed the primary
         # contact's details (its export holds the primary contact), address included.
-        match = next((c for c in contacts if c.email == email), None)
+        match = next((c for c in contacts if c.email.lower() == email.lower()), None)
         match = match or next((c for c in contacts if c.is_primary), None)
         if match is None:
             return changes, ContactChange(values=dict(row.contact))

@@ -57,7 +57,7 @@ import python_calamine
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .columns import COLUMN_BY_KEY, REQUIRED_KEYS, header_key
+from .columns import COLUMN_BY_KEY, REQUIRED_KEYS, header_ignored, header_key
 
 __all__ = [
     "FILE_PROBLEM_MESSAGES",
@@ -1915,7 +1915,7 @@ def _read_rows(
     keys: list[str] = []
     unknown: list[str] = []
     for index, text in enumerate(headers):
-        if not text:
+        if not text or header_ignored(text):
             continue
         key = header_key(text)
         if key is None or key in keys:

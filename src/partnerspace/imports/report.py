@@ -16,13 +16,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import xlsxwriter
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
+from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS, REPORT_MESSAGES_LABEL
 from partnerspace.imports.reading import HEADER_SEARCH_ROWS, FileProblem, Sheet
 from partnerspace.imports.template_xlsx import (
     AUTHOR,
@@ -42,9 +41,8 @@ __all__ = [
     "job_errors",
 ]
 
-# The header of the added last column. Plain data like the other headers (columns.py):
-# the words must not depend on a translation catalogue.
-MESSAGES_LABEL = MappingProxyType({"nl": "Meldingen", "fr": "Problèmes", "en": "Problems"})
+# The header of the added last column, which an upload of the report reads past (columns.py).
+MESSAGES_LABEL = REPORT_MESSAGES_LABEL
 # Beyond this many commented cells, bad cells are still filled red and their messages
 # still listed in the last column, but get no comment: spreadsheet programs slow down
 # badly on tens of thousands of comments.

@@ -15,3 +15,10 @@ def import_get_for_user(membership: Membership, import_id: int | str) -> ImportJ
         return imports_of_firm(membership).get(pk=int(import_id))
     except (ImportJob.DoesNotExist, TypeError, ValueError):
         raise Http404 from None
+
+
+def imports_latest(membership: Membership, count: int = 5) -> list[ImportJob]:
+    """The firm's latest imports, for those who may import (Overzicht)."""
+    if not membership.can_create_clients:
+        return []
+    return list(imports_of_firm(membership).order_by("-created_at", "-id")[:count])

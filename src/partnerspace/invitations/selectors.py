@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -100,3 +100,20 @@ def pending_registration_get_by_token(raw_token: str) -> PendingRegistration | N
     if pending is None or not token_matches(verifier, pending.token_digest):
         return None
     return pending if pending.is_open else None
+
+
+def invitations_waiting_and_expired(clients: QuerySet) -> dict[str, int]:
+    """The open invitations of these clients: {"waiting": n, "expired": n} (Overzicht)."""
+    open_invitations = Invitation.objects.filter(
+        client__in=clients,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        replaced_at__isnull=True,
+        failed_at__isnull=True,
+    )
+    now = timezone.now()
+    figures: dict[str, int] = open_invitations.aggregate(
+        waiting=Count("id", filter=Q(expires_at__gt=now)),
+        expired=Count("id", filter=Q(expires_at__lte=now)),
+    )
+    return figures

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from partnerspace.accounts.forms import password_login_check
 from partnerspace.accounts.models import email_key
 from partnerspace.accounts.selectors import user_exists
-from partnerspace.clients.selection import selection_clear, selection_get
+from partnerspace.clients.selection import list_page_url, selection_clear, selection_get
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
 from partnerspace.configuration.selectors import template_get_for_user, templates_of_firm
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
@@ -115,9 +115,7 @@ def bulk_invite(request):
             ) % {"skipped": outcome.skipped}
         messages.success(request, text)
         selection_clear(request)
-    back = request.POST.get("back", "")
-    base = reverse("clients:list", args=[request.firm.slug])
-    return redirect(back if back.startswith(base) else base)
+    return redirect(list_page_url(request, request.POST.get("back", "")))
 
 
 # The invited contact's side

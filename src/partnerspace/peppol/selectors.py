@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from partnerspace.clients.models import Client
@@ -176,3 +176,12 @@ def batch_progress(membership: Membership, batch: PeppolBatch) -> BatchProgress:
 
 def batches_of_firm(firm: Firm):
     return PeppolBatch.objects.filter(firm=firm).order_by("-created_at", "-id")
+
+
+def peppol_registered_and_failed(clients: QuerySet[Client]) -> dict[str, int]:
+    """{"registered": n, "failed": n} among these clients (Overzicht)."""
+    figures: dict[str, int] = ClientPeppol.objects.filter(client__in=clients).aggregate(
+        registered=Count("id", filter=Q(status="registered")),
+        failed=Count("id", filter=Q(status="failed")),
+    )
+    return figures

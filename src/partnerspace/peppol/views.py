@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from partnerspace.clients.selection import selection_clear, selection_get
+from partnerspace.clients.selection import list_page_url, selection_clear, selection_get
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
 from partnerspace.core.errors import ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text, form_add_service_error
@@ -198,9 +198,7 @@ def _selected_clients(request) -> list:
 
 
 def _list_url(request) -> str:
-    back = request.POST.get("back", "")
-    base = reverse("clients:list", args=[request.firm.slug])
-    return back if back.startswith(base) else base
+    return list_page_url(request, request.POST.get("back", ""))
 
 
 @firm_view(permission="can_manage_peppol")

@@ -30,6 +30,7 @@ from partnerspace.clients.models import (
 )
 from partnerspace.clients.search import identity_key
 from partnerspace.clients.services.assignments import assign_also, memberships_of_firm
+from partnerspace.clients.services.contacts import email_taken, same_address
 from partnerspace.clients.services.duplicates import duplicates_refuse, refresh_search
 from partnerspace.clients.services.results import ClientResult
 from partnerspace.clients.validation import (
@@ -59,6 +60,8 @@ def _clean_contacts(contacts: Sequence[dict], country: str | None) -> tuple[list
             continue
         cleaned.append({**result.values, "is_primary": bool(data.get("is_primary"))})
         warnings += result.warnings
+        if any(same_address(person["email"], result.values["email"]) for person in cleaned[:-1]):
+            errors.append(email_taken(result.values["email"], f"contacts.{index}.email"))
     if errors:
         raise ValidationFailed(errors)
     return cleaned, warnings

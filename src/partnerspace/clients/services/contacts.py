@@ -22,8 +22,34 @@ from partnerspace.clients.validation import (
 )
 from partnerspace.core.errors import (
     Conflict,
+    FieldError,
+    ValidationFailed,
 )
 from partnerspace.firms.models import Membership
+
+
+def same_address(one: str, other: str) -> bool:
+    return one.lower() == other.lower()
+
+
+def email_taken(email: str, field: str = "email") -> FieldError:
+    return FieldError(
+        field,
+        "contact_email_taken",
+        _(
+            "%(email)s is already a contact person of this client. Each contact person has "
+            "their own e-mail address."
+        )
+        % {"email": email},
+        email,
+    )
+
+
+def _refuse_taken_email(client: Client, email: str, *, exclude_id: int | None = None) -> None:
+    """Another contact of this client with the address, in any case, refuses it (the
+    database's constraint decides a race; the caller holds the client's row)."""
+    if client.contacts.filter(email__iexact=email).exclude(pk=exclude_id).exists():
+        raise ValidationFailed([email_taken(email)])
 
 
 def _contact_changes(before: dict, contact: Contact) -> list[dict]:
@@ -36,6 +62,7 @@ def contact_add(
 ) -> ClientResult:
     client = Client.objects.select_for_update().get(pk=client.pk)
     cleaned = contact_clean(data, country=client.country)
+    _refuse_taken_email(client, cleaned.values["email"])
     make_primary = bool(data.get("is_primary")) or not client.contacts.exists()
     previous = client.contacts.filter(is_primary=True).first() if make_primary else None
     if previous:
@@ -65,6 +92,7 @@ def contact_update(
     merged = {name: before[name] for name in CONTACT_FIELDS}
     merged.update({name: value for name, value in data.items() if name in CONTACT_FIELDS})
     cleaned = contact_clean(merged, country=client.country)
+    _refuse_taken_email(client, cleaned.values["email"], exclude_id=contact.pk)
     for name, value in cleaned.values.items():
         setattr(contact, name, value)
     contact.save()

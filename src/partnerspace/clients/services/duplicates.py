@@ -4,6 +4,7 @@ the derived fields whose identity key the database keeps unique."""
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from partnerspace.clients.models import (
     Client,
@@ -27,7 +28,7 @@ def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = No
         return identity_conflict(firm, existing, viewer=viewer)
     labels = {
         "company_number": _("enterprise number"),
-        "vat_number": _("VAT number"),
+        "vat_number": pgettext("in a sentence", "VAT number"),
         "external_reference": _("external reference"),
     }
     if viewer is not None and not clients_visible_to(viewer).filter(pk=existing.pk).exists():

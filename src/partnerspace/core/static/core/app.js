@@ -21,6 +21,12 @@
       }
       return;
     }
+    var toggle = event.target.closest("[data-toggle-nav]");
+    if (toggle) {
+      var open = toggle.closest(".sidebar").classList.toggle("is-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      return;
+    }
     // A secret shown once (a new API token): selected, and put on the clipboard where allowed.
     var copier = event.target.closest("[data-copy]");
     if (copier) {
@@ -45,6 +51,60 @@
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) dismiss.closest(".message").remove();
   });
+
+  // A row's ⋯ menu inside a table that scrolls sideways would be cut off by it (the last rows'
+  // menus most of all): an open menu floats above the page, below its button, or above it
+  // where the window ends.
+  function placeMenu(menu) {
+    var items = menu.querySelector(".menu-items");
+    if (!items) return;
+    var button = menu.querySelector("summary").getBoundingClientRect();
+    items.classList.add("is-floating");
+    var height = items.offsetHeight;
+    var width = items.offsetWidth;
+    var top = button.bottom + 4;
+    if (top + height > window.innerHeight - 8 && button.top - height - 4 >= 8) {
+      top = button.top - height - 4;
+    }
+    var left = Math.max(8, Math.min(button.right - width, window.innerWidth - width - 8));
+    items.style.top = top + "px";
+    items.style.left = left + "px";
+  }
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.menu") || !menu.closest(".table-wrap")) return;
+    if (menu.open) placeMenu(menu);
+  }, true);
+  // Scrolling or resizing moves an open menu with its button; it closes once the button
+  // has left the window.
+  function followFloatingMenus(event) {
+    if (event && event.target.closest && event.target.closest(".menu-items")) return;
+    document.querySelectorAll(".table-wrap details.menu[open]").forEach(function (menu) {
+      var button = menu.querySelector("summary").getBoundingClientRect();
+      if (button.bottom < 0 || button.top > window.innerHeight) menu.removeAttribute("open");
+      else placeMenu(menu);
+    });
+  }
+  window.addEventListener("resize", followFloatingMenus);
+  document.addEventListener("scroll", followFloatingMenus, true);
+
+  // A row with data-href opens its page on a click or a double-click anywhere in it, except
+  // on what has its own click: links, buttons, the checkbox, the ⋯ menu. Selecting text in
+  // the row does not open it.
+  function openRow(event) {
+    var row = event.target.closest("tr[data-href]");
+    if (!row || event.button !== 0) return;
+    if (event.target.closest("a, button, input, select, textarea, label, summary, details, dialog, .select-cell")) return;
+    var selected = window.getSelection ? String(window.getSelection()) : "";
+    if (event.type === "click" && selected) return;
+    if (event.ctrlKey || event.metaKey || event.shiftKey) {
+      window.open(row.getAttribute("data-href"), "_blank");
+      return;
+    }
+    window.location.assign(row.getAttribute("data-href"));
+  }
+  document.addEventListener("click", openRow);
+  document.addEventListener("dblclick", openRow);
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
