@@ -1,4 +1,4 @@
-"""An import whose worker is killed halfway (kill -9, a real `partnerspace db_worker` on a
+"""An import whose worker is killed halfway (kill -9, a real `partnerspace task_worker` on a
 database on disk) is noticed by its lease, shown as interrupted, and resumed from its last
 written batch: in the end every row is in exactly once, and no task says "running"."""
 
@@ -103,7 +103,7 @@ def test_a_killed_worker_leaves_an_interrupted_import_that_resumes_with_every_ro
     recovered = db.manage("imports_recover")
     assert recovered.returncode == 0, recovered.stderr
     assert f"import {job_id}: resumed" in recovered.stdout
-    finisher = db.start_worker(f"finisher-{slug}", "--batch", **env)
+    finisher = db.start_worker(f"finisher-{slug}", "--burst", **env)
     assert finisher.wait(600) == 0, db.log_of(f"finisher-{slug}")[-2000:]
 
     state, processed, created, refused, new_task = _job(db, job_id)

@@ -1,7 +1,7 @@
 """A worker killed (kill -9) while it hands an invitation to the mail server: a second worker
 leaves the mail alone while the first one's claim holds, then sends it, once.
 
-Real parts: two `partnerspace db_worker` processes on an on-disk database, a real SMTP server
+Real parts: two `partnerspace task_worker` processes on an on-disk database, a real SMTP server
 (aiosmtpd) that is made to hang in the middle of the conversation.
 """
 

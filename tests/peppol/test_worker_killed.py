@@ -2,7 +2,7 @@
 registers the other clients at once, the one the dead worker held once its lease runs out,
 and the batch's progress page ends.
 
-Real parts: two `partnerspace db_worker` processes on an on-disk database, the local SML (DNS)
+Real parts: two `partnerspace task_worker` processes on an on-disk database, the local SML (DNS)
 and SMP (phoss-SMP REST API), the SMP made to hang in the middle of a registration.
 """
 

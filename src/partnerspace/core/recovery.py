@@ -16,11 +16,13 @@ does not fit a lease counted from the task's start).
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -106,3 +108,37 @@ def recoveries_run() -> None:
             recover()
         except Exception:  # a locked or unreachable database now is tried again next time
             log.exception("Recovery %s failed", getattr(recover, "__qualname__", recover))
+
+
+def recovery_pass() -> None:
+    """One recovery pass from a worker, its database connection closed if it went stale."""
+    try:
+        recoveries_run()
+    finally:
+        close_old_connections()
+
+
+def _recover_every(interval: float, stop: threading.Event) -> None:
+    try:
+        while True:
+            recovery_pass()
+            if stop.wait(interval):
+                return
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+@contextmanager
+def recovering(interval: float) -> Iterator[None]:
+    """A recovery pass now and every `interval` seconds, in a thread beside the worker's
+    loop (which may be busy with one long task), for as long as the block runs."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_recover_every, args=(interval, stop), name="lost-task-recovery", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
