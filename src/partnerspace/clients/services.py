@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerspace.clients.counts import clients_changed
 from partnerspace.clients.history import (
     contact_label,
     creation_changes,
@@ -275,6 +276,7 @@ def _assign_also(membership, client: Client, people: list[Membership], source: s
     ClientAssignment.objects.bulk_create(
         [ClientAssignment(client=client, membership=p) for p in new]
     )
+    clients_changed(firm_ids=[client.firm_id])  # an accountant's counts
     history_record(
         client=client,
         actor=membership.user,
@@ -721,6 +723,7 @@ def client_assignments_set(
         [ClientAssignment(client=client, membership=m) for m in added]
     )
     ClientAssignment.objects.filter(pk__in=[a.pk for a in removed]).delete()
+    clients_changed(firm_ids=[client.firm_id])  # an accountant's counts
     changes = [{"field": "assigned", "old": None, "new": str(m.user)} for m in added]
     changes += [{"field": "assigned", "old": str(a.membership.user), "new": None} for a in removed]
     if changes:
@@ -789,6 +792,7 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
         )
     else:
         ClientAssignment.objects.filter(client_id__in=list(changed), membership__in=people).delete()
+    clients_changed(firm_ids=[membership.firm_id])  # an accountant's counts
     now = timezone.now()
     ClientHistory.objects.bulk_create(
         [
@@ -833,6 +837,7 @@ def clients_bulk_archive(*, membership: Membership, clients: Iterable[Client]) -
     Client.objects.filter(pk__in=ids).update(
         status=ClientStatus.ARCHIVED, archived_by_client=False, updated_at=now
     )
+    clients_changed(firm_ids=[membership.firm_id])
     user = membership.user
     ClientHistory.objects.bulk_create(
         [
