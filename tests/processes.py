@@ -288,10 +288,11 @@ class ProcessDatabase:
         self.backend = backend or configured_backend()
         self.redis_url = None
         if self.backend == REDIS:
-            from tests.redisdb import claimed_redis_url, empty
+            from tests.redisdb import claim
 
-            self.redis_url = claimed_redis_url()
-            empty(self.redis_url)  # no one else's tasks
+            # A Redis database of its own: a worker left on another ProcessDatabase (the
+            # session's) would take its tasks and run them on the wrong database.
+            self.redis_url = claim()
         self.environment = {**backend_env(self.backend, self.redis_url), **environment}
         self.workers: dict[str, Worker] = {}
         result = self.manage("migrate", "--no-input", "-v", "0", timeout=600)
@@ -384,9 +385,9 @@ class ProcessDatabase:
             worker.stop()
         self._drop()
         if self.redis_url:
-            from tests.redisdb import empty
+            from tests.redisdb import release
 
-            empty(self.redis_url)
+            release(self.redis_url)
 
     # Reading and setting the scene
 

@@ -91,14 +91,19 @@ def test_a_killed_worker_leaves_an_interrupted_import_that_another_resumes_with_
 
     # Its lease runs out: the surviving worker's recovery pass resumes it from its last
     # batch, and runs it to the end.
-    _wait_for(lambda: _job(db, job_id)[0] == "done", 600, "the import to be resumed and done")
+    survivor = db.workers[f"survivor-{slug}"]
+    try:
+        _wait_for(lambda: _job(db, job_id)[0] == "done", 600, "the import to be resumed and done")
+    finally:
+        survivor.stop()  # the session's database: no worker outlives its test
     state, processed, created, refused, new_task = _job(db, job_id)
     assert (state, processed, created, refused) == ("done", ROWS, ROWS, 0)
     assert new_task != task_id
     assert _task_status(db, task_id) == "FAILED"  # the dead task no longer says running
     assert _task_status(db, new_task) == "SUCCESSFUL"
     [(attempts,)] = db.query("SELECT attempts FROM imports_importjob WHERE id = %s", job_id)
-    assert attempts == 2
+    # Resumed at least once (again, should a batch on a loaded machine outlast the short lease).
+    assert attempts >= 2
     counts = db.query(
         "SELECT count(*), count(DISTINCT c.company_number), "
         "(SELECT count(*) FROM clients_contact k JOIN clients_client d ON d.id = k.client_id "
