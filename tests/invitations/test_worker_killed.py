@@ -30,10 +30,17 @@ class HangingMailbox:
         self.hang_next = True
         self.receiving = threading.Event()
         self.release = threading.Event()
+        self.held_by = None
+
+    def sender_gone(self) -> bool:
+        """Whether the connection of the message held was closed (its sender died)."""
+        transport = self.held_by.transport if self.held_by else None
+        return transport is None or transport.is_closing()
 
     async def handle_DATA(self, server, session, envelope):
         if self.hang_next:
             self.hang_next = False
+            self.held_by = server
             self.receiving.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
@@ -82,6 +89,10 @@ def test_an_invitation_whose_worker_was_killed_mid_send_is_sent_once_by_another(
     # A second worker runs beside it; then the first dies with everything it forked.
     workplace.start_worker("worker-2")
     workplace.kill(first)
+    # Released once the server has seen the connection close, as a real one would by then.
+    deadline = time.monotonic() + 30
+    while not handler.sender_gone() and time.monotonic() < deadline:
+        time.sleep(0.05)
     handler.release.set()
 
     # The second worker sees the task left by a dead worker: on the database queue it stays
