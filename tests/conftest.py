@@ -20,7 +20,7 @@ IN_CI = bool(os.environ.get("PARTNERSPACE_CI"))
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        "background: runs real task worker processes (tests/taskworkers.py); .ci/run runs "
+        "background: runs real task worker processes (tests/processes.py); .ci/run runs "
         "these tests a second time with every task on Redis",
     )
 
@@ -61,31 +61,27 @@ def redis_url() -> str:
 @pytest.fixture
 def task_workers(transactional_db, settings, tmp_path, request):
     """start(count, backend=None) -> TaskWorkerPool: real `partnerspace task_worker`
-    processes for the run's backend (tests/taskworkers.py), stopped after the test."""
-    from tests import taskworkers
+    processes for the run's backend on the test database (tests/processes.py), stopped
+    after the test."""
+    from tests import processes
     from tests.redisdb import empty
 
     pools = []
 
     def start(count: int = 2, *, backend: str | None = None):
-        backend = backend or taskworkers.configured_backend()
-        redis = request.getfixturevalue("redis_url") if backend == taskworkers.REDIS else None
+        backend = backend or processes.configured_backend()
+        redis = request.getfixturevalue("redis_url") if backend == processes.REDIS else None
         # This process queues on the backend the workers run.
         settings.TASKS = {
-            "default": {
-                "BACKEND": taskworkers.REDIS_BACKEND
-                if backend == taskworkers.REDIS
-                else taskworkers.DATABASE_BACKEND,
-                "QUEUES": ["default"],
-            }
+            "default": {"BACKEND": processes.BACKENDS[backend], "QUEUES": ["default"]}
         }
         if redis:
             empty(redis)  # nothing left from an earlier test
             settings.RQ_QUEUES = {"default": {"URL": redis, "DEFAULT_TIMEOUT": 600}}
         directory = tmp_path / f"workers-{len(pools) + 1}"
         directory.mkdir()
-        pool = taskworkers.TaskWorkerPool(
-            backend, directory, taskworkers.worker_environment(backend, directory, redis)
+        pool = processes.TaskWorkerPool(
+            backend, directory, processes.worker_environment(backend, directory, redis)
         )
         pools.append(pool)
         pool.start(count)

@@ -67,21 +67,115 @@ def step_batch(arguments: dict) -> dict:
     return {"batch": outcome.batch.pk, "clients": [c.pk for c in clients]}
 
 
+def _on_redis() -> bool:
+    from partnerspace.operations.taskqueue import REDIS, backend_kind
+
+    return backend_kind() == REDIS
+
+
+def _rq_jobs() -> list:
+    """Every job RQ keeps of the default queue, in the order they were made."""
+    import django_rq
+    from django_tasks_rq.backend import Job
+    from rq.registry import (
+        DeferredJobRegistry,
+        FailedJobRegistry,
+        FinishedJobRegistry,
+        ScheduledJobRegistry,
+        StartedJobRegistry,
+    )
+
+    connection = django_rq.get_connection("default")
+    queue = django_rq.get_queue("default", job_class=Job)
+    ids = set(queue.get_job_ids())
+    for registry in (
+        StartedJobRegistry,
+        FinishedJobRegistry,
+        FailedJobRegistry,
+        ScheduledJobRegistry,
+        DeferredJobRegistry,
+    ):
+        ids.update(registry("default", connection=connection, job_class=Job).get_job_ids())
+    jobs = [job for job in Job.fetch_many(sorted(ids), connection=connection) if job is not None]
+    return sorted(jobs, key=lambda job: job.created_at)
+
+
+def _tasks() -> list[dict]:
+    if _on_redis():
+        tasks = []
+        for job in _rq_jobs():
+            result = job.task_result
+            errors = job.meta.get("_django_tasks_rq_exceptions") or [""]
+            tasks.append(
+                {
+                    "task": job.func_name.rsplit(".", 1)[-1],
+                    "args": list(job.args),
+                    "status": result.status.value,
+                    "error": errors[-1].rsplit(".", 1)[-1],
+                    "return": result.return_value if result.status == "SUCCESSFUL" else None,
+                    "run_after_future": job.get_status() == "scheduled",
+                }
+            )
+        return tasks
+    from django_tasks_db.models import DBTaskResult
+
+    return [
+        {
+            "task": task.task_path.rsplit(".", 1)[-1],
+            "args": task.args_kwargs["args"],
+            "status": task.status,
+            "error": task.exception_class_path.rsplit(".", 1)[-1],
+            "return": task.return_value,
+            "run_after_future": task.run_after.year < 9999
+            and task.run_after.timestamp() > time.time(),
+        }
+        for task in DBTaskResult.objects.order_by("enqueued_at")
+    ]
+
+
+def _tasks_age(delta) -> int:
+    """Every task started, and not finished, `delta` earlier; how many. On Redis those of
+    the failed registry too: RQ fails an abandoned task before its lease runs out."""
+    if _on_redis():
+        import django_rq
+        from rq.utils import utcformat
+
+        connection = django_rq.get_connection("default")
+        aged = 0
+        for job in _rq_jobs():
+            if job.started_at is not None and job.get_status() in ("started", "failed"):
+                connection.hset(job.key, "started_at", utcformat(job.started_at - delta))
+                aged += 1
+        return aged
+    from django.db.models import F
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(status="RUNNING").update(started_at=F("started_at") - delta)
+
+
+def step_task(arguments: dict) -> dict:
+    """The status of the task `id`, on the run's backend (None: no such task)."""
+    from django_tasks import default_task_backend
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    try:
+        return {"status": default_task_backend.get_result(arguments["id"]).status.value}
+    except TaskResultDoesNotExist:
+        return {"status": None}
+
+
 def step_age(arguments: dict) -> dict:
     """Time passes: every running task, claim and lease is `seconds` older."""
     from datetime import timedelta
 
     from django.db.models import F
-    from django_tasks_db.models import DBTaskResult
 
     from partnerspace.invitations.models import Invitation
     from partnerspace.peppol.models import ClientPeppol
 
     delta = timedelta(seconds=arguments["seconds"])
     return {
-        "tasks": DBTaskResult.objects.filter(status="RUNNING").update(
-            started_at=F("started_at") - delta
-        ),
+        "tasks": _tasks_age(delta),
         "invitations": Invitation.objects.filter(sending_since__isnull=False).update(
             sending_since=F("sending_since") - delta
         ),
@@ -94,25 +188,13 @@ def step_age(arguments: dict) -> dict:
 def step_state(arguments: dict) -> dict:
     from django.test import Client as Browser
     from django.urls import reverse
-    from django_tasks_db.models import DBTaskResult
 
     from partnerspace.clients.models import ClientHistory
     from partnerspace.invitations.models import Invitation
     from partnerspace.peppol.models import ClientPeppol, PeppolBatch
 
     state: dict = {
-        "tasks": [
-            {
-                "task": task.task_path.rsplit(".", 1)[-1],
-                "args": task.args_kwargs["args"],
-                "status": task.status,
-                "error": task.exception_class_path.rsplit(".", 1)[-1],
-                "return": task.return_value,
-                "run_after_future": task.run_after.year < 9999
-                and task.run_after.timestamp() > time.time(),
-            }
-            for task in DBTaskResult.objects.order_by("enqueued_at")
-        ],
+        "tasks": _tasks(),
         "invitations": [
             {
                 "id": i.pk,

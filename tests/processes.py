@@ -1,26 +1,48 @@
-"""Real processes against a real database on disk: for the tests in which a process runs
-out of memory, is killed (kill -9), or races another.
+"""Real processes for the tests: task workers, and processes that run out of memory, are
+killed (kill -9), or race another. One way to start a task worker, on either backend:
+:func:`worker_start` runs `partnerspace task_worker` (the database queue's worker, or RQ's on
+Redis), its output in a log of its own; :meth:`Worker.kill` kills it and everything it forked,
+as a lost machine would.
 
-The test database of pytest-django cannot be shared with another process (SQLite's is in
-memory), so a :class:`ProcessDatabase` is a database of its own on disk: a migrated SQLite
-file, or, when the suite runs on PostgreSQL, a PostgreSQL database beside the test
-database. Every process a test starts on it runs with the production settings
-(`partnerspace.settings`) and the environment of :func:`process_env`: the commands
-(`manage`), Python code with Django set up (`python`), the scene steps of
-``tests/process_steps.py`` (`step`), and real `partnerspace db_worker` processes
-(`start_worker`, `kill`, each with a log of its own).
+The backend is the run's (:func:`configured_backend`): the database queue in the ordinary run,
+Redis with RQ workers in the second pass of .ci/run (`make test-redis`,
+PARTNERSPACE_TEST_TASKS=redis), each run on a Redis database of its own (tests/redisdb.py).
 
-Two fixtures give one:
+Two places the workers work on:
 
-- ``process_database``: one for the whole session; each test makes its own firm in it
-  (`firm`), so tests do not see each other's clients;
-- ``fresh_process_database(**environment)``: a database of the test's own, with more
-  environment for every process (an SMTP server, an SML), for the tests that read all of
-  its tasks or start workers that must find no one else's work.
+- a :class:`ProcessDatabase`, a database of its own on disk: a migrated SQLite file, or, when
+  the suite runs on PostgreSQL, a PostgreSQL database beside the test database. Every process
+  a test starts on it runs with the production settings (`partnerspace.settings`) and the
+  environment of :func:`process_env`: the commands (`manage`), Python code with Django set up
+  (`python`), the scene steps of ``tests/process_steps.py`` (`step`), and task workers
+  (`start_worker`, `kill`). Two fixtures give one:
+
+  - ``process_database``: one for the whole session; each test makes its own firm in it
+    (`firm`), so tests do not see each other's clients;
+  - ``fresh_process_database(**environment)``: a database of the test's own, with more
+    environment for every process (an SMTP server, an SML), for the tests that read all of
+    its tasks or start workers that must find no one else's work.
+
+- the test database itself, for the tests that queue from the test's own process: the
+  ``task_workers`` fixture (tests/conftest.py) gives a :class:`TaskWorkerPool` of workers
+  with the tests' settings::
+
+      @pytest.mark.background
+      def test_something(task_workers):
+          pool = task_workers(2)           # two `partnerspace task_worker` processes
+          some_task.enqueue(...)           # the test's process queues, the workers run it
+          pool.wait_for(lambda: ..., timeout=30)
+
+  Their log lines are JSON (`worker.log_records()`), their e-mail written to files in
+  `pool.mail_dir`, and each has PARTNERSPACE_TEST_WORKER=<its number> in its environment, so
+  a task can say which worker ran it.
+
+Workers are stopped after the test, with anything they forked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -30,6 +52,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -37,6 +61,183 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 AN_HOUR = 3600  # seconds: longer than any lease a task holds
 _sequence = itertools.count(1)
+
+DATABASE = "database"
+REDIS = "redis"
+BACKENDS = {DATABASE: "django_tasks_db.DatabaseBackend", REDIS: "django_tasks_rq.RQBackend"}
+READY_MARKERS = {DATABASE: "Starting worker", REDIS: "started with PID"}
+# RQ's timings shortened so a dead worker's task is noticed within seconds (production:
+# minutes; see settings.py).
+FAST_RQ = {
+    "PARTNERSPACE_RQ_WORKER_TTL": "16",  # waits for work 1 s at a time
+    "PARTNERSPACE_RQ_MONITORING_INTERVAL": "1",
+    "PARTNERSPACE_RQ_MAINTENANCE_INTERVAL": "1",
+    "PARTNERSPACE_RQ_HEARTBEAT_GRACE": "2",
+}
+
+
+def configured_backend() -> str:
+    """The run's backend for real workers: REDIS in the Redis pass, else DATABASE."""
+    from django.conf import settings
+
+    return REDIS if settings.TASKS["default"]["BACKEND"] == BACKENDS[REDIS] else DATABASE
+
+
+def backend_env(backend: str, redis_url: str | None = None) -> dict[str, str]:
+    """What selects `backend` in a process's environment."""
+    env = {"TASKS_BACKEND": BACKENDS[backend]}
+    if backend == REDIS:
+        env.update(REDIS_URL=redis_url or "", **FAST_RQ)
+    return env
+
+
+# --------------------------------------------------------------------------------------
+# A task worker
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    """A `partnerspace task_worker` process (see :func:`worker_start`)."""
+
+    name: str
+    backend: str
+    process: subprocess.Popen
+    log_path: Path
+    killed: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def ready(self) -> bool:
+        return READY_MARKERS[self.backend] in self.log_text()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_records(self) -> list[dict]:
+        """The worker's JSON log lines (anything else it printed is left out)."""
+        records = []
+        for line in self.log_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
+    def kill(self) -> list[int]:
+        """kill -9 the worker and everything below it (RQ's work-horse and scheduler are
+        forks that leave its process group): no handler runs, nothing is cleaned up, as when
+        the machine is lost. The processes killed."""
+        victims = [self.pid, *descendants(self.pid)]
+        for pid in victims:
+            kill(pid)
+        self.killed = True
+        self.process.wait(timeout=30)
+        return victims
+
+    def stop(self) -> None:
+        """SIGTERM (the worker finishes its task), then kill -9 whatever is left."""
+        forks = descendants(self.pid)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            kill(self.pid)
+            self.process.wait()
+        for pid in forks:
+            kill(pid)
+
+
+def worker_start(
+    name: str, backend: str, env: dict[str, str], log_path: Path, *args: str
+) -> Worker:
+    """The one way the tests start a task worker: `partnerspace task_worker --name NAME
+    ARGS` in `env` (which selects `backend`), its output in `log_path`."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "partnerspace", "task_worker", "--name", name, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return Worker(name, backend, process, log_path)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found += children
+        todo += children
+    return found
+
+
+def kill(pid: int) -> None:
+    """kill -9, ignoring a process that is already gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    timeout: float,
+    what: str = "",
+    workers: list[Worker] = (),
+    every: float = 0.1,
+):
+    """Poll `condition` until it returns something true, and return that; fail after
+    `timeout` seconds, or as soon as one of `workers` exits without having been killed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        for worker in workers:
+            if worker.poll() is not None and not worker.killed:
+                raise AssertionError(
+                    f"worker {worker.name} exited ({worker.process.returncode}) while waiting "
+                    f"for {what or condition}:\n{worker.log_text()[-3000:]}"
+                )
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"-- {w.name}:\n{w.log_text()[-2000:]}" for w in workers)
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")
+        time.sleep(every)
+
+
+# --------------------------------------------------------------------------------------
+# A database of its own, with the production settings
+# --------------------------------------------------------------------------------------
 
 
 def process_env(database_url: str, var_dir: Path | str | None = None, **extra: str) -> dict:
@@ -53,7 +254,7 @@ def process_env(database_url: str, var_dir: Path | str | None = None, **extra: s
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]),
         SECRET_KEY="test-only-key-for-the-processes-of-the-tests-0123456789abcdef",
         DATABASE_URL=database_url,
-        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        TASKS_BACKEND=BACKENDS[DATABASE],
         EMAIL_URL="locmem://",
         PARTNERSPACE_BASE_URL="http://testserver",
         ALLOWED_HOSTS="testserver",
@@ -78,13 +279,22 @@ def address_space_limit(limit_bytes: int):
 
 
 class ProcessDatabase:
-    """A migrated database on disk, and the processes a test runs on it."""
+    """A migrated database on disk, the task queue of the run's backend (the database, or a
+    Redis database of the run's own), and the processes a test runs on them."""
 
-    def __init__(self, folder: Path, name: str, **environment: str):
+    def __init__(self, folder: Path, name: str, *, backend: str | None = None, **environment):
         self.folder = folder
         self.url, self.vendor, self._drop = _database(folder, name)
-        self.environment = environment
-        self.workers: dict[str, subprocess.Popen] = {}
+        self.backend = backend or configured_backend()
+        self.redis_url = None
+        if self.backend == REDIS:
+            from tests.redisdb import claim
+
+            # A Redis database of its own: a worker left on another ProcessDatabase (the
+            # session's) would take its tasks and run them on the wrong database.
+            self.redis_url = claim()
+        self.environment = {**backend_env(self.backend, self.redis_url), **environment}
+        self.workers: dict[str, Worker] = {}
         result = self.manage("migrate", "--no-input", "-v", "0", timeout=600)
         assert result.returncode == 0, result.stderr
 
@@ -134,33 +344,28 @@ class ProcessDatabase:
         assert result.returncode == 0, result.stderr + result.stdout
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    def start_worker(self, name: str, *args: str, **env: str) -> subprocess.Popen:
-        """A real `partnerspace db_worker` named ``name``, its output in its own log; ARGS
-        (e.g. "--batch") after the usual ones, or polling every 0.2 s."""
-        log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "partnerspace", "db_worker",
-                "--no-reload", "--no-startup-delay", "--worker-id", name,
-                *(args or ("--interval", "0.2")),
-            ],
-            env=self.env(**env),
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        worker.log = log
+    def start_worker(self, name: str, *args: str, **env: str) -> Worker:
+        """A task worker named ``name`` on this database's backend (:func:`worker_start`),
+        with ARGS (e.g. "--burst") or looking for tasks every 0.2 s; waits until it runs,
+        unless it is a burst."""
+        worker = worker_start(
+            name,
+            self.backend,
+            self.env(**env),
+            self.folder / f"{name}.log",
+            *(args or ("--interval", "0.2")),
+        )
         self.workers[name] = worker
+        if "--burst" not in args:
+            wait_until(worker.ready, timeout=60, what=f"{name} to start", workers=[worker])
         return worker
 
-    def kill(self, worker: subprocess.Popen) -> None:
-        """kill -9: no handler runs, nothing is cleaned up."""
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=30)
-        worker.log.close()
+    def kill(self, worker: Worker) -> list[int]:
+        """kill -9 the worker and what it forked: no handler runs, nothing is cleaned up."""
+        return worker.kill()
 
     def log_of(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text()
+        return self.workers[name].log_text()
 
     def wait_for(self, condition, *, timeout: float = 60, message: str = "") -> dict:
         """Read the state (the step "state") until ``condition(state)`` holds."""
@@ -177,15 +382,12 @@ class ProcessDatabase:
     def close(self) -> None:
         """Stop the workers still running, and drop the database."""
         for worker in self.workers.values():
-            if worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
-            worker.log.close()
+            worker.stop()
         self._drop()
+        if self.redis_url:
+            from tests.redisdb import release
+
+            release(self.redis_url)
 
     # Reading and setting the scene
 
@@ -280,3 +482,97 @@ def fresh_process_database(tmp_path):
     yield make
     for database in made:
         database.close()
+
+
+# --------------------------------------------------------------------------------------
+# Workers on the test database (the `task_workers` fixture of tests/conftest.py)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskWorkerPool:
+    backend: str
+    directory: Path
+    environment: dict[str, str]
+    workers: list[Worker] = field(default_factory=list)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.directory / "mail"
+
+    def start(self, count: int) -> list[Worker]:
+        started = []
+        for _ in range(count):
+            number = len(self.workers) + 1
+            worker = worker_start(
+                f"worker-{number}",
+                self.backend,
+                {**self.environment, "PARTNERSPACE_TEST_WORKER": str(number)},
+                self.directory / f"worker-{number}.log",
+            )
+            self.workers.append(worker)
+            started.append(worker)
+        for worker in started:
+            self.wait_for(worker.ready, timeout=60, what=f"{worker.name} to start")
+        return started
+
+    def wait_for(self, condition: Callable[[], object], *, timeout: float, what: str = ""):
+        """Poll `condition` until it returns something true; fail after `timeout` seconds."""
+        return wait_until(condition, timeout=timeout, what=what, workers=self.workers)
+
+    def kill_running(self, pid: int) -> list[int]:
+        """kill -9 the process with `pid` and, when it is a work-horse, the worker above it
+        with everything it forked (RQ's scheduler), as a lost machine would: what was killed.
+        """
+        parent = _parent_of(pid)
+        owner = next((w for w in self.workers if w.pid in (pid, parent)), None)
+        if owner is None:
+            kill(pid)
+            return [pid]
+        kill(pid)
+        return list(dict.fromkeys([pid, *owner.kill()]))
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+def database_url_of_the_tests() -> str:
+    """The test database, as a DATABASE_URL another process can open."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(params["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError("Worker processes need the SQLite test database in a file.")
+        return f"sqlite:///{name}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{params['PORT']}" if params.get("PORT") else ""
+    return f"postgres://{auth}{params.get('HOST') or 'localhost'}{port}/{params['NAME']}"
+
+
+def worker_environment(backend: str, directory: Path, redis_url: str | None) -> dict[str, str]:
+    """The environment of a worker on the test database, with the tests' settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PARTNERSPACE_TEST_TASKS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url_of_the_tests(),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])]),
+            "PARTNERSPACE_TEST_EMAIL_URL": f"file://{directory / 'mail'}",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+            "TASKS_BACKEND": BACKENDS[backend],
+        }
+    )
+    if backend == REDIS:
+        env["PARTNERSPACE_TEST_REDIS_URL"] = redis_url or ""
+        env.update(FAST_RQ)
+    return env

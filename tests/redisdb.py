@@ -15,6 +15,7 @@ CLAIM_SECONDS = 6 * 3600
 SERVER = os.environ.get("PARTNERSPACE_TEST_REDIS", "redis://127.0.0.1:6379")
 
 _claimed: str | None = None
+_tokens: dict[str, str] = {}
 
 
 class RedisUnavailable(RuntimeError):
@@ -24,8 +25,14 @@ class RedisUnavailable(RuntimeError):
 def claimed_redis_url() -> str:
     """redis://host:port/N, claimed for this process (once) and released at exit."""
     global _claimed
-    if _claimed is not None:
-        return _claimed
+    if _claimed is None:
+        _claimed = claim()
+    return _claimed
+
+
+def claim() -> str:
+    """redis://host:port/N, a database no one else uses, emptied, released at exit (or by
+    `release`)."""
     import redis
 
     token = f"{os.getpid()}-{uuid.uuid4().hex}"
@@ -40,7 +47,7 @@ def claimed_redis_url() -> str:
             continue
         empty(url)
         atexit.register(_release, url, token)
-        _claimed = url
+        _tokens[url] = token
         return url
     raise RedisUnavailable(f"Every Redis database 1-15 at {SERVER} is claimed by another run.")
 
@@ -53,6 +60,12 @@ def empty(url: str) -> None:
     for key in connection.scan_iter(count=1000):
         if key != CLAIM_KEY.encode():
             connection.delete(key)
+
+
+def release(url: str) -> None:
+    """Give back a database of `claim`, emptied."""
+    if (token := _tokens.pop(url, None)) is not None:
+        _release(url, token)
 
 
 def _release(url: str, token: str) -> None:

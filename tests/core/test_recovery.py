@@ -69,3 +69,80 @@ def test_a_task_without_a_lease_is_never_run_again_by_this(database_tasks):
     assert lost_tasks_recover() == 0
     running.refresh_from_db()
     assert running.status == "RUNNING"
+
+
+# On Redis: RQ moves the job of a worker that died to its failed registry (AbandonedJobError).
+
+
+@pytest.fixture
+def rq_tasks(settings, redis_url):
+    from tests.redisdb import empty
+
+    empty(redis_url)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}}
+    yield
+    empty(redis_url)
+
+
+def abandoned(task, *args, started_ago: timedelta):
+    """What RQ makes of a job whose worker died: a worker took it (started, in the started
+    registry), its heartbeat stopped, and RQ's clean-up (the one the surviving workers run)
+    failed it as abandoned. Its id."""
+    import time
+
+    import django_rq
+    from django_tasks_rq.backend import Job
+    from rq.executions import Execution
+    from rq.registry import StartedJobRegistry
+    from rq.utils import utcformat
+
+    connection = django_rq.get_connection("default")
+    job = Job.fetch(task.enqueue(*args).id, connection=connection)
+    django_rq.get_queue("default").remove(job)  # taken from the queue by the worker
+    with connection.pipeline() as pipeline:
+        job.prepare_for_execution("dead-worker", pipeline)
+        Execution.create(job, ttl=60, pipeline=pipeline, worker_name="dead-worker")
+        pipeline.execute()
+    connection.hset(job.key, "started_at", utcformat(timezone.now() - started_ago))
+    StartedJobRegistry("default", connection=connection, job_class=Job).cleanup(time.time() + 120)
+    assert task.get_result(job.id).status == "FAILED"
+    return job.id
+
+
+def queued_jobs():
+    import django_rq
+    from django_tasks_rq.backend import Job
+
+    queue = django_rq.get_queue("default", job_class=Job)
+    return [(job.func_name, list(job.args)) for job in queue.get_jobs()]
+
+
+def test_on_redis_an_abandoned_leased_task_past_its_lease_is_queued_again_once(rq_tasks):
+    lost = abandoned(deliver_invitation, 42, started_ago=CLAIM_LEASE + timedelta(seconds=1))
+    assert queued_jobs() == []
+
+    assert lost_tasks_recover() == 1
+    assert lost_tasks_recover() == 0  # a second worker looking finds nothing left to do
+
+    assert queued_jobs() == [(deliver_invitation.module_path, [42])]
+    result = deliver_invitation.get_result(lost)
+    assert result.status == "FAILED"  # still visible as failed, saying why
+    assert result.errors[-1].exception_class_path == "partnerspace.core.recovery.WorkerLost"
+
+
+def test_on_redis_an_abandoned_task_within_its_lease_waits(rq_tasks):
+    # Its work-horse may still be at work although its worker is gone.
+    lost = abandoned(deliver_invitation, 42, started_ago=CLAIM_LEASE - timedelta(seconds=5))
+    assert lost_tasks_recover() == 0
+    assert queued_jobs() == []
+    assert deliver_invitation.get_result(lost).errors[-1].exception_class_path == (
+        "rq.exceptions.AbandonedJobError"
+    )
+
+
+def test_on_redis_an_abandoned_task_without_a_lease_stays_failed(rq_tasks):
+    lost = abandoned(not_leased, 1, started_ago=timedelta(days=1))
+    assert lost_tasks_recover() == 0
+    assert queued_jobs() == []
+    assert not_leased.get_result(lost).status == "FAILED"

@@ -10,7 +10,7 @@ from django_tasks import TaskResultStatus, default_task_backend
 
 from partnerspace.firms.models import Firm
 from tests.operations.background_tasks import record_run
-from tests.taskworkers import REDIS, kill
+from tests.processes import REDIS, kill
 
 pytestmark = pytest.mark.background
 

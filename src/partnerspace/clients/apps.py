@@ -10,7 +10,10 @@ class ClientsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from partnerspace.clients.counts import connect_signals
+
         post_migrate.connect(_repair_search_index, sender=self)
+        connect_signals()
 
         from partnerspace.clients.handlers import handlers_register
 

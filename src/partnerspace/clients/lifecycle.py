@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from partnerspace.clients import events
+from partnerspace.clients.counts import clients_changed
 from partnerspace.clients.history import differences, histories_record, history_record, snapshot
 from partnerspace.clients.models import Client, ClientStatus, HistorySource
 
@@ -77,6 +78,7 @@ def clients_status_change(
     Client.objects.filter(pk__in=ids).update(
         status=status, archived_by_client=_by_client(status, source), updated_at=now
     )
+    clients_changed(firm_ids=[firm_id])  # past the ORM's signals: the tab counts
     histories_record(
         entries=(
             (pk, action, [{"field": "status", "old": old, "new": status}])

@@ -14,6 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.dispatch import Signal
+
+# Sent after insert_rows wrote rows (sender: the model; fields, rows), as post_save would be
+# for each: whoever keeps something derived from a table (the client list's tab counts)
+# learns of rows written past the ORM.
+rows_inserted = Signal()
 
 
 @dataclass
@@ -77,6 +83,7 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> None:
         ):
             for row in rows:
                 copy.write_row(row)
+        rows_inserted.send(sender=model, fields=fields, rows=rows)
         return
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
@@ -84,6 +91,7 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+    rows_inserted.send(sender=model, fields=fields, rows=rows)
 
 
 def db_datetime(value: datetime | None):

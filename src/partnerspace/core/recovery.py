@@ -9,19 +9,27 @@ longer than that lease. So a result RUNNING for longer belongs to a worker that 
 run finds the row's lease, and waits for it to run out before doing the work, so a lease that
 says the work is claimed is respected and the work is done once.
 
-Every `partnerspace db_worker` runs it when it starts and every PARTNERSPACE_RECOVERY_INTERVAL
-seconds after (see core/management/commands/db_worker.py), together with the recoveries the
-apps above core register with `recovery_register` (an import's own lease, renewed per batch,
-does not fit a lease counted from the task's start).
+On Redis (django-tasks-rq), RQ itself notices a dead worker (its heartbeat stops) and moves
+the job it was running to the failed registry (AbandonedJobError), where it shows as FAILED.
+A leased task found there is queued again the same way, once its lease since its start has
+run out (the work-horse may outlive its worker for a while); its error then says WorkerLost.
+A task without a lease stays failed, visibly: running it twice may not be safe.
+
+Every task worker (`partnerspace task_worker`, `partnerspace db_worker`) runs it when it
+starts and every PARTNERSPACE_RECOVERY_INTERVAL seconds after, together with the recoveries
+the apps above core register with `recovery_register` (an import's own lease, renewed per
+batch, does not fit a lease counted from the task's start).
 """
 
 import logging
-from collections.abc import Callable
-from datetime import timedelta
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 from django_tasks.base import Task
 
@@ -52,9 +60,30 @@ def task_lease(task_path: str) -> timedelta | None:
     return _LEASES.get(task_path)
 
 
+# The exception django-tasks-rq records for a job RQ found abandoned by its dead worker.
+ABANDONED = "rq.exceptions.AbandonedJobError"
+WORKER_LOST = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
+
+
 def lost_tasks_recover() -> int:
-    """Queue again the leased tasks whose worker is gone; how many. Only the database
-    backend keeps RUNNING tasks where this can see them; other backends have their own."""
+    """Queue again the leased tasks whose worker is gone; how many. The database backend's
+    are left RUNNING, RQ's moved to its failed registry; other backends keep no such tasks."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db import DatabaseBackend
+
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if isinstance(backend, DatabaseBackend):
+        return _database_lost_tasks_recover()
+    try:
+        from django_tasks_rq import RQBackend
+    except ImportError:  # pragma: no cover - installed with the project
+        return 0
+    if isinstance(backend, RQBackend):
+        return _rq_lost_tasks_recover(backend)
+    return 0
+
+
+def _database_lost_tasks_recover() -> int:
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
@@ -75,7 +104,7 @@ def lost_tasks_recover() -> int:
             ).update(
                 status=TaskResultStatus.FAILED,
                 finished_at=now,
-                exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+                exception_class_path=WORKER_LOST,
                 traceback=(
                     f"WorkerLost: worker {result.worker_ids[-1] if result.worker_ids else '?'} "
                     f"stopped running it (started {result.started_at.isoformat()}); "
@@ -95,6 +124,53 @@ def lost_tasks_recover() -> int:
     return recovered
 
 
+def _rq_lost_tasks_recover(backend) -> int:
+    import django_rq
+    from django_tasks_rq.backend import Job
+    from rq.exceptions import NoSuchJobError
+    from rq.registry import FailedJobRegistry
+
+    now = timezone.now()
+    recovered = 0
+    for queue_name in sorted(backend.queues):
+        connection = django_rq.get_connection(queue_name)
+        registry = FailedJobRegistry(queue_name, connection=connection, job_class=Job)
+        for job_id in registry.get_job_ids(0, 499):
+            try:
+                job = Job.fetch(job_id, connection=connection)
+            except NoSuchJobError:
+                continue
+            errors = job.meta.get("_django_tasks_rq_exceptions") or []
+            if not errors or errors[-1] != ABANDONED or job.started_at is None:
+                continue  # failed on its own, or already queued again (WorkerLost)
+            try:
+                task = job.func  # importing its module registers its lease
+            except (ImportError, AttributeError, SuspiciousOperation):  # not a task of ours
+                continue
+            lease = task_lease(job.func_name)
+            started = job.started_at
+            if started.tzinfo is None:
+                started = started.replace(tzinfo=UTC)
+            if lease is None or started > now - lease:
+                continue
+            # Only one worker wins the job; a claim left by one that died on the way runs out.
+            claim = f"partnerspace:recovery:{job.id}"
+            if not connection.set(claim, "1", nx=True, ex=int(lease.total_seconds())):
+                continue
+            again = task.enqueue(*job.args, **job.kwargs)
+            job.meta["_django_tasks_rq_exceptions"] = [*errors[:-1], WORKER_LOST]
+            job.meta["queued_again_as"] = str(again.id)
+            job.save_meta()
+            log.warning(
+                "Task %s %s was abandoned by a worker that is gone; queued again as %s",
+                job.func_name,
+                job.id,
+                again.id,
+            )
+            recovered += 1
+    return recovered
+
+
 def recovery_register(recover: Callable[[], object]) -> None:
     """Run `recover` (no arguments) with every recovery pass of the workers; called from an
     app's AppConfig.ready, so that core needs to know nothing of the app."""
@@ -110,3 +186,37 @@ def recoveries_run() -> None:
             recover()
         except Exception:  # a locked or unreachable database now is tried again next time
             log.exception("Recovery %s failed", getattr(recover, "__qualname__", recover))
+
+
+def recovery_pass() -> None:
+    """One recovery pass from a worker, its database connection closed if it went stale."""
+    try:
+        recoveries_run()
+    finally:
+        close_old_connections()
+
+
+def _recover_every(interval: float, stop: threading.Event) -> None:
+    try:
+        while True:
+            recovery_pass()
+            if stop.wait(interval):
+                return
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+@contextmanager
+def recovering(interval: float) -> Iterator[None]:
+    """A recovery pass now and every `interval` seconds, in a thread beside the worker's
+    loop (which may be busy with one long task), for as long as the block runs."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_recover_every, args=(interval, stop), name="lost-task-recovery", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -12,6 +12,9 @@ class Firm(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), max_length=50, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Raised after every committed change to the firm's clients that a count of them by
+    # status may see (clients.counts): the client list's tab counts are cached per version.
+    clients_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("firm")

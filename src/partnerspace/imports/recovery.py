@@ -179,14 +179,17 @@ def _check_again_or_refuse(job: ImportJob) -> bool:
 
 
 def _task_close(job: ImportJob) -> None:
-    """The dead task's result row, if the database backend keeps one: failed, not running."""
+    """The dead task's result row, if the database backend keeps one: failed, not running.
+    (On Redis, RQ fails the task of a worker that died on its own.)"""
     if not job.task_id:
         return
-    try:
-        from django_tasks.base import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # another tasks backend: nothing of ours to close
-        return
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        return  # another tasks backend: nothing of ours to close
     result = DBTaskResult.objects.filter(pk=job.task_id, status=TaskResultStatus.RUNNING).first()
     if result is not None:
         result.set_failed(WorkerStopped(f"The process running import {job.pk} stopped."))

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from partnerspace.clients.counts import clients_changed
 from partnerspace.clients.history import (
     histories_record,
     history_record,
@@ -52,6 +53,7 @@ def client_assignments_set(
         [ClientAssignment(client=client, membership=m) for m in added]
     )
     ClientAssignment.objects.filter(pk__in=[a.pk for a in removed]).delete()
+    clients_changed(firm_ids=[client.firm_id])  # an accountant's counts
     changes = [{"field": "assigned", "old": None, "new": str(m.user)} for m in added]
     changes += [{"field": "assigned", "old": str(a.membership.user), "new": None} for a in removed]
     if changes:
@@ -114,6 +116,7 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
         )
     else:
         ClientAssignment.objects.filter(client_id__in=list(changed), membership__in=people).delete()
+    clients_changed(firm_ids=[membership.firm_id])  # an accountant's counts
     histories_record(
         entries=(
             (
@@ -146,6 +149,7 @@ def assign_also(membership, client: Client, people: list[Membership], source: st
     ClientAssignment.objects.bulk_create(
         [ClientAssignment(client=client, membership=p) for p in new]
     )
+    clients_changed(firm_ids=[client.firm_id])  # an accountant's counts
     history_record(
         client=client,
         actor=membership.user,

@@ -1,33 +1,15 @@
 """`partnerspace db_worker`: django-tasks-db's worker, which also takes up the work of workers
 that died (core.recovery, and the recoveries apps register there, such as the imports'):
 when it starts, and every PARTNERSPACE_RECOVERY_INTERVAL seconds
-while it runs (with --batch, once, before the tasks due)."""
+while it runs (with --batch, once, before the tasks due). `partnerspace task_worker` runs
+this one on the database backend."""
 
-import threading
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connections
 from django_tasks_db.management.commands import db_worker
 
-from partnerspace.core.recovery import recoveries_run
-
-
-def _recover() -> None:
-    try:
-        recoveries_run()
-    finally:
-        close_old_connections()
-
-
-def _recover_every(interval: float, stop: threading.Event) -> None:
-    try:
-        while True:
-            _recover()
-            if stop.wait(interval):
-                return
-    finally:
-        connections.close_all()  # this thread's own connection
+from partnerspace.core.recovery import recovering, recovery_pass
 
 
 class Command(db_worker.Command):
@@ -35,19 +17,7 @@ class Command(db_worker.Command):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("batch"):
-            _recover()
+            recovery_pass()
             return super().handle(*args, **options)
-        # A thread beside the worker's loop: the loop may be busy with one long task.
-        stop = threading.Event()
-        recovery = threading.Thread(
-            target=_recover_every,
-            args=(settings.PARTNERSPACE_RECOVERY_INTERVAL, stop),
-            name="lost-task-recovery",
-            daemon=True,
-        )
-        recovery.start()
-        try:
+        with recovering(settings.PARTNERSPACE_RECOVERY_INTERVAL):
             return super().handle(*args, **options)
-        finally:
-            stop.set()
-            recovery.join(timeout=30)

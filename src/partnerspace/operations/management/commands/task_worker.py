@@ -1,8 +1,10 @@
 import logging
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from partnerspace.core.recovery import recovering, recovery_pass
 from partnerspace.operations import taskqueue
 
 
@@ -10,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Run background tasks with the configured backend's worker: RQ's (with its scheduler, "
         "for deferred retries) for TASKS_BACKEND=django_tasks_rq.RQBackend, else django-tasks-db's "
-        "db_worker. Stops after the running task on SIGTERM."
+        "db_worker. Either also takes up the work of workers that died (the recovery pass, every "
+        "PARTNERSPACE_RECOVERY_INTERVAL seconds). Stops after the running task on SIGTERM."
     )
 
     def add_arguments(self, parser):
@@ -20,9 +23,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--burst", action="store_true", help="run the tasks waiting now, then stop"
         )
-        parser.add_argument("--name", help="the worker's name (RQ)")
+        parser.add_argument("--name", help="the worker's name, unique among the workers")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="seconds between two looks for new tasks (database queue; default 1)",
+        )
 
-    def handle(self, *args, queues, burst, name, **options):
+    def handle(self, *args, queues, burst, name, interval, **options):
         backend = taskqueue.default_backend()
         kind = taskqueue.backend_kind(backend)
         queues = queues or sorted(backend.queues)
@@ -32,7 +41,9 @@ class Command(BaseCommand):
                 queue_name=",".join(queues),
                 batch=burst,
                 reload=False,
+                interval=interval,
                 verbosity=options["verbosity"],
+                **({"worker_id": name} if name else {}),
             )
         elif kind == taskqueue.REDIS:
             self.run_rq(queues, burst=burst, name=name)
@@ -49,17 +60,25 @@ class Command(BaseCommand):
 
         try:
             worker = get_worker(*queues, name=name, **taskqueue.rq_worker_options())
-            # The work-horse processes are forks: none may inherit an open database connection.
-            reset_db_connections()
-            worker.work(burst=burst, with_scheduler=True)
+            if burst:
+                recovery_pass()
+                reset_db_connections()
+                worker.work(burst=True, with_scheduler=True)
+                return
+            with recovering(settings.PARTNERSPACE_RECOVERY_INTERVAL):
+                # The work-horse processes are forks: none may inherit an open connection
+                # of the worker's own thread (the recovery thread keeps its own).
+                reset_db_connections()
+                worker.work(with_scheduler=True)
         except RedisConnectionError as error:
             raise CommandError(f"Redis is unreachable: {error}") from error
 
 
 def _database_worker():
-    """django-tasks-db's db_worker, leaving django-tasks' own per-task lines out (it turns
-    them on): the task line of operations.taskqueue says more. Its errors still show."""
-    from django_tasks_db.management.commands.db_worker import Command as DbWorker
+    """The project's db_worker (django-tasks-db's with the recovery pass), leaving
+    django-tasks' own per-task lines out (it turns them on): the task line of
+    operations.taskqueue says more. Its errors still show."""
+    from partnerspace.core.management.commands.db_worker import Command as DbWorker
 
     class Quieter(DbWorker):
         def configure_logging(self, verbosity: int) -> None:
