@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from partnerspace.accounts.models import User
 from partnerspace.clients.history import histories_record, history_record
 from partnerspace.clients.models import Client, ClientAssignment, HistorySource
-from partnerspace.configuration.catalog import CATALOG, setting_history_field
+from partnerspace.configuration.catalog import CATALOG, SettingField, setting_history_field
 from partnerspace.configuration.models import (
     ClientIntegration,
     ConfigurationTemplate,
@@ -30,7 +30,6 @@ from partnerspace.core.errors import (
     require_role,
     require_same_firm,
 )
-from partnerspace.configuration.catalog import SettingField
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.firms.services import audit_record
 
