@@ -65,7 +65,7 @@ serve: $(APP_STAMP) translations
 worker: $(APP_STAMP)
 	$(BIN)/partnerspace task_worker
 
-test: $(DEV_STAMP) translations
+test: $(DEV_STAMP) translations typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

@@ -233,7 +233,9 @@ class ClientPatchIn(ClientFieldsIn):
 
 
 class ContactPatchIn(ContactIn):
-    is_primary: bool | None = Field(None, description="true makes this the primary contact.")
+    is_primary: bool | None = Field(  # type: ignore[assignment]  # a PATCH may leave it out
+        None, description="true makes this the primary contact."
+    )
 
 
 class ClientListQuery(Schema):
@@ -494,7 +496,7 @@ def contact_create(request, client_id: Id, payload: ContactIn):
             data=payload.model_dump(),
             source=HistorySource.API,
         )
-        contact = client.contacts.order_by("-id").first()
+        contact = client.contacts.latest("id")
     return Status(201, {**_contact_out(contact), "warnings": _warnings_out(result.warnings)})
 
 

@@ -8,13 +8,13 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.core.forms import field_show_required
 from partnerspace.identifiers.choices import COMMON_LOCALES, country_choices
 
 
 def _text(label, *, shown_required=False, **attrs):
     field = forms.CharField(label=label, required=False, widget=forms.TextInput(attrs=attrs))
-    field.shown_required = shown_required
-    return field
+    return field_show_required(field, shown_required)
 
 
 class ClientForm(forms.Form):
@@ -47,12 +47,14 @@ class ClientForm(forms.Form):
     @property
     def groups(self) -> list[tuple[str, list]]:
         """The fields in the order the page shows them, under their headings."""
-        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+        return [(str(title), [self[name] for name in names]) for title, names in self.GROUPS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = country_choices(get_language() or "nl")
-        self.fields["country"].shown_required = True
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = country_choices(get_language() or "nl")
+        field_show_required(country)
         self.fields["external_reference"].help_text = _(
             "The client's ID in your accounting package, used to export documents "
             "to the right folder."
@@ -79,7 +81,7 @@ class ContactForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["email"].shown_required = True
+        field_show_required(self.fields["email"])
         self.fields["locale"].help_text = _("Language and region, e.g. nl-BE, fr-BE or de-BE.")
 
 
@@ -92,7 +94,7 @@ class ChooseTemplateForm(forms.Form):
 
     def __init__(self, *args, templates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [(str(t.pk), t.name) for t in templates] + [
-            ("", _("No template"))
-        ]
-        self.fields["template"].required = False
+        template = self.fields["template"]
+        assert isinstance(template, forms.ChoiceField)
+        template.choices = [(str(t.pk), t.name) for t in templates] + [("", _("No template"))]
+        template.required = False

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
@@ -60,7 +61,9 @@ def clients_visible_to(membership: Membership) -> QuerySet[Client]:
     return clients
 
 
-def client_get_for_user(membership: Membership, client_id, *, for_update: bool = False) -> Client:
+def client_get_for_user(
+    membership: Membership, client_id: int | str, *, for_update: bool = False
+) -> Client:
     """One client as this membership may see it; 404 for another firm's or an unassigned one."""
     clients = clients_visible_to(membership).select_related("template")
     if for_update:
@@ -71,7 +74,9 @@ def client_get_for_user(membership: Membership, client_id, *, for_update: bool =
         raise Http404 from None
 
 
-def contact_get_for_user(membership: Membership, client_id, contact_id) -> Contact:
+def contact_get_for_user(
+    membership: Membership, client_id: int | str, contact_id: int | str
+) -> Contact:
     client = client_get_for_user(membership, client_id)
     try:
         return client.contacts.get(pk=int(contact_id))
@@ -140,7 +145,7 @@ def _filtered(membership: Membership, filters: ClientFilters) -> tuple[QuerySet[
     return clients, narrowed
 
 
-def client_ids_matching(membership: Membership, filters: ClientFilters) -> QuerySet:
+def client_ids_matching(membership: Membership, filters: ClientFilters) -> QuerySet[Client, int]:
     clients, _narrowed = _filtered(membership, filters)
     return clients.values_list("id", flat=True)
 
@@ -160,12 +165,12 @@ def client_page(
     clients, narrowed = _filtered(membership, filters)
     ordered = clients.order_by(*SORTS.get(filters.sort, SORTS["name"]))
     offset = (page - 1) * page_size
-    rows = ordered.select_related("template")
+    selected = ordered.select_related("template")
     if for_page:
         # What a row of the page shows, and only that (clients/templatetags/client_rows.py):
         # fewer columns to compile, read and turn into objects. The API loads its own,
         # fuller set (clients.api).
-        rows = rows.only(*ROW_FIELDS).prefetch_related(
+        selected = selected.only(*ROW_FIELDS).prefetch_related(
             Prefetch(
                 "contacts",
                 queryset=Contact.objects.filter(is_primary=True).only(*ROW_CONTACT_FIELDS),
@@ -177,7 +182,7 @@ def client_page(
                 to_attr="assigned_staff",
             ),
         )
-    rows = list(rows[offset : offset + page_size + 1])
+    rows = list(selected[offset : offset + page_size + 1])
     has_next = len(rows) > page_size
     rows = rows[:page_size]
     if not narrowed:
@@ -199,7 +204,7 @@ def tab_counts(membership: Membership) -> dict[str, int]:
     seen_by = "all" if membership.sees_all_clients else f"member-{membership.pk}"
     version = membership.firm.clients_version
     key = f"clients:tab-counts:{membership.firm_id}:{version}:{seen_by}"
-    counts = cache.get(key)
+    counts: dict[str, int] | None = cache.get(key)
     if counts is None:
         counts = _tab_counts_now(membership)
         if counts["all"] >= COUNTS_CACHE_FROM:
@@ -215,14 +220,16 @@ def _tab_counts_now(membership: Membership) -> dict[str, int]:
     thousand rows instead of probing every client of the firm.
     """
     if membership.sees_all_clients:
-        grouped = Client.objects.filter(firm_id=membership.firm_id).values_list("status")
-        per_status = dict(grouped.order_by().annotate(n=Count("id")).values_list("status", "n"))
+        of_firm = Client.objects.filter(firm_id=membership.firm_id).values_list("status")
+        per_status: dict[str, int] = dict(
+            of_firm.order_by().annotate(n=Count("id")).values_list("status", "n")
+        )
     else:
-        grouped = ClientAssignment.objects.filter(membership=membership).values_list(
+        assigned = ClientAssignment.objects.filter(membership=membership).values_list(
             "client__status"
         )
         per_status = dict(
-            grouped.order_by().annotate(n=Count("id")).values_list("client__status", "n")
+            assigned.order_by().annotate(n=Count("id")).values_list("client__status", "n")
         )
     active = per_status.get(ClientStatus.ACTIVE, 0)
     inactive = sum(per_status.get(status, 0) for status in INACTIVE_STATUSES)
@@ -230,8 +237,12 @@ def _tab_counts_now(membership: Membership) -> dict[str, int]:
 
 
 def client_duplicates(
-    firm_id: int, values: dict, *, exclude_id: int | None = None, identity_key: str | None = None
-) -> dict:
+    firm_id: int,
+    values: dict[str, Any],
+    *,
+    exclude_id: int | None = None,
+    identity_key: str | None = None,
+) -> dict[str, Client]:
     """The existing clients of the firm that hold one of these identifiers: {field: client}.
     With `identity_key` (see clients.search.identity_key), also the client without numbers
     of the same name and primary contact address: {"identity_key": client}."""
@@ -250,7 +261,7 @@ def client_duplicates(
     found = Client.objects.filter(condition, firm_id=firm_id)
     if exclude_id:
         found = found.exclude(pk=exclude_id)
-    duplicates = {}
+    duplicates: dict[str, Client] = {}
     for client in found.only("id", "legal_name", *lookups):
         for name, value in lookups.items():
             if getattr(client, name) == value and name not in duplicates:

@@ -1,6 +1,11 @@
 """A company's own details: linking it to a firm's client, and keeping both in step."""
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -10,19 +15,19 @@ from partnerspace.clients.history import contact_label, differences, history_rec
 from partnerspace.clients.lifecycle import client_status_change
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import client_duplicates
-from partnerspace.clients.services import ClientResult, refresh_search
-from partnerspace.clients.validation import client_clean, contact_clean
+from partnerspace.clients.services import refresh_search
+from partnerspace.clients.validation import FieldWarning, client_clean, contact_clean
 from partnerspace.companies.models import COMPANY_FIELDS, COMPANY_NUMBERS, Company, CompanyUser
 from partnerspace.core.errors import Conflict, ValidationFailed, require_role
 
 
-def _company_values(client: Client) -> dict:
+def _company_values(client: Client) -> dict[str, Any]:
     return {name: getattr(client, name) for name in COMPANY_FIELDS}
 
 
 def company_for_client(client: Client) -> Company:
     """The company this client is: the one with its enterprise number, or a new one."""
-    if client.company_id:
+    if client.company is not None:
         return client.company
     if client.company_number:
         existing = (
@@ -76,12 +81,12 @@ def company_link_client(*, client: Client, user: User) -> Company:
     return company
 
 
-def _linked_clients(company: Company):
+def _linked_clients(company: Company) -> QuerySet[Client]:
     """The firms' client records that follow the company: an ended link no longer does."""
     return Client.objects.select_for_update().filter(company=company, status=ClientStatus.ACTIVE)
 
 
-def _mirror(client: Client, company: Company, *, actor) -> None:
+def _mirror(client: Client, company: Company, *, actor: User | None) -> None:
     """Copy the company's details onto one linked client, recording what changed."""
     before = snapshot(client, COMPANY_FIELDS)
     for name in COMPANY_FIELDS:
@@ -97,9 +102,7 @@ def _mirror(client: Client, company: Company, *, actor) -> None:
     )
 
 
-def company_of_user(user: User, company_id) -> Company:
-    from django.http import Http404
-
+def company_of_user(user: User, company_id: int | str) -> Company:
     try:
         return Company.objects.get(pk=int(company_id), members__user=user)
     except (Company.DoesNotExist, TypeError, ValueError):
@@ -111,10 +114,19 @@ def speaks_for(user: User, company: Company) -> bool:
     return CompanyUser.objects.filter(company=company, user=user).exists()
 
 
+@dataclass
+class CompanyResult:
+    """What a company's change of its details answers: the company, and the repairs made to
+    what was typed."""
+
+    company: Company
+    warnings: list[FieldWarning] = field(default_factory=list)
+
+
 MEMBERS_ONLY = gettext_lazy("You do not speak for this company.")
 
 
-def _refuse_taken_in_linked_firms(company: Company, values: dict) -> None:
+def _refuse_taken_in_linked_firms(company: Company, values: dict[str, Any]) -> None:
     """A linked firm that has another client with this number could not take the change; the
     refusal names no client: nobody learns anything of another firm's clients."""
     for client in _linked_clients(company):
@@ -134,7 +146,7 @@ def _refuse_taken_in_linked_firms(company: Company, values: dict) -> None:
 
 
 @transaction.atomic
-def company_update(*, user: User, company: Company, data: dict) -> ClientResult | None:
+def company_update(*, user: User, company: Company, data: dict[str, Any]) -> CompanyResult:
     """The company corrects its details; every firm it is linked to sees them at once.
 
     Not its enterprise or VAT number: those its firm changes (COMPANY_NUMBERS), so a number
@@ -158,7 +170,7 @@ def company_update(*, user: User, company: Company, data: dict) -> ClientResult 
     company.save()
     for client in _linked_clients(company):
         _mirror(client, company, actor=user)
-    return ClientResult(client=None, warnings=cleaned.warnings)
+    return CompanyResult(company=company, warnings=cleaned.warnings)
 
 
 def _number_refusal(name: str) -> str:
@@ -167,7 +179,7 @@ def _number_refusal(name: str) -> str:
     return _("Ask your accounting firm to change your VAT number.")
 
 
-def _refuse_number_changes(current: dict, data: dict) -> None:
+def _refuse_number_changes(current: dict[str, Any], data: dict[str, Any]) -> None:
     asked = {name: data[name] for name in COMPANY_NUMBERS if name in data}
     if not asked:
         return
@@ -187,7 +199,7 @@ def _refuse_number_changes(current: dict, data: dict) -> None:
             raise Conflict("ask_your_firm", _number_refusal(name), field=name)
 
 
-def company_numbers_change(*, client: Client, numbers: dict) -> None:
+def company_numbers_change(*, client: Client, numbers: dict[str, Any]) -> None:
     """A firm changed the enterprise or VAT number of a client linked to its company: the
     company takes them, and so does every other firm's client record of it.
 
@@ -195,6 +207,7 @@ def company_numbers_change(*, client: Client, numbers: dict) -> None:
     rules and the firm's own duplicate check; it saves `client` itself. Another firm's record
     shows the change without the name of the firm's staff member who made it.
     """
+    assert client.company_id is not None, "only a client linked to its company"
     company = Company.objects.select_for_update().get(pk=client.company_id)
     number = numbers["company_number"]
     taken = Company.objects.filter(company_number=number).exclude(pk=company.pk)
@@ -222,7 +235,9 @@ def _company_exists() -> Conflict:
 
 
 @transaction.atomic
-def company_contact_add(*, user: User, company: Company, data: dict) -> list:
+def company_contact_add(
+    *, user: User, company: Company, data: dict[str, Any]
+) -> list[FieldWarning]:
     """A contact person the company adds shows on the client page of every firm it works with."""
     require_role(speaks_for(user, company), MEMBERS_ONLY)
     cleaned = contact_clean(data, country=company.country)

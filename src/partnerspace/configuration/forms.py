@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.core.forms import field_show_required
+
 
 class TemplateNameForm(forms.Form):
     name = forms.CharField(label=_("Name"), required=False, max_length=200)
@@ -16,4 +18,4 @@ class TemplateNameForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["name"].shown_required = True
+        field_show_required(self.fields["name"])

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
@@ -39,7 +41,7 @@ def template_name_key(name: str) -> str:
     return name.casefold()
 
 
-class TemplateQuerySet(models.QuerySet):
+class TemplateQuerySet(models.QuerySet["ConfigurationTemplate"]):
     """Keeps name_key in step with name on the writes that bypass save()."""
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -58,7 +60,7 @@ class TemplateQuerySet(models.QuerySet):
             fields = [*fields, "name_key"]
         return super().bulk_update(objs, fields, *args, **kwargs)
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         # bulk_update comes here with both, name_key computed already.
         if "name" in kwargs and "name_key" not in kwargs:
             if not isinstance(kwargs["name"], str):
@@ -99,7 +101,7 @@ class ConfigurationTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.name_key = template_name_key(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:

@@ -5,6 +5,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
+from partnerspace.clients.models import Client
 from partnerspace.configuration.models import (
     ClientIntegration,
     ConfigurationTemplate,
@@ -37,7 +38,7 @@ def template_choices(firm: Firm) -> QuerySet[ConfigurationTemplate]:
     )
 
 
-def template_get_for_user(membership: Membership, template_id) -> ConfigurationTemplate:
+def template_get_for_user(membership: Membership, template_id: int | str) -> ConfigurationTemplate:
     try:
         return templates_of_firm(membership.firm).get(pk=int(template_id))
     except (ConfigurationTemplate.DoesNotExist, ValueError, TypeError):
@@ -46,7 +47,7 @@ def template_get_for_user(membership: Membership, template_id) -> ConfigurationT
 
 def template_find(
     firm: Firm,
-    value,
+    value: int | str | None,
     *,
     among: Iterable[ConfigurationTemplate] | None = None,
     by_id: bool = True,
@@ -60,11 +61,11 @@ def template_find(
     is_id = isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
     key = template_name_key(str(value).strip())
     if among is not None:
-        templates = [t for t in among if t.firm_id == firm.pk]
+        loaded = [t for t in among if t.firm_id == firm.pk]
         found = None
         if by_id and is_id:
-            found = next((t for t in templates if t.pk == int(value)), None)
-        return found or next((t for t in templates if t.name_key == key), None)
+            found = next((t for t in loaded if t.pk == int(value)), None)
+        return found or next((t for t in loaded if t.name_key == key), None)
     templates = ConfigurationTemplate.objects.filter(firm=firm)
     if by_id and is_id:
         found = templates.filter(pk=int(value)).first()
@@ -77,7 +78,9 @@ def template_default(firm: Firm) -> ConfigurationTemplate | None:
     return ConfigurationTemplate.objects.filter(firm=firm, is_default=True).first()
 
 
-def integration_ref_match(ref, installed: Iterable[FirmIntegration]) -> FirmIntegration | None:
+def integration_ref_match(
+    ref: object, installed: Iterable[FirmIntegration]
+) -> FirmIntegration | None:
     """The firm integration a request names by its id (a number, or digits) or by its catalog
     key, among the firm's installed ones; None when it names none. The one place that reads
     such a reference: templates, a client's links, the API."""
@@ -93,7 +96,7 @@ def integration_ref_match(ref, installed: Iterable[FirmIntegration]) -> FirmInte
     return found
 
 
-def firm_integration_find(firm_id: int, ref) -> FirmIntegration | None:
+def firm_integration_find(firm_id: int, ref: object) -> FirmIntegration | None:
     """integration_ref_match among the firm's integrations."""
     return integration_ref_match(ref, FirmIntegration.objects.filter(firm_id=firm_id))
 
@@ -104,20 +107,22 @@ def firm_integrations(firm: Firm) -> QuerySet[FirmIntegration]:
     )
 
 
-def firm_integration_get_for_user(membership: Membership, integration_id) -> FirmIntegration:
+def firm_integration_get_for_user(
+    membership: Membership, integration_id: int | str
+) -> FirmIntegration:
     try:
         return firm_integrations(membership.firm).get(pk=int(integration_id))
     except (FirmIntegration.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def client_integration_links(client) -> QuerySet[ClientIntegration]:
+def client_integration_links(client: Client) -> QuerySet[ClientIntegration]:
     return client.integration_links.select_related("firm_integration").order_by(
         "firm_integration__key"
     )
 
 
-def client_integration_get(client, link_id) -> ClientIntegration:
+def client_integration_get(client: Client, link_id: int | str) -> ClientIntegration:
     try:
         return client_integration_links(client).get(pk=int(link_id))
     except (ClientIntegration.DoesNotExist, ValueError, TypeError):
@@ -130,7 +135,7 @@ class TemplateDifference:
     label: str
 
 
-def client_template_differences(client) -> list[TemplateDifference]:
+def client_template_differences(client: Client) -> list[TemplateDifference]:
     """Where the client's settings now differ from the template it was created from."""
     template = client.template
     if template is None:

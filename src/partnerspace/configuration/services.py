@@ -1,6 +1,7 @@
 """Templates, integrations, and the applying of a template to new clients (written once)."""
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -8,9 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from partnerspace.accounts.models import User
 from partnerspace.clients.history import histories_record, history_record
 from partnerspace.clients.models import Client, ClientAssignment, HistorySource
-from partnerspace.configuration.catalog import CATALOG, setting_history_field
+from partnerspace.configuration.catalog import CATALOG, SettingField, setting_history_field
 from partnerspace.configuration.models import (
     ClientIntegration,
     ConfigurationTemplate,
@@ -28,7 +30,7 @@ from partnerspace.core.errors import (
     require_role,
     require_same_firm,
 )
-from partnerspace.firms.models import Membership
+from partnerspace.firms.models import Firm, Membership
 from partnerspace.firms.services import audit_record
 
 TEMPLATE_NAME_LIMIT = 100
@@ -39,7 +41,7 @@ ADMINISTRATORS_ONLY = gettext_lazy("Only administrators manage templates and int
 
 @transaction.atomic
 def integration_install(
-    *, membership: Membership, key: str, settings: dict | None = None
+    *, membership: Membership, key: str, settings: dict[str, Any] | None = None
 ) -> FirmIntegration:
     require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
     spec = CATALOG.get(key)
@@ -68,7 +70,7 @@ def integration_install(
 
 @transaction.atomic
 def integration_update(
-    *, membership: Membership, integration: FirmIntegration, settings: dict
+    *, membership: Membership, integration: FirmIntegration, settings: dict[str, Any]
 ) -> FirmIntegration:
     require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
     require_same_firm(membership, integration)
@@ -116,11 +118,13 @@ def integration_remove(*, membership: Membership, integration: FirmIntegration) 
 
 
 def _template_links(
-    membership, integrations: Sequence[dict]
-) -> tuple[list[tuple], list[FieldError]]:
+    membership: Membership, integrations: Sequence[dict[str, Any]]
+) -> tuple[list[tuple[FirmIntegration, dict[str, Any]]], list[FieldError]]:
     """[(firm integration, settings)] from [{"integration": id or key, "settings": {...}}]."""
     installed = list(FirmIntegration.objects.filter(firm=membership.firm))
-    links, errors, seen = [], [], set()
+    links: list[tuple[FirmIntegration, dict[str, Any]]] = []
+    errors: list[FieldError] = []
+    seen: set[int] = set()
     for index, item in enumerate(integrations):
         ref = item.get("integration")
         found = integration_ref_match(ref, installed)
@@ -148,7 +152,14 @@ def _template_links(
     return links, errors
 
 
-def _template_clean(membership, *, name, user_ids, integrations, exclude_id=None):
+def _template_clean(
+    membership: Membership,
+    *,
+    name: str | None,
+    user_ids: Iterable[int | str] | None,
+    integrations: Sequence[dict[str, Any]] | None,
+    exclude_id: int | None = None,
+) -> tuple[str, list[Membership], list[tuple[FirmIntegration, dict[str, Any]]]]:
     errors: list[FieldError] = []
     name = (name or "").strip()
     problem = template_name_problem(membership, name, exclude_id=exclude_id)
@@ -165,7 +176,9 @@ def _template_clean(membership, *, name, user_ids, integrations, exclude_id=None
     return name, users, links
 
 
-def template_name_problem(membership, name: str, *, exclude_id=None) -> FieldError | None:
+def template_name_problem(
+    membership: Membership, name: str | None, *, exclude_id: int | None = None
+) -> FieldError | None:
     """What is wrong with this template name, if anything (the wizard asks at its first step)."""
     name = (name or "").strip()
     if not name:
@@ -181,7 +194,7 @@ def template_name_problem(membership, name: str, *, exclude_id=None) -> FieldErr
     return None
 
 
-def _name_taken(firm, name, exclude_id) -> bool:
+def _name_taken(firm: Firm, name: str, exclude_id: int | None) -> bool:
     taken = ConfigurationTemplate.objects.filter(firm=firm, name_key=template_name_key(name))
     if exclude_id:
         taken = taken.exclude(pk=exclude_id)
@@ -203,7 +216,15 @@ def _save_template(template: ConfigurationTemplate, *, is_default: bool) -> None
         ) from None
 
 
-def _store_template(membership, template, is_default, users, links, *, action: str) -> None:
+def _store_template(
+    membership: Membership,
+    template: ConfigurationTemplate,
+    is_default: bool,
+    users: list[Membership],
+    links: list[tuple[FirmIntegration, dict[str, Any]]],
+    *,
+    action: str,
+) -> None:
     _save_template(template, is_default=is_default)
     template.users.set(users)
     TemplateIntegration.objects.bulk_create(
@@ -219,10 +240,10 @@ def _store_template(membership, template, is_default, users, links, *, action: s
 def template_create(
     *,
     membership: Membership,
-    name: str,
+    name: str | None,
     description: str = "",
     user_ids: Iterable[int] = (),
-    integrations: Sequence[dict] = (),
+    integrations: Sequence[dict[str, Any]] = (),
     is_default: bool = False,
 ) -> ConfigurationTemplate:
     require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
@@ -241,10 +262,10 @@ def template_update(
     *,
     membership: Membership,
     template: ConfigurationTemplate,
-    name: str,
+    name: str | None,
     description: str = "",
     user_ids: Iterable[int] = (),
-    integrations: Sequence[dict] = (),
+    integrations: Sequence[dict[str, Any]] = (),
     is_default: bool = False,
 ) -> ConfigurationTemplate:
     """Change the template; clients created from it keep the settings they were given."""
@@ -321,7 +342,7 @@ def template_apply(
     *,
     clients: Sequence[Client],
     template: ConfigurationTemplate,
-    actor=None,
+    actor: User | None = None,
     source: str = HistorySource.STAFF,
 ) -> None:
     """Assign the template's staff and link its integrations to each of these new clients.
@@ -370,7 +391,9 @@ def template_apply(
     histories_record(entries=history, actor=actor, source=source, at=now)
 
 
-def external_reference_defaults(fields, values: dict, reference) -> dict:
+def external_reference_defaults(
+    fields: Iterable[SettingField], values: dict[str, Any], reference: str | None
+) -> dict[str, Any]:
     """Fill the settings an integration keys clients by with the client's external reference,
     only where the reference is a valid value there: an Exact division is digits, and a
     reference like KL-001 passed off as one would mark a broken link complete."""
@@ -392,12 +415,14 @@ def client_integration_link(
     *,
     membership: Membership,
     client: Client,
-    integration_id,
-    settings: dict | None = None,
+    integration_id: int | str | None,
+    settings: dict[str, Any] | None = None,
     source: str = HistorySource.STAFF,
 ) -> ClientIntegration:
     try:
-        integration = FirmIntegration.objects.get(firm_id=client.firm_id, pk=int(integration_id))
+        integration = FirmIntegration.objects.get(
+            firm_id=client.firm_id, pk=int(integration_id or "")
+        )
     except (FirmIntegration.DoesNotExist, TypeError, ValueError):
         raise ValidationFailed(
             [
@@ -433,7 +458,7 @@ def client_integrations_link(
     *,
     membership: Membership,
     client: Client,
-    integrations: Sequence[dict],
+    integrations: Sequence[dict[str, Any]],
     source: str = HistorySource.STAFF,
 ) -> None:
     """Link each integration ({"integration": id or key, "settings": {...}}) to a client by
@@ -480,7 +505,7 @@ def client_integration_update(
     *,
     membership: Membership,
     link: ClientIntegration,
-    settings: dict,
+    settings: dict[str, Any],
     source: str = HistorySource.STAFF,
 ) -> ClientIntegration:
     """Override a linked integration's settings for this client, validated in full."""

@@ -40,7 +40,7 @@ def settings_clean(
             continue
         if spec.kind == "email":
             try:
-                value = rules.email(value).value
+                value = rules.email(value).value or value
             except rules.IdentifierError:
                 errors.append(
                     FieldError(

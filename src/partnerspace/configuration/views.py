@@ -218,7 +218,7 @@ def integration_install(request, key: str):
         try:
             services.integration_install(membership=request.membership, key=key, settings=values)
         except ValidationFailed as failed:
-            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+            errors = {(e.field or "").split(".")[-1]: e.message for e in failed.errors}
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("configuration:integrations", request.firm.slug)
@@ -245,7 +245,7 @@ def integration_edit(request, integration_id: int):
                 membership=request.membership, integration=integration, settings=values
             )
         except ValidationFailed as failed:
-            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+            errors = {(e.field or "").split(".")[-1]: e.message for e in failed.errors}
         else:
             messages.success(request, _("Settings saved."))
             return redirect("configuration:integrations", request.firm.slug)
@@ -325,7 +325,7 @@ def client_link_new(request, client_id: int):
                 settings=values,
             )
         except ValidationFailed as failed:
-            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+            errors = {(e.field or "").split(".")[-1]: e.message for e in failed.errors}
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("clients:detail", request.firm.slug, client.pk)
@@ -363,7 +363,7 @@ def client_link_edit(request, client_id: int, link_id: int):
                 membership=request.membership, link=link, settings=values
             )
         except ValidationFailed as failed:
-            errors = {e.field.split(".")[-1]: e.message for e in failed.errors}
+            errors = {(e.field or "").split(".")[-1]: e.message for e in failed.errors}
         else:
             messages.success(
                 request, _("Settings of %(name)s saved.") % {"name": link.firm_integration}

@@ -9,11 +9,12 @@ through the ORM.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.dispatch import Signal
 
 # Sent after insert_rows wrote rows (sender: the model; fields, rows), as post_save would be
@@ -30,7 +31,7 @@ class BulkOutcome:
     skipped: int = 0
 
 
-def reserve_ids(model, count: int) -> list[int]:
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """`count` new primary keys for `model`, safe against concurrent writers.
 
     PostgreSQL hands them out from the table's sequence. On SQLite the caller's transaction
@@ -58,7 +59,9 @@ def reserve_ids(model, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> None:
+def insert_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
     """INSERT the rows (tuples in the order of `fields`, `id` included) in one executemany.
 
     Values go to the driver as they are: pass datetimes and JSON through `db_datetime` and
@@ -67,7 +70,7 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> None:
     if not rows:
         return
     opts = model._meta
-    columns = [opts.get_field(name).column for name in fields]
+    columns = [_column(model, name) for name in fields]
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
         # COPY streams the rows in one command; executemany would bind every value of every
@@ -94,11 +97,19 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> None:
     rows_inserted.send(sender=model, fields=fields, rows=rows)
 
 
-def db_datetime(value: datetime | None):
+def _column(model: type[models.Model], name: str) -> str:
+    """The column of a concrete field (a reverse relation has none to insert into)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field.column
+
+
+def db_datetime(value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def json_for_db():
+def json_for_db() -> Callable[[Any], Any]:
     """The function that turns a value into what a JSON column takes from `insert_rows`;
     ask once per batch (looking up the database on every value costs more than encoding)."""
     if connection.vendor == "postgresql":

@@ -1,8 +1,10 @@
 """Refusals that services raise and every door (page, API, import) shows the same way."""
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.http import Http404
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 
@@ -31,7 +33,7 @@ class NotAllowed(ServiceError):
     status = 403
 
 
-def require_role(allowed: bool, message: str | None = None) -> None:
+def require_role(allowed: bool, message: str | Promise | None = None) -> None:
     """A service's check of the acting membership's role (its `can_…` property), the one
     place a role is checked: pages answer the refusal with a 403 page
     (core.middleware.ServiceRefusalMiddleware), the API with its 403 body."""
@@ -39,7 +41,12 @@ def require_role(allowed: bool, message: str | None = None) -> None:
         raise NotAllowed("not_allowed", str(message or _("Your role does not allow this.")))
 
 
-def require_same_firm(membership, thing) -> None:
+class _OfAFirm(Protocol):
+    @property
+    def firm_id(self) -> int: ...
+
+
+def require_same_firm(membership: _OfAFirm, thing: _OfAFirm) -> None:
     """Another firm's object does not exist for this membership: every door resolves it
     through the firm first, and this is a service's last line."""
     if thing.firm_id != membership.firm_id:

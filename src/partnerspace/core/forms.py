@@ -1,7 +1,11 @@
+from typing import TypeVar
+
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
 from partnerspace.core.errors import ServiceError, ValidationFailed
+
+F = TypeVar("F", bound=forms.Field)
 
 
 def form_add_service_error(form: forms.Form, error: ServiceError | ValidationFailed) -> None:
@@ -24,3 +28,10 @@ class FormRenderer(TemplatesSetting):
 
     form_template_name = "core/forms/form.html"
     field_template_name = "core/forms/field.html"
+
+
+def field_show_required(field: F, shown: bool = True) -> F:
+    """Draw a field's asterisk (core/forms/field.html reads `shown_required`) without making
+    Django require it: the service says what is missing, in the words every door uses."""
+    field.shown_required = shown  # type: ignore[attr-defined]  # our template's own flag, not in Django's Field
+    return field

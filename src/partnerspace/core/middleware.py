@@ -133,13 +133,13 @@ class ServiceRefusalMiddleware:
     when the role may not open them: views do not check roles again (core.errors.require_role
     does, in the service)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         if isinstance(exception, NotAllowed):
             raise PermissionDenied(exception.message) from exception
         return None

@@ -124,7 +124,7 @@ def _database_lost_tasks_recover() -> int:
     return recovered
 
 
-def _rq_lost_tasks_recover(backend) -> int:
+def _rq_lost_tasks_recover(backend: Any) -> int:
     import django_rq
     from django_tasks_rq.backend import Job
     from rq.exceptions import NoSuchJobError
@@ -147,7 +147,7 @@ def _rq_lost_tasks_recover(backend) -> int:
                 task = job.func  # importing its module registers its lease
             except (ImportError, AttributeError, SuspiciousOperation):  # not a task of ours
                 continue
-            lease = task_lease(job.func_name)
+            lease = task_lease(job.func_name) if job.func_name else None
             started = job.started_at
             if started.tzinfo is None:
                 started = started.replace(tzinfo=UTC)
@@ -160,7 +160,7 @@ def _rq_lost_tasks_recover(backend) -> int:
             again = task.enqueue(*job.args, **job.kwargs)
             job.meta["_django_tasks_rq_exceptions"] = [*errors[:-1], WORKER_LOST]
             job.meta["queued_again_as"] = str(again.id)
-            job.save_meta()
+            job.save_meta()  # type: ignore[no-untyped-call]  # RQ's Job.save_meta has no annotations
             log.warning(
                 "Task %s %s was abandoned by a worker that is gone; queued again as %s",
                 job.func_name,

@@ -1,8 +1,10 @@
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -11,6 +13,7 @@ from partnerspace.accounts.models import User, email_key
 from partnerspace.core.delivery import link_mail_send_once
 from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.core.mail import mail_send
+from partnerspace.core.tokens import IssuedToken
 from partnerspace.firms import events
 from partnerspace.firms.models import AuditEvent, Firm, Membership, StaffInvitation, role_fields
 from partnerspace.identifiers.clean import email_clean
@@ -19,7 +22,13 @@ STAFF_INVITATION_DAYS = 14
 
 
 def audit_record(
-    *, firm: Firm, actor: User | None, action: str, target=None, target_label: str = "", data=None
+    *,
+    firm: Firm,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    target_label: str = "",
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     return AuditEvent.objects.create(
         firm=firm,
@@ -81,7 +90,7 @@ def _email_or_refuse(raw: str) -> str:
     return email_key(email_clean(raw))
 
 
-def _roles_or_refuse(roles) -> dict[str, bool]:
+def _roles_or_refuse(roles: Iterable[str]) -> dict[str, bool]:
     flags = role_fields(roles)
     if not any(flags.values()):
         raise ValidationFailed([FieldError("roles", "required", _("Choose at least one role."))])
@@ -97,7 +106,7 @@ def staff_invite(
     first_name: str,
     last_name: str,
     language: str,
-    roles,
+    roles: Iterable[str],
 ) -> StaffInvitation:
     email = _email_or_refuse(email)
     flags = _roles_or_refuse(roles)
@@ -141,7 +150,7 @@ def staff_invitation_send(*, invitation_id: int) -> None:
         accepted_at__isnull=True, revoked_at__isnull=True
     )
 
-    def send(invitation, token):
+    def send(invitation: StaffInvitation, token: IssuedToken) -> None:
         mail_send(
             to=invitation.email,
             template="firms/email/staff_invitation",
@@ -248,7 +257,7 @@ def staff_invitation_accept(
 
 
 class NotAllowedForAccount(Conflict):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(
             "wrong_account",
             _("This invitation was sent to another e-mail address. Log out and open it again."),
@@ -263,7 +272,9 @@ def _lock_administrators(firm: Firm) -> int:
 
 
 @transaction.atomic
-def membership_roles_set(*, membership: Membership, actor: User, roles) -> Membership:
+def membership_roles_set(
+    *, membership: Membership, actor: User, roles: Iterable[str]
+) -> Membership:
     flags = _roles_or_refuse(roles)
     administrators = _lock_administrators(membership.firm)
     membership.refresh_from_db()

@@ -7,7 +7,7 @@ from partnerspace.identifiers import rules
 from partnerspace.identifiers.messages import ERROR_MESSAGES
 
 
-def email_clean(raw, *, field: str = "email") -> str:
+def email_clean(raw: object, *, field: str = "email") -> str:
     """One e-mail address through the rules, as a contact's is (staff invitations, sign-ups)."""
     try:
         value = rules.email(raw).value

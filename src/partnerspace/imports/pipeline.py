@@ -86,7 +86,7 @@ class Issue:
 @dataclass(slots=True)
 class RowWarning:
     row: int
-    warning: FieldWarning
+    warning: "FieldWarning | TemplateNotChanged"
 
     def as_issue(self) -> Issue:
         w = self.warning
@@ -157,7 +157,7 @@ class _Row:
     filled: frozenset  # the cells that hold something: an empty cell changes nothing
 
 
-MESSAGES = {
+MESSAGES: dict[str, Callable[..., str]] = {
     "unknown_template": lambda value, **_k: (
         _(
             "There is no template named %(name)s. Use the name of one of your firm's templates, "
@@ -266,6 +266,7 @@ class Importer:
         for problem in sheet.cell_problems:
             problems.setdefault(problem.row, []).append(problem)
         processed = start
+        on_batch = self.on_batch
         for chunk in checked_chunks(sheet, self.batch_size, start=start):
             batch = []
             for cleaned in chunk:
@@ -275,8 +276,8 @@ class Importer:
                     batch.append(row)
             processed += len(chunk)
             done = None
-            if self.on_batch is not None:
-                done = (lambda rows: lambda: self.on_batch(rows, outcome))(processed)
+            if on_batch is not None:
+                done = (lambda rows: lambda: on_batch(rows, outcome))(processed)
             self._write(batch, done)
             self._progress(processed)
         return outcome
@@ -310,6 +311,7 @@ class Importer:
         if errors:
             self._refuse(number, errors)
             return None
+        assert company is not None and contact is not None  # each None only with its errors
         self.outcome.warnings.extend(RowWarning(number, w) for w in cleaned.warnings)
         return _Row(number, company, contact, template, target_id, cleaned.filled)
 
@@ -543,12 +545,12 @@ class Importer:
                              message("already_exists", value, client=found.legal_name))  # fmt: skip
         # A client without numbers: the database found its name and primary contact taken.
         probe = SimpleNamespace(**row.company)
-        key = client_search_fields(probe, (SimpleNamespace(**row.contact, is_primary=True),))
+        fields = client_search_fields(probe, (SimpleNamespace(**row.contact, is_primary=True),))
         found = (
-            Client.objects.filter(firm=self.firm, identity_key=key["identity_key"])
+            Client.objects.filter(firm=self.firm, identity_key=fields["identity_key"])
             .exclude(pk=row.target_id or 0)
             .first()
-            if key["identity_key"]
+            if fields["identity_key"]
             else None
         )
         if found is not None:
@@ -569,7 +571,10 @@ class Importer:
                 templates[client.template.pk] = client.template
         for pk, group in by_template.items():
             template_apply(
-                clients=group, template=templates[pk], actor=self.actor, source=HistorySource.IMPORT
+                clients=group,  # type: ignore[arg-type]  # plain rows: template_apply reads pk, firm_id, external_reference
+                template=templates[pk],
+                actor=self.actor,
+                source=HistorySource.IMPORT,
             )
 
     def _count_updates(self, rows: list[_Row], *, write: bool) -> list[_Row]:
@@ -669,7 +674,7 @@ class CleanedRow:
     company: dict | None
     contact: dict | None
     errors: list[Issue]
-    warnings: list[FieldWarning]
+    warnings: list["FieldWarning | TemplateNotChanged"]
     template_name: str
     filled: frozenset
     identifiers: dict  # the valid numbers, also when another company cell fails
@@ -678,7 +683,7 @@ class CleanedRow:
 def check_row(number: int, data: dict) -> CleanedRow:
     """The rules every client passes (clients.validation), applied to one row of the file."""
     errors: list[Issue] = []
-    warnings: list[FieldWarning] = []
+    warnings: list[FieldWarning | TemplateNotChanged] = []
     company = contact = None
     try:
         cleaned = client_clean({key: data.get(key, "") for key in COMPANY_KEYS})

@@ -3,7 +3,7 @@
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -12,11 +12,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from partnerspace.accounts.models import User
 from partnerspace.core.errors import Conflict, require_role
-from partnerspace.firms.models import Membership
+from partnerspace.firms.models import Firm, Membership
 from partnerspace.imports.isolation import read_table_isolated
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
-from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Outcome
+from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Issue, Outcome, RowWarning
 from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class LeaseLost(Exception):
     the batch it was writing is rolled back."""
 
 
-def lease_end():
+def lease_end() -> datetime:
     return timezone.now() + timedelta(seconds=settings.PARTNERSPACE_IMPORT_LEASE_SECONDS)
 
 
@@ -324,7 +325,7 @@ def _batch_recorder(
     return record
 
 
-def _error_issue(job: ImportJob, issue) -> ImportIssue:
+def _error_issue(job: ImportJob, issue: Issue) -> ImportIssue:
     return ImportIssue(
         job=job,
         is_error=True,
@@ -336,7 +337,7 @@ def _error_issue(job: ImportJob, issue) -> ImportIssue:
     )
 
 
-def _warning_issue(job: ImportJob, warning) -> ImportIssue:
+def _warning_issue(job: ImportJob, warning: RowWarning) -> ImportIssue:
     issue = warning.as_issue()
     return ImportIssue(
         job=job,
@@ -396,8 +397,8 @@ def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | N
 @transaction.atomic
 def import_job_record(
     *,
-    firm,
-    actor=None,
+    firm: Firm,
+    actor: User | None = None,
     file_name: str,
     content: bytes,
     mode: str = ImportMode.CREATE,
@@ -407,7 +408,7 @@ def import_job_record(
     outcome: Outcome | None = None,
     sheet: Sheet | None = None,
     problem: FileProblem | None = None,
-    started_at=None,
+    started_at: datetime | None = None,
 ) -> ImportJob:
     """Keep the record of an import that ran outside the pages (the command line): the file,
     who ran it, the counts, every issue and the error report, as an import from the page

@@ -17,9 +17,9 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args, contacts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].choices = [
-            (str(c.pk), f"{c.full_name} <{c.email}>") for c in contacts
-        ]
+        field = self.fields["contacts"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(str(c.pk), f"{c.full_name} <{c.email}>") for c in contacts]
 
 
 class AcceptSignupForm(forms.Form):
@@ -41,17 +41,18 @@ class AcceptSignupForm(forms.Form):
 
     def __init__(self, *args, email: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.email = email
+        self.account_email = email
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("The two passwords differ."))
         elif first:
             from partnerspace.accounts.models import User
 
-            probe = User(email=self.email, first_name=cleaned.get("first_name", ""))
+            probe = User(email=self.account_email, first_name=cleaned.get("first_name", ""))
             try:
                 password_validation.validate_password(first, probe)
             except forms.ValidationError as error:

@@ -259,21 +259,21 @@ def registration_confirm(*, pending: PendingRegistration) -> tuple[Client, User]
     Raises Conflict("registration_closed") when the link no longer works, and company_register's
     refusals when the address got an account or the company got registered meanwhile.
     """
-    pending = (
+    locked = (
         # of=("self",): PostgreSQL cannot lock the nullable side of an outer join.
         PendingRegistration.objects.select_for_update(of=("self",))
         .select_related("link__firm", "link__template")
         .filter(pk=pending.pk, token_selector=pending.token_selector)
         .first()
     )
-    if pending is None or not pending.is_open:
+    if locked is None or not locked.is_open:
         raise Conflict("registration_closed", _("This link no longer works"))
     client, user = company_register(
-        link=pending.link,
-        company=pending.company,
-        person=pending.person,
-        password_hash=pending.password_hash,
+        link=locked.link,
+        company=locked.company,
+        person=locked.person,
+        password_hash=locked.password_hash,
     )
     # Used: the row goes, and with it the only copy of the password hash outside the account.
-    pending.delete()
+    locked.delete()
     return client, user

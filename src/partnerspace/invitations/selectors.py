@@ -2,18 +2,18 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from partnerspace.clients.models import ClientStatus
+from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.core.tokens import token_matches, token_split
-from partnerspace.firms.models import Membership
+from partnerspace.firms.models import Firm, Membership
 from partnerspace.invitations.models import Invitation, PendingRegistration, RegistrationLink
 
 
-def invitations_of_client(client) -> QuerySet[Invitation]:
+def invitations_of_client(client: Client) -> QuerySet[Invitation]:
     return client.invitations.select_related("invited_by", "accepted_by")
 
 
-def invitation_get_for_user(membership: Membership, invitation_id) -> Invitation:
+def invitation_get_for_user(membership: Membership, invitation_id: int | str) -> Invitation:
     """An invitation of a client this membership may see; 404 otherwise."""
     try:
         invitation = Invitation.objects.select_related("client").get(
@@ -62,7 +62,7 @@ def invitation_accepted_by_token(raw_token: str) -> Invitation | None:
     return invitation if invitation is not None and invitation.accepted_at else None
 
 
-def registration_links_of_firm(firm) -> QuerySet[RegistrationLink]:
+def registration_links_of_firm(firm: Firm) -> QuerySet[RegistrationLink]:
     return (
         RegistrationLink.objects.filter(firm=firm)
         .select_related("template")
@@ -70,7 +70,7 @@ def registration_links_of_firm(firm) -> QuerySet[RegistrationLink]:
     )
 
 
-def registration_link_get_for_user(membership: Membership, link_id) -> RegistrationLink:
+def registration_link_get_for_user(membership: Membership, link_id: int | str) -> RegistrationLink:
     try:
         return registration_links_of_firm(membership.firm).get(pk=int(link_id))
     except (RegistrationLink.DoesNotExist, TypeError, ValueError):
@@ -102,7 +102,7 @@ def pending_registration_get_by_token(raw_token: str) -> PendingRegistration | N
     return pending if pending.is_open else None
 
 
-def invitations_waiting_and_expired(clients: QuerySet) -> dict[str, int]:
+def invitations_waiting_and_expired(clients: QuerySet[Client]) -> dict[str, int]:
     """The open invitations of these clients: {"waiting": n, "expired": n} (Overzicht)."""
     open_invitations = Invitation.objects.filter(
         client__in=clients,

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,6 +20,7 @@ from partnerspace.core.delivery import link_mail_deliver
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed, require_role
 from partnerspace.core.languages import interface_language
 from partnerspace.core.mail import mail_send
+from partnerspace.core.tokens import IssuedToken
 from partnerspace.firms.models import Membership
 from partnerspace.invitations.models import INVITATION_DAYS, Invitation
 
@@ -55,7 +56,7 @@ def _recipients(client: Client, contact_ids: Iterable[int] | None) -> list[Conta
     return primary or list(contacts)[:1]
 
 
-def _close_open_invitations(client: Client, contacts: Sequence[Contact], now) -> None:
+def _close_open_invitations(client: Client, contacts: Sequence[Contact], now: datetime) -> None:
     """The links earlier sent to these contacts stop working; other contacts' links stay open."""
     Invitation.objects.filter(
         client=client,
@@ -122,7 +123,7 @@ def client_invite(
 def _send_after_commit(invitation_ids: Sequence[int]) -> None:
     from partnerspace.invitations.tasks import deliver_invitation
 
-    def enqueue():
+    def enqueue() -> None:
         for pk in invitation_ids:
             deliver_invitation.enqueue(pk)
 
@@ -198,7 +199,7 @@ def invitation_deliver(*, invitation_id: int) -> str:
         failed_at__isnull=True,
     )
 
-    def send(invitation, token):
+    def send(invitation: Invitation, token: IssuedToken) -> None:
         mail_send(
             to=invitation.email,
             template="invitations/email/invitation",

@@ -196,7 +196,7 @@ def _accept(request, invitation):
         )
     if request.method == "POST" and (form is None or form.is_valid()):
         account = None
-        if user is None:
+        if form is not None:  # no account yet: the form makes one
             account = services.NewAccount(
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.core.forms import field_show_required
 from partnerspace.peppol.models import AuthScheme
 
 
@@ -12,8 +13,7 @@ def _text(label, *, shown_required=False, help_text="", wide=False, **attrs):
     field = forms.CharField(
         label=label, required=False, help_text=help_text, widget=forms.TextInput(attrs=attrs)
     )
-    field.shown_required = shown_required
-    return field
+    return field_show_required(field, shown_required)
 
 
 class PeppolSettingsForm(forms.Form):
@@ -76,8 +76,8 @@ class PeppolSettingsForm(forms.Form):
     def __init__(self, *args, has_secret: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("document_types", "access_point_certificate"):
-            self.fields[name].shown_required = True
-        self.fields["secret"].shown_required = not has_secret
+            field_show_required(self.fields[name])
+        field_show_required(self.fields["secret"], not has_secret)
         self.fields["secret"].help_text = (
             _("A secret is stored; it is never shown. Leave empty to keep it.")
             if has_secret

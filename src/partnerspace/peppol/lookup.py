@@ -40,7 +40,7 @@ def participant_lookup(client: Client, *, timeout: float = 5.0) -> list[LookupRo
             continue
         row.smp_url = answer.smp_url
         if answer.smp_url:
-            row.ours = bool(settings) and is_our_smp(settings, answer.smp_url)
+            row.ours = settings is not None and is_our_smp(settings, answer.smp_url)
             # Whoever controls a DNS answer must not make the server read its own network:
             # another SMP is read only at a public address, the firm's own also where the
             # installation allows it. The check is made on the address connected to.

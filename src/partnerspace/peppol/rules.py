@@ -1,9 +1,12 @@
 """The Peppol rules the services and the selectors share: who may be registered, why a
 registration stopped, whether an SMP is the firm's own. No writes, no network."""
 
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
+from django.db import models
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
 from partnerspace.clients.models import Client, ClientStatus
@@ -16,6 +19,8 @@ from partnerspace.peppol.identifiers import (
 from partnerspace.peppol.models import (
     PeppolSettings,
 )
+
+M = TypeVar("M", bound=models.Model)
 
 # Why a client cannot be registered, in the order the page lists them.
 PROBLEMS = {
@@ -45,7 +50,7 @@ FAILURES = {
 }
 
 
-def single(queryset):
+def single(queryset: QuerySet[M]) -> M | None:
     """The row a unique lookup finds, or None. Not `.first()`: its ORDER BY pk can make the
     database walk the primary key instead of using the unique index."""
     return next(iter(queryset[:1]), None)

@@ -41,7 +41,7 @@ class PeppolState:
 
     @property
     def status_label(self) -> str:
-        return RegistrationStatus(self.status).label
+        return str(RegistrationStatus(self.status).label)
 
     @property
     def is_pending(self) -> bool:
@@ -49,7 +49,7 @@ class PeppolState:
 
     @property
     def is_deregistering(self) -> bool:
-        return bool(self.registration) and self.registration.operation == Operation.DEREGISTER
+        return self.registration is not None and self.registration.operation == Operation.DEREGISTER
 
     @property
     def configured(self) -> bool:
@@ -97,7 +97,7 @@ def peppol_state(client: Client) -> PeppolState:
 
 
 def mandate_document_get_for_user(
-    membership: Membership, client_id, document_id
+    membership: Membership, client_id: int | str, document_id: int | str
 ) -> MandateDocument:
     """A signed mandate, for staff who may see its client; 404 for anyone else."""
     client = client_get_for_user(membership, client_id)
@@ -107,7 +107,7 @@ def mandate_document_get_for_user(
         raise Http404 from None
 
 
-def batch_get_for_user(membership: Membership, batch_id) -> PeppolBatch:
+def batch_get_for_user(membership: Membership, batch_id: int | str) -> PeppolBatch:
     try:
         return PeppolBatch.objects.get(pk=int(batch_id), firm_id=membership.firm_id)
     except (PeppolBatch.DoesNotExist, ValueError, TypeError):
@@ -174,7 +174,7 @@ def batch_progress(membership: Membership, batch: PeppolBatch) -> BatchProgress:
     return BatchProgress(batch, counts, failures)
 
 
-def batches_of_firm(firm: Firm):
+def batches_of_firm(firm: Firm) -> QuerySet[PeppolBatch]:
     return PeppolBatch.objects.filter(firm=firm).order_by("-created_at", "-id")
 
 

@@ -110,7 +110,7 @@ def mandate(request, client_id: int):
             messages.success(request, _("Mandate withdrawn."))
         elif not form.is_valid():
             # An unreadable upload (an empty file, say): nothing is confirmed without it.
-            messages.error(request, " ".join(form.errors.get("document", [])))
+            messages.error(request, " ".join(str(p) for p in form.errors.get("document", [])))
         else:
             services.mandate_confirm(
                 membership=request.membership,
@@ -131,7 +131,7 @@ def document_upload(request, client_id: int):
     document = form.cleaned_data.get("document") if form.is_valid() else None
     if document is None:
         problems = form.errors.get("document") or [_("Choose the signed mandate (a PDF file).")]
-        messages.error(request, " ".join(problems))
+        messages.error(request, " ".join(str(p) for p in problems))
         return redirect(_client_url(request, client.pk))
     try:
         services.mandate_document_upload(

@@ -83,15 +83,21 @@ def clients_bulk_unassign(
     return _bulk_assignments(membership, clients, membership_ids, assign=False)
 
 
-def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> BulkOutcome:
+def _bulk_assignments(
+    membership: Membership,
+    clients: Iterable[Client],
+    membership_ids: Iterable[int],
+    *,
+    assign: bool,
+) -> BulkOutcome:
     """A fixed number of queries whatever the selection: "select all" may hold 10,000."""
     require_role(membership.sees_all_clients)
     people = memberships_of_firm(membership.firm_id, membership_ids)
-    clients = list(clients)
+    selected = list(clients)
     # The firm's own clients only, locked: a concurrent change cannot insert the same pair.
     ids = list(
         Client.objects.select_for_update()
-        .filter(pk__in=[client.pk for client in clients], firm_id=membership.firm_id)
+        .filter(pk__in=[client.pk for client in selected], firm_id=membership.firm_id)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -100,7 +106,7 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
             "client_id", "membership_id"
         )
     )
-    changed: dict[int, list] = {}
+    changed: dict[int, list[Membership]] = {}
     for client_id in ids:
         changing = [p for p in people if ((client_id, p.pk) in existing) != assign]
         if changing:
@@ -136,10 +142,12 @@ def _bulk_assignments(membership, clients, membership_ids, *, assign: bool) -> B
         actor=membership.user,
         source=HistorySource.STAFF,
     )
-    return BulkOutcome(done=len(changed), skipped=len(clients) - len(changed))
+    return BulkOutcome(done=len(changed), skipped=len(selected) - len(changed))
 
 
-def assign_also(membership, client: Client, people: list[Membership], source: str) -> None:
+def assign_also(
+    membership: Membership, client: Client, people: list[Membership], source: str
+) -> None:
     if not people:
         return
     existing = set(client.assignments.values_list("membership_id", flat=True))

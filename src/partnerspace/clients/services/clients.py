@@ -3,11 +3,13 @@ transactional."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerspace.accounts.models import User
 from partnerspace.clients import events
 from partnerspace.clients.history import (
     contact_label,
@@ -37,6 +39,7 @@ from partnerspace.clients.validation import (
     CLIENT_FIELDS,
     COMPANY_FIELDS,
     COMPANY_NUMBERS,
+    FieldWarning,
     client_clean,
     contact_clean,
 )
@@ -47,11 +50,15 @@ from partnerspace.core.errors import (
     ValidationFailed,
     require_role,
 )
-from partnerspace.firms.models import AuditEvent, Membership
+from partnerspace.firms.models import AuditEvent, Firm, Membership
 
 
-def _clean_contacts(contacts: Sequence[dict], country: str | None) -> tuple[list[dict], list]:
-    errors, cleaned, warnings = [], [], []
+def _clean_contacts(
+    contacts: Sequence[dict[str, Any]], country: str | None
+) -> tuple[list[dict[str, Any]], list[FieldWarning]]:
+    errors: list[FieldError] = []
+    cleaned: list[dict[str, Any]] = []
+    warnings: list[FieldWarning] = []
     for index, data in enumerate(contacts):
         try:
             result = contact_clean(data, country=country, prefix=f"contacts.{index}.")
@@ -71,9 +78,9 @@ def _clean_contacts(contacts: Sequence[dict], country: str | None) -> tuple[list
 def client_create(
     *,
     membership: Membership,
-    data: dict,
-    contacts: Sequence[dict],
-    template=None,
+    data: dict[str, Any],
+    contacts: Sequence[dict[str, Any]],
+    template: Any = None,  # a configuration template: clients does not import configuration
     source: str = HistorySource.STAFF,
     assigned_ids: Iterable[int] = (),
 ) -> ClientResult:
@@ -84,7 +91,8 @@ def client_create(
     this: configuration.services.client_integrations_link.)
     """
     require_role(membership.can_create_clients)
-    also_assigned, problems = [], []
+    also_assigned: list[Membership] = []
+    problems: list[FieldError] = []
     try:
         also_assigned = memberships_of_firm(membership.firm_id, assigned_ids)
     except ValidationFailed as failed:
@@ -105,11 +113,11 @@ def client_create(
 @transaction.atomic
 def client_create_in_firm(
     *,
-    firm,
-    actor,
-    data: dict,
-    contacts: Sequence[dict],
-    template=None,
+    firm: Firm,
+    actor: User | None,
+    data: dict[str, Any],
+    contacts: Sequence[dict[str, Any]],
+    template: Any = None,  # a configuration template: clients does not import configuration
     source: str = HistorySource.STAFF,
     status: str = ClientStatus.DRAFT,
     more_errors: Sequence[FieldError] = (),
@@ -134,6 +142,7 @@ def client_create_in_firm(
         errors += failed.errors
     if errors:
         raise ValidationFailed(errors)
+    assert company is not None  # its errors were raised above
     if not any(person["is_primary"] for person in people):
         people[0]["is_primary"] = True
     primary = next(person for person in people if person["is_primary"])
@@ -175,7 +184,11 @@ def client_create_in_firm(
 
 @transaction.atomic
 def client_update(
-    *, membership: Membership, client: Client, data: dict, source: str = HistorySource.STAFF
+    *,
+    membership: Membership,
+    client: Client,
+    data: dict[str, Any],
+    source: str = HistorySource.STAFF,
 ) -> ClientResult:
     """Change company data; `data` may hold only the fields to change (the API's PATCH)."""
     return client_change(
@@ -193,7 +206,7 @@ class ContactChange:
     """A contact written with a client's change, in its history row: `values` (cleaned) for
     `contact`, or for a new contact when it is None (primary when the client has none)."""
 
-    values: dict
+    values: dict[str, Any]
     contact: Contact | None = None
 
 
@@ -201,8 +214,8 @@ class ContactChange:
 def client_change(
     *,
     client: Client,
-    data: dict,
-    actor,
+    data: dict[str, Any],
+    actor: User | None,
     source: str,
     viewer: Membership | None = None,
     may_change_mandate: bool = True,
@@ -263,7 +276,12 @@ def client_change(
 
 
 def client_change_check(
-    *, client: Client, data: dict, actor, source: str, numbers_follow: bool = True
+    *,
+    client: Client,
+    data: dict[str, Any],
+    actor: User | None,
+    source: str,
+    numbers_follow: bool = True,
 ) -> None:
     """What client_change refuses before writing anything (a dry run asks this): a linked
     client's own details, and a mandate withdrawal that must wait for deregistration."""
@@ -274,7 +292,7 @@ def client_change_check(
         mandate_change_check(client=client, confirmed=False, actor=actor, source=source)
 
 
-def _contact_write(client: Client, change: ContactChange) -> dict:
+def _contact_write(client: Client, change: ContactChange) -> dict[str, Any]:
     """Write the contact of a client's change; its line in the change's history row."""
     if change.contact is None:
         contact = Contact.objects.create(
@@ -294,7 +312,9 @@ def client_details_owned_by_client(client: Client) -> bool:
     return bool(client.company_id) and client.status == ClientStatus.ACTIVE
 
 
-def _refuse_owned_by_client(client: Client, values: dict, *, numbers_too: bool = True) -> None:
+def _refuse_owned_by_client(
+    client: Client, values: dict[str, Any], *, numbers_too: bool = True
+) -> None:
     """The details an Active, linked client keeps itself may not change from the firm's side.
 
     Its enterprise and VAT numbers are the firm's (COMPANY_NUMBERS), but only a client edit

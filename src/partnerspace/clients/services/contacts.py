@@ -1,5 +1,7 @@
 """A client's contact persons: added, changed, made primary, removed; each in the history."""
 
+from typing import Any
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,7 @@ from partnerspace.clients.services.duplicates import refresh_search
 from partnerspace.clients.services.results import ClientResult
 from partnerspace.clients.validation import (
     CONTACT_FIELDS,
+    FieldWarning,
     contact_clean,
 )
 from partnerspace.core.errors import (
@@ -48,17 +51,24 @@ def email_taken(email: str, field: str = "email") -> FieldError:
 def _refuse_taken_email(client: Client, email: str, *, exclude_id: int | None = None) -> None:
     """Another contact of this client with the address, in any case, refuses it (the
     database's constraint decides a race; the caller holds the client's row)."""
-    if client.contacts.filter(email__iexact=email).exclude(pk=exclude_id).exists():
+    others = client.contacts.filter(email__iexact=email)
+    if exclude_id is not None:
+        others = others.exclude(pk=exclude_id)
+    if others.exists():
         raise ValidationFailed([email_taken(email)])
 
 
-def _contact_changes(before: dict, contact: Contact) -> list[dict]:
+def _contact_changes(before: dict[str, Any], contact: Contact) -> list[dict[str, Any]]:
     return differences(before, snapshot(contact, (*CONTACT_FIELDS, "is_primary")))
 
 
 @transaction.atomic
 def contact_add(
-    *, membership: Membership, client: Client, data: dict, source: str = HistorySource.STAFF
+    *,
+    membership: Membership,
+    client: Client,
+    data: dict[str, Any],
+    source: str = HistorySource.STAFF,
 ) -> ClientResult:
     client = Client.objects.select_for_update().get(pk=client.pk)
     cleaned = contact_clean(data, country=client.country)
@@ -84,7 +94,11 @@ def contact_add(
 
 @transaction.atomic
 def contact_update(
-    *, membership: Membership, contact: Contact, data: dict, source: str = HistorySource.STAFF
+    *,
+    membership: Membership,
+    contact: Contact,
+    data: dict[str, Any],
+    source: str = HistorySource.STAFF,
 ) -> ClientResult:
     client = Client.objects.select_for_update().get(pk=contact.client_id)
     contact = client.contacts.get(pk=contact.pk)
@@ -120,7 +134,13 @@ def contact_make_primary(
     return _make_primary(membership, client, client.contacts.get(pk=contact.pk), source, [])
 
 
-def _make_primary(membership, client, contact, source, warnings) -> ClientResult:
+def _make_primary(
+    membership: Membership,
+    client: Client,
+    contact: Contact,
+    source: str,
+    warnings: list[FieldWarning],
+) -> ClientResult:
     previous = client.contacts.filter(is_primary=True).first()
     if previous and previous.pk == contact.pk:
         return ClientResult(client, warnings)
@@ -155,8 +175,8 @@ def contact_remove(
         raise Conflict("last_contact", _("A client keeps at least one contact person."))
     contact.delete()
     changes = [{"field": "contact", "old": contact_label(contact), "new": None}]
-    if contact.is_primary:
-        successor = others.order_by("created_at", "id").first()
+    successor = others.order_by("created_at", "id").first() if contact.is_primary else None
+    if successor is not None:  # the removed contact was the primary: the oldest other takes it
         Contact.objects.filter(pk=successor.pk).update(is_primary=True)
         changes.append(_primary_change(contact, successor))
     refresh_search(client, viewer=membership)
@@ -169,5 +189,5 @@ def contact_remove(
     )
 
 
-def _primary_change(old: Contact, new: Contact) -> dict:
+def _primary_change(old: Contact, new: Contact) -> dict[str, Any]:
     return {"field": "primary_contact", "old": contact_label(old), "new": contact_label(new)}

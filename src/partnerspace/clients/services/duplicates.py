@@ -1,6 +1,8 @@
 """Duplicates: the refusal that names the existing client (for a viewer who may see it), and
 the derived fields whose identity key the database keeps unique."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,10 +16,12 @@ from partnerspace.clients.selectors import client_duplicates, clients_visible_to
 from partnerspace.core.errors import (
     Conflict,
 )
-from partnerspace.firms.models import Membership
+from partnerspace.firms.models import Firm, Membership
 
 
-def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = None) -> Conflict:
+def duplicate_conflict(
+    firm: Firm, duplicates: dict[str, Client], *, viewer: Membership | None = None
+) -> Conflict:
     """The refusal for a duplicate: names the existing client and links to it.
 
     Only when the viewer may see that client: an accountant sees their own clients alone, and
@@ -48,7 +52,13 @@ def duplicate_conflict(firm, duplicates: dict, *, viewer: Membership | None = No
     )
 
 
-def identity_conflict(firm, existing: Client | None, *, viewer=None, anonymous=False) -> Conflict:
+def identity_conflict(
+    firm: Firm,
+    existing: Client | None,
+    *,
+    viewer: Membership | None = None,
+    anonymous: bool = False,
+) -> Conflict:
     """The refusal for a second client without numbers of the same name and primary
     contact: it links to the existing one for a viewer who may open it; `anonymous` (the
     company's own space, or no viewer who may see it) names no client."""
@@ -57,7 +67,7 @@ def identity_conflict(firm, existing: Client | None, *, viewer=None, anonymous=F
         and not anonymous
         and (viewer is None or clients_visible_to(viewer).filter(pk=existing.pk).exists())
     )
-    if not visible:
+    if not visible or existing is None:
         return Conflict(
             "already_exists",
             _(
@@ -82,7 +92,12 @@ def identity_conflict(firm, existing: Client | None, *, viewer=None, anonymous=F
 
 
 def duplicates_refuse(
-    firm, values: dict, *, exclude_id=None, viewer=None, identity_key=None
+    firm: Firm,
+    values: dict[str, Any],
+    *,
+    exclude_id: int | None = None,
+    viewer: Membership | None = None,
+    identity_key: str | None = None,
 ) -> None:
     duplicates = client_duplicates(
         firm.pk, values, exclude_id=exclude_id, identity_key=identity_key
@@ -91,7 +106,9 @@ def duplicates_refuse(
         raise duplicate_conflict(firm, duplicates, viewer=viewer)
 
 
-def refresh_search(client: Client, *, viewer: Membership | None = None, anonymous=False) -> None:
+def refresh_search(
+    client: Client, *, viewer: Membership | None = None, anonymous: bool = False
+) -> None:
     """Write the client's derived fields. Its identity key may now be another client's (a
     name, a number or the primary contact changed): refused as a duplicate, the database
     deciding (see identity_conflict for `viewer` and `anonymous`)."""

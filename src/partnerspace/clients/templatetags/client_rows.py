@@ -56,6 +56,7 @@ def client_rows(
         out.append(
             f'<td class="col-name"><a class="row-link" href="{base}{pk}/">{name}</a>{city}</td>'
         )
+        number: str
         if client.vat_number:
             number = escape(rules.format_vat(client.vat_number))
         else:

@@ -3,10 +3,12 @@
 import os
 from collections.abc import Iterable
 
+from django.core.files import File
 from django.db import transaction
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from partnerspace.accounts.models import User
 from partnerspace.clients.history import history_record
 from partnerspace.clients.lifecycle import client_mandate_set
 from partnerspace.clients.models import Client, HistorySource
@@ -28,7 +30,11 @@ PDF_MAGIC = b"%PDF-"
 
 @transaction.atomic
 def mandate_confirm(
-    *, membership: Membership, client: Client, document=None, source: str = HistorySource.STAFF
+    *,
+    membership: Membership,
+    client: Client,
+    document: File[bytes] | None = None,
+    source: str = HistorySource.STAFF,
 ) -> Client:
     """The firm holds the client's signed mandate: yes, from now, confirmed by this person.
     The signed PDF may come with it."""
@@ -70,7 +76,7 @@ def mandate_withdraw(
     return client_mandate_set(client=client, confirmed=False, actor=membership.user, source=source)
 
 
-def _document_check(upload) -> None:
+def _document_check(upload: File[bytes]) -> None:
     size = getattr(upload, "size", None) or 0
     if size > MANDATE_MAX_BYTES:
         raise ValidationFailed(
@@ -92,7 +98,9 @@ def _document_check(upload) -> None:
         )
 
 
-def _document_store(client: Client, upload, actor, source: str) -> MandateDocument:
+def _document_store(
+    client: Client, upload: File[bytes], actor: User | None, source: str
+) -> MandateDocument:
     _document_check(upload)
     name = get_valid_filename(os.path.basename(upload.name or ""))[:200] or "mandate.pdf"
     if not name.lower().endswith(".pdf"):
@@ -118,7 +126,11 @@ def _document_store(client: Client, upload, actor, source: str) -> MandateDocume
 
 @transaction.atomic
 def mandate_document_upload(
-    *, membership: Membership, client: Client, upload, source: str = HistorySource.STAFF
+    *,
+    membership: Membership,
+    client: Client,
+    upload: File[bytes],
+    source: str = HistorySource.STAFF,
 ) -> MandateDocument:
     """Keep the signed mandate (a PDF of at most 10 MB) with the client."""
     require_role(membership.can_manage_peppol)

@@ -3,11 +3,13 @@ deregistrations) that the background run (peppol.services.runner) carries out.""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerspace.accounts.models import User
 from partnerspace.clients.history import history_record
 from partnerspace.clients.models import Client, HistorySource
 from partnerspace.core.bulk import BulkOutcome
@@ -54,7 +56,9 @@ class RegistrationBulkOutcome(BulkOutcome):
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
-def _pending_values(*, operation: str, actor, batch=None) -> dict:
+def _pending_values(
+    *, operation: str, actor: User | None, batch: PeppolBatch | None = None
+) -> dict[str, Any]:
     """A fresh run: what a queued registration (or deregistration) starts from."""
     now = timezone.now()
     return {
@@ -74,7 +78,9 @@ def _pending_values(*, operation: str, actor, batch=None) -> dict:
     }
 
 
-def _make_pending(state: ClientPeppol, *, operation: str, actor, batch=None) -> None:
+def _make_pending(
+    state: ClientPeppol, *, operation: str, actor: User | None, batch: PeppolBatch | None = None
+) -> None:
     for name, value in _pending_values(operation=operation, actor=actor, batch=batch).items():
         setattr(state, name, value)
 
@@ -122,7 +128,7 @@ def registration_request(
 
 
 def _queue_many(
-    *, firm: Firm, clients: list[Client], actor, source: str
+    *, firm: Firm, clients: list[Client], actor: User | None, source: str
 ) -> RegistrationBulkOutcome:
     """Queue the registrable ones among `clients` as one batch; count the others by reason."""
     outcome = RegistrationBulkOutcome()
@@ -176,7 +182,9 @@ def registration_bulk_request(
     return _queue_many(firm=membership.firm, clients=clients, actor=membership.user, source=source)
 
 
-def registration_queue_after_import(*, firm: Firm, client_ids: Iterable[int], actor=None) -> int:
+def registration_queue_after_import(
+    *, firm: Firm, client_ids: Iterable[int], actor: User | None = None
+) -> int:
     """The import's hook, called once it created clients (inside its transaction or after):
     when the firm registers imported clients automatically, queue those with a mandate.
     Returns how many were queued; a no-op (0) when automatic registration is off."""
@@ -226,7 +234,7 @@ def deregistration_request(
 
 
 def peppol_client_archived(
-    *, client: Client, actor=None, source: str = HistorySource.STAFF
+    *, client: Client, actor: User | None = None, source: str = HistorySource.STAFF
 ) -> None:
     """The firm's link with the client ended: its Peppol registration at the firm's SMP goes.
 
@@ -246,7 +254,7 @@ def peppol_client_archived(
 
 
 def peppol_clients_archived(
-    *, client_ids: list[int], actor=None, source: str = HistorySource.STAFF
+    *, client_ids: list[int], actor: User | None = None, source: str = HistorySource.STAFF
 ) -> None:
     """peppol_client_archived for many, looking only at those with a registration to undo."""
     states = ClientPeppol.objects.filter(

@@ -2,8 +2,11 @@
 calls, each answered step saved at once, retried with back-off, and finished in one state."""
 
 import logging
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -51,11 +54,11 @@ REGISTRATION_LEASE = timedelta(minutes=10)
 SMP_ANSWER_MAX = 500
 
 
-class _Steps(set):
+class _Steps(set[str]):
     """The SMP calls answered in this run; each one added is saved at once, and the lease
     renewed, so that the run taking this one's place after a crash starts after it."""
 
-    def __init__(self, client_id: int, steps):
+    def __init__(self, client_id: int, steps: Iterable[str]) -> None:
         super().__init__(steps)
         self.client_id = client_id
 
@@ -119,6 +122,8 @@ def _prepare(client_id: int) -> _Run | str:
                 return _fail(state, problems[0])
         if state.operation == Operation.REGISTER:
             participant = primary_participant_id(client)
+            if participant is None:  # registration_problems refused it above already
+                return _fail(state, "no_enterprise_number")
             state.participant_id = participant.uri
         else:
             participant = _participant_of(state, client)
@@ -228,7 +233,7 @@ def _register(run: _Run) -> str:
     return _finish_by_id(client_id, RegistrationStatus.REGISTERED, "peppol_registered")
 
 
-def _deleted(call, *args) -> None:
+def _deleted(call: Callable[..., object], *args: object) -> None:
     try:
         call(*args)
     except SmpRefused as refused:
@@ -262,7 +267,7 @@ def _locked_pending(client_id: int) -> ClientPeppol | None:
     return state if state is not None and state.status == RegistrationStatus.PENDING else None
 
 
-def _finish(state: ClientPeppol, status: str, action: str, **extra) -> str:
+def _finish(state: ClientPeppol, status: str, action: str, **extra: object) -> str:
     now = timezone.now()
     state.status = status
     state.next_attempt_at = None
@@ -280,7 +285,7 @@ def _finish(state: ClientPeppol, status: str, action: str, **extra) -> str:
     for name, value in extra.items():
         setattr(state, name, value)
     state.save()
-    changes = []
+    changes: list[dict[str, Any]] = []
     if state.other_smp and status == RegistrationStatus.REGISTERED_ELSEWHERE:
         changes.append({"field": "other_smp", "old": None, "new": state.other_smp})
     if state.smp_answer and status == RegistrationStatus.FAILED:
@@ -306,7 +311,7 @@ def _finish(state: ClientPeppol, status: str, action: str, **extra) -> str:
 
 
 @transaction.atomic
-def _finish_by_id(client_id: int, status: str, action: str, **extra) -> str:
+def _finish_by_id(client_id: int, status: str, action: str, **extra: object) -> str:
     state = _locked_pending(client_id)
     if state is None:
         return "skipped"
@@ -340,7 +345,9 @@ def _fail(state: ClientPeppol, code: str, answer: str = "") -> str:
 
 
 @transaction.atomic
-def _fail_by_id(client_id: int, code: str, answer: str = "", done: set[str] = frozenset()) -> str:
+def _fail_by_id(
+    client_id: int, code: str, answer: str = "", done: AbstractSet[str] = frozenset()
+) -> str:
     state = _locked_pending(client_id)
     if state is None:
         return "skipped"
@@ -349,7 +356,7 @@ def _fail_by_id(client_id: int, code: str, answer: str = "", done: set[str] = fr
     return _fail(state, code, answer)
 
 
-def _retry(client_id: int, error: Exception, done: set[str] = frozenset()) -> str:
+def _retry(client_id: int, error: Exception, done: AbstractSet[str] = frozenset()) -> str:
     from partnerspace.peppol.tasks import register_client
 
     answer = error.describe() if isinstance(error, SmpUnavailable) else str(error)

@@ -1,6 +1,8 @@
 """The firm's SMP settings: checked (addresses, credentials, identifiers) and saved."""
 
 import ipaddress
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -59,23 +61,22 @@ def _smp_address_error(value: str) -> FieldError | None:
     if error:
         return error
     parts = urlsplit(value)
+    host = parts.hostname
+    assert host, "_url_error refuses an address without a host"
     port = parts.port or (443 if parts.scheme == "https" else 80)
     allowed = smp_allowed_networks()
-    literal = _ip_literal(parts.hostname)
+    literal = _ip_literal(host)
     not_allowed = FieldError("smp_base_url", "address_not_allowed", str(FAILURES["smp_address"]))
     if literal is not None and not (
         is_public_address(literal) or allowed.permits("", literal, port)
     ):
         return not_allowed
-    if literal:
-        listed = allowed.permits(parts.hostname, literal, port)
-    else:
-        listed = allowed.lists(parts.hostname, port)
+    listed = allowed.permits(host, literal, port) if literal else allowed.lists(host, port)
     if parts.scheme == "http" and not listed:
         # The credentials travel over it: in clear only inside the installation's own network.
         return FieldError("smp_base_url", "https_required", _("Use an https:// address."))
     try:
-        addresses_checked(parts.hostname, port, allowed=allowed)
+        addresses_checked(host, port, allowed=allowed)
     except OutboundRefused:
         return not_allowed
     except OutboundFailed:
@@ -85,25 +86,25 @@ def _smp_address_error(value: str) -> FieldError | None:
     return None
 
 
-def _ip_literal(host: str):
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(host)
     except ValueError:
         return None
 
 
-def _lines(value) -> list[str]:
+def _lines(value: str | Iterable[object] | None) -> list[str]:
     items = value.splitlines() if isinstance(value, str) else list(value or [])
-    seen = []
+    seen: list[str] = []
     for item in (str(line).strip() for line in items):
         if item and item not in seen:
             seen.append(item)
     return seen
 
 
-def _settings_clean(data: dict, current: PeppolSettings) -> dict:
+def _settings_clean(data: dict[str, Any], current: PeppolSettings) -> dict[str, Any]:
     errors: list[FieldError] = []
-    values = {}
+    values: dict[str, Any] = {}
     text = {name: str(data.get(name) or "").strip() for name in data if name != "document_types"}
     # The public address is only compared with the SML's answer (Peppol SMPs publish an
     # http:// one); the other two carry credentials or receive documents: TLS.
@@ -175,7 +176,7 @@ def _settings_clean(data: dict, current: PeppolSettings) -> dict:
 
 
 @transaction.atomic
-def peppol_settings_save(*, membership: Membership, data: dict) -> PeppolSettings:
+def peppol_settings_save(*, membership: Membership, data: dict[str, Any]) -> PeppolSettings:
     """Configure the firm's SMP. An empty secret keeps the stored one; none is ever returned."""
     require_role(membership.can_manage_configuration)
     current, _created = PeppolSettings.objects.select_for_update().get_or_create(
