@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from benchmarks import common
+from partnerspace.register.kbo import COLUMNS
 
 DATABASES = ("sqlite", "postgresql")
 SEED = 20251004
@@ -49,37 +50,8 @@ TARGETS = {
 }
 
 FILES = ("meta", "code", "enterprise", "establishment", "denomination", "address", "contact")
-HEADERS = {
-    "meta": ("Variable", "Value"),
-    "code": ("Category", "Code", "Language", "Description"),
-    "enterprise": (
-        "EnterpriseNumber",
-        "Status",
-        "JuridicalSituation",
-        "TypeOfEnterprise",
-        "JuridicalForm",
-        "JuridicalFormCAC",
-        "StartDate",
-    ),
-    "establishment": ("EstablishmentNumber", "StartDate", "EnterpriseNumber"),
-    "denomination": ("EntityNumber", "Language", "TypeOfDenomination", "Denomination"),
-    "address": (
-        "EntityNumber",
-        "TypeOfAddress",
-        "CountryNL",
-        "CountryFR",
-        "Zipcode",
-        "MunicipalityNL",
-        "MunicipalityFR",
-        "StreetNL",
-        "StreetFR",
-        "HouseNumber",
-        "Box",
-        "ExtraAddressInfo",
-        "DateStrikingOff",
-    ),
-    "contact": ("EntityNumber", "EntityContact", "ContactType", "Value"),
-}
+# The register's own reading of the cookbook's columns, and the establishments it skips.
+HEADERS = {**COLUMNS, "establishment": ("EstablishmentNumber", "StartDate", "EnterpriseNumber")}
 
 
 def parse_options(argv: list[str]) -> argparse.Namespace:
