@@ -4,6 +4,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ class PairWriter(threading.Thread):
         self.path = path
         self.stop = threading.Event()
         self.pairs = 0
+        self.error: BaseException | None = None
 
     def run(self):
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -53,16 +55,27 @@ class PairWriter(threading.Thread):
                     connection.execute(INSERT_FIRM, (name, name, "2026-01-01"))
                 connection.execute("COMMIT")
                 self.pairs += 1
+        except BaseException as error:  # the test waiting for pairs must hear of it
+            self.error = error
+            raise
         finally:
             connection.close()
+
+    def wait_for_pairs(self, count: int, timeout: float = 60) -> None:
+        """Until `count` pairs are written; fails at once if the writer died, and after
+        `timeout` seconds if it is stuck, instead of waiting for ever."""
+        ends = time.monotonic() + timeout
+        while self.pairs < count:
+            assert self.error is None and self.is_alive(), f"the writer stopped: {self.error!r}"
+            assert time.monotonic() < ends, f"only {self.pairs} pairs in {timeout} s"
+            threading.Event().wait(0.01)
 
 
 def test_a_backup_taken_while_the_site_writes_is_one_consistent_moment(live, tmp_path):
     writer = PairWriter(live)
     writer.start()
     try:
-        while writer.pairs < 200:  # the site has been busy for a while
-            threading.Event().wait(0.01)
+        writer.wait_for_pairs(200)  # the site has been busy for a while
         result = partnerspace("backup", str(tmp_path / "backup.sqlite3"), database=live)
         pairs_after_backup = writer.pairs
     finally:
