@@ -264,6 +264,90 @@ def register_company_get(number: str) -> RegisterCompany | None:
     )
 
 
+@dataclass(frozen=True)
+class RegisterBrief:
+    """What a door that fills a client needs of a company: its names and its seat."""
+
+    number: str
+    legal_name: str
+    names: tuple[str, ...]
+    seat: RegisterAddress | None  # in the asker's language
+    # The seat in Dutch and in French: a client may write either.
+    seat_spellings: tuple[RegisterAddress, ...] = ()
+
+
+def register_companies_brief(
+    numbers: list[str], *, copy: RegisterCopy | None
+) -> dict[str, RegisterBrief]:
+    """The companies of these enterprise numbers (10 digits) that the register `copy`
+    (register_copy()) holds, by number, in one query: an import looks up a whole batch of
+    rows at once. Empty when no copy is loaded."""
+    wanted = sorted(set(numbers))
+    if copy is None or not wanted:
+        return {}
+    codes = _code_map(copy)
+    address_columns = ", ".join(f"a.{name}" for name in tables.columns("address")[1:])
+    found: dict[str, tuple[list[tuple[str, str, str]], tuple[Any, ...] | None]] = {}
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(wanted))
+        cursor.execute(
+            f"SELECT e.number, n.language, n.type, n.name, {address_columns} "
+            f"FROM {LIVE}enterprise e "
+            f"LEFT JOIN {LIVE}name n ON n.number = e.number "
+            f"LEFT JOIN {LIVE}address a ON a.number = e.number AND a.type = %s "
+            f"WHERE e.number IN ({marks}) ORDER BY e.number, n.id",
+            [SEAT, *wanted],
+        )
+        for number, language, type_, name, *address in cursor.fetchall():
+            names, seat = found.setdefault(number, ([], None))
+            if seat is None and address[0] is not None:
+                found[number] = (names, tuple(address))
+            named = (NAME_LANGUAGES.get(language, ""), type_, name)
+            if name and named not in names:
+                names.append(named)
+    return {
+        number: RegisterBrief(
+            number=number,
+            legal_name=_legal_name(names),
+            names=tuple(name for _language, _type, name in names),
+            seat=_address(codes, seat) if seat is not None else None,
+            seat_spellings=_spellings(codes, seat) if seat is not None else (),
+        )
+        for number, (names, seat) in found.items()
+    }
+
+
+def _spellings(codes: Codes, values: tuple[Any, ...]) -> tuple[RegisterAddress, ...]:
+    spellings = []
+    for language in ("nl", "fr"):
+        with translation.override(language):
+            spellings.append(_address(codes, values))
+    return tuple(spellings)
+
+
+# A legal form written after (or before) a name leaves it the same company's name.
+LEGAL_FORM_WORDS = frozenset(
+    ("bv", "bvba", "nv", "cv", "cvba", "comm", "commv", "vof", "vzw", "ivzw", "gcv", "gv",
+     "sa", "srl", "sprl", "sc", "scrl", "scs", "snc", "scomm", "asbl", "aisbl", "se")
+)  # fmt: skip
+
+
+def _bare_name(name: str) -> tuple[str, ...]:
+    words = kbo.words_of(name)
+    while words and words[-1] in LEGAL_FORM_WORDS:
+        words.pop()
+    while words and words[0] in LEGAL_FORM_WORDS:
+        words.pop(0)
+    return tuple(words)
+
+
+def name_is_known(name: str, names: tuple[str, ...] | list[str]) -> bool:
+    """The name is one of `names` (a company's names in the register), in any case and
+    accents, with or without its legal form."""
+    bare = _bare_name(name)
+    return any(_bare_name(known) == bare for known in names)
+
+
 def _legal_name(names: list[tuple[str, str, str]]) -> str:
     """Of (language iso, type, name), the legal name in the asker's language, else the first
     legal name, else the first name."""
@@ -468,3 +552,4 @@ def _summaries(
         if len(results) == limit:
             break
     return results
+
