@@ -553,3 +553,95 @@ def _summaries(
             break
     return results
 
+
+# A client beside the register
+
+ADDRESS_FIELDS = ("street", "house_number", "box", "postal_code", "city", "country")
+
+
+@dataclass(frozen=True)
+class RegisterComparison:
+    """A client's legal name and address beside the register's, and what differs."""
+
+    number: str
+    copy: RegisterCopy
+    legal_name: str
+    name_differs: bool
+    seat: RegisterAddress | None
+    address_differs: bool
+
+    @property
+    def address_values(self) -> dict[str, str]:
+        """The client's address fields as the register has the seat (asker's language). A
+        seat abroad is not offered: a Belgian number's client is kept in Belgium."""
+        seat = self.seat
+        if seat is None or seat.country != "BE":
+            return {}
+        return {
+            "street": seat.street,
+            "house_number": seat.house_number,
+            "box": seat.box,
+            "postal_code": seat.postal_code,
+            "city": seat.municipality,
+            "country": seat.country,
+        }
+
+    @property
+    def takes(self) -> dict[str, dict[str, str]]:
+        """What may be taken over from the register, by part: the parts that differ."""
+        parts: dict[str, dict[str, str]] = {}
+        if self.name_differs and self.legal_name:
+            parts["legal_name"] = {"legal_name": self.legal_name}
+        if self.address_differs and self.address_values:
+            parts["address"] = self.address_values
+        return parts
+
+
+def _folded(value: object) -> tuple[str, ...]:
+    return tuple(kbo.words_of(str(value or "")))
+
+
+def _same_address(client: Any, seat: RegisterAddress) -> bool:
+    mine = (
+        _folded(client.street),
+        _folded(client.house_number),
+        _folded(client.box),
+        _folded(client.postal_code),
+        _folded(client.city),
+    )
+    theirs = (
+        _folded(seat.street),
+        _folded(seat.house_number),
+        _folded(seat.box),
+        _folded(seat.postal_code),
+        _folded(seat.municipality),
+    )
+    return mine == theirs and (client.country or "") == (seat.country or "")
+
+
+def client_register_comparison(client: Any) -> RegisterComparison | None:
+    """The register's data beside a client's (anything with a client's fields), by its
+    enterprise or BE VAT number; None without a number, a loaded copy or a company in it."""
+    if client.country and client.country != "BE":
+        return None
+    number = None
+    for raw in (client.company_number, client.vat_number):
+        number = normalized_number(raw) if raw else None
+        if number:
+            break
+    copy = register_copy() if number else None
+    if number is None or copy is None:
+        return None
+    company = register_companies_brief([number], copy=copy).get(number)
+    if company is None:
+        return None
+    seat = company.seat
+    return RegisterComparison(
+        number=number,
+        copy=copy,
+        legal_name=company.legal_name,
+        name_differs=bool(company.names) and not name_is_known(client.legal_name, company.names),
+        seat=seat,
+        address_differs=seat is not None
+        and not any(_same_address(client, spelling) for spelling in company.seat_spellings),
+    )
