@@ -188,6 +188,7 @@ class HistorySource(models.TextChoices):
     IMPORT = "import", _("import")
     CLIENT = "client", _("client")
     SYSTEM = "system", _("system")
+    REGISTER = "register", _("KBO register")
 
 
 class ClientHistory(models.Model):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:client_id>/edit/", views.client_edit, name="edit"),
     path("<int:client_id>/delete/", views.client_delete, name="delete"),
     path("<int:client_id>/archive/", views.client_archive, name="archive"),
+    path("<int:client_id>/register/", views.client_register, name="register"),
     path("<int:client_id>/staff/", views.client_staff, name="staff"),
     path("<int:client_id>/contacts/add/", views.contact_add, name="contact_add"),
     path(

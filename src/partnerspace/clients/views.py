@@ -30,6 +30,8 @@ from partnerspace.firms.access import firm_view
 from partnerspace.identifiers import rules
 from partnerspace.invitations.selectors import invitations_of_client
 from partnerspace.peppol.selectors import peppol_state
+from partnerspace.register.selectors import client_register_comparison
+from partnerspace.register.services import client_register_take
 
 
 def filters_from(query) -> ClientFilters:
@@ -305,6 +307,8 @@ def _detail_context(request, client: Client, **extra) -> dict:
         "invitations": invitations_of_client(client)[:20],
         "peppol": peppol_state(client),
         "new_contact_form": extra.pop("new_contact_form", None) or NewContactForm(prefix="new"),
+        "register": client_register_comparison(client),
+        "owned_by_client": services.client_details_owned_by_client(client),
         **extra,
     }
 
@@ -371,6 +375,26 @@ def client_delete(request, client_id: int):
         return redirect("clients:detail", request.firm.slug, client.pk)
     messages.success(request, _("%(client)s deleted.") % {"client": client})
     return redirect(f"{reverse('clients:list', args=[request.firm.slug])}?tab=inactive")
+
+
+@firm_view()
+@require_POST
+def client_register(request, client_id: int):
+    """Take over the register's legal name or seat address (POST part=legal_name|address)."""
+    client = selectors.client_get_for_user(request.membership, client_id)
+    try:
+        client_register_take(
+            membership=request.membership, client=client, part=request.POST.get("part", "")
+        )
+    except NotAllowed:
+        raise  # a 403 page (core.middleware.ServiceRefusalMiddleware)
+    except ValidationFailed as failed:
+        messages.error(request, " ".join(error.message for error in failed.errors))
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Taken over from the KBO register."))
+    return redirect("clients:detail", request.firm.slug, client.pk)
 
 
 @firm_view()

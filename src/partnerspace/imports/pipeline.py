@@ -37,6 +37,8 @@ from partnerspace.core.bulk import db_datetime, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
 from partnerspace.identifiers import rules
 from partnerspace.imports.reading import Sheet
+from partnerspace.imports.register_fill import FILLED, register_fill
+from partnerspace.register.selectors import register_copy
 
 IDENTIFIERS = ("company_number", "vat_number", "external_reference")
 # The company columns of the file: the client's fields but its notes, which stay the firm's.
@@ -308,6 +310,8 @@ class Importer:
             template = None
             if cleaned.template_name and not self._is_template_of(target_id, cleaned.template_name):
                 cleaned.warnings.append(TemplateNotChanged(cleaned.template_name))
+            # An update leaves the cells the register filled as the client has them.
+            cleaned.warnings = [w for w in cleaned.warnings if w.code != FILLED]
         if errors:
             self._refuse(number, errors)
             return None
@@ -735,12 +739,22 @@ def _identifiers_alone(data: dict, wrong: set) -> dict:
 def checked_chunks(sheet: Sheet, size: int, *, start: int = 0) -> Iterator[list[CleanedRow]]:
     """The sheet's rows from the `start`-th on through the rules, batch by batch, in file
     order."""
+    copy = register_copy()
     for first in range(start, len(sheet.rows), size):
-        chunk = sheet.rows[first : first + size]
-        yield [
-            check_row(number, dict(zip(sheet.columns, values, strict=True)))
-            for number, values in chunk
+        rows = [
+            (number, dict(zip(sheet.columns, values, strict=True)))
+            for number, values in sheet.rows[first : first + size]
         ]
+        filled = {number: frozenset(k for k, v in data.items() if v) for number, data in rows}
+        notes = register_fill(rows, copy)
+        checked = []
+        for number, data in rows:
+            cleaned = check_row(number, data)
+            # What the register filled is not the file's word: an update keeps the client's.
+            cleaned.filled = filled[number]
+            cleaned.warnings += notes.get(number, ())
+            checked.append(cleaned)
+        yield checked
 
 
 @dataclass(frozen=True, slots=True)

@@ -264,6 +264,90 @@ def register_company_get(number: str) -> RegisterCompany | None:
     )
 
 
+@dataclass(frozen=True)
+class RegisterBrief:
+    """What a door that fills a client needs of a company: its names and its seat."""
+
+    number: str
+    legal_name: str
+    names: tuple[str, ...]
+    seat: RegisterAddress | None  # in the asker's language
+    # The seat in Dutch and in French: a client may write either.
+    seat_spellings: tuple[RegisterAddress, ...] = ()
+
+
+def register_companies_brief(
+    numbers: list[str], *, copy: RegisterCopy | None
+) -> dict[str, RegisterBrief]:
+    """The companies of these enterprise numbers (10 digits) that the register `copy`
+    (register_copy()) holds, by number, in one query: an import looks up a whole batch of
+    rows at once. Empty when no copy is loaded."""
+    wanted = sorted(set(numbers))
+    if copy is None or not wanted:
+        return {}
+    codes = _code_map(copy)
+    address_columns = ", ".join(f"a.{name}" for name in tables.columns("address")[1:])
+    found: dict[str, tuple[list[tuple[str, str, str]], tuple[Any, ...] | None]] = {}
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(wanted))
+        cursor.execute(
+            f"SELECT e.number, n.language, n.type, n.name, {address_columns} "
+            f"FROM {LIVE}enterprise e "
+            f"LEFT JOIN {LIVE}name n ON n.number = e.number "
+            f"LEFT JOIN {LIVE}address a ON a.number = e.number AND a.type = %s "
+            f"WHERE e.number IN ({marks}) ORDER BY e.number, n.id",
+            [SEAT, *wanted],
+        )
+        for number, language, type_, name, *address in cursor.fetchall():
+            names, seat = found.setdefault(number, ([], None))
+            if seat is None and address[0] is not None:
+                found[number] = (names, tuple(address))
+            named = (NAME_LANGUAGES.get(language, ""), type_, name)
+            if name and named not in names:
+                names.append(named)
+    return {
+        number: RegisterBrief(
+            number=number,
+            legal_name=_legal_name(names),
+            names=tuple(name for _language, _type, name in names),
+            seat=_address(codes, seat) if seat is not None else None,
+            seat_spellings=_spellings(codes, seat) if seat is not None else (),
+        )
+        for number, (names, seat) in found.items()
+    }
+
+
+def _spellings(codes: Codes, values: tuple[Any, ...]) -> tuple[RegisterAddress, ...]:
+    spellings = []
+    for language in ("nl", "fr"):
+        with translation.override(language):
+            spellings.append(_address(codes, values))
+    return tuple(spellings)
+
+
+# A legal form written after (or before) a name leaves it the same company's name.
+LEGAL_FORM_WORDS = frozenset(
+    ("bv", "bvba", "nv", "cv", "cvba", "comm", "commv", "vof", "vzw", "ivzw", "gcv", "gv",
+     "sa", "srl", "sprl", "sc", "scrl", "scs", "snc", "scomm", "asbl", "aisbl", "se")
+)  # fmt: skip
+
+
+def _bare_name(name: str) -> tuple[str, ...]:
+    words = kbo.words_of(name)
+    while words and words[-1] in LEGAL_FORM_WORDS:
+        words.pop()
+    while words and words[0] in LEGAL_FORM_WORDS:
+        words.pop(0)
+    return tuple(words)
+
+
+def name_is_known(name: str, names: tuple[str, ...] | list[str]) -> bool:
+    """The name is one of `names` (a company's names in the register), in any case and
+    accents, with or without its legal form."""
+    bare = _bare_name(name)
+    return any(_bare_name(known) == bare for known in names)
+
+
 def _legal_name(names: list[tuple[str, str, str]]) -> str:
     """Of (language iso, type, name), the legal name in the asker's language, else the first
     legal name, else the first name."""
@@ -468,3 +552,96 @@ def _summaries(
         if len(results) == limit:
             break
     return results
+
+
+# A client beside the register
+
+ADDRESS_FIELDS = ("street", "house_number", "box", "postal_code", "city", "country")
+
+
+@dataclass(frozen=True)
+class RegisterComparison:
+    """A client's legal name and address beside the register's, and what differs."""
+
+    number: str
+    copy: RegisterCopy
+    legal_name: str
+    name_differs: bool
+    seat: RegisterAddress | None
+    address_differs: bool
+
+    @property
+    def address_values(self) -> dict[str, str]:
+        """The client's address fields as the register has the seat (asker's language). A
+        seat abroad is not offered: a Belgian number's client is kept in Belgium."""
+        seat = self.seat
+        if seat is None or seat.country != "BE":
+            return {}
+        return {
+            "street": seat.street,
+            "house_number": seat.house_number,
+            "box": seat.box,
+            "postal_code": seat.postal_code,
+            "city": seat.municipality,
+            "country": seat.country,
+        }
+
+    @property
+    def takes(self) -> dict[str, dict[str, str]]:
+        """What may be taken over from the register, by part: the parts that differ."""
+        parts: dict[str, dict[str, str]] = {}
+        if self.name_differs and self.legal_name:
+            parts["legal_name"] = {"legal_name": self.legal_name}
+        if self.address_differs and self.address_values:
+            parts["address"] = self.address_values
+        return parts
+
+
+def _folded(value: object) -> tuple[str, ...]:
+    return tuple(kbo.words_of(str(value or "")))
+
+
+def _same_address(client: Any, seat: RegisterAddress) -> bool:
+    mine = (
+        _folded(client.street),
+        _folded(client.house_number),
+        _folded(client.box),
+        _folded(client.postal_code),
+        _folded(client.city),
+    )
+    theirs = (
+        _folded(seat.street),
+        _folded(seat.house_number),
+        _folded(seat.box),
+        _folded(seat.postal_code),
+        _folded(seat.municipality),
+    )
+    return mine == theirs and (client.country or "") == (seat.country or "")
+
+
+def client_register_comparison(client: Any) -> RegisterComparison | None:
+    """The register's data beside a client's (anything with a client's fields), by its
+    enterprise or BE VAT number; None without a number, a loaded copy or a company in it."""
+    if client.country and client.country != "BE":
+        return None
+    number = None
+    for raw in (client.company_number, client.vat_number):
+        number = normalized_number(raw) if raw else None
+        if number:
+            break
+    copy = register_copy() if number else None
+    if number is None or copy is None:
+        return None
+    company = register_companies_brief([number], copy=copy).get(number)
+    if company is None:
+        return None
+    seat = company.seat
+    return RegisterComparison(
+        number=number,
+        copy=copy,
+        legal_name=company.legal_name,
+        name_differs=bool(company.names) and not name_is_known(client.legal_name, company.names),
+        seat=seat,
+        address_differs=seat is not None
+        and not any(_same_address(client, spelling) for spelling in company.seat_spellings),
+    )

@@ -28,10 +28,13 @@ from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 
+from partnerspace.clients.models import Client, HistorySource
+from partnerspace.clients.services import ClientResult, client_update
 from partnerspace.core.errors import ServiceError
+from partnerspace.firms.models import Membership
 from partnerspace.register import kbo, tables
 from partnerspace.register.models import ExtractKind, RegisterExtract
-from partnerspace.register.selectors import codes_forget
+from partnerspace.register.selectors import client_register_comparison, codes_forget
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -301,3 +304,23 @@ def _apply(
                 f"INSERT INTO {live}name_fts (rowid, words) VALUES (%s, %s)",
                 [(row[0], row[5]) for row in batch],
             )
+
+
+# A client's details taken over from the register
+
+
+def client_register_take(*, membership: Membership, client: Client, part: str) -> ClientResult:
+    """Take over the register's legal name (`part` "legal_name") or seat address
+    ("address") for a client, through the clients' own update: the same rules, role and
+    history as an edit, the history saying the register was the source. Refused when the
+    register holds nothing different for that part."""
+    comparison = client_register_comparison(client)
+    data = comparison.takes.get(part) if comparison is not None else None
+    if not data:
+        raise ServiceError(
+            "register_nothing_to_take",
+            _("The KBO register holds nothing different to take over."),
+        )
+    return client_update(
+        membership=membership, client=client, data=data, source=HistorySource.REGISTER
+    )
