@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from partnerspace.firms.models import Firm, Membership
 from tests.factories import make_firm, make_member, make_token
@@ -98,6 +99,15 @@ class FirmPeople:
     admin: Membership
     manager: Membership
     accountant: Membership
+
+
+@pytest.fixture(autouse=True)
+def _language_left_as_found():
+    """A test that switches the language (a request's middleware, a command, an explicit
+    activate) leaves the next test in the default one: otherwise what a service writes in
+    "the active language" depends on which test ran before it in the same process."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
