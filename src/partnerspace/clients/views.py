@@ -237,7 +237,9 @@ def client_add(request):
             if template is None:
                 raise Http404
     client_form = ClientForm(request.POST or None)
-    contact_form = ContactForm(request.POST or None, prefix="contact")
+    contact_form = ContactForm(
+        request.POST or None, prefix="contact", follow_address=request.method != "POST"
+    )
     duplicate = None
     if request.method == "POST" and client_form.is_valid() and contact_form.is_valid():
         try:
@@ -345,7 +347,8 @@ def _detail_context(request, client: Client, **extra) -> dict:
         "history": selectors.client_history(client)[:100],
         "invitations": invitations_of_client(client)[:20],
         "peppol": peppol_state(client),
-        "new_contact_form": extra.pop("new_contact_form", None) or NewContactForm(prefix="new"),
+        "new_contact_form": extra.pop("new_contact_form", None)
+        or NewContactForm(prefix="new", country=client.country, postal_code=client.postal_code),
         **extra,
     }
 
@@ -448,7 +451,9 @@ def client_staff(request, client_id: int):
 @require_POST
 def contact_add(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
-    form = NewContactForm(request.POST, prefix="new")
+    form = NewContactForm(
+        request.POST, prefix="new", country=client.country, postal_code=client.postal_code
+    )
     if form.is_valid():
         try:
             result = services.contact_add(
@@ -471,7 +476,12 @@ def contact_edit(request, client_id: int, contact_id: int):
     contact = selectors.contact_get_for_user(request.membership, client_id, contact_id)
     client = contact.client
     initial = {name: getattr(contact, name) for name in ContactForm.base_fields}
-    form = ContactForm(request.POST or None, initial=initial)
+    form = ContactForm(
+        request.POST or None,
+        initial=initial,
+        country=client.country,
+        postal_code=client.postal_code,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             result = services.contact_update(
