@@ -55,3 +55,21 @@ def test_a_running_import_is_at_the_import_step(firm_a, web):
     with translation.override("en"):
         page = browser.get(url("job", firm_a, job.pk), headers={"Accept-Language": "en"}).text
     assert [state for _label, state in steps(page)] == ["done", "done", "current"]
+
+
+def test_the_preview_lists_the_clients_it_will_create_the_first_ones_with_a_count(
+    firm_a, web, monkeypatch
+):
+    from partnerspace.imports import pipeline
+
+    monkeypatch.setattr(pipeline, "PREVIEW_CLIENTS", 2)
+    browser = web(firm_a.admin)
+    rows = [row(1), row(2, company_number=BAD_NUMBER), row(3), row(4)]
+    post_file(browser, firm_a, workbook(rows))
+    job = last_job(firm_a)
+    assert job.created == 3
+    page = browser.get(url("preview", firm_a, job.pk)).text
+    listed = re.findall(r'<tr data-testid="client-to-create"><td[^>]*>(\d+)</td><td>([^<]*)<', page)
+    assert listed == [("2", "Bakkerij 1 BV"), ("4", "Bakkerij 3 BV")]
+    assert 'data-testid="clients-to-create-capped"' in page
+    assert "3 klanten worden aangemaakt" in page
