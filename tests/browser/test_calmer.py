@@ -19,7 +19,7 @@ def add_client(page, **fields) -> None:
     page.get_by_label("Voornaam").fill("Pieter")
     page.get_by_label("Achternaam").fill("Peeters")
     page.get_by_label("E-mailadres").fill("Pieter@Peeters.EXAMPLE")
-    page.get_by_label("Taal").fill("NL_be")
+    page.get_by_label("Taal").select_option("nl-BE")
     page.get_by_role("button", name="Toevoegen", exact=True).click()
     expect(page.get_by_text("Bakkerij Peeters BV is toegevoegd.")).to_be_visible()
 

@@ -18,7 +18,7 @@ def fill_contact(scope, first_name: str, last_name: str, email: str) -> None:
     scope.get_by_label("Voornaam").fill(first_name)
     scope.get_by_label("Achternaam").fill(last_name)
     scope.get_by_label("E-mailadres").fill(email)
-    scope.get_by_label("Taal").fill("nl-BE")
+    scope.get_by_label("Taal").select_option("nl-BE")
 
 
 def open_client_list(page) -> None:

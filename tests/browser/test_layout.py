@@ -173,3 +173,45 @@ def test_on_a_wide_screen_the_menu_is_always_there(browser, live_server, firm_a)
         expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_the_list_shows_each_clients_invitation_and_peppol_state(
+    browser, live_server, transactional_db, firm_a, portfolio, screenshots, size
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from partnerspace.invitations.models import Invitation
+    from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
+
+    invited = portfolio[0]
+    Invitation.objects.create(
+        firm=firm_a.firm,
+        client=invited,
+        email="pieter@bakkerij-aerts.example",
+        sent_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    ClientPeppol.objects.create(client=invited, status=RegistrationStatus.REGISTERED)
+    context, page = open_page(browser, live_server, size)
+    try:
+        page.goto("/f/alfa/clients/?tab=inactive")
+        row = page.locator(f'tr[data-client="{invited.pk}"]')
+        invitation = row.locator(".col-invitation .badge")
+        peppol = row.locator(".col-peppol .badge")
+        expect(invitation).to_have_text("Verstuurd")
+        expect(peppol).to_have_text("Geregistreerd")
+        width = WIDTHS[size][0]
+        for badge in (invitation, peppol):
+            box = badge.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+        if size == "phone":
+            # Compact: on the card's third line, the invitation left and Peppol right.
+            name_box = row.locator(".col-name").bounding_box()
+            assert invitation.bounding_box()["y"] > name_box["y"]
+            assert peppol.bounding_box()["x"] > invitation.bounding_box()["x"]
+        keep(page, screenshots, f"{size}-client-list-states")
+    finally:
+        context.close()

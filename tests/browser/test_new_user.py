@@ -117,7 +117,7 @@ def test_a_second_contact_with_the_same_address_in_another_case_is_refused(page,
     form.get_by_label("Voornaam").fill("Piet")
     form.get_by_label("Achternaam").fill("Peeters")
     form.get_by_label("E-mailadres").fill("Pieter@Peeters.example")
-    form.get_by_label("Taal").fill("nl-BE")
+    form.get_by_label("Taal").select_option("nl-BE")
     form.get_by_role("button", name="Contactpersoon toevoegen").click()
     field = page.locator("#contacts .field").filter(has=page.get_by_label("E-mailadres"))
     expect(field).to_contain_text("Pieter@peeters.example is al een contactpersoon van deze klant.")
@@ -219,7 +219,7 @@ def test_a_duplicate_vat_number_is_reported_under_the_vat_number(page, firm_a):
     page.get_by_label("Voornaam").fill("Piet")
     page.get_by_label("Achternaam").fill("Peeters")
     page.get_by_label("E-mailadres").fill("piet@peeters.example")
-    page.get_by_label("Taal").fill("nl-BE")
+    page.get_by_label("Taal").select_option("nl-BE")
     page.get_by_role("button", name="Toevoegen", exact=True).click()
     expect(page.get_by_test_id("duplicate")).to_be_visible()
     expect(field_of(page, "Btw-nummer").locator(".errorlist")).to_contain_text(
@@ -237,7 +237,7 @@ def test_a_belgian_postal_code_has_four_digits_and_an_unused_one_is_questioned(p
     page.get_by_label("Voornaam").fill("Pieter")
     page.get_by_label("Achternaam").fill("Peeters")
     page.get_by_label("E-mailadres").fill("pieter@peeters.example")
-    page.get_by_label("Taal").fill("nl-BE")
+    page.get_by_label("Taal").select_option("nl-BE")
     page.get_by_role("button", name="Toevoegen", exact=True).click()
     expect(field_of(page, "Postcode").locator(".errorlist")).to_contain_text(
         "Vul een Belgische postcode van 4 cijfers in, van 1000 tot 9999"

@@ -105,7 +105,7 @@ def test_a_template_gives_a_new_client_its_staff_and_integrations_and_later_edit
     page.get_by_label("Voornaam").fill("Els")
     page.get_by_label("Achternaam").fill("Peeters")
     page.get_by_label("E-mailadres").fill("els@peeters.example")
-    page.get_by_label("Taal").fill("nl-BE")
+    page.get_by_label("Taal").select_option("nl-BE")
     page.get_by_role("button", name="Toevoegen", exact=True).click()
 
     expect(page.get_by_role("heading", name="Bakkerij Peeters BV")).to_be_visible()

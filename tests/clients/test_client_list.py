@@ -14,6 +14,8 @@ from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selectors import ClientFilters, client_page, tab_counts
 from partnerspace.clients.services import client_assignments_set
 from partnerspace.configuration.models import ConfigurationTemplate
+from partnerspace.invitations.models import Invitation
+from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
 from tests.factories import make_client
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +226,11 @@ def test_the_list_page_makes_as_many_queries_for_30_clients_as_for_5(
                 client=client,
                 membership_ids=[firm_a.accountant.pk, firm_a.manager.pk],
             )
+            Invitation.objects.create(
+                firm=firm_a.firm, client=client, email="x@x.example", sent_at=timezone.now(),
+                expires_at=timezone.now() + timedelta(days=30),
+            )  # fmt: skip
+            ClientPeppol.objects.create(client=client, status=RegistrationStatus.PENDING)
 
     add_clients(5)
     with CaptureQueriesContext(connection) as five:
@@ -235,6 +242,9 @@ def test_the_list_page_makes_as_many_queries_for_30_clients_as_for_5(
     assert len(response.context["page"].rows) == 30
     assert response.text.count('<span class="avatar" title=') == 60
     assert response.text.count('<td class="col-template">KMO</td>') == 30
+    sent = '<td class="col-invitation" data-label="Uitnodiging"><span class="badge badge-invited">'
+    pending = '<td class="col-peppol" data-label="Peppol"><span class="badge badge-invited">'
+    assert response.text.count(sent) == response.text.count(pending) == 30
 
 
 def test_an_htmx_request_for_the_results_gets_only_the_results(firm_a, web, portfolio):

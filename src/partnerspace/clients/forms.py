@@ -9,7 +9,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from partnerspace.core.forms import field_show_required
-from partnerspace.identifiers.choices import COMMON_LOCALES, country_choices
+from partnerspace.identifiers.choices import (
+    contact_locale_choices,
+    country_choices,
+    default_locale,
+)
 
 
 def _text(label, *, shown_required=False, **attrs):
@@ -72,17 +76,27 @@ class ContactForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    locale = _text(
-        _("Language"), shown_required=True, list="locale-suggestions", placeholder="nl-BE"
-    )
+    # A list to pick from; the service checks and spells what comes back, as for the API.
+    locale = forms.CharField(label=_("Language"), required=False, widget=forms.Select)
     phone = _text(_("Phone"), type="tel")
 
-    locale_suggestions = COMMON_LOCALES
-
-    def __init__(self, *args, **kwargs):
+    def __init__(
+        self, *args, country=None, postal_code=None, follow_address=False, **kwargs
+    ) -> None:
+        """The language defaults to the one the client's address suggests (`country`,
+        `postal_code`); with `follow_address` the page keeps it following the address being
+        typed in the same form (app.js), until the user picks one."""
         super().__init__(*args, **kwargs)
         field_show_required(self.fields["email"])
-        self.fields["locale"].help_text = _("Language and region, e.g. nl-BE, fr-BE or de-BE.")
+        field = self.fields["locale"]
+        field_show_required(field)
+        # What is stored, or was sent, stays in the list even when it is not one of ours.
+        sent = self.data.get(self.add_prefix("locale")) if self.is_bound else None
+        field.widget.choices = contact_locale_choices(sent or self.initial.get("locale"))
+        if not self.initial.get("locale"):
+            self.initial["locale"] = default_locale(country, postal_code)
+        if follow_address:
+            field.widget.attrs["data-locale-follows-address"] = ""
 
 
 class NewContactForm(ContactForm):

@@ -32,7 +32,7 @@ COUNTS_CACHE_SECONDS = 3600
 # What a row of the list shows (clients/templatetags/client_rows.py).
 ROW_FIELDS = (
     "firm_id", "legal_name", "city", "vat_number", "company_number", "external_reference",
-    "template__name", "template_name", "status", "created_at", "sort_name",
+    "template__name", "template_name", "status", "created_at", "sort_name", "peppol_mandate",
 )  # fmt: skip
 ROW_CONTACT_FIELDS = ("client_id", "first_name", "last_name", "email")
 ROW_STAFF_FIELDS = ("user__first_name", "user__last_name", "user__email")

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from partnerspace.clients import selectors, services
@@ -28,10 +28,31 @@ from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.core.numbers import MAX_PAGE, int_param
 from partnerspace.firms.access import firm_view
 from partnerspace.identifiers import rules
-from partnerspace.invitations.selectors import invitations_of_client
-from partnerspace.peppol.selectors import peppol_state
+from partnerspace.invitations.models import InvitationState
+from partnerspace.invitations.selectors import invitations_of_client, latest_invitation_states
+from partnerspace.peppol.models import RegistrationStatus
+from partnerspace.peppol.selectors import peppol_state, registration_statuses
 from partnerspace.register.selectors import client_register_comparison
 from partnerspace.register.services import client_register_take
+
+MANDATE_CONFIRMED = gettext_lazy("Mandate confirmed")
+# The badge of each state in the list's Invitation and Peppol columns.
+INVITATION_BADGES = {
+    InvitationState.QUEUED: "badge-invited",
+    InvitationState.RETRYING: "badge-warning",
+    InvitationState.FAILED: "badge-danger",
+    InvitationState.SENT: "badge-invited",
+    InvitationState.EXPIRED: "badge-warning",
+    InvitationState.ACCEPTED: "badge-active",
+    InvitationState.REVOKED: "badge-draft",
+    InvitationState.REPLACED: "badge-draft",
+}
+PEPPOL_BADGES: dict[str, str] = {
+    RegistrationStatus.PENDING: "badge-invited",
+    RegistrationStatus.REGISTERED: "badge-active",
+    RegistrationStatus.FAILED: "badge-danger",
+    RegistrationStatus.REGISTERED_ELSEWHERE: "badge-warning",
+}
 
 
 def filters_from(query) -> ClientFilters:
@@ -46,6 +67,25 @@ def filters_from(query) -> ClientFilters:
         mandate=mandate,
         sort=query.get("sort") if query.get("sort") in selectors.SORTS else "name",
     )
+
+
+def client_row_states(rows) -> None:
+    """Give each row of the list its invitation and Peppol state, as (badge class, label) or
+    None: two queries whatever the page's size. clients knows nothing of invitations and
+    Peppol, so the page (a door) reads them."""
+    ids = [client.pk for client in rows]
+    invitations = latest_invitation_states(ids) if ids else {}
+    registrations = registration_statuses(ids) if ids else {}
+    for client in rows:
+        state = invitations.get(client.pk)
+        client.row_invitation = (INVITATION_BADGES[state], state.label) if state else None
+        status = registrations.get(client.pk)
+        if status in PEPPOL_BADGES:
+            client.row_peppol = (PEPPOL_BADGES[status], RegistrationStatus(status).label)
+        elif client.peppol_mandate:
+            client.row_peppol = ("badge-draft", MANDATE_CONFIRMED)
+        else:
+            client.row_peppol = None
 
 
 @firm_view()
@@ -66,6 +106,7 @@ def client_list(request):
         page_size=page_size,
         counts=counts,
     )
+    client_row_states(page.rows)
     context = {
         "page": page,
         "filters": filters,
@@ -198,7 +239,9 @@ def client_add(request):
             if template is None:
                 raise Http404
     client_form = ClientForm(request.POST or None)
-    contact_form = ContactForm(request.POST or None, prefix="contact")
+    contact_form = ContactForm(
+        request.POST or None, prefix="contact", follow_address=request.method != "POST"
+    )
     duplicate = None
     if request.method == "POST" and client_form.is_valid() and contact_form.is_valid():
         try:
@@ -306,7 +349,8 @@ def _detail_context(request, client: Client, **extra) -> dict:
         "history": selectors.client_history(client)[:100],
         "invitations": invitations_of_client(client)[:20],
         "peppol": peppol_state(client),
-        "new_contact_form": extra.pop("new_contact_form", None) or NewContactForm(prefix="new"),
+        "new_contact_form": extra.pop("new_contact_form", None)
+        or NewContactForm(prefix="new", country=client.country, postal_code=client.postal_code),
         "register": client_register_comparison(client),
         "owned_by_client": services.client_details_owned_by_client(client),
         **extra,
@@ -431,7 +475,9 @@ def client_staff(request, client_id: int):
 @require_POST
 def contact_add(request, client_id: int):
     client = selectors.client_get_for_user(request.membership, client_id)
-    form = NewContactForm(request.POST, prefix="new")
+    form = NewContactForm(
+        request.POST, prefix="new", country=client.country, postal_code=client.postal_code
+    )
     if form.is_valid():
         try:
             result = services.contact_add(
@@ -454,7 +500,12 @@ def contact_edit(request, client_id: int, contact_id: int):
     contact = selectors.contact_get_for_user(request.membership, client_id, contact_id)
     client = contact.client
     initial = {name: getattr(contact, name) for name in ContactForm.base_fields}
-    form = ContactForm(request.POST or None, initial=initial)
+    form = ContactForm(
+        request.POST or None,
+        initial=initial,
+        country=client.country,
+        postal_code=client.postal_code,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             result = services.contact_update(

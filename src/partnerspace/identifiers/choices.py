@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 
 from partnerspace.identifiers.rules import COUNTRY_CODES
 
@@ -39,3 +39,48 @@ def locale_name(locale: str | None, language: str) -> str:
         return Locale.parse(locale, sep="-").get_display_name(language) or locale
     except (ValueError, TypeError):
         return locale
+
+
+# The contact languages a form offers, by language (Nederlands, Français, Deutsch, English),
+# each with its region. Any other locale stored before, or imported, stays selectable.
+CONTACT_LOCALES = ("nl-BE", "nl-NL", "fr-BE", "fr-FR", "fr-LU", "de-BE", "de-DE", "en-BE", "en-GB")
+# Outside Belgium, the language a client's contacts most likely speak (app.js has the same).
+COUNTRY_LOCALES = {"NL": "nl-NL", "FR": "fr-FR", "LU": "fr-LU", "DE": "de-DE"}
+
+
+def default_locale(country: str | None, postal_code: str | None) -> str:
+    """The language a new contact most likely speaks, from the client's address. In Belgium
+    the postal code's region decides (bpost's ranges): Flanders nl-BE, Wallonia fr-BE, the
+    German-speaking Community (4700–4799) de-BE; Brussels (1000–1299) is bilingual and gets
+    nl-BE first, fr-BE right beside it in the list."""
+    country = (country or "BE").upper()
+    if country != "BE":
+        return COUNTRY_LOCALES.get(country, "en-GB")
+    digits = "".join(ch for ch in postal_code or "" if ch.isdigit())
+    if len(digits) != 4:
+        return "nl-BE"
+    code = int(digits)
+    if 4700 <= code <= 4799:
+        return "de-BE"
+    if 1300 <= code <= 1499 or 4000 <= code <= 7999:
+        return "fr-BE"
+    return "nl-BE"  # Brussels and Flanders
+
+
+def contact_locale_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """(code, "Nederlands (België)"): each language named in itself, so that a contact's own
+    language reads right in whichever language the page is. A stored code not in the list
+    (imported before the list existed) is kept as a choice of its own."""
+    codes = list(CONTACT_LOCALES)
+    if current and current not in codes:
+        codes.append(current)
+    return [(code, _endonym(code)) for code in codes]
+
+
+@lru_cache(maxsize=64)
+def _endonym(code: str) -> str:
+    try:
+        name = Locale.parse(code, sep="-").get_display_name(code.replace("-", "_")) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]

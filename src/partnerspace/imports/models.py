@@ -59,6 +59,8 @@ class ImportJob(models.Model):
     refused = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
     unknown_headers = models.JSONField(default=list, blank=True)
+    # The check's first clients to be created: [{"row", "name", "number", "city"}].
+    preview_clients = models.JSONField(default=list, blank=True)
     file_error = models.JSONField(null=True, blank=True)  # {"code", "detail", "message"}
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

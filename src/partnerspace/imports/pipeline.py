@@ -105,6 +105,10 @@ class RowWarning:
         }
 
 
+# How many of the clients a check will create its preview lists by name.
+PREVIEW_CLIENTS = 20
+
+
 @dataclass
 class Outcome:
     rows: int = 0
@@ -116,6 +120,8 @@ class Outcome:
     warnings: list[RowWarning] = field(default_factory=list)
     refused_rows: set[int] = field(default_factory=set)
     created_ids: list[int] = field(default_factory=list)
+    # A check's first clients to be created, as the preview lists them.
+    to_create: list[dict] = field(default_factory=list)
     unknown_headers: tuple[str, ...] = ()
     # Warnings of the batches an earlier run wrote, when an import goes on after a stop.
     earlier_warnings: int = 0
@@ -423,6 +429,18 @@ class Importer:
         new = [row for row in batch if row.target_id is None]
         existing = [row for row in batch if row.target_id is not None]
         if self.dry_run:
+            room = PREVIEW_CLIENTS - len(self.outcome.to_create)
+            self.outcome.to_create.extend(
+                {
+                    "row": row.number,
+                    "name": row.company.get("legal_name", ""),
+                    "number": row.company.get("vat_number")
+                    or row.company.get("company_number")
+                    or "",
+                    "city": row.company.get("city") or "",
+                }
+                for row in new[: max(room, 0)]
+            )
             self.outcome.created += len(new)
             self.outcome.created += len(self._count_updates(existing, write=False))
             return

@@ -382,6 +382,8 @@ def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | N
     job.unchanged = outcome.unchanged
     job.refused = outcome.refused
     job.warning_count = outcome.warning_count
+    if dry_run:
+        job.preview_clients = outcome.to_create
     job.finished_at = timezone.now()
     job.lease_until = None
     job.save()

@@ -37,6 +37,8 @@ def client_rows(
     open_ = escape(labels["open"])
     edit = escape(labels["edit"])
     delete = escape(labels["delete"])
+    invitation = escape(labels["invitation"])
+    peppol = escape(labels["peppol"])
     base = escape(detail_base)
     status_labels = {value: escape(label) for value, label in ClientStatus.choices}
     selected = set(selection or ())
@@ -81,6 +83,11 @@ def client_rows(
         status = escape(client.status)
         label = status_labels.get(client.status, status)
         out.append(f'<td class="col-status"><span class="badge badge-{status}">{label}</span></td>')
+        out.append(
+            f'<td class="col-invitation" data-label="{invitation}">'
+            f"{_badge(client.row_invitation)}</td>"
+        )
+        out.append(f'<td class="col-peppol" data-label="{peppol}">{_badge(client.row_peppol)}</td>')
         added = date_format(timezone.localtime(client.created_at), "SHORT_DATE_FORMAT")
         out.append(f'<td class="nowrap col-added">{escape(added)}</td>')
         deletion = ""
@@ -97,6 +104,13 @@ def client_rows(
             f'<a href="{base}{pk}/edit/">{edit}</a>{deletion}</div></details></td></tr>'
         )
     return mark_safe("".join(out))  # every value above is escaped
+
+
+def _badge(state: tuple[str, str] | None) -> str:
+    """A state the page gave the row (clients.views.client_row_states), or a dash."""
+    if not state:
+        return NOBODY
+    return f'<span class="badge {escape(state[0])}">{escape(state[1])}</span>'
 
 
 @register.simple_tag

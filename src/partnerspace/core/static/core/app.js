@@ -137,4 +137,35 @@
     var submitter = event.target.closest("[data-autosubmit]");
     if (submitter && submitter.form && !submitter.hasAttribute("hx-get")) submitter.form.requestSubmit();
   });
+  // Klant toevoegen: the contact's language follows the address being typed (the same rule
+  // as identifiers.choices.default_locale), until the user picks a language.
+  function defaultLocale(country, postal) {
+    country = (country || "BE").toUpperCase();
+    if (country !== "BE") {
+      return { NL: "nl-NL", FR: "fr-FR", LU: "fr-LU", DE: "de-DE" }[country] || "en-GB";
+    }
+    var digits = (postal || "").replace(/\D/g, "");
+    if (digits.length !== 4) return "nl-BE";
+    var code = parseInt(digits, 10);
+    if (code >= 4700 && code <= 4799) return "de-BE";
+    if ((code >= 1300 && code <= 1499) || (code >= 4000 && code <= 7999)) return "fr-BE";
+    return "nl-BE";
+  }
+  function followAddress(event) {
+    var form = event.target.form;
+    if (!form) return;
+    var language = form.querySelector("select[data-locale-follows-address]");
+    if (!language) return;
+    if (event.target === language) {
+      language.removeAttribute("data-locale-follows-address");
+      return;
+    }
+    if (event.target.name !== "country" && event.target.name !== "postal_code") return;
+    var country = form.querySelector("[name=country]");
+    var postal = form.querySelector("[name=postal_code]");
+    var wanted = defaultLocale(country && country.value, postal && postal.value);
+    if (language.querySelector('option[value="' + wanted + '"]')) language.value = wanted;
+  }
+  document.addEventListener("input", followAddress);
+  document.addEventListener("change", followAddress);
 })();
