@@ -146,3 +146,34 @@ def test_on_redis_an_abandoned_task_without_a_lease_stays_failed(rq_tasks):
     assert lost_tasks_recover() == 0
     assert queued_jobs() == []
     assert not_leased.get_result(lost).status == "FAILED"
+
+
+def test_a_forking_worker_runs_its_recovery_passes_in_a_process_of_its_own(tmp_path, monkeypatch):
+    """RQ forks a work-horse per task. A recovery thread beside the worker could hold a lock
+    at the moment of a fork, and the work-horse then waited for ever (an import killed on
+    Redis was never resumed). For such a worker the passes run in a process of its own: the
+    worker gains no thread, and the process ends with the block."""
+    import os
+    import threading
+    import time
+
+    from partnerspace.core import recovery
+
+    passes = tmp_path / "passes"
+
+    def note_pass() -> None:
+        with passes.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+
+    monkeypatch.setattr(recovery, "lost_tasks_recover", lambda: 0)
+    monkeypatch.setattr(recovery, "_RECOVERIES", [note_pass])
+    threads = threading.active_count()
+    with recovery.recovering_apart(0.05):
+        assert threading.active_count() == threads
+        ends = time.monotonic() + 30
+        while not (passes.exists() and len(passes.read_text().split()) >= 2):
+            assert time.monotonic() < ends, "no recovery pass ran"
+            time.sleep(0.05)
+    [runner] = set(passes.read_text().split())
+    assert int(runner) != os.getpid()
+    assert not os.path.exists(f"/proc/{runner}")  # ended and reaped with the block

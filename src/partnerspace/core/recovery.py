@@ -22,6 +22,8 @@ batch, does not fit a lease counted from the task's start).
 """
 
 import logging
+import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -204,6 +206,43 @@ def _recover_every(interval: float, stop: threading.Event) -> None:
                 return
     finally:
         connections.close_all()  # this thread's own connection
+
+
+def _recover_apart(interval: float, stop: Any, parent: int) -> None:
+    """The recovery loop in a process of its own; it ends with its worker, even one that was
+    killed (its parent is then another process)."""
+    try:
+        while os.getppid() == parent:
+            recovery_pass()
+            if stop.wait(interval):
+                return
+    finally:
+        connections.close_all()
+
+
+@contextmanager
+def recovering_apart(interval: float) -> Iterator[None]:
+    """As `recovering`, in a process of its own, for a worker that forks a process per task
+    (RQ's): a thread beside it may hold a lock (a log handler's, the database driver's) at
+    the moment of a fork, and the forked process would then wait for ever on a lock nobody
+    holds. This process is forked once, before the worker starts any thread."""
+    connections.close_all()  # a connection is never shared with a forked process
+    context = multiprocessing.get_context("fork")
+    stop = context.Event()
+    process = context.Process(
+        target=_recover_apart,
+        args=(interval, stop, os.getpid()),
+        name="lost-task-recovery",
+        daemon=True,
+    )
+    process.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        process.join(timeout=30)
+        if process.is_alive():
+            process.terminate()
 
 
 @contextmanager

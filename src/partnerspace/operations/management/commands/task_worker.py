@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from partnerspace.core.recovery import recovering, recovery_pass
+from partnerspace.core.recovery import recovering_apart, recovery_pass
 from partnerspace.operations import taskqueue
 
 
@@ -65,9 +65,10 @@ class Command(BaseCommand):
                 reset_db_connections()
                 worker.work(burst=True, with_scheduler=True)
                 return
-            with recovering(settings.PARTNERSPACE_RECOVERY_INTERVAL):
-                # The work-horse processes are forks: none may inherit an open connection
-                # of the worker's own thread (the recovery thread keeps its own).
+            # RQ forks a work-horse process per task: the recovery pass runs in a process
+            # of its own, never as a thread that a fork could catch holding a lock.
+            with recovering_apart(settings.PARTNERSPACE_RECOVERY_INTERVAL):
+                # No work-horse may inherit an open connection of the worker's.
                 reset_db_connections()
                 worker.work(with_scheduler=True)
         except RedisConnectionError as error:
