@@ -4,6 +4,8 @@ Fields are not `required` here on purpose: the service says what is missing, in 
 words the API and the import use. `shown_required` only draws the asterisk.
 """
 
+import json
+
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,7 @@ from partnerspace.identifiers.choices import (
     contact_locale_choices,
     country_choices,
     default_locale,
+    locale_rule,
 )
 
 
@@ -96,7 +99,7 @@ class ContactForm(forms.Form):
         if not self.initial.get("locale"):
             self.initial["locale"] = default_locale(country, postal_code)
         if follow_address:
-            field.widget.attrs["data-locale-follows-address"] = ""
+            field.widget.attrs["data-locale-follows-address"] = json.dumps(locale_rule())
 
 
 class NewContactForm(ContactForm):

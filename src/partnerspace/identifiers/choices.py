@@ -48,23 +48,43 @@ CONTACT_LOCALES = ("nl-BE", "nl-NL", "fr-BE", "fr-FR", "fr-LU", "de-BE", "de-DE"
 COUNTRY_LOCALES = {"NL": "nl-NL", "FR": "fr-FR", "LU": "fr-LU", "DE": "de-DE"}
 
 
+# A Belgian postal code's language region (bpost's ranges), the first range that holds it:
+# the German-speaking Community, then Wallonia; Flanders and bilingual Brussels (1000–1299,
+# nl-BE first, fr-BE right beside it in the list) otherwise.
+BELGIAN_LOCALE_RANGES: tuple[tuple[int, int, str], ...] = (
+    (4700, 4799, "de-BE"),
+    (1300, 1499, "fr-BE"),
+    (4000, 7999, "fr-BE"),
+)
+BELGIAN_LOCALE = "nl-BE"
+OTHER_LOCALE = "en-GB"
+
+
 def default_locale(country: str | None, postal_code: str | None) -> str:
-    """The language a new contact most likely speaks, from the client's address. In Belgium
-    the postal code's region decides (bpost's ranges): Flanders nl-BE, Wallonia fr-BE, the
-    German-speaking Community (4700–4799) de-BE; Brussels (1000–1299) is bilingual and gets
-    nl-BE first, fr-BE right beside it in the list."""
+    """The language a new contact most likely speaks, from the client's address: in Belgium
+    the postal code's region, elsewhere the country's language. The page applies the same
+    table while an address is typed (`locale_rule`, read by app.js)."""
     country = (country or "BE").upper()
     if country != "BE":
-        return COUNTRY_LOCALES.get(country, "en-GB")
+        return COUNTRY_LOCALES.get(country, OTHER_LOCALE)
     digits = "".join(ch for ch in postal_code or "" if ch.isdigit())
     if len(digits) != 4:
-        return "nl-BE"
+        return BELGIAN_LOCALE
     code = int(digits)
-    if 4700 <= code <= 4799:
-        return "de-BE"
-    if 1300 <= code <= 1499 or 4000 <= code <= 7999:
-        return "fr-BE"
-    return "nl-BE"  # Brussels and Flanders
+    for low, high, locale in BELGIAN_LOCALE_RANGES:
+        if low <= code <= high:
+            return locale
+    return BELGIAN_LOCALE
+
+
+def locale_rule() -> dict[str, object]:
+    """default_locale's tables, for the page's script: the rule is written once, here."""
+    return {
+        "countries": COUNTRY_LOCALES,
+        "other": OTHER_LOCALE,
+        "belgium": BELGIAN_LOCALE,
+        "ranges": [list(entry) for entry in BELGIAN_LOCALE_RANGES],
+    }
 
 
 def contact_locale_choices(current: str | None = None) -> list[tuple[str, str]]:

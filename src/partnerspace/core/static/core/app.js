@@ -137,19 +137,19 @@
     var submitter = event.target.closest("[data-autosubmit]");
     if (submitter && submitter.form && !submitter.hasAttribute("hx-get")) submitter.form.requestSubmit();
   });
-  // Klant toevoegen: the contact's language follows the address being typed (the same rule
-  // as identifiers.choices.default_locale), until the user picks a language.
-  function defaultLocale(country, postal) {
+  // Klant toevoegen: the contact's language follows the address being typed, until the user
+  // picks a language. The rule's tables come from the server (identifiers.choices.locale_rule),
+  // in the select's data-locale-follows-address.
+  function defaultLocale(rule, country, postal) {
     country = (country || "BE").toUpperCase();
-    if (country !== "BE") {
-      return { NL: "nl-NL", FR: "fr-FR", LU: "fr-LU", DE: "de-DE" }[country] || "en-GB";
-    }
+    if (country !== "BE") return rule.countries[country] || rule.other;
     var digits = (postal || "").replace(/\D/g, "");
-    if (digits.length !== 4) return "nl-BE";
+    if (digits.length !== 4) return rule.belgium;
     var code = parseInt(digits, 10);
-    if (code >= 4700 && code <= 4799) return "de-BE";
-    if ((code >= 1300 && code <= 1499) || (code >= 4000 && code <= 7999)) return "fr-BE";
-    return "nl-BE";
+    for (var i = 0; i < rule.ranges.length; i++) {
+      if (code >= rule.ranges[i][0] && code <= rule.ranges[i][1]) return rule.ranges[i][2];
+    }
+    return rule.belgium;
   }
   function followAddress(event) {
     var form = event.target.form;
@@ -163,7 +163,8 @@
     if (event.target.name !== "country" && event.target.name !== "postal_code") return;
     var country = form.querySelector("[name=country]");
     var postal = form.querySelector("[name=postal_code]");
-    var wanted = defaultLocale(country && country.value, postal && postal.value);
+    var rule = JSON.parse(language.getAttribute("data-locale-follows-address"));
+    var wanted = defaultLocale(rule, country && country.value, postal && postal.value);
     if (language.querySelector('option[value="' + wanted + '"]')) language.value = wanted;
   }
   document.addEventListener("input", followAddress);
