@@ -332,7 +332,7 @@ def _register_marks(form, copy: RegisterCopy, values: dict[str, str], typed) -> 
         "date": date_format(copy.snapshot_date, "SHORT_DATE_FORMAT")
     }
     for name in REGISTER_FIELDS:
-        given = values.get(name)
+        given = values.get(name, "")
         shown = bool(given) and (typed is None or _same_value(name, typed.get(name), given))
         field_note(form.fields[name], text, shown=shown)
 
