@@ -45,7 +45,7 @@ REASONS = {
     "peppol": gettext_lazy("Registered on Peppol since the import."),
     "edited": gettext_lazy("Changed since the import."),
 }
-STATUS_REASONS = {
+STATUS_REASONS: dict[str, str] = {
     ClientStatus.INVITED: "invited",
     ClientStatus.ACTIVE: "activated",
     ClientStatus.ARCHIVED: "archived",
