@@ -370,7 +370,7 @@ class ImportUndoOut(Schema):
 
 @router.post(
     "/imports/{import_id}/undo",
-    response={200: ImportUndoOut, **refusals(401, 403, 404, 409, 422)},
+    response={200: ImportUndoOut, **refusals(400, 401, 403, 404, 409, 413, 422)},
     summary="Undo a whole import, or with dry_run see what the undo would do",
 )
 def import_undo(request, import_id: Id, payload: ImportUndoIn):
