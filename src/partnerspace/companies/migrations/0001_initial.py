@@ -7,6 +7,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -15,83 +16,37 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="Company",
+            name='Company',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("legal_name", models.CharField(max_length=200, verbose_name="legal name")),
-                ("country", models.CharField(default="BE", max_length=2, verbose_name="country")),
-                (
-                    "company_number",
-                    models.CharField(
-                        blank=True,
-                        max_length=32,
-                        null=True,
-                        unique=True,
-                        verbose_name="company number",
-                    ),
-                ),
-                (
-                    "vat_number",
-                    models.CharField(
-                        blank=True, max_length=32, null=True, verbose_name="VAT number"
-                    ),
-                ),
-                ("iban", models.CharField(blank=True, max_length=34, verbose_name="IBAN")),
-                ("street", models.CharField(blank=True, max_length=200, verbose_name="street")),
-                (
-                    "house_number",
-                    models.CharField(blank=True, max_length=20, verbose_name="number"),
-                ),
-                ("box", models.CharField(blank=True, max_length=20, verbose_name="box")),
-                (
-                    "postal_code",
-                    models.CharField(blank=True, max_length=20, verbose_name="postal code"),
-                ),
-                ("city", models.CharField(blank=True, max_length=100, verbose_name="city")),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('legal_name', models.CharField(max_length=200, verbose_name='legal name')),
+                ('country', models.CharField(default='BE', max_length=2, verbose_name='country')),
+                ('company_number', models.CharField(blank=True, max_length=32, null=True, unique=True, verbose_name='company number')),
+                ('vat_number', models.CharField(blank=True, max_length=32, null=True, verbose_name='VAT number')),
+                ('iban', models.CharField(blank=True, max_length=34, verbose_name='IBAN')),
+                ('street', models.CharField(blank=True, max_length=200, verbose_name='street')),
+                ('house_number', models.CharField(blank=True, max_length=20, verbose_name='number')),
+                ('box', models.CharField(blank=True, max_length=20, verbose_name='box')),
+                ('postal_code', models.CharField(blank=True, max_length=20, verbose_name='postal code')),
+                ('city', models.CharField(blank=True, max_length=100, verbose_name='city')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                "verbose_name": "company",
-                "verbose_name_plural": "companies",
+                'verbose_name': 'company',
+                'verbose_name_plural': 'companies',
             },
         ),
         migrations.CreateModel(
-            name="CompanyUser",
+            name='CompanyUser',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="members",
-                        to="companies.company",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="company_memberships",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='companies.company')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='company_memberships', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(fields=("company", "user"), name="company_user_unique")
-                ],
+                'constraints': [models.UniqueConstraint(fields=('company', 'user'), name='company_user_unique')],
             },
         ),
     ]

@@ -25,18 +25,8 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="RegisterExtract",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("full", "Full extract"), ("update", "Update")], max_length=8
-                    ),
-                ),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("full", "Full extract"), ("update", "Update")], max_length=8)),
                 ("extract_number", models.PositiveIntegerField()),
                 ("snapshot_date", models.DateField()),
                 ("extract_timestamp", models.DateTimeField(blank=True, null=True)),
