@@ -12,14 +12,26 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from partnerspace.firms.models import Membership
 from partnerspace.identifiers import rules
 from partnerspace.register import kbo, tables
-from partnerspace.register.models import RegisterExtract
+from partnerspace.register.models import (
+    KINDS_WITH_FIELDS,
+    ChangeKind,
+    ChangeState,
+    RegisterChange,
+    RegisterExtract,
+)
 
 LIVE = tables.LIVE
 SEAT = "REGO"
@@ -645,3 +657,125 @@ def client_register_comparison(client: Any) -> RegisterComparison | None:
         address_differs=seat is not None
         and not any(_same_address(client, spelling) for spelling in company.seat_spellings),
     )
+
+
+def client_matches_seat(client: dict[str, Any], seat: dict[str, Any]) -> bool:
+    """A client's address fields (a dict) are this seat (the address table's columns, as the
+    watch keeps them), in its Dutch or its French spelling."""
+    values = (SEAT, *(seat.get(column) for column in tables.columns("address")[2:]))
+    mine = SimpleNamespace(**client)
+    return any(_same_address(mine, spelling) for spelling in _spellings({}, values))
+
+
+# The register watch's changes (register.watch keeps their values)
+
+
+def code_label(category: str, code: str | None) -> str:
+    """A KBO code's description in the active language, from the loaded copy's code table."""
+    if not code:
+        return ""
+    copy = register_copy()
+    return _label(_code_map(copy), category, code) if copy is not None else code
+
+
+_CODE_CATEGORY = {
+    ChangeKind.LEGAL_FORM: "JuridicalForm",
+    ChangeKind.SITUATION: "JuridicalSituation",
+}
+
+
+def change_value_text(kind: str, value: Any) -> str:
+    """A change's before or after value as a reader reads it, in the active language; "" for
+    none."""
+    if kind == ChangeKind.NAME:
+        return " / ".join(name for _language, name in value or [])
+    if kind in _CODE_CATEGORY:
+        return code_label(_CODE_CATEGORY[ChangeKind(kind)], value)
+    if kind == ChangeKind.STOPPED:
+        if value:
+            return str(_("Active in the register"))
+        return str(_("No longer in the active register"))
+    if kind == ChangeKind.ADDRESS and value:
+        values = (SEAT, *(value.get(column) for column in tables.columns("address")[2:]))
+        seat = _address({}, values)
+        first = " ".join(part for part in (seat.street, seat.house_number) if part)
+        if seat.box:
+            first = f"{first} {_('box')} {seat.box}".strip()
+        parts = [first, " ".join(p for p in (seat.postal_code, seat.municipality) if p)]
+        if seat.country != "BE":
+            parts.append(seat.country_name)
+        text = ", ".join(part for part in parts if part)
+        if seat.struck_off_on:
+            text += " " + str(
+                _("(struck off on %(date)s)") % {"date": date_format(seat.struck_off_on)}
+            )
+        return text
+    return ""
+
+
+@dataclass(frozen=True)
+class ChangeShown:
+    """One open change as a page, a mail or the API shows it."""
+
+    change: RegisterChange
+    kind_label: str
+    before: str
+    after: str
+    # Taking over writes the client's own field; otherwise it is noted in its history.
+    writes_client: bool
+
+
+def change_shown(change: RegisterChange) -> ChangeShown:
+    return ChangeShown(
+        change=change,
+        kind_label=str(ChangeKind(change.kind).label),
+        before=change_value_text(change.kind, change.before),
+        after=change_value_text(change.kind, change.after),
+        writes_client=change.kind in KINDS_WITH_FIELDS,
+    )
+
+
+def register_changes_visible_to(membership: Membership) -> QuerySet[RegisterChange]:
+    """The open changes of the clients this membership sees (an accountant: their own)."""
+    changes = RegisterChange.objects.filter(firm_id=membership.firm_id, state=ChangeState.OPEN)
+    if not membership.sees_all_clients:
+        changes = changes.filter(client__assignments__membership=membership)
+    return changes
+
+
+def register_changes_count(membership: Membership) -> int:
+    """The menu's and the Overview's count: from the (firm, state, client) index."""
+    return register_changes_visible_to(membership).count()
+
+
+def register_changes_list(membership: Membership) -> QuerySet[RegisterChange]:
+    return (
+        register_changes_visible_to(membership)
+        .select_related("client")
+        .order_by("client__sort_name", "client_id", "kind", "id")
+    )
+
+
+def register_change_get_for_user(
+    membership: Membership, change_id: int | str, *, for_update: bool = False
+) -> RegisterChange:
+    """One change of a client this membership sees, open or not; 404 otherwise."""
+    changes = RegisterChange.objects.filter(firm_id=membership.firm_id)
+    if not membership.sees_all_clients:
+        changes = changes.filter(client__assignments__membership=membership)
+    if for_update:
+        changes = changes.select_for_update(of=("self",))
+    try:
+        return changes.get(pk=int(change_id))
+    except (RegisterChange.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def client_register_changes_open(client_ids: list[int]) -> dict[int, list[RegisterChange]]:
+    """The open changes of these clients, by client id, in one query (the API's client)."""
+    found: dict[int, list[RegisterChange]] = {client_id: [] for client_id in client_ids}
+    for change in RegisterChange.objects.filter(
+        client_id__in=client_ids, state=ChangeState.OPEN
+    ).order_by("client_id", "kind", "id"):
+        found[change.client_id].append(change)
+    return found
