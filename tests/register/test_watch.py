@@ -149,9 +149,7 @@ def test_a_dismissal_is_remembered_and_a_new_value_flags_again(firm_a, loaded, t
     assert RegisterChange.objects.filter(client=dupont, state=ChangeState.DISMISSED).count() == 2
 
 
-def test_an_open_change_follows_a_newer_value_and_goes_when_it_is_undone(
-    firm_a, loaded, tmp_path
-):
+def test_an_open_change_follows_a_newer_value_and_goes_when_it_is_undone(firm_a, loaded, tmp_path):
     dupont = make_client(firm_a.admin, "Dupont Brood", company_number=DUPONT)
     update(tmp_path, 141, dupont_named("Boulangerie Dupont & Fils"))
     first = open_changes(dupont)["name"]

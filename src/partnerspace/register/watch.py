@@ -311,10 +311,9 @@ def watch_pass() -> WatchOutcome:
 
 
 def _decoded(value: object) -> object:
-    """A JSON column read with SQL: PostgreSQL's driver decodes it, SQLite answers its text."""
-    if connection.vendor == "sqlite" and isinstance(value, str):
-        return json.loads(value)
-    return value
+    """A JSON column read with SQL answers its text on both databases (Django keeps the
+    PostgreSQL driver from decoding jsonb: JSONField decodes it)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _flag(
