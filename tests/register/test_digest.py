@@ -195,7 +195,7 @@ def test_a_failed_mail_gives_its_claim_back_for_the_next_run(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
 
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         register_digests_send(extract_number=141)
     assert RegisterDigestSent.objects.count() == 0
 
