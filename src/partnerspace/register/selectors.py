@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import translation
 from django.utils.formats import date_format
@@ -769,6 +769,13 @@ def register_change_get_for_user(
         return changes.get(pk=int(change_id))
     except (RegisterChange.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def clients_with_open_changes(clients: QuerySet[Any], *, present: bool = True) -> QuerySet[Any]:
+    """Of these clients, those with an open register change (or, `present=False`, those
+    without): a filter of the client list."""
+    has = Exists(RegisterChange.objects.filter(client_id=OuterRef("pk"), state=ChangeState.OPEN))
+    return clients.filter(has) if present else clients.exclude(has)
 
 
 def client_register_changes_open(client_ids: list[int]) -> dict[int, list[RegisterChange]]:
