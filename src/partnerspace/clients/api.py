@@ -32,7 +32,7 @@ from partnerspace.configuration.services import client_integrations_link
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed
 from partnerspace.register.api import RegisterChangeOut, register_change_out
 from partnerspace.register.models import ChangeState, RegisterChange
-from partnerspace.register.selectors import clients_with_open_changes
+from partnerspace.register.selectors import clients_with_open_changes, register_codes
 
 router = Router(tags=["clients"])
 
@@ -299,6 +299,8 @@ def _contact_out(contact: Contact) -> dict:
 
 
 def _client_out(client: Client) -> dict:
+    # Read once per client only when it has changes to name (most have none).
+    codes = register_codes() if getattr(client, "open_register_changes", None) else {}
     return {
         "id": client.pk,
         **{name: getattr(client, name) for name in CLIENT_FIELDS},
@@ -323,7 +325,7 @@ def _client_out(client: Client) -> dict:
         "created_at": client.created_at,
         "updated_at": client.updated_at,
         "register_changes": [
-            register_change_out(change, client.legal_name)
+            register_change_out(change, client.legal_name, codes)
             for change in getattr(client, "open_register_changes", [])
         ],
     }

@@ -19,11 +19,13 @@ from partnerspace.register import services
 from partnerspace.register.models import ChangeKind, ChangeState, RegisterChange
 from partnerspace.register.selectors import (
     MAX_SEARCH_RESULTS,
+    Codes,
     RegisterAddress,
     RegisterCompany,
     RegisterCopy,
     change_shown,
     register_changes_list,
+    register_codes,
     register_companies_search,
     register_company_get,
     register_copy,
@@ -268,8 +270,10 @@ class RegisterChangePageOut(Schema):
     results: list[RegisterChangeOut]
 
 
-def register_change_out(change: RegisterChange, client_name: str | None = None) -> dict:
-    shown = change_shown(change)
+def register_change_out(
+    change: RegisterChange, client_name: str | None = None, codes: Codes | None = None
+) -> dict:
+    shown = change_shown(change, codes)
     return {
         "id": change.pk,
         "client_id": change.client_id,
@@ -303,12 +307,13 @@ def register_changes(
     changes = register_changes_list(request.membership)
     offset = (page - 1) * page_size
     rows = list(changes[offset : offset + page_size + 1])
+    codes = register_codes()
     return {
         "count": changes.count(),
         "page": page,
         "page_size": page_size,
         "next_page": page + 1 if len(rows) > page_size else None,
-        "results": [register_change_out(change) for change in rows[:page_size]],
+        "results": [register_change_out(change, codes=codes) for change in rows[:page_size]],
     }
 
 

@@ -21,7 +21,7 @@ from partnerspace.clients.models import ClientAssignment
 from partnerspace.core.mail import mail_send
 from partnerspace.firms.models import Membership
 from partnerspace.register.models import ChangeState, RegisterChange, RegisterDigestSent
-from partnerspace.register.selectors import ChangeShown, change_shown
+from partnerspace.register.selectors import ChangeShown, change_shown, register_codes
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def _send(membership: Membership, changes: list[RegisterChange]) -> None:
     language = user.language or "nl"
     firm = membership.firm
     with translation.override(language):
+        codes = register_codes()
         clients: dict[int, DigestClient] = {}
         for change in changes:
             entry = clients.setdefault(
@@ -102,7 +103,7 @@ def _send(membership: Membership, changes: list[RegisterChange]) -> None:
                     path=reverse("clients:detail", args=[firm.slug, change.client_id]),
                 ),
             )
-            entry.changes.append(change_shown(change))
+            entry.changes.append(change_shown(change, codes))
         context = {
             "person": user,
             "firm": firm,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -670,12 +671,17 @@ def client_matches_seat(client: dict[str, Any], seat: dict[str, Any]) -> bool:
 # The register watch's changes (register.watch keeps their values)
 
 
-def code_label(category: str, code: str | None) -> str:
+def register_codes() -> Codes:
+    """The loaded copy's code table (empty without a copy): read it once for many labels."""
+    copy = register_copy()
+    return _code_map(copy) if copy is not None else {}
+
+
+def code_label(category: str, code: str | None, codes: Codes | None = None) -> str:
     """A KBO code's description in the active language, from the loaded copy's code table."""
     if not code:
         return ""
-    copy = register_copy()
-    return _label(_code_map(copy), category, code) if copy is not None else code
+    return _label(register_codes() if codes is None else codes, category, code)
 
 
 _CODE_CATEGORY = {
@@ -684,13 +690,13 @@ _CODE_CATEGORY = {
 }
 
 
-def change_value_text(kind: str, value: Any) -> str:
+def change_value_text(kind: str, value: Any, codes: Codes | None = None) -> str:
     """A change's before or after value as a reader reads it, in the active language; "" for
-    none."""
+    none. `codes` (register_codes()) spares reading the code table for each value."""
     if kind == ChangeKind.NAME:
         return " / ".join(name for _language, name in value or [])
     if kind in _CODE_CATEGORY:
-        return code_label(_CODE_CATEGORY[ChangeKind(kind)], value)
+        return code_label(_CODE_CATEGORY[ChangeKind(kind)], value, codes)
     if kind == ChangeKind.STOPPED:
         if value:
             return str(_("Active in the register"))
@@ -725,14 +731,21 @@ class ChangeShown:
     writes_client: bool
 
 
-def change_shown(change: RegisterChange) -> ChangeShown:
+def change_shown(change: RegisterChange, codes: Codes | None = None) -> ChangeShown:
+    """One change in the active language; `codes` (register_codes()) for many at once."""
+    codes = register_codes() if codes is None else codes
     return ChangeShown(
         change=change,
         kind_label=str(ChangeKind(change.kind).label),
-        before=change_value_text(change.kind, change.before),
-        after=change_value_text(change.kind, change.after),
+        before=change_value_text(change.kind, change.before, codes),
+        after=change_value_text(change.kind, change.after, codes),
         writes_client=change.kind in KINDS_WITH_FIELDS,
     )
+
+
+def changes_shown(changes: Iterable[RegisterChange]) -> list[ChangeShown]:
+    codes = register_codes()
+    return [change_shown(change, codes) for change in changes]
 
 
 def register_changes_visible_to(membership: Membership) -> QuerySet[RegisterChange]:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from partnerspace.core.errors import NotAllowed, ServiceError, ValidationFailed
 from partnerspace.firms.access import firm_view
 from partnerspace.register import services
-from partnerspace.register.selectors import change_shown, register_changes_list, register_copy
+from partnerspace.register.selectors import changes_shown, register_changes_list, register_copy
 
 PAGE_SIZE = 50
 
@@ -26,7 +26,7 @@ def register_changes(request):
         "register/changes.html",
         {
             "page": page,
-            "changes": [change_shown(change) for change in page.object_list],
+            "changes": changes_shown(page.object_list),
             "copy": register_copy(),
         },
     )
