@@ -203,3 +203,36 @@ def test_a_pass_that_did_not_run_is_done_by_the_next_update(firm_a, loaded, tmp_
 
     assert set(open_changes(dupont)) == {"name"}
     assert set(open_changes(mover)) == {"address"}
+
+
+@pytest.mark.parametrize(
+    ("street", "city", "country", "same"),
+    [
+        ("Wetstraat", "Brussel", "BE", True),
+        ("RUE DE LA LOI", "bruxelles", "BE", True),
+        ("Rue de la Loi", "Brussel", "BE", False),  # one spelling, not a mix of both
+        ("Wetstraat", "Brussel", "NL", False),
+        ("Wetstraat", "Antwerpen", "BE", False),
+    ],
+)
+def test_a_client_is_at_the_seat_in_either_spelling(street, city, country, same):
+    from partnerspace.register.selectors import client_matches_seat
+
+    seat = {
+        "zipcode": "1000",
+        "municipality_nl": "Brussel",
+        "municipality_fr": "Bruxelles",
+        "street_nl": "Wetstraat",
+        "street_fr": "Rue de la Loi",
+        "house_number": "16",
+    }
+    client = {
+        "street": street,
+        "house_number": "16",
+        "box": "",
+        "postal_code": "1000",
+        "city": city,
+        "country": country,
+    }
+
+    assert client_matches_seat(client, seat) is same

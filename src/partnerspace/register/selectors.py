@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
@@ -357,8 +356,16 @@ def _bare_name(name: str) -> tuple[str, ...]:
 def name_is_known(name: str, names: tuple[str, ...] | list[str]) -> bool:
     """The name is one of `names` (a company's names in the register), in any case and
     accents, with or without its legal form."""
-    bare = _bare_name(name)
-    return any(_bare_name(known) == bare for known in names)
+    return _bare_name(name) in bare_names(names)
+
+
+def bare_names(names: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """Names as name_is_known compares them: made once for many clients of one company."""
+    return frozenset(_bare_name(known) for known in names)
+
+
+def name_is_among(name: str, bare: frozenset[tuple[str, ...]]) -> bool:
+    return _bare_name(name) in bare
 
 
 def _legal_name(names: list[tuple[str, str, str]]) -> str:
@@ -660,12 +667,45 @@ def client_register_comparison(client: Any) -> RegisterComparison | None:
     )
 
 
+SeatKey = tuple[tuple[str, ...], ...]
+
+
+def _seat_key(parts: Iterable[object], country: str | None) -> SeatKey:
+    return (*(_folded(part) for part in parts), (country or "",))
+
+
+def seat_keys(seat: dict[str, Any]) -> frozenset[SeatKey]:
+    """A seat (the address table's columns, as the watch keeps them) as _same_address
+    compares it, in its Dutch and its French spelling, without the translation machinery:
+    made once for many clients of one company."""
+    country: str | None = "BE"
+    if seat.get("country_nl") or seat.get("country_fr"):
+        country = None
+        for spelling in (seat.get("country_nl"), seat.get("country_fr")):
+            try:
+                country = rules.country(spelling).value if spelling else None
+            except rules.IdentifierError:
+                country = None
+            if country:
+                break
+    keys = set()
+    for first, second in (("nl", "fr"), ("fr", "nl")):
+        street = seat.get(f"street_{first}") or seat.get(f"street_{second}")
+        municipality = seat.get(f"municipality_{first}") or seat.get(f"municipality_{second}")
+        parts = (street, seat.get("house_number"), seat.get("box"), seat.get("zipcode"))
+        keys.add(_seat_key((*parts, municipality), country))
+    return frozenset(keys)
+
+
+def client_at_seat(client: dict[str, Any], keys: frozenset[SeatKey]) -> bool:
+    """A client's address fields (a dict) are the seat of these keys (seat_keys)."""
+    parts = (client["street"], client["house_number"], client["box"], client["postal_code"])
+    return _seat_key((*parts, client["city"]), client["country"]) in keys
+
+
 def client_matches_seat(client: dict[str, Any], seat: dict[str, Any]) -> bool:
-    """A client's address fields (a dict) are this seat (the address table's columns, as the
-    watch keeps them), in its Dutch or its French spelling."""
-    values = (SEAT, *(seat.get(column) for column in tables.columns("address")[2:]))
-    mine = SimpleNamespace(**client)
-    return any(_same_address(mine, spelling) for spelling in _spellings({}, values))
+    """A client's address fields (a dict) are this seat, in its Dutch or French spelling."""
+    return client_at_seat(client, seat_keys(seat))
 
 
 # The register watch's changes (register.watch keeps their values)

@@ -47,8 +47,10 @@ from partnerspace.register.models import (
 from partnerspace.register.selectors import (
     LEGAL_NAME,
     SEAT,
-    client_matches_seat,
-    name_is_known,
+    bare_names,
+    client_at_seat,
+    name_is_among,
+    seat_keys,
 )
 
 logger = logging.getLogger(__name__)
@@ -209,31 +211,43 @@ class _Change:
     kind: str
     before: object
     after: object
+    # Made once per enterprise, for all its clients: the after-value's key, and what a
+    # client's name or address is compared with.
+    key: str = ""
+    names: frozenset[tuple[str, ...]] = frozenset()
+    seats: frozenset = frozenset()
+
+
+def _change(kind: str, before: Any, after: Any) -> _Change:
+    names: frozenset[tuple[str, ...]] = frozenset()
+    seats: frozenset = frozenset()
+    if kind == ChangeKind.NAME and after:
+        names = bare_names(name for _language, name in after)
+    elif kind == ChangeKind.ADDRESS and after and not after.get("struck_off_on"):
+        seats = seat_keys(after)
+    return _Change(kind, before, after, value_key(after), names, seats)
 
 
 def _differences(before: State, after: State) -> list[_Change]:
     if before["active"] and not after["active"]:
-        return [_Change(ChangeKind.STOPPED, True, False)]
+        return [_change(ChangeKind.STOPPED, True, False)]
     if not before["active"] and after["active"]:
         # Back in the register: only undoes a "stopped" still open (see _flag).
-        return [_Change(ChangeKind.STOPPED, False, True)]
+        return [_change(ChangeKind.STOPPED, False, True)]
     if not after["active"]:
         return []
     return [
-        _Change(kind, before[kind], after[kind]) for kind in COMPARED if before[kind] != after[kind]
+        _change(kind, before[kind], after[kind]) for kind in COMPARED if before[kind] != after[kind]
     ]
 
 
 def _client_has(client: tuple, change: _Change) -> bool:
-    """The client already holds the register's new value: nothing to flag."""
-    if change.kind == ChangeKind.NAME:
-        names = [name for _language, name in change.after or []]
-        return bool(names) and name_is_known(client[3], names)
-    if change.kind == ChangeKind.ADDRESS:
-        after = change.after
-        if not after or after.get("struck_off_on"):
-            return False
-        return client_matches_seat(
+    """The client already holds the register's new value: nothing to flag. (A seat struck
+    off is flagged even where the client has its address.)"""
+    if change.names:
+        return name_is_among(client[3], change.names)
+    if change.seats:
+        return client_at_seat(
             {
                 "street": client[4],
                 "house_number": client[5],
@@ -242,7 +256,7 @@ def _client_has(client: tuple, change: _Change) -> bool:
                 "city": client[8],
                 "country": client[9],
             },
-            after,
+            change.seats,
         )
     return False
 
@@ -341,7 +355,7 @@ def _flag(
     for client in clients:
         client_id, firm_id, number = client[0], client[1], client[2]
         for change in changed[number]:
-            key = value_key(change.after)
+            key = change.key
             current = open_rows.get((client_id, change.kind))
             if current is not None:
                 change_id, first_before, open_key = current
