@@ -340,10 +340,8 @@ def worker(options: argparse.Namespace) -> int:
         profiler = cProfile.Profile()
     cpu = time.process_time()
     with CaptureQueriesContext(connection) as captured, common.Stopwatch() as clock:
-        if profiler is not None:
-            outcome = profiler.runcall(watch.watch_pass)
-        else:
-            outcome = watch.watch_pass()
+        run = watch.watch_pass if profiler is None else lambda: profiler.runcall(watch.watch_pass)
+        outcome = run()
     result.pass_cpu = time.process_time() - cpu
     result.pass_seconds = clock.seconds
     result.pass_queries = len(captured)

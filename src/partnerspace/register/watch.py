@@ -319,8 +319,8 @@ def watch_pass() -> WatchOutcome:
     if outcome.flagged:
         from partnerspace.register.tasks import register_digest_send
 
-        number = record.extract_number
-        transaction.on_commit(lambda: register_digest_send.enqueue(number))
+        flagged_by = record.extract_number
+        transaction.on_commit(lambda: register_digest_send.enqueue(flagged_by))
     return outcome
 
 
