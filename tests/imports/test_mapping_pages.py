@@ -79,9 +79,7 @@ def test_confirming_the_mapping_checks_the_file_then_imports_it_with_split_warni
     job.refresh_from_db()
     assert job.status == ImportStatus.PREVIEWED
     assert (job.created, job.refused) == (2, 0), list(ImportIssue.objects.filter(job=job))
-    warnings = set(
-        ImportIssue.objects.filter(job=job, is_error=False).values_list("row", "code")
-    )
+    warnings = set(ImportIssue.objects.filter(job=job, is_error=False).values_list("row", "code"))
     assert {(2, "address_split"), (2, "name_split"), (3, "address_split")} <= warnings
     preview = browser.get(response.url).text
     assert 'data-testid="change-mapping"' in preview
