@@ -19,7 +19,13 @@ from partnerspace.firms.access import firm_view
 from partnerspace.imports import reading, services
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS, normalize_header
 from partnerspace.imports.forms import ImportUploadForm
-from partnerspace.imports.mapping import FIELDS, NOT_IMPORTED, field_label, mapping_problems
+from partnerspace.imports.mapping import (
+    COMBINED,
+    FIELDS,
+    NOT_IMPORTED,
+    field_label,
+    mapping_problems,
+)
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS
 from partnerspace.imports.recovery import import_stop_notice
@@ -189,7 +195,7 @@ def import_mapping(request, import_id: int):
             services.import_check_start(membership=request.membership, job=job)
             return redirect(_url(request, "preview", job))
     language = get_language() or "nl"
-    twice = {error.value for error in errors if error.code == "field_mapped_twice"}
+    twice = _given_twice(chosen) if errors else set()
     missing = [
         field_label(problem.field, language)
         for problem in mapping_problems(chosen, [c.header for c in columns], complete=True)
@@ -213,6 +219,16 @@ def import_mapping(request, import_id: int):
         "remembered": remembered,
     }
     return render(request, "imports/mapping.html", context, status=status)
+
+
+def _given_twice(chosen: dict[str, str]) -> set[str]:
+    """The headers whose field (or a part of it: a whole address holds the street) another
+    column is given too: each is marked beside its select."""
+    holders: dict[str, list[str]] = {}
+    for header, key in chosen.items():
+        for part in (key, *COMBINED.get(key, ())) if key else ():
+            holders.setdefault(part, []).append(header)
+    return {header for headers in holders.values() if len(headers) > 1 for header in headers}
 
 
 @firm_view(permission="can_create_clients")
