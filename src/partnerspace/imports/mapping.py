@@ -33,11 +33,15 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from partnerspace.identifiers import rules
 from partnerspace.identifiers.messages import NOTE_MESSAGES
 
 from .columns import COLUMN_BY_KEY, COLUMNS, REQUIRED_KEYS, _language, header_key, normalize_header
+
+if TYPE_CHECKING:  # the reader imports this module
+    from .reading import Sheet
 
 __all__ = [
     "COMBINED",
@@ -191,7 +195,7 @@ MAPPING_ROWS = 200
 SAMPLES = 3
 
 
-def file_columns(sheet) -> list[FileColumn]:
+def file_columns(sheet: Sheet) -> list[FileColumn]:
     """The columns of a sheet read by its own headers (HeaderRules.raw), each with its first
     non-empty values."""
     samples: list[list[str]] = [[] for _header in sheet.columns]
@@ -362,9 +366,9 @@ def mapping_problems(
         use(header, key)
     if not complete:
         for normalized, header in by_normalized.items():
-            key = header_key(header)
-            if normalized not in named and key is not None:
-                use(header, key)
+            known = header_key(header)
+            if normalized not in named and known is not None:
+                use(header, known)
     for key in REQUIRED_KEYS:
         if key not in used:
             problems.append(MappingProblem("required_unmapped", field=key))
@@ -441,7 +445,7 @@ class SplitNote:
         }
 
 
-def sheet_split(sheet):
+def sheet_split(sheet: Sheet) -> Sheet:
     """The sheet with its combined columns (address, contact_name) replaced by their
     parts, and a SplitNote for each row whose cell was split. A part the file also has a
     column of keeps that column's value (the mapping refuses that; a raw read never
@@ -469,7 +473,7 @@ def sheet_split(sheet):
         sheet,
         columns=columns,
         rows=rows,
-        notes={**getattr(sheet, "notes", {}), **notes},
+        notes={**sheet.notes, **notes},
     )
 
 
@@ -488,9 +492,9 @@ def _split_cell(key: str, text: str) -> tuple[dict[str, str], SplitNote] | None:
     name = rules.split_name(text)
     if name is None:
         return None
-    parts = (name.first_name, name.last_name)
-    shown = " / ".join(parts)
-    return dict(zip(COMBINED[CONTACT_NAME], parts, strict=True)), SplitNote(
+    names = (name.first_name, name.last_name)
+    shown = " / ".join(names)
+    return dict(zip(COMBINED[CONTACT_NAME], names, strict=True)), SplitNote(
         "contact_first_name", "name_split", text, shown
     )
 

@@ -533,7 +533,9 @@ def import_mapping_suggest(
     return columns, suggested, again
 
 
-def mapping_refusal(problems: list[MappingProblem], *, field_prefix: str = "mapping") -> list:
+def mapping_refusal(
+    problems: list[MappingProblem], *, field_prefix: str = "mapping"
+) -> list[FieldError]:
     """The problems of a mapping as FieldErrors, in the language of the request."""
     language = translation.get_language() or "nl"
     errors = []
