@@ -144,6 +144,17 @@ def _sheet(job: ImportJob) -> Sheet:
     return sheet_split(sheet)
 
 
+def _own_headers(job: ImportJob) -> bool:
+    """Whether the file has headers that are not the template's: its columns can then be
+    matched. A template missing a required column is refused, naming it: no matching adds
+    a column."""
+    try:
+        columns = _job_columns(job)
+    except (FileProblem, Conflict):
+        return False
+    return any(header_key(column.header) is None for column in columns)
+
+
 def _await_mapping(job: ImportJob) -> None:
     """The file's headers are not the template's: its columns wait to be matched."""
     job.status = ImportStatus.MAPPING
@@ -251,7 +262,7 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
         try:
             sheet = _sheet(job)
         except FileProblem as problem:
-            if problem.code == "missing_columns" and job.mapping is None:
+            if problem.code == "missing_columns" and job.mapping is None and _own_headers(job):
                 _await_mapping(job)
             else:
                 _refuse_file(job, problem)
