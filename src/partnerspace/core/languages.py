@@ -19,7 +19,7 @@ def interface_language(code: str | None, *, fallback: str = "en") -> str:
     return code if code in interface_languages() else fallback
 
 
-def words_join(words: Iterable[str]) -> str:
+def words_join(words: Iterable[object]) -> str:
     """Words joined as a sentence of the active language writes them: "a, b en c"."""
     items = [str(word) for word in words]
     code = translation.get_language() or settings.LANGUAGE_CODE
