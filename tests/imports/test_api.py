@@ -37,6 +37,7 @@ SUMMARY_KEYS = {
     "unchanged",
     "refused",
     "warning_count",
+    "outcome_labels",
     "warnings",
     "errors",
     "report_url",

@@ -21,6 +21,7 @@ from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
 from partnerspace.imports.forms import upload_too_large
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.outcomes import outcome_labels
 from partnerspace.imports.reading import FileProblem
 from partnerspace.imports.recovery import import_stop_notice
 from partnerspace.imports.selectors import import_get_for_user, imports_of_firm
@@ -87,6 +88,13 @@ class ImportOut(Schema):
     unchanged: int
     refused: int = Field(description="Rows refused: skipped, nothing of them written.")
     warning_count: int = Field(description="Values accepted in a corrected form.")
+    outcome_labels: dict[str, str] = Field(
+        description=(
+            "The words the pages name `created`, `updated`, `unchanged`, `refused` and "
+            "`warning_count` with, in the request's language: the same before and after "
+            "the import."
+        )
+    )
     warnings: list[ImportWarningOut] = Field(
         description=(
             f"The first {LISTED_ERRORS:,} warnings: unknown columns (row null), then each value "
@@ -131,6 +139,7 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
         "unchanged": job.unchanged,
         "refused": job.refused,
         "warning_count": job.warning_count,
+        "outcome_labels": outcome_labels(),
         "warnings": _warnings_out(job),
         "errors": [
             {

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerspace.firms.models import Firm
+from partnerspace.imports.outcomes import OutcomeCount, outcome_counts
 
 
 class ImportMode(models.TextChoices):
@@ -106,6 +107,11 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def outcome_counts(self) -> list[OutcomeCount]:
+        """Its counts with the words every page names them with (imports.outcomes)."""
+        return outcome_counts(self)
 
     @property
     def percent(self) -> int:

@@ -28,6 +28,7 @@ from partnerspace.imports.mapping import (
     mapping_problems,
 )
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.outcomes import outcome_labels
 from partnerspace.imports.pipeline import STORED_WARNINGS
 from partnerspace.imports.recovery import import_stop_notice
 from partnerspace.imports.selectors import import_get_for_user
@@ -104,6 +105,7 @@ def import_upload(request):
             for c in COLUMNS
         ],
         "recent": ImportJob.objects.filter(firm=request.firm).select_related("created_by")[:5],
+        "outcome_labels": outcome_labels(),
     }
     return render(request, "imports/upload.html", context)
 
@@ -323,4 +325,6 @@ def import_history(request):
     """Every import of the firm: who ran it, when, which file, and what came of it."""
     jobs = ImportJob.objects.filter(firm=request.firm).select_related("created_by")
     page = Paginator(jobs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "imports/history.html", {"page": page})
+    return render(
+        request, "imports/history.html", {"page": page, "outcome_labels": outcome_labels()}
+    )

@@ -30,6 +30,7 @@ from partnerspace.imports.mapping import (
     suggest,
 )
 from partnerspace.imports.models import ImportMode
+from partnerspace.imports.outcomes import WARNINGS, outcome_counts
 from partnerspace.imports.pipeline import Importer, Outcome
 from partnerspace.imports.reading import FileProblem, read_table
 from partnerspace.imports.report import error_report_bytes
@@ -276,24 +277,17 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(data, ensure_ascii=False))
 
     def _print_summary(self, outcome: Outcome, language: str, options, job_id: int) -> None:
-        counts = {
-            "rows": outcome.rows,
-            "created": outcome.created,
-            "updated": outcome.updated,
-            "unchanged": outcome.unchanged,
-            "refused": outcome.refused,
-        }
         if options["dry_run"]:
-            line = _(
-                "Checked %(rows)s rows, nothing written: %(created)s would be created, "
-                "%(updated)s updated, %(unchanged)s unchanged, %(refused)s refused."
-            )
+            line = _("Checked %(rows)s rows, nothing written.") % {"rows": outcome.rows}
         else:
-            line = _(
-                "%(rows)s rows: %(created)s created, %(updated)s updated, "
-                "%(unchanged)s unchanged, %(refused)s refused."
-            )
-        self.stdout.write(line % counts)
+            line = _("%(rows)s rows read.") % {"rows": outcome.rows}
+        # The counts in the words of the pages (imports.outcomes).
+        counts = " · ".join(
+            f"{item.label}: {item.count}"
+            for item in outcome_counts(outcome)
+            if item.key != WARNINGS
+        )
+        self.stdout.write(f"{line} {counts}")
         for header in outcome.unknown_headers:
             self.stdout.write(
                 _("Column %(header)s is not one of the template's: it was ignored.")
