@@ -44,7 +44,9 @@ _CORRUPT = {"reason": "corrupt"}
 _LIMITS = ("MAX_ROWS", "MAX_READ_BYTES", "MAX_SHEET_CELLS", "MAX_CELL_CHARS")
 
 
-def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = None) -> Sheet:
+def read_table_isolated(
+    data: bytes, *, filename: str, timeout: float | None = None, sheet: str | None = None
+) -> Sheet:
     """:func:`.reading.read_table` in a child process; see the module documentation.
 
     Raises :class:`.reading.FileProblem`, and nothing else for bad input."""
@@ -54,7 +56,7 @@ def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = N
     if timeout is None:
         timeout = settings.PARTNERSPACE_IMPORT_READ_SECONDS
     limits = {name: getattr(reading, name) for name in _LIMITS}
-    header = json.dumps({"filename": filename, "limits": limits}).encode() + b"\n"
+    header = json.dumps({"filename": filename, "sheet": sheet, "limits": limits}).encode() + b"\n"
     with tempfile.TemporaryFile() as source:
         # From a file, not a pipe: the answer is read while the child runs, and a child
         # that stops reading its input cannot block this process.
@@ -119,6 +121,9 @@ def _answer_read(stream) -> Sheet | None:
         sheet_name=meta["sheet_name"],
         format=meta["format"],
         header_row=meta["header_row"],
+        sheet_names=tuple(meta["sheet_names"]),
+        encoding=meta["encoding"],
+        notes=[CellProblem(*note) for note in meta["notes"]],
     )
 
 
@@ -136,7 +141,7 @@ def _child(limit: int) -> None:
     data = stdin.read()
     out = sys.stdout.buffer
     try:
-        sheet = read_table(data, filename=header["filename"])
+        sheet = read_table(data, filename=header["filename"], sheet=header.get("sheet"))
     except FileProblem as problem:
         out.write(_line({"problem": {"code": problem.code, "detail": problem.detail}}))
         return
@@ -145,14 +150,21 @@ def _child(limit: int) -> None:
         "columns": sheet.columns,
         "unknown_headers": sheet.unknown_headers,
         "row_count": sheet.row_count,
-        "cell_problems": [[p.row, p.key, p.code, p.value] for p in sheet.cell_problems],
+        "cell_problems": [_problem(p) for p in sheet.cell_problems],
         "sheet_name": sheet.sheet_name,
         "format": sheet.format,
         "header_row": sheet.header_row,
+        "sheet_names": sheet.sheet_names,
+        "encoding": sheet.encoding,
+        "notes": [_problem(p) for p in sheet.notes],
     }
     out.write(_line({"sheet": meta}))
     for row in sheet.rows:
         out.write(_line(row))
+
+
+def _problem(problem: CellProblem) -> list:
+    return [problem.row, problem.key, problem.code, problem.value, problem.normalized]
 
 
 def _line(value) -> bytes:
