@@ -40,6 +40,9 @@ SUMMARY_KEYS = {
     "warnings",
     "errors",
     "report_url",
+    "sheet",
+    "sheets",
+    "encoding",
 }
 
 

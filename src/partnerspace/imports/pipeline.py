@@ -36,7 +36,7 @@ from partnerspace.configuration.selectors import template_find
 from partnerspace.core.bulk import db_datetime, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
 from partnerspace.identifiers import rules
-from partnerspace.imports.reading import Sheet
+from partnerspace.imports.reading import CellProblem, Sheet
 from partnerspace.imports.register_fill import FILLED, register_fill
 from partnerspace.register.selectors import register_copy
 
@@ -88,7 +88,7 @@ class Issue:
 @dataclass(slots=True)
 class RowWarning:
     row: int
-    warning: "FieldWarning | TemplateNotChanged"
+    warning: "FieldWarning | TemplateNotChanged | CellProblem"
 
     def as_issue(self) -> Issue:
         w = self.warning
@@ -201,6 +201,13 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "date_in_text_column": lambda value, **_k: (
         _("This cell holds a date (%(value)s); type the value as text.") % {"value": value}
     ),
+    "cell_error": lambda value, **_k: (
+        _(
+            "This cell holds an error: %(value)s. Correct the formula in your file, or type "
+            "the value itself."
+        )
+        % {"value": value}
+    ),
 }
 
 
@@ -234,6 +241,7 @@ class Importer:
         self.on_batch = on_batch
         self.batch_size = batch_size
         self.outcome = outcome or Outcome()
+        self.notes: dict[int, list[CellProblem]] = {}
         self.seen: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
         templates = list(ConfigurationTemplate.objects.filter(firm=firm))
         self.templates = templates
@@ -273,6 +281,11 @@ class Importer:
         problems: dict[int, list] = {}
         for problem in sheet.cell_problems:
             problems.setdefault(problem.row, []).append(problem)
+        # The reader's warnings (a value tidied, a hidden row, a line in another character
+        # set, a reference stored as a number) join the row's own.
+        self.notes = {}
+        for note in sheet.notes:
+            self.notes.setdefault(note.row, []).append(note)
         processed = start
         on_batch = self.on_batch
         for chunk in checked_chunks(sheet, self.batch_size, start=start):
@@ -306,7 +319,18 @@ class Importer:
         errors = [
             Issue(number, p.key, p.code, p.value, message(p.code, p.value)) for p in problems or ()
         ]
-        errors += cleaned.errors
+        if errors:
+            # A cell the reader could not read (an error, a date) is reported as such, not
+            # again as the empty value the rules then see.
+            unread = {p.key for p in problems}
+            errors += [e for e in cleaned.errors if e.field not in unread]
+        else:
+            errors += cleaned.errors
+        notes = self.notes.get(number, ())
+        if self.update and any(note.code == "reference_number" for note in notes):
+            # A reference read from a number may have lost its leading zeros: it still finds
+            # the client whose reference it is exactly, but never overwrites one.
+            cleaned.filled = cleaned.filled - {"external_reference"}
         company, contact = cleaned.company, cleaned.contact
         target_id = self._match(number, cleaned.identifiers, company, contact, errors)
         if target_id is None:
@@ -322,7 +346,7 @@ class Importer:
             self._refuse(number, errors)
             return None
         assert company is not None and contact is not None  # each None only with its errors
-        self.outcome.warnings.extend(RowWarning(number, w) for w in cleaned.warnings)
+        self.outcome.warnings.extend(RowWarning(number, w) for w in (*notes, *cleaned.warnings))
         return _Row(number, company, contact, template, target_id, cleaned.filled)
 
     def _is_template_of(self, client_id: int, name: str) -> bool:

@@ -290,8 +290,6 @@ NOTE_MESSAGES = {
         "This row is not in the file's character set (UTF-8) and was read as %(value)s: "
         "check its accents."
     ),
-    "cell_error": _("This cell holds an error: %(value)s."),
-    "date_in_text_column": _("This cell holds a date (%(value)s); type the value as text."),
 }
 
 

@@ -18,7 +18,13 @@ from partnerspace.firms.models import Firm, Membership
 from partnerspace.imports.isolation import read_table_isolated
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Issue, Outcome, RowWarning
-from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet
+from partnerspace.imports.reading import (
+    ENCODING_NAMES,
+    LEGACY_ENCODINGS,
+    MAX_FILE_BYTES,
+    FileProblem,
+    Sheet,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +79,10 @@ def import_job_create(
     mode: str = ImportMode.CREATE,
     source: str = "web",
     language: str | None = None,
+    sheet: str = "",
 ) -> ImportJob:
-    """Keep the upload; a file over the size limit is refused at once and not stored."""
+    """Keep the upload; a file over the size limit is refused at once and not stored.
+    ``sheet`` names the worksheet to read ("": the reader chooses)."""
     import_role_check(membership)
     job = ImportJob(
         firm=membership.firm,
@@ -85,6 +93,7 @@ def import_job_create(
         mode=mode if mode in ImportMode.values else ImportMode.CREATE,
         source=source,
         language=language or translation.get_language() or "nl",
+        sheet=(sheet or "").strip()[:100],
     )
     if len(content) > MAX_FILE_BYTES:
         _refuse_file(job, FileProblem("file_too_large", {"limit": MAX_FILE_BYTES}))
@@ -114,12 +123,38 @@ def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
 def _sheet(job: ImportJob) -> Sheet:
     """The upload read apart, in a process that may die of it (imports.isolation)."""
     with job.file.open("rb") as handle:
-        return read_table_isolated(handle.read(), filename=job.file_name)
+        return read_table_isolated(handle.read(), filename=job.file_name, sheet=job.sheet or None)
 
 
 def import_preview(*, job: ImportJob) -> Outcome | None:
     """Check every row as the import would, and write no client. None when the file is refused."""
     return _run(job, dry_run=True)
+
+
+def import_sheet_choose(*, membership: Membership, job: ImportJob, sheet: str) -> ImportJob:
+    """Read another worksheet of the file: the job is checked again from the start (the
+    caller runs the check, at once or in the background, as after an upload). Only a job
+    not imported yet; one whose bytes are gone cannot be read again."""
+    import_role_check(membership)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
+        if job.status not in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.REFUSED}:
+            return job
+        if not job.file:
+            raise Conflict(
+                "file_not_kept",
+                _("This file is no longer kept on our side: upload it again to import it."),
+            )
+        job.sheet = (sheet or "").strip()[:100]
+        job.status = ImportStatus.UPLOADED
+        job.file_error = None
+        job.rows = job.processed = job.created = job.updated = job.unchanged = job.refused = 0
+        job.warning_count = 0
+        job.preview_clients = []
+        job.finished_at = None
+        job.save()
+        ImportIssue.objects.filter(job=job).delete()
+    return job
 
 
 def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob:
@@ -217,8 +252,9 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
             return None
         job.rows = sheet.row_count
         job.unknown_headers = list(sheet.unknown_headers)
+        job.read_info = read_info(sheet)
         job.lease_until = lease_end()
-        job.save(update_fields=["rows", "unknown_headers", "lease_until"])
+        job.save(update_fields=["rows", "unknown_headers", "read_info", "lease_until"])
         # An import goes on after the last batch an earlier run wrote (0: from the start).
         start = 0 if dry_run else min(job.processed, sheet.row_count)
         earlier = None
@@ -254,6 +290,19 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
         if _finish(job, outcome, dry_run=dry_run, attempt=attempt):
             _report_keep(job, sheet, attempt=attempt)
     return outcome
+
+
+def read_info(sheet: Sheet) -> dict[str, object]:
+    """What the preview shows of how the file was read: the sheet and the workbook's other
+    worksheets, or a csv file's character set."""
+    return {
+        "sheet": sheet.sheet_name,
+        "sheets": list(sheet.sheet_names),
+        "encoding": sheet.encoding,
+        "encoding_name": ENCODING_NAMES.get(sheet.encoding, sheet.encoding),
+        # found by the detector rather than known from the file: worth a look
+        "detected": sheet.encoding in LEGACY_ENCODINGS,
+    }
 
 
 def _report_keep(job: ImportJob, sheet: Sheet, *, attempt: int | None = None) -> None:
@@ -411,6 +460,7 @@ def import_job_record(
     sheet: Sheet | None = None,
     problem: FileProblem | None = None,
     started_at: datetime | None = None,
+    sheet_name: str = "",
 ) -> ImportJob:
     """Keep the record of an import that ran outside the pages (the command line): the file,
     who ran it, the counts, every issue and the error report, as an import from the page
@@ -426,6 +476,7 @@ def import_job_record(
         source=source,
         language=language,
         started_at=started_at or timezone.now(),
+        sheet=sheet_name[:100],
     )
     if len(content) <= MAX_FILE_BYTES:
         job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
@@ -434,6 +485,8 @@ def import_job_record(
     else:
         job.rows = outcome.rows
         job.unknown_headers = list(outcome.unknown_headers)
+        if sheet is not None:
+            job.read_info = read_info(sheet)
         with translation.override(job.language):
             _finish(job, outcome, dry_run=dry_run, attempt=None)
         if sheet is not None:

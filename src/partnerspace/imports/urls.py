@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:import_id>/", views.import_job, name="job"),
     path("<int:import_id>/preview/", views.import_preview, name="preview"),
     path("<int:import_id>/import/", views.import_run, name="run"),
+    path("<int:import_id>/sheet/", views.import_sheet, name="sheet"),
     path("<int:import_id>/resume/", views.import_resume, name="resume"),
     path("<int:import_id>/report/", downloads.report_download, name="report"),
 ]

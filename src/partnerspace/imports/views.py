@@ -18,7 +18,7 @@ from partnerspace.core.errors import ServiceError
 from partnerspace.firms.access import firm_view
 from partnerspace.imports import services
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
-from partnerspace.imports.forms import ImportUploadForm
+from partnerspace.imports.forms import ImportSheetForm, ImportUploadForm
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS
 from partnerspace.imports.recovery import import_stop_notice
@@ -65,16 +65,9 @@ def import_upload(request):
             mode=form.cleaned_data["mode"],
             source="web",
             language=get_language(),
+            sheet=form.cleaned_data["sheet"],
         )
-        if job.status == ImportStatus.UPLOADED:
-            if job.file_size <= services.INLINE_PREVIEW_BYTES:
-                try:
-                    services.import_preview(job=job)
-                except Exception:
-                    logger.exception("Checking import %s failed", job.pk)
-                job.refresh_from_db()
-            else:
-                services.import_preview_queue(membership=membership, job=job)
+        job = _check(membership, job)
         if job.status == ImportStatus.REFUSED:
             message = job.file_error["message"]  # type: ignore[index]  # set when REFUSED
             form.add_error("file", message)
@@ -90,6 +83,38 @@ def import_upload(request):
         "recent": ImportJob.objects.filter(firm=request.firm).select_related("created_by")[:5],
     }
     return render(request, "imports/upload.html", context)
+
+
+def _check(membership, job: ImportJob) -> ImportJob:
+    """Check an uploaded file: a small one at once, a larger one in the background."""
+    if job.status == ImportStatus.UPLOADED:
+        if job.file_size <= services.INLINE_PREVIEW_BYTES:
+            try:
+                services.import_preview(job=job)
+            except Exception:
+                logger.exception("Checking import %s failed", job.pk)
+            job.refresh_from_db()
+        else:
+            services.import_preview_queue(membership=membership, job=job)
+    return job
+
+
+@firm_view(permission="can_create_clients")
+@require_POST
+def import_sheet(request, import_id: int):
+    """Read another sheet of the file: checked again, then its preview."""
+    job = import_get_for_user(request.membership, import_id)
+    form = ImportSheetForm(request.POST)
+    if form.is_valid():
+        try:
+            job = services.import_sheet_choose(
+                membership=request.membership, job=job, sheet=form.cleaned_data["sheet"]
+            )
+        except ServiceError as refusal:
+            messages.error(request, refusal.message)
+            return redirect(_url(request, "preview", job))
+        _check(request.membership, job)
+    return redirect(_url(request, "preview", job))
 
 
 def _issue_rows(issues, language: str) -> list[dict]:

@@ -21,7 +21,7 @@ from partnerspace.firms.models import Firm, Membership
 from partnerspace.imports.columns import COLUMN_BY_KEY, LANGUAGES
 from partnerspace.imports.models import ImportMode
 from partnerspace.imports.pipeline import Importer, Outcome
-from partnerspace.imports.reading import FileProblem, read_table
+from partnerspace.imports.reading import ENCODING_NAMES, FileProblem, read_table
 from partnerspace.imports.report import error_report_bytes
 from partnerspace.imports.services import import_job_record
 
@@ -60,6 +60,11 @@ class Command(BaseCommand):
             "--report", metavar="OUT.xlsx", help="write the refused rows to this file"
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--sheet",
+            metavar="NAME",
+            help="the worksheet to read (default: the one whose headers name the most columns)",
+        )
         parser.add_argument(
             "--actor",
             metavar="EMAIL",
@@ -118,9 +123,10 @@ class Command(BaseCommand):
             "language": language,
             "dry_run": options["dry_run"],
             "started_at": started_at,
+            "sheet_name": options["sheet"] or "",
         }
         try:
-            sheet = read_table(content, filename=path.name)
+            sheet = read_table(content, filename=path.name, sheet=options["sheet"] or None)
         except FileProblem as problem:
             import_job_record(**record, problem=problem)
             self._report_file(options, problem, language)
@@ -146,6 +152,7 @@ class Command(BaseCommand):
             self._print_json(summary_json(outcome))
         else:
             self._print_summary(outcome, language, options, job.pk)
+            self._print_reading(sheet)
         return EXIT_REFUSED_ROWS if outcome.refused else 0
 
     def _actor(self, firm, email: str | None):
@@ -204,6 +211,22 @@ class Command(BaseCommand):
 
     def _print_json(self, data: dict) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False))
+
+    def _print_reading(self, sheet) -> None:
+        """Which sheet was read, of several, and a csv file's character set if not UTF-8."""
+        if len(sheet.sheet_names) > 1:
+            self.stdout.write(
+                _(
+                    "Sheet %(sheet)s was read; the file's sheets: %(sheets)s "
+                    "(--sheet reads another)."
+                )
+                % {"sheet": sheet.sheet_name, "sheets": ", ".join(sheet.sheet_names)}
+            )
+        if sheet.encoding not in ("", "utf-8", "utf-16"):
+            self.stdout.write(
+                _("The file was read in the %(encoding)s character set.")
+                % {"encoding": ENCODING_NAMES.get(sheet.encoding, sheet.encoding)}
+            )
 
     def _print_summary(self, outcome: Outcome, language: str, options, job_id: int) -> None:
         counts = {
