@@ -1806,7 +1806,8 @@ def _read_spreadsheet(raw: bytes, kind: str, container, wanted: str | None) -> S
         for index in order:
             if check is not None:
                 held = check.costs[best.index] if best is not None else 0
-                if held and check.costs[index] + held > MAX_READ_BYTES and best.complete:
+                over = check.costs[index] + held > MAX_READ_BYTES
+                if over and best is not None and best.complete:
                     break  # a sheet that has every column in hand beats reading another
                 _check_cost(check.costs[index] + held)
             try:
@@ -2501,13 +2502,11 @@ ERROR_TEXTS = frozenset(
         "Err:523",
     }
 )
-# What a row's text may hold that a cell's value should not: a line break or a tab inside
-# a value, a no-break space (Excel's Alt+Enter, text pasted from a web page), or an error's
-# text. Looked for once in a row's values joined, then cell by cell.
-_UNTIDY = re.compile("[\n\r\t\u00a0\u2007\u202f]|#|Err:")
+# What a value should not hold inside: a line break or a tab (Excel's Alt+Enter), a
+# no-break space (text pasted from a web page). Looked for only in a row that holds a
+# character that is not printable (_read_rows).
 _UNTIDY_SPACE = re.compile("[\n\r\t\u00a0\u2007\u202f]+")
 _SPACES = re.compile(" {2,}")
-_JOIN = "\x1f"
 
 
 def _read_rows(
@@ -2550,8 +2549,7 @@ def _read_rows(
     # filled as the csv rows are read (_flag_rows)
     fallback = marks.fallback_rows if marks.fallback_encoding else None
     reference = columns.index("external_reference") if "external_reference" in columns else -1
-    untidy = _UNTIDY.search
-    join = _JOIN.join
+    join = " ".join
     for number, row in rows:
         if not row:  # an empty line of a csv file
             continue
@@ -2581,7 +2579,10 @@ def _read_rows(
         formatted = None
         if number in marked:
             formatted = _marked_row(number, cells, values, columns, indexes, marks, problems)
-        if untidy(join(values)):
+        joined = join(values)
+        # isprintable: no line break, tab or no-break space (nor other control or space
+        # character) anywhere in the row, found in one pass
+        if not joined.isprintable() or "#" in joined or "Err:" in joined:
             _tidy_row(number, values, columns, problems, notes)
         if not (dated or any(values)):
             continue
