@@ -1303,3 +1303,36 @@ def test_error_texts_in_a_csv_file_are_error_cells_too():
         CellProblem(2, "contact_email", "cell_error", "#N/A"),
         CellProblem(2, "postal_code", "cell_error", "#VALUE!"),
     ]
+
+
+def test_error_cells_and_hidden_rows_of_a_libreoffice_ods_are_reported():
+    """LibreOffice writes an error as an empty text with calcext:value-type="error" (which
+    calamine reads as empty) and a hidden row with table:visibility="collapse"."""
+
+    def cells(values: list[str]) -> str:
+        return "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p>'
+            "</table:table-cell>"
+            for v in values
+        )
+
+    error = (
+        '<table:table-cell table:formula="of:=NA()" office:value-type="string" '
+        'office:string-value="" calcext:value-type="error"><text:p>#N/A</text:p>'
+        "</table:table-cell>"
+    )
+    first, second = client_row(1), client_row(2)
+    xml = (
+        '<table:table table:name="Overzicht"><table:table-row>'
+        f"{cells(['Totaal'])}</table:table-row></table:table>"
+        '<table:table table:name="Klanten">'
+        f"<table:table-row>{cells(HEADERS_NL)}</table:table-row>"
+        f"<table:table-row>{cells(first[:2])}{error}{cells(first[3:])}</table:table-row>"
+        '<table:table-row table:visibility="collapse">'
+        f"{cells(second)}</table:table-row></table:table>"
+    )
+    sheet = read_table(ods_package(xml), filename="k.ods")
+    assert sheet.sheet_name == "Klanten"
+    assert values(sheet)[0]["contact_email"] == ""
+    assert sheet.cell_problems == [CellProblem(2, "contact_email", "cell_error", "#N/A")]
+    assert sheet.notes == [CellProblem(3, "", "hidden_row", "")]

@@ -1832,13 +1832,15 @@ def _read_spreadsheet(raw: bytes, kind: str, container, wanted: str | None) -> S
             raise finder.problem()
         best.header.check()
         marks = _Marks(col_offset=best.col_offset)
+        columns = {
+            best.col_offset + index
+            for index, text in enumerate(best.header.texts)
+            if text and header_key(text) is not None
+        }
         if kind == "xlsx":
-            columns = {
-                best.col_offset + index
-                for index, text in enumerate(best.header.texts)
-                if text and header_key(text) is not None
-            }
             marks = _xlsx_marks(container, best.index, marks, columns)
+        elif kind == "ods":
+            marks = _ods_marks(container, best.name, marks, columns)
         result = _read_rows(best.rows, best.header, best.name, kind, marks=marks, sheet_names=names)
         del best
         return result
@@ -2063,6 +2065,70 @@ def _pieces_before_tags(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield buffer[:cut]
     if carry:
         yield carry
+
+
+_ODS_MARKED = (b'calcext:value-type="error"', b"table:visibility=")
+_ODS_TOKEN = re.compile(
+    rb"<table:table(?=[\s>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+    rb"|<table:table-row(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+    rb"|<table:(?:covered-)?table-cell(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+)
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODS_HIDDEN = re.compile(rb"""table:visibility\s*=\s*["'](?:collapse|filter)["']""")
+_ODS_TEXT = re.compile(rb"<text:p(?:\s[^>]*)?>([^<]*)<")
+
+
+def _ods_marks(zf: zipfile.ZipFile, name: str, marks: _Marks, columns: set[int]) -> _Marks:
+    """The hidden rows of the table ``name`` and its cells in ``columns`` holding an error
+    (LibreOffice writes calcext:value-type="error", calamine reads them as empty). Only a
+    file that holds either is walked, row by row."""
+    info = zf.NameToInfo.get("content.xml")
+    if info is None:
+        return marks
+    tail = b""
+    for chunk in _member_chunks(zf, info):
+        if any(needle in tail + chunk[:64] or needle in chunk for needle in _ODS_MARKED):
+            break
+        tail = chunk[-64:]
+    else:
+        return marks
+    wanted = name.encode("utf-8")
+    inside = False
+    row = column = first = rows_here = 0
+    noted = 0
+    for segment in _segments(_member_chunks(zf, info), _ROW_END):
+        for match in _ODS_TOKEN.finditer(segment):
+            table, row_tag, cell = match.groups()
+            if table is not None:
+                found = _ODS_NAME.search(table)
+                value = (found[1] if found[1] is not None else found[2]) if found else b""
+                inside = _unescape(value) == wanted
+                row = 0
+                continue
+            if not inside:
+                continue
+            if row_tag is not None:
+                times = _repeats(_ROWS_REPEATED, row_tag) if b"repeated" in row_tag else 1
+                if _ODS_HIDDEN.search(row_tag) and times <= MAX_ROWS:
+                    marks.hidden_rows.update(range(row + 1, row + 1 + times))
+                    noted += times
+                first, rows_here = row, min(times, 1024)
+                row += times
+                column = 0
+                continue
+            times = _repeats(_COLUMNS_REPEATED, cell) if b"repeated" in cell else 1
+            if b"error" in cell and _ODS_MARKED[0] in cell and not cell.endswith(b"/"):
+                text = _ODS_TEXT.search(segment, match.end())
+                error = _unescape(text[1]).decode("utf-8", "replace").strip() if text else ""
+                for at in range(column, column + min(times, 1024)):
+                    if at in columns:
+                        for here in range(first, first + rows_here):
+                            marks.errors[(here, at)] = error[:20] or "#N/A"
+                        noted += rows_here
+            column += times
+        if noted > MAX_MARKS:
+            break
+    return marks
 
 
 def _ods_encrypted(zf: zipfile.ZipFile) -> bool:
