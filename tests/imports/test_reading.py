@@ -1246,6 +1246,7 @@ def test_zero_formats_are_read_as_excel_shows_them():
     assert shows("000000").show(108.0) == "000108"
     assert shows('"BE"0000000000').show(403019261.0) == "BE0403019261"
     assert shows("[Blue]00000;[Red]-00000").show(12.0) == "00012"
+    assert shows("000000_)").show(108.0) == "000108 "
     assert shows("000000").show(1234567.0) == "1234567"
     assert shows("000000").show(10.5) is None
     for not_zeros in ("0", "General", "#,##0", "0.00", "000.0", "yyyy-mm-dd", "@", "0#0"):

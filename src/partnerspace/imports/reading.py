@@ -1901,7 +1901,10 @@ class _ZeroFormat:
                 placeholders += char
                 at += 1
                 continue
-            elif char in " -()/:+_":
+            elif char in "_*" and at + 1 < len(section):
+                # _x: a space as wide as x; *x: x repeated to fill the cell (none here)
+                literal, at = (" " if char == "_" else ""), at + 2
+            elif char in " -()/:+":
                 literal, at = char, at + 1
             else:
                 return None  # a decimal point, a thousands separator, a date: not a code
