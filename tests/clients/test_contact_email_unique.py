@@ -76,9 +76,7 @@ def test_the_database_refuses_the_same_address_in_another_case(client):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_merges_contacts_that_already_share_an_address(firm_a):
     """Rows from before the constraint: the primary is kept, the others merged into it."""
-    migration = __import__(
-        "partnerspace.clients.migrations.0008_contact_unique_email", fromlist=["x"]
-    )
+    migration = __import__("partnerspace.clients.migrations.0002_squashed", fromlist=["x"])
     client = make_client(firm_a.admin, "Alfa Bouw BV", contact={**PIETER, "locale": "nl-BE"})
     constraint = next(
         c for c in Contact._meta.constraints if c.name == "contact_unique_email_per_client"

@@ -112,9 +112,7 @@ def test_the_same_client_in_another_firm_is_allowed(firm_a, firm_b):
 
 def test_the_migration_keeps_the_oldest_of_clients_that_already_collide(firm_a):
     """Rows from before the constraint: the oldest gets the key, the others stay, keyless."""
-    migration = __import__(
-        "partnerspace.clients.migrations.0007_client_identity_key", fromlist=["x"]
-    )
+    migration = __import__("partnerspace.clients.migrations.0002_squashed", fromlist=["x"])
     clients = [make_client(firm_a.admin, f"Dubbel {n} BV", contact=JAN) for n in range(3)]
     Client.objects.filter(pk__in=[c.pk for c in clients]).update(
         legal_name="Dubbel BV", identity_key=None

@@ -295,3 +295,63 @@ def test_every_column_of_the_report_is_text(firm_a):
     for first, last in re.findall(r'<col min="(\d+)" max="(\d+)" [^>]*style="\d+"', xml):
         covered |= set(range(int(first), int(last) + 1))
     assert covered >= set(range(1, len(COLUMNS) + 1))
+
+
+@pytest.fixture
+def register_loaded(tmp_path):
+    from django.core.management import call_command
+
+    from partnerspace.register.selectors import codes_forget
+    from tests.register.conftest import full_tables
+    from tests.register.kbo_files import write_full
+
+    codes_forget()
+    path = write_full(
+        tmp_path / "KboOpenData_0140_2025_10_Full.zip",
+        number=140,
+        snapshot="04-10-2025",
+        tables=full_tables(),
+    )
+    call_command("kbo_load", str(path))
+    yield
+    codes_forget()
+
+
+def test_a_refused_row_lists_what_the_register_says_of_it_after_its_errors(firm_a, register_loaded):
+    from tests.register.conftest import DUPONT, PEETERS
+
+    def kbo_row(n, number, **cells):
+        return client_row(n, company_number=number, vat_number=f"BE{number}", **cells)
+
+    rows = [
+        kbo_row(1, DUPONT, legal_name="Bakkerij Janssens", contact_email="x@"),
+        client_row(2, contact_email="x@"),
+        kbo_row(3, PEETERS, legal_name="", contact_email="x@"),
+        client_row(4),  # imported, with its warning: not in the report
+    ]
+    sheet, outcome = imported(firm_a.firm, rows)
+    content = error_report_bytes(sheet=sheet, errors=outcome.errors, language="nl")
+    found = rows_of(content)
+    listed = [row[17].split("\n") for row in found[1:]]
+    name, number, email = (COLUMN_BY_KEY[key].label("nl") for key in
+                           ("legal_name", "company_number", "contact_email"))  # fmt: skip
+
+    assert len(found) == 4
+    assert [lines[0].split(":")[0] for lines in listed] == [email, email, email]
+    assert listed[0][1:] == [f"{name}: In de KBO heet dit bedrijf Boulangerie Dupont."]
+    assert listed[1][1].startswith(f"{number}: {rows[1][COL['company_number']]} staat niet in")
+    assert listed[2][1:] == [f"{name}: Leeg in het bestand; ingevuld uit de KBO: Bakkerij Peeters."]
+    # The cells stay as the file held them, and only the errors are red.
+    assert found[3][COL["legal_name"]] == ""
+    assert red_cells(content) == {f"{LETTERS[COL['contact_email']]}{row}" for row in (2, 3, 4)}
+
+
+def test_a_job_report_written_at_its_end_lists_the_registers_word_too(firm_a, register_loaded):
+    from tests.register.conftest import DUPONT
+
+    row = client_row(1, company_number=DUPONT, vat_number="", legal_name="X BV", contact_email="x@")
+    job = _job(firm_a, [row])
+    assert job.refused == 1
+
+    listed = rows_of(job_error_report(job=job))[1][17]
+    assert "In de KBO heet dit bedrijf Boulangerie Dupont." in listed

@@ -74,6 +74,25 @@ def client_get_for_user(
         raise Http404 from None
 
 
+def clients_holding_numbers(membership: Membership, numbers: list[str]) -> dict[str, Client]:
+    """Of these Belgian enterprise numbers (10 digits), those a client of the firm holds, as
+    enterprise number or as BE VAT number, with that client: only clients this membership may
+    see (clients_visible_to), so a look-up never names a client the user may not open."""
+    if not numbers:
+        return {}
+    wanted = set(numbers)
+    vat_numbers = {f"BE{number}": number for number in wanted}
+    found = clients_visible_to(membership).filter(
+        Q(company_number__in=wanted) | Q(vat_number__in=list(vat_numbers))
+    )
+    holders: dict[str, Client] = {}
+    for client in found.only("id", "legal_name", "company_number", "vat_number").order_by("pk"):
+        for number in (client.company_number, vat_numbers.get(client.vat_number or "")):
+            if number in wanted and number not in holders:
+                holders[number] = client
+    return holders
+
+
 def contact_get_for_user(
     membership: Membership, client_id: int | str, contact_id: int | str
 ) -> Contact:

@@ -8,6 +8,7 @@ app_name = "clients"
 urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_add, name="add"),
+    path("new/register/", views.client_register_search, name="register_search"),
     path("selection/", views.client_selection, name="selection"),
     path("bulk/", views.client_bulk, name="bulk"),
     path("<int:client_id>/", views.client_detail, name="detail"),

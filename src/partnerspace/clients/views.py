@@ -1,9 +1,12 @@
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_POST
@@ -24,7 +27,7 @@ from partnerspace.clients.selectors import PAGE_SIZES, ClientFilters
 from partnerspace.clients.validation import CLIENT_FIELDS, COMPANY_FIELDS, COMPANY_NUMBERS
 from partnerspace.configuration import selectors as configuration_selectors
 from partnerspace.core.errors import Conflict, NotAllowed, ServiceError, ValidationFailed
-from partnerspace.core.forms import error_text, form_add_service_error
+from partnerspace.core.forms import error_text, field_note, form_add_service_error
 from partnerspace.core.numbers import MAX_PAGE, int_param
 from partnerspace.firms.access import firm_view
 from partnerspace.identifiers import rules
@@ -32,7 +35,16 @@ from partnerspace.invitations.models import InvitationState
 from partnerspace.invitations.selectors import invitations_of_client, latest_invitation_states
 from partnerspace.peppol.models import RegistrationStatus
 from partnerspace.peppol.selectors import peppol_state, registration_statuses
-from partnerspace.register.selectors import client_register_comparison
+from partnerspace.register.selectors import (
+    RegisterCopy,
+    RegisterMatch,
+    client_register_comparison,
+    normalized_number,
+    register_client_values,
+    register_companies_brief,
+    register_companies_search,
+    register_copy,
+)
 from partnerspace.register.services import client_register_take
 
 MANDATE_CONFIRMED = gettext_lazy("Mandate confirmed")
@@ -218,9 +230,126 @@ def _list_url(request) -> str:
     return list_page_url(request, request.POST.get("back", ""))
 
 
+# Klant toevoegen's look-up in the public register (register.selectors).
+REGISTER_MATCHES = 10
+MAX_REGISTER_QUERY = 200
+# The client fields a company chosen in the register fills, in the form's order.
+REGISTER_FIELDS = (
+    "company_number", "vat_number", "legal_name", "country",
+    "street", "house_number", "box", "postal_code", "city",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RegisterChoice:
+    """A company of the register as the look-up offers it."""
+
+    match: RegisterMatch
+    number_display: str
+    # The firm's client that holds its number, only when the user may see that client.
+    client: Client | None
+    url: str  # the form filled with it, without the page's script
+    fill: str  # the same values as JSON, for the page's script (app.js)
+
+
+def _register_form_values(number: str, copy: RegisterCopy) -> dict[str, str]:
+    """The client fields the register fills for the company `number`, as the form shows
+    them; empty when the copy does not hold it."""
+    company = register_companies_brief([number], copy=copy).get(number)
+    return _shown(register_client_values(company)) if company else {}
+
+
+def _shown(values: dict[str, str]) -> dict[str, str]:
+    shown = dict(values)
+    if "company_number" in shown:
+        shown["company_number"] = rules.format_company_number(shown["company_number"])
+    if "vat_number" in shown:
+        shown["vat_number"] = rules.format_vat(shown["vat_number"])
+    return shown
+
+
+def _template_param(query) -> str | None:
+    """The chosen template as the add page's URL carries it (an id, or empty for none);
+    None when the URL has none, so the page asks for one first."""
+    value = query.get("template")
+    if value is None:
+        return None
+    return value if value.isdigit() else ""
+
+
+def _register_choices(request, query: str, copy: RegisterCopy | None) -> list[RegisterChoice]:
+    """The register's best matches for `query`, each with the firm's client holding its
+    number when this user may see it (clients' own visibility rule)."""
+    if copy is None or not query:
+        return []
+    matches = register_companies_search(query, REGISTER_MATCHES)
+    numbers = [match.number for match in matches]
+    companies = register_companies_brief(numbers, copy=copy)
+    holders = selectors.clients_holding_numbers(request.membership, numbers)
+    add_url = reverse("clients:add", args=[request.firm.slug])
+    template = _template_param(request.GET)
+    choices = []
+    for match in matches:
+        company = companies.get(match.number)
+        values = _shown(register_client_values(company)) if company else {}
+        params = {} if template is None else {"template": template}
+        params["kbo"] = match.number
+        choices.append(
+            RegisterChoice(
+                match=match,
+                number_display=rules.format_company_number(match.number),
+                client=holders.get(match.number),
+                url=f"{add_url}?{urlencode(params)}",
+                fill=json.dumps(values),
+            )
+        )
+    return choices
+
+
+def _register_query(query) -> str:
+    return " ".join(query.get("q", "").split())[:MAX_REGISTER_QUERY]
+
+
+@firm_view()
+def client_register_search(request):
+    """Klant toevoegen's look-up as you type (htmx): the register's companies matching `q`
+    (words of a name, an enterprise or VAT number). The register is public and the same for
+    every firm, so every role may read it, as through the API; a company the firm has as a
+    client is marked, and its client named, only for someone who may see that client."""
+    query = _register_query(request.GET)
+    context = {
+        "register_query": query,
+        "register_choices": _register_choices(request, query, register_copy()),
+    }
+    return render(request, "clients/_register_matches.html", context)
+
+
+def _register_marks(form, copy: RegisterCopy, values: dict[str, str], typed) -> None:
+    """Mark the fields whose value the register gave ("from the KBO, <date>"): all it
+    filled, on a form just filled; those still as it gave them, on a form sent back. Every
+    field it may fill gets its mark, hidden when not shown, for the page's script."""
+    text = _("from the KBO, %(date)s") % {
+        "date": date_format(copy.snapshot_date, "SHORT_DATE_FORMAT")
+    }
+    for name in REGISTER_FIELDS:
+        given = values.get(name, "")
+        shown = bool(given) and (typed is None or _same_value(name, typed.get(name), given))
+        field_note(form.fields[name], text, shown=shown)
+
+
+def _same_value(name: str, typed: str | None, given: str) -> bool:
+    typed = (typed or "").strip()
+    if name in ("company_number", "vat_number"):
+        return normalized_number(typed) == normalized_number(given) if typed else False
+    return typed == given
+
+
 @firm_view(permission="can_create_clients")
 def client_add(request):
-    """Klant toevoegen: choose a template (the default preselected), then the details."""
+    """Klant toevoegen: choose a template (the default preselected), then the details.
+
+    With the public register loaded, the details start from a look-up in it: a company
+    chosen fills the details (marked as the register's, still editable)."""
     templates = list(configuration_selectors.templates_of_firm(request.firm))
     template = None
     if templates:
@@ -238,10 +367,23 @@ def client_add(request):
             template = configuration_selectors.template_find(request.firm, chosen, among=templates)
             if template is None:
                 raise Http404
-    client_form = ClientForm(request.POST or None)
+    copy = register_copy()
+    posted = request.method == "POST"
+    source = request.POST if posted else request.GET
+    number = normalized_number(source.get("kbo", "")[:40]) if copy else None
+    register_values = _register_form_values(number, copy) if number and copy else {}
+    if not register_values:
+        number = None
+    client_form = ClientForm(request.POST or None, initial=register_values or None)
     contact_form = ContactForm(
-        request.POST or None, prefix="contact", follow_address=request.method != "POST"
+        request.POST or None,
+        prefix="contact",
+        follow_address=not posted,
+        country=register_values.get("country"),
+        postal_code=register_values.get("postal_code"),
     )
+    if copy is not None:
+        _register_marks(client_form, copy, register_values, request.POST if posted else None)
     duplicate = None
     if request.method == "POST" and client_form.is_valid() and contact_form.is_valid():
         try:
@@ -271,8 +413,31 @@ def client_add(request):
             "has_templates": bool(templates),
             "duplicate": duplicate,
             "adding": True,
+            **_register_context(request, copy, number, posted=posted),
         },
     )
+
+
+def _register_context(request, copy: RegisterCopy | None, number: str | None, *, posted: bool):
+    """What Klant toevoegen shows of the register: the look-up (and, without the page's
+    script, the matches of the query sent), the company chosen, and whether the details wait
+    for a choice; without a register, for an administrator, how to load one."""
+    if copy is None:
+        return {"register_hint": request.membership.is_administrator}
+    query = "" if posted else _register_query(request.GET)
+    holder = None
+    if number:
+        holder = selectors.clients_holding_numbers(request.membership, [number]).get(number)
+    return {
+        "register_copy": copy,
+        "register_query": query,
+        "register_choices": _register_choices(request, query, copy),
+        "register_number": number or "",
+        "register_client": holder,
+        "template_param": _template_param(request.GET),
+        # The details wait (app.js) until a company is chosen or the user types them.
+        "register_details_wait": not posted and not number,
+    }
 
 
 def _where_typed(conflict: Conflict, form) -> Conflict:

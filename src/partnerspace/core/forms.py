@@ -35,3 +35,12 @@ def field_show_required(field: F, shown: bool = True) -> F:
     Django require it: the service says what is missing, in the words every door uses."""
     field.shown_required = shown  # type: ignore[attr-defined]  # our template's own flag, not in Django's Field
     return field
+
+
+def field_note(field: F, text: str, *, shown: bool) -> F:
+    """A short note under a field on where its value came from (core/forms/field.html reads
+    `note` and `note_shown`). A note not shown is drawn hidden: the page's script shows it
+    when it fills the field."""
+    field.note = text  # type: ignore[attr-defined]  # our template's own flag, not in Django's Field
+    field.note_shown = shown  # type: ignore[attr-defined]  # as above
+    return field

@@ -4,23 +4,25 @@ The same services as the pages: a file is checked first (nothing written), then 
 a large file is checked or imported in the background and followed with GET.
 """
 
+from datetime import datetime
 from typing import Literal
 
 from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from partnerspace.api.schemas import Id, refusals
+from partnerspace.api.schemas import Id, InputSchema, PageNumber, refusals
 from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
 from partnerspace.imports.forms import upload_too_large
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.recovery import import_stop_notice
-from partnerspace.imports.selectors import import_get_for_user
+from partnerspace.imports.selectors import import_get_for_user, imports_of_firm
+from partnerspace.imports.undo import UndoPlan
 
 router = Router(tags=["imports"])
 
@@ -264,3 +266,144 @@ def import_report(request, import_id: Id):
             _("This import is not finished yet; ask for its report once it is."),
         )
     return report_response(job)
+
+
+class ImportSummaryOut(Schema):
+    id: int
+    status: ImportStatus
+    file_name: str
+    mode: Literal["create", "update"]
+    source: str = Field(description="`web`, `api` or `cli`.")
+    created_at: datetime
+    created_by: str | None = Field(description="Who uploaded it; null once they have left.")
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+    undone_at: datetime | None = Field(description="When the import was undone; null: never.")
+    undone_by: str | None
+
+
+class ImportPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    next_page: int | None
+    results: list[ImportSummaryOut]
+
+
+class ImportListQuery(Schema):
+    page: PageNumber = 1
+    page_size: int = Field(50, ge=1, le=200)
+
+
+def _person(user) -> str | None:
+    return user.email if user is not None else None
+
+
+@router.get(
+    "/imports",
+    response={200: ImportPageOut, **refusals(401, 403, 422)},
+    summary="The firm's imports, newest first, page by page",
+)
+def import_list(request, query: Query[ImportListQuery]):
+    """Every import of the firm (checks that wrote nothing too), newest first: the `id` to
+    follow one (GET /imports/{import_id}) or undo it (POST /imports/{import_id}/undo)."""
+    imports = imports_of_firm(_importer(request)).select_related("undone_by")
+    imports = imports.order_by("-created_at", "-id")
+    start = (query.page - 1) * query.page_size
+    rows = list(imports[start : start + query.page_size + 1])
+    return {
+        "count": imports.count(),
+        "page": query.page,
+        "page_size": query.page_size,
+        "next_page": query.page + 1 if len(rows) > query.page_size else None,
+        "results": [
+            {
+                "id": job.pk,
+                "status": job.status,
+                "file_name": job.file_name,
+                "mode": job.mode,
+                "source": job.source,
+                "created_at": job.created_at,
+                "created_by": _person(job.created_by),
+                "rows": job.rows,
+                "created": job.created,
+                "updated": job.updated,
+                "unchanged": job.unchanged,
+                "refused": job.refused,
+                "undone_at": job.undone_at,
+                "undone_by": _person(job.undone_by),
+            }
+            for job in rows[: query.page_size]
+        ],
+    }
+
+
+class ImportUndoIn(InputSchema):
+    dry_run: bool = Field(
+        False, description="True: answer what the undo would do, and change nothing."
+    )
+
+
+class UndoClientOut(Schema):
+    id: int
+    name: str
+
+
+class UndoRestoredOut(UndoClientOut):
+    fields: list[str] = Field(description="The fields (and `contact`) given their old values.")
+
+
+class UndoLeftAloneOut(UndoClientOut):
+    reason: str = Field(
+        examples=["edited"],
+        description=(
+            "`invited`, `activated`, `archived`, `peppol` (registered on Peppol), `edited` or "
+            "`gone` (deleted) since the import; or the code of a refusal."
+        ),
+    )
+    message: str
+
+
+class ImportUndoOut(Schema):
+    id: int
+    dry_run: bool
+    undone_at: datetime | None
+    undone_by: str | None
+    deleted: int = Field(description="Clients deleted (or that the undo would delete).")
+    restored: int = Field(description="Clients given their values from before the import.")
+    left_alone: int = Field(description="Clients changed since the import: left as they are.")
+    to_delete: list[UndoClientOut] = Field(description="The first 500 of `deleted`.")
+    to_restore: list[UndoRestoredOut] = Field(description="The first 500 of `restored`.")
+    left_alone_clients: list[UndoLeftAloneOut] = Field(
+        description="The first 500 of `left_alone`, each with its reason."
+    )
+
+
+@router.post(
+    "/imports/{import_id}/undo",
+    response={200: ImportUndoOut, **refusals(400, 401, 403, 404, 409, 413, 422)},
+    summary="Undo a whole import, or with dry_run see what the undo would do",
+)
+def import_undo(request, import_id: Id, payload: ImportUndoIn):
+    """Within 30 days of the import: the clients it created that are still Draft
+    and unchanged since are deleted (with their contacts, links and staff assignments), the
+    clients it updated get their earlier values back, and any client changed since is left
+    alone and listed with the reason. Send `dry_run` true first to see the plan.
+
+    409: `already_undone` (undoing twice does nothing the second time), `import_running`,
+    `nothing_to_undo` (a check, or a refused file), `undo_too_late`."""
+    membership = _importer(request)
+    plan: UndoPlan = services.import_undo(
+        membership=membership, import_id=import_id, dry_run=payload.dry_run
+    )
+    job = import_get_for_user(membership, import_id)
+    return {
+        "id": job.pk,
+        "dry_run": payload.dry_run,
+        "undone_at": job.undone_at,
+        "undone_by": _person(job.undone_by),
+        **plan.as_json(),
+    }

@@ -85,6 +85,14 @@ class ImportJob(models.Model):
     file_deleted_at = models.DateTimeField(null=True, blank=True)
     # The error report of the refused rows, written when the upload's bytes are deleted.
     report_file = models.FileField(upload_to=_report_path, blank=True)
+    # The import undone (imports.undo): set once, in the statement that claims the undo, so
+    # that a second undo, even at the same moment, finds it set and does nothing.
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the undo did, once finished: its counts and the clients it left alone, and why.
+    undo_result = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -123,6 +131,7 @@ class ImportJob(models.Model):
             and self.import_started_at is not None
             and not self.file_deleted_at
             and bool(self.file)
+            and self.undone_at is None
         )
 
 

@@ -7,6 +7,11 @@ as a comment; the last column lists every message of the row, also those about t
 whole. Correct the cells and upload the report itself: the extra column is ignored (the
 preview names it among the columns it did not use).
 
+With the public register loaded, the last column then says what the register says of each
+of these rows (imports.register_fill): a cell it fills, a name it does not know, a number it
+does not hold. An import keeps no warnings of the rows it refuses, so the register is asked
+again, a batch of rows at a time; the cells stay as the file held them.
+
 Problems with the file as a whole (row None) stand above the header row, one per line; the
 reader looks for the header among the first rows, so the report still reads back.
 """
@@ -23,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS, REPORT_MESSAGES_LABEL
 from partnerspace.imports.reading import HEADER_SEARCH_ROWS, FileProblem, Sheet
+from partnerspace.imports.register_fill import register_fill
 from partnerspace.imports.template_xlsx import (
     AUTHOR,
     WORKBOOK_OPTIONS,
@@ -32,6 +38,7 @@ from partnerspace.imports.template_xlsx import (
     prepare_columns,
     write_header_row,
 )
+from partnerspace.register.selectors import RegisterCopy, register_copy
 
 __all__ = [
     "MAX_COMMENTS",
@@ -51,6 +58,8 @@ MAX_COMMENTS = 10_000
 # HEADER_SEARCH_ROWS non-blank rows.
 _MAX_FILE_LINES = HEADER_SEARCH_ROWS - 2
 _KEYS = [column.key for column in COLUMNS]
+# Rows looked up in the register at once (one query each batch, as the import does).
+REGISTER_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +130,29 @@ def _file_lines(messages: list[str]) -> list[str]:
     return lines
 
 
+def _register_notes(source: Sheet, by_row, copy: RegisterCopy | None, first: int) -> dict:
+    """What the register says of the refused rows among the `REGISTER_BATCH` rows of
+    `source` from the `first`-th on, by row number."""
+    if copy is None:
+        return {}
+    refused = [
+        (number, dict(zip(source.columns, values, strict=True)))
+        for number, values in source.rows[first : first + REGISTER_BATCH]
+        if number in by_row
+    ]
+    return register_fill(refused, copy) if refused else {}
+
+
 def _write_rows(sheet, styles: Styles, source: Sheet, by_row, language: str, first: int) -> None:
     positions = {key: _KEYS.index(key) for key in source.columns}
     messages_col = len(COLUMNS)
     comments = 0
     row = first
-    for number, values in source.rows:
+    copy = register_copy()
+    notes: dict = {}
+    for index, (number, values) in enumerate(source.rows):
+        if index % REGISTER_BATCH == 0:
+            notes = _register_notes(source, by_row, copy, index)
         errors = by_row.get(number)
         if not errors:
             continue
@@ -160,7 +186,7 @@ def _write_rows(sheet, styles: Styles, source: Sheet, by_row, language: str, fir
                 )
                 comments += 1
         lines = []
-        for error in errors:
+        for error in [*errors, *notes.get(number, ())]:
             column = COLUMN_BY_KEY.get(error.field)
             lines.append(f"{column.label(language)}: {error.message}" if column else error.message)
         sheet.write_string(row, messages_col, "\n".join(dict.fromkeys(lines)), styles.wrap)

@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partnerspace.accounts.models import User
+from partnerspace.clients.history import history_operation
 from partnerspace.core.errors import Conflict, require_role
 from partnerspace.firms.models import Firm, Membership
+from partnerspace.firms.services import audit_record
 from partnerspace.imports.isolation import read_table_isolated
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Issue, Outcome, RowWarning
@@ -25,6 +27,8 @@ from partnerspace.imports.reading import (
     FileProblem,
     Sheet,
 )
+from partnerspace.imports.selectors import import_get_for_user
+from partnerspace.imports.undo import UndoPlan, import_operation, undo_plan, undo_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,11 @@ INLINE_PREVIEW_BYTES = 256 * 1024
 class LeaseLost(Exception):
     """Another run took this import over, its lease having run out: this run stops, and
     the batch it was writing is rolled back."""
+
+
+def import_token() -> str:
+    """A new import's token: its stored files' name, and its history rows' operation."""
+    return secrets.token_hex(16)
 
 
 def lease_end() -> datetime:
@@ -87,7 +96,7 @@ def import_job_create(
     job = ImportJob(
         firm=membership.firm,
         created_by=membership.user,
-        token=secrets.token_hex(16),
+        token=import_token(),
         file_name=(file_name or "upload")[:255],
         file_size=len(content),
         mode=mode if mode in ImportMode.values else ImportMode.CREATE,
@@ -279,7 +288,8 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
             outcome=earlier,
         )
         try:
-            outcome = importer.run(sheet, start=start)
+            with history_operation(import_operation(job.token)):
+                outcome = importer.run(sheet, start=start)
         except LeaseLost:
             return None
         except Exception:
@@ -461,15 +471,17 @@ def import_job_record(
     problem: FileProblem | None = None,
     started_at: datetime | None = None,
     sheet_name: str = "",
+    token: str | None = None,
 ) -> ImportJob:
     """Keep the record of an import that ran outside the pages (the command line): the file,
     who ran it, the counts, every issue and the error report, as an import from the page
     leaves them. Give the `outcome` of the run and the `sheet` it read, or the `problem`
-    that refused the file."""
+    that refused the file; and the `token` (import_token) the run's history rows carry
+    (import_operation), for the import to be undone."""
     job = ImportJob(
         firm=firm,
         created_by=actor,
-        token=secrets.token_hex(16),
+        token=token or import_token(),
         file_name=(file_name or "upload")[:255],
         file_size=len(content),
         mode=mode if mode in ImportMode.values else ImportMode.CREATE,
@@ -487,8 +499,67 @@ def import_job_record(
         job.unknown_headers = list(outcome.unknown_headers)
         if sheet is not None:
             job.read_info = read_info(sheet)
+        if not dry_run:
+            job.import_started_at = job.started_at
         with translation.override(job.language):
             _finish(job, outcome, dry_run=dry_run, attempt=None)
         if sheet is not None:
             _report_keep(job, sheet)
     return job
+
+
+def import_undo(*, membership: Membership, import_id: int | str, dry_run: bool) -> UndoPlan:
+    """Undo a whole import of the membership's firm (404 for another firm's), or with
+    `dry_run` say what the undo would do and write nothing. Who may import may undo."""
+    import_role_check(membership)
+    job = import_get_for_user(membership, import_id)
+    return import_undo_run(
+        job=job,
+        actor=membership.user,
+        dry_run=dry_run,
+        may_change_mandate=membership.can_manage_peppol,
+    )
+
+
+def import_undo_run(
+    *, job: ImportJob, actor: User | None, dry_run: bool, may_change_mandate: bool = True
+) -> UndoPlan:
+    """The undo of an import already found (the command line's door: no role to check).
+
+    Refused (Conflict) when already undone, still running, with nothing written, or more
+    than UNDO_DAYS old. The undo is claimed on the job in one statement (undone_at set where
+    it was not): of two undos at once, one claims it, the other is refused and does nothing.
+    Then its batches are written, each in its own transaction."""
+    refusal = undo_refusal(job)
+    if refusal is not None:
+        raise refusal
+    if dry_run:
+        return undo_plan(job, write=False, actor=actor)
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        refusal = undo_refusal(locked)
+        if refusal is not None:
+            raise refusal
+        now = timezone.now()
+        claimed = ImportJob.objects.filter(pk=job.pk, undone_at__isnull=True).update(
+            undone_at=now, undone_by=actor
+        )
+        if not claimed:
+            raise Conflict("already_undone", _("This import was undone already."))
+    plan = undo_plan(job, write=True, actor=actor, may_change_mandate=may_change_mandate)
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(undo_result=plan.as_json())
+        audit_record(
+            firm=job.firm,
+            actor=actor,
+            action="import.undone",
+            target=job,
+            target_label=job.file_name,
+            data={
+                "deleted": plan.deleted,
+                "restored": plan.restored,
+                "left_alone": plan.left_alone,
+            },
+        )
+    job.refresh_from_db()
+    return plan

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -23,6 +24,7 @@ from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.pipeline import STORED_WARNINGS
 from partnerspace.imports.recovery import import_stop_notice
 from partnerspace.imports.selectors import import_get_for_user
+from partnerspace.imports.undo import UndoPlan, undo_deadline, undo_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -199,9 +201,53 @@ def import_job(request, import_id: int):
     context = {"job": job}
     if job.is_finished:
         context.update(_summary(job))
+        context.update(_undo_context(job))
     if request.htmx:
         return render(request, "imports/_job.html", context)
     return render(request, "imports/job.html", context)
+
+
+def _undo_context(job: ImportJob) -> dict:
+    """The job page's word on undoing: done (when, by whom, what), or the way to do it."""
+    if job.undone_at is not None:
+        return {"undo": UndoPlan.from_json(job.undo_result or {})}
+    wrote = job.created or job.updated
+    return {"undoable": bool(wrote) and undo_refusal(job) is None, "undo_until": undo_deadline(job)}
+
+
+@firm_view(permission="can_create_clients")
+def import_undo(request, import_id: int):
+    """Undo the import: first what it will do (nothing changed), then, posted, done."""
+    job = import_get_for_user(request.membership, import_id)
+    if request.method == "POST":
+        try:
+            plan = services.import_undo(
+                membership=request.membership, import_id=job.pk, dry_run=False
+            )
+        except ServiceError as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The import is undone: %(deleted)s clients deleted, %(restored)s restored, "
+                    "%(left_alone)s left alone."
+                )
+                % {
+                    "deleted": plan.deleted,
+                    "restored": plan.restored,
+                    "left_alone": plan.left_alone,
+                },
+            )
+        return redirect(_url(request, "job", job))
+    context: dict = {"job": job}
+    try:
+        context["plan"] = services.import_undo(
+            membership=request.membership, import_id=job.pk, dry_run=True
+        )
+    except ServiceError as refusal:
+        context["refusal"] = refusal.message
+    return render(request, "imports/undo.html", context)
 
 
 @firm_view(permission="can_create_clients")

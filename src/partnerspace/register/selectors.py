@@ -574,17 +574,7 @@ class RegisterComparison:
     def address_values(self) -> dict[str, str]:
         """The client's address fields as the register has the seat (asker's language). A
         seat abroad is not offered: a Belgian number's client is kept in Belgium."""
-        seat = self.seat
-        if seat is None or seat.country != "BE":
-            return {}
-        return {
-            "street": seat.street,
-            "house_number": seat.house_number,
-            "box": seat.box,
-            "postal_code": seat.postal_code,
-            "city": seat.municipality,
-            "country": seat.country,
-        }
+        return seat_client_values(self.seat)
 
     @property
     def takes(self) -> dict[str, dict[str, str]]:
@@ -595,6 +585,35 @@ class RegisterComparison:
         if self.address_differs and self.address_values:
             parts["address"] = self.address_values
         return parts
+
+
+def seat_client_values(seat: RegisterAddress | None) -> dict[str, str]:
+    """A client's address fields as the register has the seat (asker's language); empty for
+    no seat or a seat abroad: a Belgian number's client is kept in Belgium."""
+    if seat is None or seat.country != "BE":
+        return {}
+    return {
+        "street": seat.street,
+        "house_number": seat.house_number,
+        "box": seat.box,
+        "postal_code": seat.postal_code,
+        "city": seat.municipality,
+        "country": seat.country,
+    }
+
+
+def register_client_values(company: RegisterBrief) -> dict[str, str]:
+    """What the register gives a new client, by client field: the legal name, the enterprise
+    number, the VAT number (BE and the enterprise number) and a Belgian seat's address and
+    country. Empty values are left out."""
+    values = {
+        "legal_name": company.legal_name,
+        "company_number": company.number,
+        "vat_number": f"BE{company.number}",
+        "country": "BE",
+        **seat_client_values(company.seat),
+    }
+    return {name: value for name, value in values.items() if value}
 
 
 def _folded(value: object) -> tuple[str, ...]:

@@ -4,6 +4,88 @@ import django.db.models.deletion
 import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models.functions import Lower
+
+# The data steps of the squashed migrations that prepared rows of older databases for a
+# constraint; on a new database they find nothing to do.
+
+
+# A client without any number gets its identity key (folded name and primary contact's
+# address); clients that already collide keep their rows, the oldest gets the key.
+BATCH = 2000
+
+
+def fill_identity_keys(apps, schema_editor):
+    from partnerspace.clients.search import identity_key
+
+    Client = apps.get_model("clients", "Client")
+    Contact = apps.get_model("clients", "Contact")
+    without_numbers = Client.objects.filter(
+        company_number__isnull=True, vat_number__isnull=True, external_reference__isnull=True
+    )
+    emails = dict(
+        Contact.objects.filter(is_primary=True, client__in=without_numbers).values_list(
+            "client_id", "email"
+        )
+    )
+    taken: set[tuple[int, str]] = set()
+    changed = []
+    for client in (
+        without_numbers.order_by("firm_id", "created_at", "id")
+        .only("id", "firm_id", "legal_name", "company_number", "vat_number", "external_reference")
+        .iterator(chunk_size=BATCH)
+    ):
+        key = identity_key(client, emails.get(client.pk))
+        if key is None or (client.firm_id, key) in taken:
+            continue
+        taken.add((client.firm_id, key))
+        client.identity_key = key
+        changed.append(client)
+        if len(changed) >= BATCH:
+            Client.objects.bulk_update(changed, ["identity_key"])
+            changed = []
+    Client.objects.bulk_update(changed, ["identity_key"])
+
+
+# Contacts that already share an address (in any case) are merged: the primary one is kept,
+# else the oldest; it takes a phone number only the other had, the other's invitations point
+# to it, and the client's history says which contact was merged away.
+def merge_duplicate_contacts(apps, schema_editor):
+    Contact = apps.get_model("clients", "Contact")
+    ClientHistory = apps.get_model("clients", "ClientHistory")
+    Invitation = apps.get_model("invitations", "Invitation")
+    groups = (
+        Contact.objects.annotate(address=Lower("email"))
+        .values("client_id", "address")
+        .annotate(n=models.Count("id"))
+        .filter(n__gt=1)
+    )
+    for group in groups.iterator():
+        same = list(
+            Contact.objects.annotate(address=Lower("email"))
+            .filter(client_id=group["client_id"], address=group["address"])
+            .order_by("-is_primary", "created_at", "id")
+        )
+        kept, merged = same[0], same[1:]
+        for other in merged:
+            if not kept.phone and other.phone:
+                kept.phone = other.phone
+                kept.save(update_fields=["phone"])
+            Invitation.objects.filter(contact_id=other.pk).update(contact_id=kept.pk)
+            ClientHistory.objects.create(
+                client_id=kept.client_id,
+                source="system",
+                action="contact_removed",
+                changes=[
+                    {
+                        "field": "contact",
+                        "old": f"{other.first_name} {other.last_name} <{other.email}>",
+                        "new": None,
+                    }
+                ],
+            )
+            other.delete()
+
 
 # The trigram index behind the client search: FTS5 on SQLite, pg_trgm on PostgreSQL. On
 # SQLite the insert trigger stands aside while clients_client_fts_deferral holds a row, so
@@ -66,6 +148,7 @@ class Migration(migrations.Migration):
         ("clients", "0001_squashed"),
         ("configuration", "0001_squashed"),
         ("firms", "0001_squashed"),
+        ("invitations", "0001_squashed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -189,6 +272,7 @@ class Migration(migrations.Migration):
                 fields=("firm", "external_reference"), name="client_unique_external_reference"
             ),
         ),
+        migrations.RunPython(fill_identity_keys, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="client",
             constraint=models.UniqueConstraint(
@@ -209,6 +293,7 @@ class Migration(migrations.Migration):
                 name="contact_one_primary",
             ),
         ),
+        migrations.RunPython(merge_duplicate_contacts, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="contact",
             constraint=models.UniqueConstraint(

@@ -169,4 +169,78 @@
   }
   document.addEventListener("input", followAddress);
   document.addEventListener("change", followAddress);
+
+  // Klant toevoegen with the KBO register: the details wait below the look-up until a
+  // company is chosen or the user fills them in; without this script the whole form is
+  // there, and a company chosen opens the form filled by the server.
+  var registerDetails = document.querySelector('form[data-register-details="wait"]');
+  var registerManual = document.querySelector("[data-register-manual]");
+  if (registerDetails) {
+    registerDetails.hidden = true;
+    if (registerManual) registerManual.hidden = false;
+  }
+  function showDetails(focusName) {
+    var details = document.querySelector("form[data-register-details]");
+    if (!details) return;
+    details.hidden = false;
+    if (registerManual) registerManual.hidden = true;
+    var field = details.querySelector('[name="' + focusName + '"]');
+    if (field) field.focus();
+  }
+  function fillFromRegister(link) {
+    var details = document.querySelector("form[data-register-details]");
+    var values = JSON.parse(link.getAttribute("data-register-fill"));
+    details.querySelectorAll("[data-field-note]").forEach(function (note) {
+      var name = note.getAttribute("data-field-note");
+      var input = details.querySelector('[name="' + name + '"]');
+      if (!input) return;
+      if (Object.prototype.hasOwnProperty.call(values, name)) {
+        input.value = values[name];
+        note.hidden = false;
+      } else if (!note.hidden) {
+        // A value an earlier choice filled in, which this company does not have.
+        input.value = "";
+        note.hidden = true;
+      }
+    });
+    var number = details.querySelector("[data-register-number]");
+    if (number) number.value = link.getAttribute("data-register-number");
+    // The contact's language follows the address just filled in.
+    ["country", "postal_code"].forEach(function (name) {
+      var input = details.querySelector('[name="' + name + '"]');
+      if (input) input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    var matches = document.getElementById("register-matches");
+    if (matches) matches.textContent = "";
+    showDetails("legal_name");
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-register-fill]");
+    if (link && document.querySelector("form[data-register-details]")) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      fillFromRegister(link);
+      return;
+    }
+    if (event.target.closest("[data-register-manual]")) {
+      event.preventDefault();
+      // What was typed in the look-up starts the form: a number, or else the name.
+      var query = document.getElementById("register-q");
+      var typed = query ? query.value.trim() : "";
+      var target = "legal_name";
+      if (/^be[\d\s.\/-]+$/i.test(typed)) target = "vat_number";
+      else if (/^[\d\s.\/-]+$/.test(typed)) target = "company_number";
+      var details = document.querySelector("form[data-register-details]");
+      var input = details && details.querySelector('[name="' + target + '"]');
+      if (input && !input.value && typed) input.value = typed;
+      showDetails(target);
+    }
+  });
+  // A value the register filled in and the user changes is no longer the register's.
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (!event.isTrusted || !form || !form.hasAttribute("data-register-details")) return;
+    var note = form.querySelector('[data-field-note="' + event.target.name + '"]');
+    if (note) note.hidden = true;
+  });
 })();

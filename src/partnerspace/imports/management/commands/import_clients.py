@@ -17,13 +17,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import email_key
+from partnerspace.clients.history import history_operation
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.imports.columns import COLUMN_BY_KEY, LANGUAGES
 from partnerspace.imports.models import ImportMode
 from partnerspace.imports.pipeline import Importer, Outcome
 from partnerspace.imports.reading import ENCODING_NAMES, FileProblem, read_table
 from partnerspace.imports.report import error_report_bytes
-from partnerspace.imports.services import import_job_record
+from partnerspace.imports.services import import_job_record, import_token
+from partnerspace.imports.undo import import_operation
 
 EXIT_REFUSED_ROWS = 1
 EXIT_REFUSED_FILE = 2
@@ -114,7 +116,9 @@ class Command(BaseCommand):
                 returncode=EXIT_REFUSED_FILE,
             ) from None
         started_at = timezone.now()
+        token = import_token()
         record = {
+            "token": token,
             "firm": firm,
             "actor": actor,
             "file_name": path.name,
@@ -128,8 +132,8 @@ class Command(BaseCommand):
         try:
             sheet = read_table(content, filename=path.name, sheet=options["sheet"] or None)
         except FileProblem as problem:
-            import_job_record(**record, problem=problem)
-            self._report_file(options, problem, language)
+            job = import_job_record(**record, problem=problem)
+            self._report_file(options, problem, language, job.pk)
             return EXIT_REFUSED_FILE
         progress = ProgressBar(self.stderr, sheet.row_count) if self.stderr.isatty() else None
         importer = Importer(
@@ -139,7 +143,9 @@ class Command(BaseCommand):
             dry_run=options["dry_run"],
             on_progress=progress,
         )
-        outcome = importer.run(sheet)
+        # Its history rows carry the import's operation: import_undo finds them so.
+        with history_operation(import_operation(token)):
+            outcome = importer.run(sheet)
         if progress is not None:
             progress.finish()
         job = import_job_record(**record, outcome=outcome, sheet=sheet)
@@ -149,7 +155,7 @@ class Command(BaseCommand):
                 error_report_bytes(sheet=sheet, errors=outcome.errors, language=language),
             )
         if options["json"]:
-            self._print_json(summary_json(outcome))
+            self._print_json(summary_json(outcome, job.pk))
         else:
             self._print_summary(outcome, language, options, job.pk)
             self._print_reading(sheet)
@@ -171,7 +177,7 @@ class Command(BaseCommand):
             )
         return membership.user
 
-    def _report_file(self, options, problem: FileProblem, language: str) -> None:
+    def _report_file(self, options, problem: FileProblem, language: str, job_id: int) -> None:
         message = problem.message()
         if options["report"]:
             errors = [{"row": None, "field": None, "code": problem.code, "message": message}]
@@ -181,6 +187,7 @@ class Command(BaseCommand):
         if options["json"]:
             self._print_json(
                 {
+                    "id": job_id,
                     "rows": 0,
                     "created": 0,
                     "updated": 0,
@@ -272,11 +279,11 @@ class Command(BaseCommand):
         self.stdout.write(_("Recorded as import %(id)s.") % {"id": job_id})
 
 
-def summary_json(outcome: Outcome) -> dict:
-    """The one JSON object of --json: {"rows", "created", "updated", "refused", "errors",
-    "warnings"}."""
+def summary_json(outcome: Outcome, job_id: int) -> dict:
+    """The one JSON object of --json: {"id", "rows", "created", "updated", "refused",
+    "errors", "warnings"}; `id` is the import's, as import_undo and the API know it."""
     data = outcome.as_json()
-    return {key: data[key] for key in JSON_KEYS}
+    return {"id": job_id, **{key: data[key] for key in JSON_KEYS}}
 
 
 class ProgressBar:
