@@ -30,6 +30,9 @@ from partnerspace.configuration.models import ClientIntegration
 from partnerspace.configuration.selectors import template_default, template_find
 from partnerspace.configuration.services import client_integrations_link
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed
+from partnerspace.vies.api import ViesOut, vies_out
+from partnerspace.vies.models import ViesState
+from partnerspace.vies.selectors import FILTER_PARAM
 
 router = Router(tags=["clients"])
 
@@ -110,6 +113,9 @@ class ClientOut(Schema):
     integrations: list[ClientIntegrationOut]
     contacts: list[ContactOut]
     mandate_confirmed_at: datetime | None
+    vies: ViesOut | None = Field(
+        description="What VIES last said about the VAT number; null without an EU VAT number."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -245,6 +251,9 @@ class ClientListQuery(Schema):
     status: ClientStatus | None = None
     template: Id | None = Field(None, description="A template id.")
     assigned_to: Id | None = Field(None, description="A staff id.")
+    vies: ViesState | None = Field(
+        None, description="Only the clients in this VIES state (invalid, unavailable, …)."
+    )
     page: PageNumber = 1
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
@@ -258,6 +267,7 @@ def _with_related(clients: list[Client]) -> list[Client]:
         clients,
         "contacts",
         "assignments",
+        "vat_check",
         Prefetch(
             "integration_links",
             queryset=ClientIntegration.objects.select_related("firm_integration").order_by(
@@ -298,6 +308,7 @@ def _client_out(client: Client) -> dict:
         ],
         "contacts": [_contact_out(contact) for contact in client.contacts.all()],
         "mandate_confirmed_at": client.mandate_confirmed_at,
+        "vies": vies_out(getattr(client, "vat_check", None)),
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -357,6 +368,7 @@ def client_list(request, query: Query[ClientListQuery]):
         status=query.status or "",
         template_id=query.template,
         assigned_to=query.assigned_to,
+        extra=((FILTER_PARAM, query.vies),) if query.vies else (),
     )
     page = client_page(
         request.membership, filters, page=query.page, page_size=query.page_size, for_page=False

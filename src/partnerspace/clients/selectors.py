@@ -13,6 +13,7 @@ from partnerspace.clients.models import (
     ClientStatus,
     Contact,
 )
+from partnerspace.clients.listfilters import list_filters_apply
 from partnerspace.clients.search import search_filter
 from partnerspace.firms.models import Membership
 
@@ -93,6 +94,8 @@ class ClientFilters:
     assigned_to: int | None = None  # a membership id
     mandate: bool | None = None
     sort: str = "name"
+    # The other apps' filters (clients.listfilters): (query parameter, chosen value) pairs.
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -142,7 +145,8 @@ def _filtered(membership: Membership, filters: ClientFilters) -> tuple[QuerySet[
         clients = clients.filter(peppol_mandate=filters.mandate)
     if filters.query:
         clients = search_filter(clients, filters.query)
-    return clients, narrowed
+    clients, narrowed_more = list_filters_apply(clients, filters.extra)
+    return clients, narrowed or narrowed_more
 
 
 def client_ids_matching(membership: Membership, filters: ClientFilters) -> QuerySet[Client, int]:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from partnerspace.clients import selectors, services
 from partnerspace.clients.forms import ChooseTemplateForm, ClientForm, ContactForm, NewContactForm
 from partnerspace.clients.labels import FIELD_LABELS
+from partnerspace.clients.listfilters import list_filters
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selection import (
     MAX_SELECTION,
@@ -34,6 +35,7 @@ from partnerspace.peppol.models import RegistrationStatus
 from partnerspace.peppol.selectors import peppol_state, registration_statuses
 from partnerspace.register.selectors import client_register_comparison
 from partnerspace.register.services import client_register_take
+from partnerspace.vies.views import section_context as vies_section_context
 
 MANDATE_CONFIRMED = gettext_lazy("Mandate confirmed")
 # The badge of each state in the list's Invitation and Peppol columns.
@@ -66,7 +68,36 @@ def filters_from(query) -> ClientFilters:
         assigned_to=int_param(query.get("assigned")),
         mandate=mandate,
         sort=query.get("sort") if query.get("sort") in selectors.SORTS else "name",
+        extra=tuple(
+            (list_filter.param, value)
+            for list_filter in list_filters()
+            if (value := list_filter.value_of(query.get(list_filter.param)))
+        ),
     )
+
+
+def extra_filters_shown(membership, filters: ClientFilters) -> list[dict]:
+    """The other apps' filters as the list draws them: each choice with its count among the
+    tab's clients, when the filter counts."""
+    chosen = dict(filters.extra)
+    tab = ClientFilters(tab=filters.tab, status=filters.status)
+    shown = []
+    for list_filter in list_filters():
+        counts = {}
+        if list_filter.count is not None:
+            tab_clients = Client.objects.filter(pk__in=selectors.client_ids_matching(membership, tab))
+            counts = list_filter.count(tab_clients)
+        shown.append(
+            {
+                "param": list_filter.param,
+                "label": list_filter.label,
+                "value": chosen.get(list_filter.param, ""),
+                "choices": [
+                    (value, label, counts.get(value)) for value, label in list_filter.choices
+                ],
+            }
+        )
+    return shown
 
 
 def client_row_states(rows) -> None:
@@ -122,6 +153,7 @@ def client_list(request):
     context.update(
         templates=configuration_selectors.template_choices(request.firm),
         inactive_statuses=[(s.value, s.label) for s in ClientStatus if s != ClientStatus.ACTIVE],
+        extra_filters=extra_filters_shown(membership, filters),
     )
     return render(request, "clients/list.html", context)
 
@@ -352,6 +384,7 @@ def _detail_context(request, client: Client, **extra) -> dict:
         "new_contact_form": extra.pop("new_contact_form", None)
         or NewContactForm(prefix="new", country=client.country, postal_code=client.postal_code),
         "register": client_register_comparison(client),
+        **vies_section_context(client),
         "owned_by_client": services.client_details_owned_by_client(client),
         **extra,
     }

@@ -15,6 +15,9 @@ class Firm(models.Model):
     # Raised after every committed change to the firm's clients that a count of them by
     # status may see (clients.counts): the client list's tab counts are cached per version.
     clients_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
+    # The firm's own VAT number: VIES checks of its clients name it as the requester, and then
+    # answer with a consultation number, the firm's proof that it checked.
+    vat_number = models.CharField(_("VAT number"), max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("firm")
@@ -97,6 +100,12 @@ class Membership(models.Model):
     def can_manage_peppol(self) -> bool:
         """Confirm clients' Peppol mandates and register them (the SMP itself is configured
         by whoever may manage the firm's configuration)."""
+        return self.is_administrator or self.is_client_manager
+
+
+    @property
+    def can_check_vat(self) -> bool:
+        """Ask VIES about clients' VAT numbers on demand (one client or a selection)."""
         return self.is_administrator or self.is_client_manager
 
 
