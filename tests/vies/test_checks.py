@@ -225,7 +225,11 @@ def test_a_new_vat_number_starts_over_and_is_checked(vies, client_a, firm_a):
     other = f"BE{enterprise_number(4)}"
     vies.knows(other, "NEW")
 
-    client_update(membership=firm_a.manager, client=client_a, data={"vat_number": other, "company_number": enterprise_number(4)})
+    client_update(
+        membership=firm_a.manager,
+        client=client_a,
+        data={"vat_number": other, "company_number": enterprise_number(4)},
+    )
 
     check = check_of(client_a)
     assert (check.state, check.vat, check.vies_name, check.is_queued) == (
@@ -264,7 +268,11 @@ def test_a_result_for_a_number_changed_during_the_call_is_dropped(vies, client_a
     vies.knows(VAT)
     claimed = services._claim_next()
     other = f"BE{enterprise_number(4)}"
-    client_update(membership=firm_a.manager, client=client_a, data={"vat_number": other, "company_number": enterprise_number(4)})
+    client_update(
+        membership=firm_a.manager,
+        client=client_a,
+        data={"vat_number": other, "company_number": enterprise_number(4)},
+    )
 
     assert services.vat_check_make(claimed) == "superseded"
 

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
+from partnerspace.clients.listfilters import list_filters_apply
 from partnerspace.clients.models import (
     INACTIVE_STATUSES,
     Client,
@@ -13,7 +14,6 @@ from partnerspace.clients.models import (
     ClientStatus,
     Contact,
 )
-from partnerspace.clients.listfilters import list_filters_apply
 from partnerspace.clients.search import search_filter
 from partnerspace.firms.models import Membership
 

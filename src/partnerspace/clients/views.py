@@ -85,7 +85,9 @@ def extra_filters_shown(membership, filters: ClientFilters) -> list[dict]:
     for list_filter in list_filters():
         counts = {}
         if list_filter.count is not None:
-            tab_clients = Client.objects.filter(pk__in=selectors.client_ids_matching(membership, tab))
+            tab_clients = Client.objects.filter(
+                pk__in=selectors.client_ids_matching(membership, tab)
+            )
             counts = list_filter.count(tab_clients)
         shown.append(
             {

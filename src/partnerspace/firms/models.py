@@ -102,7 +102,6 @@ class Membership(models.Model):
         by whoever may manage the firm's configuration)."""
         return self.is_administrator or self.is_client_manager
 
-
     @property
     def can_check_vat(self) -> bool:
         """Ask VIES about clients' VAT numbers on demand (one client or a selection)."""

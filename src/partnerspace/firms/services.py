@@ -350,7 +350,9 @@ def firm_vat_number_clean(raw: str) -> str:
         value = rules.vat_number(raw, country=None).value or ""
     except rules.IdentifierError as refusal:
         message = ERROR_MESSAGES.get(refusal.code) or refusal.code
-        raise ValidationFailed([FieldError("vat_number", refusal.code, str(message), raw)]) from None
+        raise ValidationFailed(
+            [FieldError("vat_number", refusal.code, str(message), raw)]
+        ) from None
     if rules.vies_parts(value) is None:
         raise ValidationFailed(
             [

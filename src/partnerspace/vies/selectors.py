@@ -74,6 +74,6 @@ def vies_state_counts(clients: QuerySet[Client]) -> dict[str, int]:
         .values_list("state")
         .annotate(n=Count("pk"))
     )
-    counts = {state: 0 for state in ViesState.values}
+    counts = dict.fromkeys(ViesState.values, 0)
     counts.update(dict(counted))
     return counts

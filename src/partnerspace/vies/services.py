@@ -410,4 +410,3 @@ def vat_checks_of_company_follow(*, client: Client) -> list[ToCheck]:
         .exclude(pk=client.pk)
         .only("pk", "firm_id")
     ]
-
