@@ -47,9 +47,7 @@ def test_a_client_without_a_vat_number_has_no_vies_state(firm_a, api, vies):
     assert api(firm_a.manager).get(f"/clients/{client.pk}").json()["vies"] is None
 
 
-def test_the_list_filters_on_the_vies_state_and_its_items_carry_it(
-    firm_a, api, valid_and_invalid
-):
+def test_the_list_filters_on_the_vies_state_and_its_items_carry_it(firm_a, api, valid_and_invalid):
     manager = api(firm_a.manager)
 
     invalid = manager.get("/clients?vies=invalid").json()
@@ -111,9 +109,7 @@ def test_an_installation_without_vies_answers_409(firm_a, api, settings):
     assert (answer.status_code, answer.json()["code"]) == (409, "vies_off")
 
 
-def test_an_accountant_may_not_ask_for_a_check_of_their_own_client(
-    firm_a, api, valid_and_invalid
-):
+def test_an_accountant_may_not_ask_for_a_check_of_their_own_client(firm_a, api, valid_and_invalid):
     valid, _invalid = valid_and_invalid
     client_assignments_set(
         membership=firm_a.admin, client=valid, membership_ids=[firm_a.accountant.pk]

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from partnerspace.clients.services import client_assignments_set
-from partnerspace.vies.models import VatCheck, ViesState
+from partnerspace.vies.models import VatCheck
 from partnerspace.vies.services import vat_checks_run
 from tests.factories import make_client
 from tests.imports.rows import enterprise_number
@@ -98,9 +98,12 @@ def test_the_section_alone_is_what_the_page_polls(firm_a, web, checked):
 
     assert response.status_code == 200
     assert 'id="vies"' in response.text
-    assert web(firm_a.manager).post(
-        reverse("vies:client_section", args=["alfa", checked.pk])
-    ).status_code == 405
+    assert (
+        web(firm_a.manager)
+        .post(reverse("vies:client_section", args=["alfa", checked.pk]))
+        .status_code
+        == 405
+    )
 
 
 def select(browser, clients) -> str:
@@ -200,7 +203,7 @@ def test_the_list_filters_on_the_vies_state_with_counts_and_with_the_other_filte
 
 
 def test_an_accountant_filters_and_counts_only_their_own_clients(firm_a, web, three_states):
-    valid, invalid, unavailable = three_states
+    _valid, _invalid, unavailable = three_states
     client_assignments_set(
         membership=firm_a.admin, client=unavailable, membership_ids=[firm_a.accountant.pk]
     )
