@@ -230,3 +230,39 @@ def test_the_firm_sets_its_own_vat_number_in_its_settings(firm_a, web, english):
     assert firm_a.firm.vat_number == "BE0403019261"
     assert "BE 0403.019.261" in admin.get(url).text or "BE0403019261" in admin.get(url).text
     assert web(firm_a.manager).post(url, {"name": "X", "vat_number": ""}).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_firms_vies_counts_are_kept_until_a_vies_answer_changes_them(
+    firm_a, web, vies, monkeypatch, english
+):
+    """Committed for real: each commit wakes the worker (immediate here), and each answer
+    raises the firm's clients_version once it commits."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partnerspace.clients import selectors
+    from partnerspace.vies.models import ViesAnswer
+    from partnerspace.vies.services import vat_check_request
+
+    monkeypatch.setattr(selectors, "COUNTS_CACHE_FROM", 1)
+    client = make_client(firm_a.admin, vat_number=vat(1))  # checked at once: not valid
+    browser = web(firm_a.manager)
+    url = reverse("clients:list", args=["alfa"]) + "?tab=inactive"
+
+    def invalid_count() -> int:
+        return int(re.search(r"VAT not valid in VIES \((\d+)\)", browser.get(url).text).group(1))
+
+    assert invalid_count() == 1
+    with CaptureQueriesContext(connection) as queries:
+        browser.get(url)
+    assert not any("vies_vatcheck" in query["sql"] for query in queries)
+
+    vies.knows(vat(1))
+    ViesAnswer.objects.all().delete()
+    vat_check_request(membership=firm_a.manager, client=client)
+
+    assert VatCheck.objects.get().state == "valid"
+    assert invalid_count() == 0

@@ -20,7 +20,9 @@ class ListFilter:
     label: Any  # a lazy translation
     choices: tuple[tuple[str, Any], ...]  # (value, label)
     narrow: Callable[[QuerySet[Client], str], QuerySet[Client]]
-    # How many of the clients (the tab's) each choice would keep; None: no counts shown.
+    # How many of the clients (the tab's) each choice would keep; None: no counts shown. A
+    # large firm's counts are kept until its clients_version rises: the filter's app raises it
+    # (clients.counts.clients_changed) whenever what it filters on changes.
     count: Callable[[QuerySet[Client]], dict[str, int]] | None = None
 
     def value_of(self, raw: object) -> str:

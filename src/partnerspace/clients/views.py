@@ -1,6 +1,7 @@
 from dataclasses import replace
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -76,19 +77,29 @@ def filters_from(query) -> ClientFilters:
     )
 
 
-def extra_filters_shown(membership, filters: ClientFilters) -> list[dict]:
+def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) -> list[dict]:
     """The other apps' filters as the list draws them: each choice with its count among the
-    tab's clients, when the filter counts."""
+    tab's clients, when the filter counts; for a large firm, as counted since its clients
+    last changed (the filter's app raises the firm's clients_version when its counts do)."""
     chosen = dict(filters.extra)
     tab = ClientFilters(tab=filters.tab, status=filters.status)
+    seen_by = "all" if membership.sees_all_clients else f"member-{membership.pk}"
     shown = []
     for list_filter in list_filters():
-        counts = {}
+        counts: dict[str, int] = {}
         if list_filter.count is not None:
-            tab_clients = Client.objects.filter(
-                pk__in=selectors.client_ids_matching(membership, tab)
+            key = (
+                f"clients:filter-counts:{list_filter.param}:{membership.firm_id}:"
+                f"{membership.firm.clients_version}:{seen_by}:{tab.tab}:{tab.status}"
             )
-            counts = list_filter.count(tab_clients)
+            cached = cache.get(key)
+            if cached is not None:
+                counts = cached
+            else:
+                tab_ids = selectors.client_ids_matching(membership, tab)
+                counts = list_filter.count(Client.objects.filter(pk__in=tab_ids))
+                if tab_counts.get("all", 0) >= selectors.COUNTS_CACHE_FROM:
+                    cache.set(key, counts, selectors.COUNTS_CACHE_SECONDS)
         shown.append(
             {
                 "param": list_filter.param,
@@ -155,7 +166,7 @@ def client_list(request):
     context.update(
         templates=configuration_selectors.template_choices(request.firm),
         inactive_statuses=[(s.value, s.label) for s in ClientStatus if s != ClientStatus.ACTIVE],
-        extra_filters=extra_filters_shown(membership, filters),
+        extra_filters=extra_filters_shown(membership, filters, counts),
     )
     return render(request, "clients/list.html", context)
 

@@ -22,6 +22,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerspace.clients.counts import clients_changed
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.core.bulk import BulkOutcome
 from partnerspace.core.errors import Conflict, require_role, require_same_firm
@@ -86,12 +87,15 @@ def vat_checks_queue(*, clients: Iterable[ToCheck]) -> int:
         gone: list[int] = []
         new: list[VatCheck] = []
         changed: list[VatCheck] = []
+        # The firms whose count of clients per VIES state changes (the list's filter).
+        recount: set[int] = set()
         for client_id, item in wanted.items():
             parts = vies_parts(item.vat_number)
             check = existing.get(client_id)
             if parts is None:
                 if check is not None:
                     gone.append(check.pk)
+                    recount.add(check.firm_id)
                 continue
             if check is None:
                 check = VatCheck(
@@ -101,10 +105,12 @@ def vat_checks_queue(*, clients: Iterable[ToCheck]) -> int:
                     number=parts[1],
                 )
                 new.append(check)
+                recount.add(item.firm_id)
             else:
                 changed.append(check)
                 if (check.country_code, check.number) != parts:
                     _forget_answer(check, parts)
+                    recount.add(check.firm_id)
             check.queued_at = check.queued_at or now
             check.attempts = 0
             check.next_attempt_at = None
@@ -114,6 +120,7 @@ def vat_checks_queue(*, clients: Iterable[ToCheck]) -> int:
             VatCheck.objects.filter(pk__in=gone).delete()
         VatCheck.objects.bulk_create(new, batch_size=1000)
         VatCheck.objects.bulk_update(changed, _QUEUE_FIELDS, batch_size=1000)
+        clients_changed(firm_ids=recount)
     queued = len(new) + len(changed)
     if queued:
         transaction.on_commit(_wake, robust=True)
@@ -360,10 +367,12 @@ def _finish(claimed: VatCheck, result: ViesResult, requester: str) -> str:
     ):
         return "superseded"  # queued again (another number, or asked again) meanwhile
     now = timezone.now()
+    if _state_after(result) != check.state:
+        clients_changed(firm_ids=[check.firm_id])  # the list's counts per state
     check.checked_at = now
     check.lease_until = None
     if result.valid is not None:
-        check.state = ViesState.VALID if result.valid else ViesState.INVALID
+        check.state = _state_after(result)
         check.error_code = result.error_code
         check.answered_at = now
         check.answer_valid = result.valid
@@ -397,6 +406,12 @@ def _finish(claimed: VatCheck, result: ViesResult, requester: str) -> str:
         )
     check.save()
     return check.state
+
+
+def _state_after(result: ViesResult) -> str:
+    if result.valid is None:
+        return ViesState.UNAVAILABLE
+    return ViesState.VALID if result.valid else ViesState.INVALID
 
 
 def vat_checks_of_company_follow(*, client: Client) -> list[ToCheck]:
