@@ -112,3 +112,28 @@ def test_five_runs_at_once_never_make_more_than_two_calls_at_once(firm_a, vies, 
     assert len(vies.calls) == len(numbers)  # each number asked once
     assert set(VatCheck.objects.values_list("state", flat=True)) == {ViesState.VALID}
     assert not ViesSlot.objects.exclude(holder="").exists()
+
+
+@pytest.mark.django_db
+def test_the_recovery_pass_wakes_a_run_for_checks_whose_wake_up_was_lost(
+    firm_a, vies, django_capture_on_commit_callbacks
+):
+    from partnerspace.core.recovery import recoveries_run
+
+    vies.knows(f"BE{enterprise_number(1)}")
+    make_client(firm_a.admin, vat_number=f"BE{enterprise_number(1)}")  # its wake-up: lost
+    check = VatCheck.objects.get()
+
+    recoveries_run()  # queued a moment ago: its own wake-up may still come
+    assert vies.calls == []
+
+    VatCheck.objects.update(queued_at=timezone.now() - timedelta(minutes=2))
+    slot_acquire("busy")
+    recoveries_run()  # a run holds a slot and takes it up itself
+    assert vies.calls == []
+
+    ViesSlot.objects.update(holder="", lease_until=None)
+    recoveries_run()
+
+    check.refresh_from_db()
+    assert (check.state, check.is_queued) == (ViesState.VALID, False)

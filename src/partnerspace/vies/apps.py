@@ -9,6 +9,7 @@ class ViesConfig(AppConfig):
 
     def ready(self) -> None:
         from partnerspace.clients.listfilters import ListFilter, list_filter_register
+        from partnerspace.core.recovery import recovery_register
         from partnerspace.vies.handlers import handlers_register
         from partnerspace.vies.selectors import (
             FILTER_CHOICES,
@@ -16,9 +17,12 @@ class ViesConfig(AppConfig):
             clients_in_vies_state,
             vies_state_counts,
         )
+        from partnerspace.vies.services import vat_checks_recover
 
         # Reactions to a client's changes (clients.events): clients imports nothing from here.
         handlers_register()
+        # Checks whose wake-up was lost are taken up by the workers' recovery pass.
+        recovery_register(vat_checks_recover)
         list_filter_register(
             ListFilter(
                 param=FILTER_PARAM,

@@ -298,6 +298,23 @@ def vat_checks_run() -> int:
     return done
 
 
+def vat_checks_recover() -> int:
+    """A recovery pass of the workers (core.recovery): due checks that no run is taking up
+    (the wake-up after their commit was lost, or the run holding a slot died) get a run.
+    Nothing while a run holds a slot: it takes up whatever is due."""
+    if not vies_enabled():
+        return 0
+    now = timezone.now()
+    if ViesSlot.objects.filter(lease_until__gte=now).exists():
+        return 0
+    # A check queued a moment ago has its own wake-up on the way.
+    waiting = VatCheck.objects.filter(_due(now), queued_at__lt=now - timedelta(minutes=1))
+    if not waiting.exists():
+        return 0
+    _wake()
+    return 1
+
+
 def _come_back_for_retries() -> None:
     from partnerspace.vies.tasks import run_vat_checks
 
