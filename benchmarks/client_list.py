@@ -350,6 +350,9 @@ class ClientMaker:
             local = _NON_ALNUM.sub("", self.fold(first)) + "." + _NON_ALNUM.sub("", self.fold(last))
             if rng.random() < 0.15:
                 local = "info" if number == 0 else ("compta" if language == "fr" else "boekhouding")
+            if any(contact.email == f"{local}@{domain}" for contact in made):
+                # Two contacts of one client never share an address (a database constraint).
+                local = f"{local}{number + 1}"
             made.append(
                 Contact(
                     client=client,
