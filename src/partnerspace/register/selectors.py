@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from partnerspace.firms.models import Membership
 from partnerspace.identifiers import rules
@@ -841,6 +842,19 @@ def register_change_get_for_user(
         return changes.get(pk=int(change_id))
     except (RegisterChange.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# The client list's filter on register changes (clients.listfilters), on the page and in the
+# API: "open", the clients with an open change; "none", those without.
+CHANGES_FILTER_PARAM = "register_changes"
+CHANGES_FILTER_CHOICES = (
+    ("open", _lazy("With changes in the KBO")),
+    ("none", _lazy("Without changes in the KBO")),
+)
+
+
+def clients_by_open_changes(clients: QuerySet[Any], value: str) -> QuerySet[Any]:
+    return clients_with_open_changes(clients, present=value == "open")
 
 
 def clients_with_open_changes(clients: QuerySet[Any], *, present: bool = True) -> QuerySet[Any]:
