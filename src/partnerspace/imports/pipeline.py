@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from partnerspace.clients import events
 from partnerspace.clients.history import (
     TRACKED_FIELDS,
-    creation_changes,
+    creation_changes_json,
     differences,
     histories_record,
     snapshot,
@@ -614,7 +614,7 @@ class Importer:
             )  # fmt: skip
             created = {name: values.get(name, "") for name in TRACKED_FIELDS}
             created["status"] = ClientStatus.DRAFT
-            history.append((pk, "created", creation_changes(created)))
+            history.append((pk, "created", creation_changes_json(created)))
             clients.append(client)
         with search_index_deferred(client_ids[0], client_ids[-1]):
             insert_rows(Client, CLIENT_COLUMNS, client_rows)
