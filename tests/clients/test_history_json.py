@@ -3,7 +3,7 @@
 import json
 import unicodedata
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partnerspace.clients.history import TRACKED_FIELDS, creation_changes, creation_changes_json
@@ -21,6 +21,9 @@ VALUES = st.one_of(
 )
 
 
+# Fourteen values per example: on a busy machine drawing them can take longer than the
+# health check's second, which says nothing of the code under test.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.fixed_dictionaries(dict.fromkeys(TRACKED_FIELDS, VALUES)))
 def test_creation_changes_as_text_are_what_the_history_encoded(values):
     text = creation_changes_json(values)
