@@ -1,7 +1,7 @@
 """An Exact Online–style export, end to end in Chromium: upload it, see each column with its first
 values and the suggested field, change one, confirm, see the preview with the split addresses
-and names, import it, find the clients in the list, undo the import from its page, and find the matching suggested again for
-the next export."""
+and names, import it, find the clients in the list, undo the import from its page, and find
+the matching suggested again for the next export."""
 
 import re
 
