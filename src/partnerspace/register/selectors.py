@@ -194,6 +194,34 @@ def normalized_number(raw: str) -> str | None:
         return None
 
 
+def _company_sql() -> str:
+    """A company's enterprise, names, addresses and contacts in one round trip: each row
+    tagged with its table, in columns as wide as an address (the rest NULL)."""
+    address = tables.columns("address")[1:]
+    width = len(address)
+
+    def part(tag: str, table: str, first: str, values: list[str]) -> str:
+        padded = [*values, *(["NULL"] * (width - len(values)))]
+        return f"SELECT '{tag}', {first}, {', '.join(padded)} FROM {LIVE}{table} WHERE number = %s"
+
+    return " UNION ALL ".join(
+        [
+            part(
+                "e",
+                "enterprise",
+                "0",
+                ["type", "situation", "form", "form_cac", "CAST(start_date AS text)"],
+            ),
+            part("n", "name", "id", ["language", "type", "name"]),
+            part("a", "address", "0", [*address[:-1], "CAST(struck_off_on AS text)"]),
+            part("c", "contact", "0", ["entity_contact", "type", "value"]),
+        ]
+    )
+
+
+_COMPANY_SQL = _company_sql()
+
+
 def register_company_get(number: str) -> RegisterCompany | None:
     """The company with this enterprise number (or BE VAT number, any spelling) in the
     register; None when it is not there (not active, newer than the copy, no copy loaded)."""
@@ -203,31 +231,21 @@ def register_company_get(number: str) -> RegisterCompany | None:
         return None
     number = normalized
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT number, type, situation, form, form_cac, start_date "
-            f"FROM {LIVE}enterprise WHERE number = %s",
-            [number],
+        cursor.execute(_COMPANY_SQL, [number] * 4)
+        found: dict[str, list[tuple[Any, ...]]] = {"e": [], "n": [], "a": [], "c": []}
+        for tag, *values in cursor.fetchall():
+            found[tag].append(tuple(values))
+    if not found["e"]:
+        return None
+    row = (number, *found["e"][0][1:6])
+    name_rows = [
+        (language, type_, name)
+        for _id, language, type_, name in sorted(
+            (values[:4] for values in found["n"]), key=lambda n: (n[2], n[1], n[0])
         )
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        cursor.execute(
-            f"SELECT language, type, name FROM {LIVE}name WHERE number = %s "
-            "ORDER BY type, language, id",
-            [number],
-        )
-        name_rows = cursor.fetchall()
-        cursor.execute(
-            f"SELECT {', '.join(tables.columns('address')[1:])} "
-            f"FROM {LIVE}address WHERE number = %s",
-            [number],
-        )
-        address_rows = cursor.fetchall()
-        cursor.execute(
-            f"SELECT entity_contact, type, value FROM {LIVE}contact WHERE number = %s",
-            [number],
-        )
-        contact_rows = cursor.fetchall()
+    ]
+    address_rows = [values[1:] for values in found["a"]]
+    contact_rows = [values[1:4] for values in found["c"]]
     codes = _code_map(copy)
     _number, kind, situation, form, form_cac, start = row
     names = [
