@@ -529,26 +529,25 @@ def _summaries(
         return []
     numbers = [number for number, _name in found]
     marks = ", ".join(["%s"] * len(numbers))
+    # One round trip: legal forms, names and seats, each row tagged with its table.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT number, form FROM {LIVE}enterprise WHERE number IN ({marks})",
-            numbers,
+            f"SELECT 'f', number, 0, form, NULL, NULL FROM {LIVE}enterprise "
+            f"WHERE number IN ({marks}) UNION ALL "
+            f"SELECT 'n', number, id, language, type, name FROM {LIVE}name "
+            f"WHERE number IN ({marks}) UNION ALL "
+            f"SELECT 's', number, 0, zipcode, municipality_nl, municipality_fr "
+            f"FROM {LIVE}address WHERE number IN ({marks}) AND type = %s",
+            [*numbers, *numbers, *numbers, SEAT],
         )
-        forms = dict(cursor.fetchall())
-        cursor.execute(
-            f"SELECT number, language, type, name FROM {LIVE}name "
-            f"WHERE number IN ({marks}) ORDER BY id",
-            numbers,
-        )
-        names: dict[str, list[tuple[str, str, str]]] = {}
-        for number, language, type_, name in cursor.fetchall():
-            names.setdefault(number, []).append((NAME_LANGUAGES.get(language, ""), type_, name))
-        cursor.execute(
-            f"SELECT number, zipcode, municipality_nl, municipality_fr FROM {LIVE}address "
-            f"WHERE number IN ({marks}) AND type = %s",
-            [*numbers, SEAT],
-        )
-        seats = {number: rest for number, *rest in cursor.fetchall()}
+        rows = cursor.fetchall()
+    forms = {number: form for tag, number, _id, form, _x, _y in rows if tag == "f"}
+    names: dict[str, list[tuple[str, str, str]]] = {}
+    for _tag, number, _id, language, type_, name in sorted(
+        (row for row in rows if row[0] == "n"), key=lambda row: row[2]
+    ):
+        names.setdefault(number, []).append((NAME_LANGUAGES.get(language, ""), type_, name))
+    seats = {number: rest for tag, number, _id, *rest in rows if tag == "s"}
     codes = _code_map(copy)
     results = []
     for number, matched in found:
