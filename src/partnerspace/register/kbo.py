@@ -279,10 +279,12 @@ class Extract:
         )
 
     def raw_rows(self, name: str, part: str = "") -> Iterator[list[str]]:
-        """The rows of enterprise, address or contact as the file has them (each a list of
-        the file's values), for a database to convert (`converted`); their width is not
-        checked here."""
-        return self.rows(_member(name, part), COLUMNS[name], iter)
+        """The rows of enterprise, address or contact of the enterprises (not of their
+        establishments) as the file has them, each a list of the file's values, for a
+        database to convert (`converted`); their width is not checked here."""
+        if name == "enterprise":
+            return self.rows(_member(name, part), COLUMNS[name], iter)
+        return self.rows(_member(name, part), COLUMNS[name], _of_enterprises)
 
     def raw_body(self, name: str, part: str = "") -> Iterator[bytes]:
         """The bytes of enterprise, address or contact after the header (which must be the
@@ -326,6 +328,13 @@ def _denominations(rows: Iterator[list[str]], sequence: Iterator[int]) -> Iterat
             name,
             " ".join(words),
         )
+
+
+def _of_enterprises(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    for row in rows:
+        number = row[0]
+        if len(number) == 12 and number[4] == ".":
+            yield row
 
 
 def _member(name: str, part: str) -> str:

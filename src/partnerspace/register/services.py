@@ -166,8 +166,8 @@ def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = ""
                 written = cursor.rowcount
                 cursor.execute(f"DROP TABLE {stage}")
             return written
-        expressions, keep = kbo.converted(name, lambda index: f"?{index + 1}", vendor)
-        sql = f"INSERT INTO {prefix}{table} ({names}) SELECT {', '.join(expressions)} WHERE {keep}"
+        expressions, _keep = kbo.converted(name, lambda index: f"?{index + 1}", vendor)
+        sql = f"INSERT INTO {prefix}{table} ({names}) VALUES ({', '.join(expressions)})"
         connection.ensure_connection()
         raw = connection.connection
         written = 0
