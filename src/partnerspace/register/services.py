@@ -163,7 +163,7 @@ def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = ""
                     f"INSERT INTO {prefix}{table} ({names}) "
                     f"SELECT {', '.join(expressions)} FROM {stage} WHERE {keep}"
                 )
-                written = cursor.rowcount
+                written = int(cursor.rowcount)
                 cursor.execute(f"DROP TABLE {stage}")
             return written
         expressions, _keep = kbo.converted(name, lambda index: f"?{index + 1}", vendor)
@@ -178,7 +178,7 @@ def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = ""
         )
         for batch in _batches(extract.raw_rows(name, part), LOAD_BATCH):
             with batch_transaction():
-                written += raw.executemany(sql, batch).rowcount
+                written += int(raw.executemany(sql, batch).rowcount)
         return written
     except _bad_rows(vendor) as error:
         member = f"{name}_{part}.csv" if part else f"{name}.csv"
@@ -189,7 +189,7 @@ def _bad_rows(vendor: str) -> tuple[type[Exception], ...]:
     """What a database raises for a row that is not in the format: a value of the wrong
     shape, a row of another width (a NOT NULL column left empty by a date not in dd-mm-yyyy:
     see kbo.converted)."""
-    driver = connection.Database
+    driver: Any = getattr(connection, "Database")  # noqa: B009 (the driver module, untyped)
     errors: tuple[type[Exception], ...] = (
         DataError,
         IntegrityError,
