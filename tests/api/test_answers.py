@@ -146,6 +146,8 @@ ROLE_REFUSALS = {
     ("GET", "/imports/{import_id}"): ("accountant", None),
     ("POST", "/imports/{import_id}/resume"): ("accountant", None),
     ("GET", "/imports/{import_id}/report"): ("accountant", None),
+    ("GET", "/imports"): ("accountant", None),
+    ("POST", "/imports/{import_id}/undo"): ("accountant", {"dry_run": True}),
 }
 
 

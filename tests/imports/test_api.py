@@ -40,6 +40,8 @@ SUMMARY_KEYS = {
     "warnings",
     "errors",
     "report_url",
+    "mapping",
+    "columns",
 }
 
 

@@ -66,7 +66,7 @@ def test_json_has_exactly_the_shape_of_the_issue_and_some_refused_rows_exit_1(fi
 
     assert status == 1
     data = json.loads(out)
-    assert list(data) == ["rows", "created", "updated", "refused", "errors", "warnings"]
+    assert list(data) == ["id", "rows", "created", "updated", "refused", "errors", "warnings"]
     assert (data["rows"], data["created"], data["updated"], data["refused"]) == (3, 2, 0, 1)
     assert data["errors"] == [
         {
@@ -102,7 +102,7 @@ def test_a_refused_file_exits_2_with_a_file_level_error(firm_a, tmp_path):
 
     assert status == 2
     data = json.loads(out)
-    assert list(data) == ["rows", "created", "updated", "refused", "errors", "warnings"]
+    assert list(data) == ["id", "rows", "created", "updated", "refused", "errors", "warnings"]
     assert data["errors"] == [
         {
             "row": None,

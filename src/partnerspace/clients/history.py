@@ -4,7 +4,9 @@ Every history row is written here: `history_record` for one, `histories_record` 
 one statement (a bulk action, an import, a template applied to thousands of clients).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.utils import timezone
@@ -13,7 +15,29 @@ from partnerspace.clients.models import Client, ClientHistory, HistorySource
 from partnerspace.clients.validation import CLIENT_FIELDS
 from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
 
-HISTORY_COLUMNS = ("client", "at", "actor", "actor_label", "source", "action", "changes")
+HISTORY_COLUMNS = (
+    "client", "at", "actor", "actor_label", "source", "action", "changes", "operation",
+)  # fmt: skip
+
+# The operation the history rows being written belong to (see history_operation).
+_operation: ContextVar[str] = ContextVar("history_operation", default="")
+
+
+@contextmanager
+def history_operation(name: str) -> Iterator[None]:
+    """Every history row written inside this block, through any service, belongs to the
+    operation `name` ("import:<token>"): an import is then found, and undone, from its rows,
+    whichever service (a template applied, a contact changed) wrote them."""
+    token = _operation.set(name)
+    try:
+        yield
+    finally:
+        _operation.reset(token)
+
+
+def operation_current() -> str:
+    return _operation.get()
+
 
 # Fields whose changes the history records, in the order the page shows them.
 TRACKED_FIELDS = (*CLIENT_FIELDS, "status")
@@ -71,6 +95,7 @@ def history_record(
         source=source,
         action=action,
         changes=changes or [],
+        operation=_operation.get(),
     )
 
 
@@ -92,8 +117,9 @@ def histories_record(
     db_json = json_for_db()
     actor_id = actor.pk if actor else None
     label = actor_label(actor)
+    operation = _operation.get()
     rows = [
-        (client_id, stamp, actor_id, label, source, action, db_json(changes or []))
+        (client_id, stamp, actor_id, label, source, action, db_json(changes or []), operation)
         for client_id, action, changes in entries
     ]
     insert_rows(ClientHistory, HISTORY_COLUMNS, rows)

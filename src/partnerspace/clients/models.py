@@ -205,9 +205,19 @@ class ClientHistory(models.Model):
     source = models.CharField(max_length=16, choices=HistorySource.choices)
     action = models.CharField(max_length=40)
     changes = models.JSONField(default=list, blank=True)  # [{"field", "old", "new"}]
+    # The one operation that wrote this row among many (an import: "import:<token>"), so
+    # that it can be found, and undone, as a whole. Empty for a change of its own.
+    operation = models.CharField(max_length=40, blank=True, default="", db_default="")
 
     class Meta:
-        indexes = [models.Index(fields=["client", "-at"], name="client_history_at")]
+        indexes = [
+            models.Index(fields=["client", "-at"], name="client_history_at"),
+            models.Index(
+                fields=["operation", "id"],
+                name="client_history_operation",
+                condition=~Q(operation=""),
+            ),
+        ]
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:

@@ -4,23 +4,27 @@ The same services as the pages: a file is checked first (nothing written), then 
 a large file is checked or imported in the background and followed with GET.
 """
 
+import json
+from datetime import datetime
 from typing import Literal
 
 from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from partnerspace.api.schemas import Id, refusals
-from partnerspace.core.errors import Conflict, ServiceError
+from partnerspace.api.schemas import Id, InputSchema, PageNumber, refusals
+from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
 from partnerspace.imports.forms import upload_too_large
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.reading import FileProblem
 from partnerspace.imports.recovery import import_stop_notice
-from partnerspace.imports.selectors import import_get_for_user
+from partnerspace.imports.selectors import import_get_for_user, imports_of_firm
+from partnerspace.imports.undo import UndoPlan
 
 router = Router(tags=["imports"])
 
@@ -51,10 +55,20 @@ class ImportWarningOut(Schema):
     normalized: str
 
 
+class ImportColumnOut(Schema):
+    header: str = Field(description="The column's header in the file.")
+    samples: list[str] = Field(description="Its first non-empty values.")
+    suggested: str = Field(
+        description="The field suggested for it (see `mapping`); empty: not imported."
+    )
+
+
 class ImportOut(Schema):
     id: int
     status: ImportStatus = Field(
         description=(
+            "`mapping` when the file's headers are not the template's: its `columns` say "
+            "what each holds and the field we suggest; upload it again with a `mapping`. "
             "`uploaded` while a large file is being checked, `previewed` once checked (a dry "
             "run), `queued` and `running` while a large file is imported, then `done`; "
             "`refused` when the file cannot be read, `failed` on an error on our side, "
@@ -84,6 +98,12 @@ class ImportOut(Schema):
     )
     report_url: str = Field(description="The error report: the refused rows, as .xlsx.")
     resumable: bool = Field(description="POST /imports/{import_id}/resume goes on with it.")
+    mapping: dict[str, str] | None = Field(
+        description="The column mapping the file was read by: {normalized header: field}."
+    )
+    columns: list[ImportColumnOut] | None = Field(
+        None, description="With status `mapping`: the file's columns and the suggested fields."
+    )
 
 
 class ImportCreatedOut(ImportOut):
@@ -126,8 +146,54 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
             reverse("api:import_report", kwargs={"import_id": job.pk})
         ),
         "resumable": job.can_resume,
+        "mapping": job.mapping,
+        "columns": _columns_out(request, job),
         **extra,
     }
+
+
+def _columns_out(request, job: ImportJob) -> list[dict] | None:
+    if job.status != ImportStatus.MAPPING:
+        return None
+    try:
+        columns, suggested, _again = services.import_mapping_suggest(
+            membership=request.membership, job=job
+        )
+    except (FileProblem, ServiceError):
+        return None
+    return [
+        {
+            "header": column.header,
+            "samples": list(column.samples),
+            "suggested": suggested[column.header],
+        }
+        for column in columns
+    ]
+
+
+def _mapping_parse(text: str) -> dict[str, str]:
+    """The `mapping` form field: a JSON object {file header: field}."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(header, str) and (field is None or isinstance(field, str))
+        for header, field in value.items()
+    ):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "mapping",
+                    "invalid_mapping",
+                    _(
+                        "Give the mapping as a JSON object of the file's headers and the "
+                        'fields they hold, e.g. {"Naam": "legal_name", "Notities": ""}.'
+                    ),
+                )
+            ]
+        )
+    return {header: field or "" for header, field in value.items()}
 
 
 def _warnings_out(job: ImportJob) -> list[dict]:
@@ -164,6 +230,7 @@ def import_create(
     file: File[UploadedFile],
     dry_run: Form[bool] = False,
     mode: Form[Literal["create", "update"]] = "create",
+    mapping: Form[str | None] = None,
 ):
     """The file is an .xlsx (or .xls, .ods, .csv) with the template's headers, in Dutch,
     French or English. Every row is checked as a client added by hand; a refused row is
@@ -174,19 +241,41 @@ def import_create(
     reason is the only error). 202: the file is large (over 1,000 rows, or too large to be
     checked at once): it is checked (`uploaded`) or imported (`queued`) in the background;
     follow it with GET /imports/{import_id}. 409 `file_not_kept`: the file was no longer
-    kept when its import began; upload it again. 413: over 20 MB."""
+    kept when its import began; upload it again. 413: over 20 MB.
+
+    A file whose headers are not the template's answers `mapping`, with its `columns` and
+    the field suggested for each. Send it again with `mapping`, a JSON object of its
+    headers and the fields they hold (a key of the template, `address` for a whole
+    address, `contact_name` for a whole name, or "" not to import it), e.g.
+    `{"Naam": "legal_name", "Adres": "address", "Notities": ""}`; a header it leaves out
+    is read by the template's headers. 422 names a header the file does not have, a field
+    that does not exist, a field given twice, or a required field given to no column."""
     membership = _importer(request)
     refusal = upload_too_large(file)
     if refusal:
         raise FileTooLarge("file_too_large", refusal, field="file")
+    content = file.read()
+    file_name = file.name or ""  # a multipart part without a file name is no file
+    kept = columns = None
+    if mapping is not None:
+        wanted = _mapping_parse(mapping)
+        try:
+            columns = services.file_columns(content, file_name=file_name)
+        except FileProblem:
+            columns = None  # the file is refused as it would be without a mapping
+        if columns is not None:
+            kept = services.import_mapping_check(mapping=wanted, columns=columns)
     job = services.import_job_create(
         membership=membership,
-        file_name=file.name or "",  # a multipart part without a file name is no file
-        content=file.read(),
+        file_name=file_name,
+        content=content,
         mode=mode,
         source="api",
         language=translation.get_language(),
+        mapping=kept,
     )
+    if kept is not None and columns is not None:
+        services.column_mapping_remember(membership=membership, columns=columns, mapping=kept)
     if job.status == ImportStatus.UPLOADED:
         if job.file_size <= services.INLINE_PREVIEW_BYTES:
             services.import_preview(job=job)
@@ -250,3 +339,144 @@ def import_report(request, import_id: Id):
             _("This import is not finished yet; ask for its report once it is."),
         )
     return report_response(job)
+
+
+class ImportSummaryOut(Schema):
+    id: int
+    status: ImportStatus
+    file_name: str
+    mode: Literal["create", "update"]
+    source: str = Field(description="`web`, `api` or `cli`.")
+    created_at: datetime
+    created_by: str | None = Field(description="Who uploaded it; null once they have left.")
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+    undone_at: datetime | None = Field(description="When the import was undone; null: never.")
+    undone_by: str | None
+
+
+class ImportPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    next_page: int | None
+    results: list[ImportSummaryOut]
+
+
+class ImportListQuery(Schema):
+    page: PageNumber = 1
+    page_size: int = Field(50, ge=1, le=200)
+
+
+def _person(user) -> str | None:
+    return user.email if user is not None else None
+
+
+@router.get(
+    "/imports",
+    response={200: ImportPageOut, **refusals(401, 403, 422)},
+    summary="The firm's imports, newest first, page by page",
+)
+def import_list(request, query: Query[ImportListQuery]):
+    """Every import of the firm (checks that wrote nothing too), newest first: the `id` to
+    follow one (GET /imports/{import_id}) or undo it (POST /imports/{import_id}/undo)."""
+    imports = imports_of_firm(_importer(request)).select_related("undone_by")
+    imports = imports.order_by("-created_at", "-id")
+    start = (query.page - 1) * query.page_size
+    rows = list(imports[start : start + query.page_size + 1])
+    return {
+        "count": imports.count(),
+        "page": query.page,
+        "page_size": query.page_size,
+        "next_page": query.page + 1 if len(rows) > query.page_size else None,
+        "results": [
+            {
+                "id": job.pk,
+                "status": job.status,
+                "file_name": job.file_name,
+                "mode": job.mode,
+                "source": job.source,
+                "created_at": job.created_at,
+                "created_by": _person(job.created_by),
+                "rows": job.rows,
+                "created": job.created,
+                "updated": job.updated,
+                "unchanged": job.unchanged,
+                "refused": job.refused,
+                "undone_at": job.undone_at,
+                "undone_by": _person(job.undone_by),
+            }
+            for job in rows[: query.page_size]
+        ],
+    }
+
+
+class ImportUndoIn(InputSchema):
+    dry_run: bool = Field(
+        False, description="True: answer what the undo would do, and change nothing."
+    )
+
+
+class UndoClientOut(Schema):
+    id: int
+    name: str
+
+
+class UndoRestoredOut(UndoClientOut):
+    fields: list[str] = Field(description="The fields (and `contact`) given their old values.")
+
+
+class UndoLeftAloneOut(UndoClientOut):
+    reason: str = Field(
+        examples=["edited"],
+        description=(
+            "`invited`, `activated`, `archived`, `peppol` (registered on Peppol), `edited` or "
+            "`gone` (deleted) since the import; or the code of a refusal."
+        ),
+    )
+    message: str
+
+
+class ImportUndoOut(Schema):
+    id: int
+    dry_run: bool
+    undone_at: datetime | None
+    undone_by: str | None
+    deleted: int = Field(description="Clients deleted (or that the undo would delete).")
+    restored: int = Field(description="Clients given their values from before the import.")
+    left_alone: int = Field(description="Clients changed since the import: left as they are.")
+    to_delete: list[UndoClientOut] = Field(description="The first 500 of `deleted`.")
+    to_restore: list[UndoRestoredOut] = Field(description="The first 500 of `restored`.")
+    left_alone_clients: list[UndoLeftAloneOut] = Field(
+        description="The first 500 of `left_alone`, each with its reason."
+    )
+
+
+@router.post(
+    "/imports/{import_id}/undo",
+    response={200: ImportUndoOut, **refusals(400, 401, 403, 404, 409, 413, 422)},
+    summary="Undo a whole import, or with dry_run see what the undo would do",
+)
+def import_undo(request, import_id: Id, payload: ImportUndoIn):
+    """Within 30 days of the import: the clients it created that are still Draft
+    and unchanged since are deleted (with their contacts, links and staff assignments), the
+    clients it updated get their earlier values back, and any client changed since is left
+    alone and listed with the reason. Send `dry_run` true first to see the plan.
+
+    409: `already_undone` (undoing twice does nothing the second time), `import_running`,
+    `nothing_to_undo` (a check, or a refused file), `undo_too_late`."""
+    membership = _importer(request)
+    plan: UndoPlan = services.import_undo(
+        membership=membership, import_id=import_id, dry_run=payload.dry_run
+    )
+    job = import_get_for_user(membership, import_id)
+    return {
+        "id": job.pk,
+        "dry_run": payload.dry_run,
+        "undone_at": job.undone_at,
+        "undone_by": _person(job.undone_by),
+        **plan.as_json(),
+    }

@@ -13,6 +13,8 @@ class ImportMode(models.TextChoices):
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
+    # The file's headers are not the template's: its columns wait to be matched to fields.
+    MAPPING = "mapping", _("Columns to match")
     PREVIEWED = "previewed", _("Checked, not imported")
     QUEUED = "queued", _("Waiting")
     RUNNING = "running", _("Importing")
@@ -59,6 +61,9 @@ class ImportJob(models.Model):
     refused = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
     unknown_headers = models.JSONField(default=list, blank=True)
+    # The confirmed column mapping, {normalized file header: field or ""} (imports.mapping);
+    # null: the file is read by the template's headers.
+    mapping = models.JSONField(null=True, blank=True)
     # The check's first clients to be created: [{"row", "name", "number", "city"}].
     preview_clients = models.JSONField(default=list, blank=True)
     file_error = models.JSONField(null=True, blank=True)  # {"code", "detail", "message"}
@@ -79,6 +84,14 @@ class ImportJob(models.Model):
     file_deleted_at = models.DateTimeField(null=True, blank=True)
     # The error report of the refused rows, written when the upload's bytes are deleted.
     report_file = models.FileField(upload_to=_report_path, blank=True)
+    # The import undone (imports.undo): set once, in the statement that claims the undo, so
+    # that a second undo, even at the same moment, finds it set and does nothing.
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the undo did, once finished: its counts and the clients it left alone, and why.
+    undo_result = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -117,6 +130,7 @@ class ImportJob(models.Model):
             and self.import_started_at is not None
             and not self.file_deleted_at
             and bool(self.file)
+            and self.undone_at is None
         )
 
 
@@ -138,3 +152,28 @@ class ImportIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row}:{self.field} {self.code}"
+
+
+class ColumnMapping(models.Model):
+    """A firm's confirmed column mapping, remembered by the file's header signature
+    (imports.mapping.signature) and suggested for the next file with the same headers."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="column_mappings")
+    signature = models.CharField(max_length=64)
+    # {normalized file header: field or ""}
+    mapping = models.JSONField(default=dict)
+    headers = models.JSONField(default=list)  # the file's headers as written, for the record
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["firm", "signature"], name="import_mapping_firm_signature"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm_id}:{self.signature[:12]}"

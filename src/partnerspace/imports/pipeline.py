@@ -771,6 +771,7 @@ def checked_chunks(sheet: Sheet, size: int, *, start: int = 0) -> Iterator[list[
             # What the register filled is not the file's word: an update keeps the client's.
             cleaned.filled = filled[number]
             cleaned.warnings += notes.get(number, ())
+            cleaned.warnings += sheet.notes.get(number, ())  # combined cells split
             checked.append(cleaned)
         yield checked
 

@@ -4,7 +4,8 @@ One module per concern, the names the doors call gathered here:
 - `clients`: creating, changing (`client_change`, `client_update`), deleting, archiving;
 - `contacts`: a client's contact persons;
 - `assignments`: the staff assigned to clients;
-- `duplicates`: refusing a duplicate, and the derived fields that keep identities unique.
+- `duplicates`: refusing a duplicate, and the derived fields that keep identities unique;
+- `restore`: taking back what one operation (an import) did: Drafts deleted, values restored.
 """
 
 from partnerspace.clients.services.assignments import (
@@ -36,6 +37,10 @@ from partnerspace.clients.services.duplicates import (
     identity_conflict,
     refresh_search,
 )
+from partnerspace.clients.services.restore import (
+    client_values_restore,
+    clients_drafts_delete,
+)
 from partnerspace.clients.services.results import ClientResult
 
 __all__ = [
@@ -50,10 +55,12 @@ __all__ = [
     "client_delete",
     "client_details_owned_by_client",
     "client_update",
+    "client_values_restore",
     "clients_bulk_archive",
     "clients_bulk_assign",
     "clients_bulk_delete",
     "clients_bulk_unassign",
+    "clients_drafts_delete",
     "contact_add",
     "contact_make_primary",
     "contact_remove",

@@ -208,6 +208,8 @@ class ContactChange:
 
     values: dict[str, Any]
     contact: Contact | None = None
+    # The contact goes (an undo removing the contact an import added); `values` unused.
+    remove: bool = False
 
 
 @transaction.atomic
@@ -221,6 +223,7 @@ def client_change(
     may_change_mandate: bool = True,
     numbers_follow: bool = True,
     contact: ContactChange | None = None,
+    action: str = "updated",
 ) -> ClientResult:
     """The one update of a client's details, whatever the door (client_update for a page and
     the API, the import row by row): the merged values pass the client's rules, a linked
@@ -271,7 +274,7 @@ def client_change(
     refresh_search(client, viewer=viewer)
     if contact_line is not None:
         changes.append(contact_line)
-    history_record(client=client, actor=actor, source=source, action="updated", changes=changes)
+    history_record(client=client, actor=actor, source=source, action=action, changes=changes)
     return ClientResult(client, company.warnings)
 
 
@@ -293,18 +296,29 @@ def client_change_check(
 
 
 def _contact_write(client: Client, change: ContactChange) -> dict[str, Any]:
-    """Write the contact of a client's change; its line in the change's history row."""
+    """Write the contact of a client's change; its line in the change's history row.
+
+    The line names the contact (`contact_id`) and keeps the values it had (`before`): what
+    an undo of the change writes back."""
     if change.contact is None:
         contact = Contact.objects.create(
             client=client, is_primary=not client.contacts.exists(), **change.values
         )
-        return {"field": "contact", "old": None, "new": contact_label(contact)}
+        return {"field": "contact", "old": None, "new": contact_label(contact),
+                "contact_id": contact.pk}  # fmt: skip
     contact = client.contacts.get(pk=change.contact.pk)
     old = contact_label(contact)
+    if change.remove:
+        if contact.is_primary or not client.contacts.exclude(pk=contact.pk).exists():
+            raise Conflict("last_contact", _("A client keeps at least one contact person."))
+        contact.delete()
+        return {"field": "contact", "old": old, "new": None}
+    before = {name: getattr(contact, name) for name in change.values}
     for name, value in change.values.items():
         setattr(contact, name, value)
     contact.save(update_fields=list(change.values))
-    return {"field": "contact", "old": old, "new": contact_label(contact)}
+    return {"field": "contact", "old": old, "new": contact_label(contact),
+            "contact_id": contact.pk, "before": before}  # fmt: skip
 
 
 def client_details_owned_by_client(client: Client) -> bool:
@@ -370,13 +384,20 @@ def client_delete(*, membership: Membership, client: Client) -> None:
 
 
 def _deletions_audit(membership: Membership, clients: list[Client]) -> None:
-    """The audit log keeps a line per deleted client: its name and numbers, who, when."""
+    deletions_audit(firm_id=membership.firm_id, actor=membership.user, clients=clients)
+
+
+def deletions_audit(
+    *, firm_id: int, actor: User | None, clients: list[Client], data: dict[str, Any] | None = None
+) -> None:
+    """The audit log keeps a line per deleted client: its name and numbers, who, when (and
+    `data`: why, when a door says so)."""
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(
-                firm_id=membership.firm_id,
-                actor=membership.user,
-                actor_label=membership.user.email,
+                firm_id=firm_id,
+                actor=actor,
+                actor_label=actor.email if actor else "",
                 action="client.deleted",
                 target_type=Client._meta.label_lower,
                 target_id=str(client.pk),
@@ -385,6 +406,7 @@ def _deletions_audit(membership: Membership, clients: list[Client]) -> None:
                     "company_number": client.company_number,
                     "vat_number": client.vat_number,
                     "external_reference": client.external_reference,
+                    **(data or {}),
                 },
             )
             for client in clients

@@ -17,13 +17,28 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import email_key
+from partnerspace.clients.history import history_operation
+from partnerspace.core.errors import ValidationFailed
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.imports.columns import COLUMN_BY_KEY, LANGUAGES
+from partnerspace.imports.mapping import (
+    RAW_HEADERS,
+    FileColumn,
+    HeaderRules,
+    file_columns,
+    sheet_split,
+    suggest,
+)
 from partnerspace.imports.models import ImportMode
 from partnerspace.imports.pipeline import Importer, Outcome
 from partnerspace.imports.reading import FileProblem, read_table
 from partnerspace.imports.report import error_report_bytes
-from partnerspace.imports.services import import_job_record
+from partnerspace.imports.services import (
+    import_job_record,
+    import_mapping_check,
+    import_token,
+)
+from partnerspace.imports.undo import import_operation
 
 EXIT_REFUSED_ROWS = 1
 EXIT_REFUSED_FILE = 2
@@ -60,6 +75,15 @@ class Command(BaseCommand):
             "--report", metavar="OUT.xlsx", help="write the refused rows to this file"
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="HEADER=FIELD",
+            help="read the file's column HEADER as FIELD (a template key such as legal_name, "
+            "address for a whole address, contact_name for a whole name, or nothing not to "
+            "import it); once per column whose header is not the template's",
+        )
         parser.add_argument(
             "--actor",
             metavar="EMAIL",
@@ -109,7 +133,9 @@ class Command(BaseCommand):
                 returncode=EXIT_REFUSED_FILE,
             ) from None
         started_at = timezone.now()
+        token = import_token()
         record = {
+            "token": token,
             "firm": firm,
             "actor": actor,
             "file_name": path.name,
@@ -120,10 +146,15 @@ class Command(BaseCommand):
             "started_at": started_at,
         }
         try:
-            sheet = read_table(content, filename=path.name)
+            mapping = self._mapping(options["map"], content, path.name)
+            record["mapping"] = mapping
+            headers = HeaderRules(mapping=mapping) if mapping is not None else None
+            sheet = sheet_split(read_table(content, filename=path.name, headers=headers))
         except FileProblem as problem:
-            import_job_record(**record, problem=problem)
-            self._report_file(options, problem, language)
+            job = import_job_record(**record, problem=problem)
+            self._report_file(options, problem, language, job.pk)
+            if problem.code == "missing_columns" and not options["map"]:
+                self._suggest_mapping(content, path.name)
             return EXIT_REFUSED_FILE
         progress = ProgressBar(self.stderr, sheet.row_count) if self.stderr.isatty() else None
         importer = Importer(
@@ -133,7 +164,9 @@ class Command(BaseCommand):
             dry_run=options["dry_run"],
             on_progress=progress,
         )
-        outcome = importer.run(sheet)
+        # Its history rows carry the import's operation: import_undo finds them so.
+        with history_operation(import_operation(token)):
+            outcome = importer.run(sheet)
         if progress is not None:
             progress.finish()
         job = import_job_record(**record, outcome=outcome, sheet=sheet)
@@ -143,10 +176,46 @@ class Command(BaseCommand):
                 error_report_bytes(sheet=sheet, errors=outcome.errors, language=language),
             )
         if options["json"]:
-            self._print_json(summary_json(outcome))
+            self._print_json(summary_json(outcome, job.pk))
         else:
             self._print_summary(outcome, language, options, job.pk)
         return EXIT_REFUSED_ROWS if outcome.refused else 0
+
+    def _mapping(self, given: list[str], content: bytes, file_name: str) -> dict | None:
+        """The --map options as the import keeps a mapping; CommandError for a wrong one."""
+        if not given:
+            return None
+        wanted: dict[str, str] = {}
+        for option in given:
+            header, equals, field = option.partition("=")
+            if not equals or not header.strip():
+                raise CommandError(
+                    _('Give each --map as "HEADER=FIELD", e.g. --map "Naam=legal_name".'),
+                    returncode=EXIT_REFUSED_FILE,
+                )
+            wanted[header.strip()] = field.strip()
+        columns = _file_columns(content, file_name)
+        try:
+            return import_mapping_check(mapping=wanted, columns=columns)
+        except ValidationFailed as failed:
+            raise CommandError(
+                "\n".join(error.message for error in failed.errors),
+                returncode=EXIT_REFUSED_FILE,
+            ) from None
+
+    def _suggest_mapping(self, content: bytes, file_name: str) -> None:
+        """A file whose headers are not the template's: the --map options we suggest."""
+        try:
+            columns = _file_columns(content, file_name)
+        except FileProblem:
+            return
+        options = " ".join(
+            f'--map "{header}={field}"' for header, field in suggest(columns).items()
+        )
+        self.stderr.write(
+            _("Its headers are not the template's. Match its columns with --map, e.g.: %(options)s")
+            % {"options": options}
+        )
 
     def _actor(self, firm, email: str | None):
         if not email:
@@ -164,7 +233,7 @@ class Command(BaseCommand):
             )
         return membership.user
 
-    def _report_file(self, options, problem: FileProblem, language: str) -> None:
+    def _report_file(self, options, problem: FileProblem, language: str, job_id: int) -> None:
         message = problem.message()
         if options["report"]:
             errors = [{"row": None, "field": None, "code": problem.code, "message": message}]
@@ -174,6 +243,7 @@ class Command(BaseCommand):
         if options["json"]:
             self._print_json(
                 {
+                    "id": job_id,
                     "rows": 0,
                     "created": 0,
                     "updated": 0,
@@ -249,11 +319,16 @@ class Command(BaseCommand):
         self.stdout.write(_("Recorded as import %(id)s.") % {"id": job_id})
 
 
-def summary_json(outcome: Outcome) -> dict:
-    """The one JSON object of --json: {"rows", "created", "updated", "refused", "errors",
-    "warnings"}."""
+def _file_columns(content: bytes, file_name: str) -> list[FileColumn]:
+    """The file's columns by their own headers, with a few values (as the page shows)."""
+    return file_columns(read_table(content, filename=file_name, headers=RAW_HEADERS))
+
+
+def summary_json(outcome: Outcome, job_id: int) -> dict:
+    """The one JSON object of --json: {"id", "rows", "created", "updated", "refused",
+    "errors", "warnings"}; `id` is the import's, as import_undo and the API know it."""
     data = outcome.as_json()
-    return {key: data[key] for key in JSON_KEYS}
+    return {"id": job_id, **{key: data[key] for key in JSON_KEYS}}
 
 
 class ProgressBar:
