@@ -68,6 +68,7 @@ INTEGRATION_KEY = "exact_online"
 # The targets, at 100,000 rows on this 2-core machine.
 TARGET_ROWS = 100_000
 TARGET_SQLITE_SECONDS = 10.0
+TARGET_POSTGRES_SECONDS = 12.0
 TARGET_CALAMINE_RATIO = 3.0
 TARGET_IMPORT_EXPORT_FACTOR = 20.0
 TARGET_PEAK_MB = 400.0
@@ -642,7 +643,8 @@ def main(argv: list[str]) -> int:
     load = os.getloadavg()
     print(
         f"Import benchmark: {', '.join(f'{r:,}' for r in options.rows)} rows; targets at "
-        f"{TARGET_ROWS:,} rows: under {TARGET_SQLITE_SECONDS:.0f} s on SQLite, at most "
+        f"{TARGET_ROWS:,} rows: under {TARGET_SQLITE_SECONDS:.0f} s on SQLite and "
+        f"{TARGET_POSTGRES_SECONDS:.0f} s on PostgreSQL, at most "
         f"{TARGET_CALAMINE_RATIO:.0f}x calamine's bare read, at least "
         f"{TARGET_IMPORT_EXPORT_FACTOR:.0f}x faster than django-import-export, peak memory "
         f"under {TARGET_PEAK_MB:.0f} MB"
@@ -898,14 +900,14 @@ def report(name, version, runs: list[Run], files, options, use_command) -> list[
         )
         target = rows >= TARGET_ROWS
         lines = []
-        if name == "SQLite":
-            lines.append(
-                (
-                    f"validated and imported in under {TARGET_SQLITE_SECONDS:.0f} s",
-                    f"{product.seconds:.2f} s",
-                    product.seconds < TARGET_SQLITE_SECONDS,
-                )
+        limit = TARGET_SQLITE_SECONDS if name == "SQLite" else TARGET_POSTGRES_SECONDS
+        lines.append(
+            (
+                f"validated and imported in under {limit:.0f} s",
+                f"{product.seconds:.2f} s",
+                product.seconds < limit,
             )
+        )
         lines.append(
             (
                 f"at most {TARGET_CALAMINE_RATIO:.0f}x calamine's bare read",

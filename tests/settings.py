@@ -19,6 +19,9 @@ else:
     os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
     os.environ["REDIS_URL"] = os.environ.get("PARTNERSPACE_TEST_REDIS_URL", "redis://127.0.0.1:1/0")
 os.environ.setdefault("PARTNERSPACE_BASE_URL", "http://testserver")
+# No VIES checks unless a test points them at its local fake VIES (tests/vies; its worker
+# processes through PARTNERSPACE_TEST_VIES_URL): never the European Commission's.
+os.environ["PARTNERSPACE_VIES_URL"] = os.environ.get("PARTNERSPACE_TEST_VIES_URL", "")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ["PARTNERSPACE_STATIC_MANIFEST"] = "0"
 

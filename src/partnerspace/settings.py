@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "partnerspace.imports",
     "partnerspace.peppol",
     "partnerspace.register",
+    "partnerspace.vies",
     "partnerspace.api",
     "partnerspace.operations",
 ]
@@ -203,6 +204,14 @@ except ValueError as error:
 # The key that encrypts stored secrets (the firms' SMP credentials); derived from SECRET_KEY
 # when empty.
 PARTNERSPACE_ENCRYPTION_KEY = env("PARTNERSPACE_ENCRYPTION_KEY")
+
+# VIES, the EU's VAT number check: the REST API's base address (its two calls are relative
+# to it; empty: no checks, for an installation without internet access), how long one call
+# may take (seconds).
+PARTNERSPACE_VIES_URL = env(
+    "PARTNERSPACE_VIES_URL", "https://ec.europa.eu/taxation_customs/vies/rest-api"
+).rstrip("/")
+PARTNERSPACE_VIES_TIMEOUT = float(env("PARTNERSPACE_VIES_TIMEOUT", "20"))
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]

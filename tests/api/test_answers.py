@@ -139,6 +139,7 @@ ROLE_REFUSALS = {
     ("POST", "/clients/{client_id}/peppol/registration"): ("accountant", None),
     ("DELETE", "/clients/{client_id}/peppol/registration"): ("accountant", None),
     ("GET", "/peppol/batches/{batch_id}"): ("accountant", None),
+    ("POST", "/clients/{client_id}/vat-check"): ("accountant", None),
     ("POST", "/templates"): ("manager", {"name": "Nieuw sjabloon"}),
     ("PATCH", "/templates/{template_id}"): ("manager", {"name": "Nieuw sjabloon"}),
     ("DELETE", "/templates/{template_id}"): ("manager", None),

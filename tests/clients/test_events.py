@@ -22,6 +22,7 @@ def test_the_apps_register_their_reactions_once():
             events.mandate_changed,
             events.client_created,
             events.details_changed,
+            events.clients_imported,
             events.client_deletion_refusals,
         )
     }
@@ -31,8 +32,15 @@ def test_the_apps_register_their_reactions_once():
             "partnerspace.peppol.handlers.on_clients_archived",
         },
         "mandate_changed": {"partnerspace.peppol.handlers.on_mandate_changed"},
-        "client_created": {"partnerspace.configuration.handlers.on_client_created"},
-        "details_changed": {"partnerspace.companies.handlers.on_details_changed"},
+        "client_created": {
+            "partnerspace.configuration.handlers.on_client_created",
+            "partnerspace.vies.handlers.on_client_created",
+        },
+        "details_changed": {
+            "partnerspace.companies.handlers.on_details_changed",
+            "partnerspace.vies.handlers.on_details_changed",
+        },
+        "clients_imported": {"partnerspace.vies.handlers.on_clients_imported"},
         "client_deletion_refusals": {"partnerspace.peppol.handlers.on_clients_deleting"},
     }
     before = events.client_archived.handlers

@@ -189,6 +189,7 @@ def _register_routers() -> None:
     from partnerspace.invitations.api import router as invitations_router
     from partnerspace.peppol.api import router as peppol_router
     from partnerspace.register.api import router as register_router
+    from partnerspace.vies.api import router as vies_router
 
     api.add_router("/", firms_router)
     api.add_router("/", clients_router)
@@ -198,6 +199,7 @@ def _register_routers() -> None:
     api.add_router("/", imports_router)
     api.add_router("/", tokens_router)
     api.add_router("/", register_router)
+    api.add_router("/", vies_router)
 
 
 _register_routers()

@@ -32,7 +32,10 @@ from partnerspace.configuration.services import client_integrations_link
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed
 from partnerspace.register.api import RegisterChangeOut, register_change_out
 from partnerspace.register.models import ChangeState, RegisterChange
-from partnerspace.register.selectors import clients_with_open_changes, register_codes
+from partnerspace.register.selectors import CHANGES_FILTER_PARAM, register_codes
+from partnerspace.vies.api import ViesOut, vies_out
+from partnerspace.vies.models import ViesState
+from partnerspace.vies.selectors import FILTER_PARAM
 
 router = Router(tags=["clients"])
 
@@ -113,6 +116,9 @@ class ClientOut(Schema):
     integrations: list[ClientIntegrationOut]
     contacts: list[ContactOut]
     mandate_confirmed_at: datetime | None
+    vies: ViesOut | None = Field(
+        description="What VIES last said about the VAT number; null without an EU VAT number."
+    )
     created_at: datetime
     updated_at: datetime
     register_changes: list[RegisterChangeOut] = Field(
@@ -256,17 +262,14 @@ class ClientListQuery(Schema):
         None,
         description="true: only clients with open register changes; false: only those without.",
     )
+    vies: ViesState | None = Field(
+        None, description="Only the clients in this VIES state (invalid, unavailable, …)."
+    )
     page: PageNumber = 1
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 # From models to answers
-
-
-def _register_narrowing(present: bool | None) -> tuple:
-    if present is None:
-        return ()
-    return (lambda clients: clients_with_open_changes(clients, present=present),)
 
 
 def _with_related(clients: list[Client]) -> list[Client]:
@@ -275,6 +278,7 @@ def _with_related(clients: list[Client]) -> list[Client]:
         clients,
         "contacts",
         "assignments",
+        "vat_check",
         Prefetch(
             "register_changes",
             queryset=RegisterChange.objects.filter(state=ChangeState.OPEN).order_by("kind", "id"),
@@ -322,6 +326,7 @@ def _client_out(client: Client) -> dict:
         ],
         "contacts": [_contact_out(contact) for contact in client.contacts.all()],
         "mandate_confirmed_at": client.mandate_confirmed_at,
+        "vies": vies_out(getattr(client, "vat_check", None)),
         "created_at": client.created_at,
         "updated_at": client.updated_at,
         "register_changes": [
@@ -385,7 +390,14 @@ def client_list(request, query: Query[ClientListQuery]):
         status=query.status or "",
         template_id=query.template,
         assigned_to=query.assigned_to,
-        narrowing=_register_narrowing(query.register_changes),
+        extra=(
+            *(((FILTER_PARAM, query.vies),) if query.vies else ()),
+            *(
+                ((CHANGES_FILTER_PARAM, "open" if query.register_changes else "none"),)
+                if query.register_changes is not None
+                else ()
+            ),
+        ),
     )
     page = client_page(
         request.membership, filters, page=query.page, page_size=query.page_size, for_page=False

@@ -59,6 +59,18 @@ class ClientCreated:
 
 
 @dataclass(frozen=True)
+class ClientsImported:
+    """Many clients of one firm were created at once, past `client_create` (the import writes
+    its rows in bulk): sent once per batch, inside its transaction, after the rows are
+    written. `client_created` is not sent for them."""
+
+    firm_id: int
+    client_ids: tuple[int, ...]
+    actor: Any
+    source: str
+
+
+@dataclass(frozen=True)
 class DetailsChanged:
     """The firm changed a client's details (`changes`: the history's field/old/new lines);
     sent before the client is saved."""
@@ -80,6 +92,7 @@ client_archived: Registry[ClientsArchived, None] = Registry("client_archived")
 mandate_changed: Registry[MandateChanged, None] = Registry("mandate_changed")
 client_created: Registry[ClientCreated, None] = Registry("client_created")
 details_changed: Registry[DetailsChanged, None] = Registry("details_changed")
+clients_imported: Registry[ClientsImported, None] = Registry("clients_imported")
 client_deletion_refusals: Registry[ClientsDeleting, Mapping[int, ServiceError]] = Registry(
     "client_deletion_refusals"
 )

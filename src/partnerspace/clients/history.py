@@ -8,12 +8,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from json.encoder import encode_basestring as _json_string
 
 from django.utils import timezone
 
 from partnerspace.clients.models import Client, ClientHistory, HistorySource
 from partnerspace.clients.validation import CLIENT_FIELDS
-from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
+from partnerspace.core.bulk import JsonText, db_datetime, insert_rows, json_for_db, json_text
 
 HISTORY_COLUMNS = (
     "client", "at", "actor", "actor_label", "source", "action", "changes", "operation",
@@ -56,13 +57,43 @@ def differences(before: dict, after: dict) -> list[dict]:
     ]
 
 
+def _created(values: dict) -> Iterator[tuple[str, object]]:
+    """(field, value) of every field a new client starts with a value for."""
+    for name, value in values.items():
+        if value is not None and value != "":
+            yield name, value if type(value) in _PLAIN_TYPES else _plain(value)
+
+
 def creation_changes(values: dict) -> list[dict]:
     """The history lines of a new client: every field it starts with a value for."""
-    return [
-        {"field": name, "old": None, "new": _plain(value)}
-        for name, value in values.items()
-        if value is not None and value != ""
-    ]
+    return [{"field": name, "old": None, "new": value} for name, value in _created(values)]
+
+
+def creation_changes_json(values: dict) -> JsonText:
+    """`creation_changes(values)` as the JSON its history row stores, the same text
+    `json_for_db` would make of it, written straight from the values: an import records
+    100,000 of them, and building the dictionaries first costs seven times as much."""
+    return JsonText(
+        "["
+        + ",".join(
+            f'{{"field":{_json_string(name)},"old":null,"new":{_json_plain(value)}}}'
+            for name, value in _created(values)
+        )
+        + "]"
+    )
+
+
+def _json_plain(value) -> str:
+    """A plain value (as `_plain` leaves it) in JSON, as json.JSONEncoder writes it."""
+    if type(value) is str:
+        return _json_string(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return json_text(value)
 
 
 def contact_label(contact) -> str:
@@ -78,6 +109,9 @@ def _plain(value):
     if value is None or isinstance(value, bool | int | str):
         return value
     return str(value)
+
+
+_PLAIN_TYPES = frozenset({str, bool, int, type(None)})
 
 
 def history_record(
@@ -106,13 +140,16 @@ def actor_label(actor) -> str:
 
 def histories_record(
     *,
-    entries: Iterable[tuple[int, str, list[dict]]],
+    entries: Iterable[tuple[int, str, list[dict] | JsonText]],
     actor,
     source: str,
     at: datetime | None = None,
 ) -> int:
     """Many history rows in one statement: (client id, action, changes) each, all by the same
-    actor through the same door at the same moment. Returns how many were written."""
+    actor through the same door at the same moment. Returns how many were written.
+
+    `changes` may come encoded already (`core.bulk.json_text`, `creation_changes_json`):
+    lines that thousands of rows share are then encoded once."""
     stamp = db_datetime(at or timezone.now())
     db_json = json_for_db()
     actor_id = actor.pk if actor else None

@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -6,6 +5,7 @@ from django.core.cache import cache
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
+from partnerspace.clients.listfilters import list_filters_apply
 from partnerspace.clients.models import (
     INACTIVE_STATUSES,
     Client,
@@ -113,9 +113,8 @@ class ClientFilters:
     assigned_to: int | None = None  # a membership id
     mandate: bool | None = None
     sort: str = "name"
-    # What a door adds from what a feature app knows of a client (an open register change):
-    # each narrows the clients; clients itself knows nothing of those apps.
-    narrowing: tuple[Callable[[QuerySet[Client]], QuerySet[Client]], ...] = ()
+    # The other apps' filters (clients.listfilters): (query parameter, chosen value) pairs.
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -156,18 +155,17 @@ def _filtered(membership: Membership, filters: ClientFilters) -> tuple[QuerySet[
     elif filters.tab == "inactive":
         clients = clients.filter(status__in=INACTIVE_STATUSES)
     narrowed = bool(filters.query or filters.template_id or filters.assigned_to)
-    narrowed = narrowed or filters.mandate is not None or bool(filters.narrowing)
+    narrowed = narrowed or filters.mandate is not None
     if filters.template_id:
         clients = clients.filter(template_id=filters.template_id)
     if filters.assigned_to:
         clients = clients.filter(assignments__membership_id=filters.assigned_to)
     if filters.mandate is not None:
         clients = clients.filter(peppol_mandate=filters.mandate)
-    for narrow in filters.narrowing:
-        clients = narrow(clients)
     if filters.query:
         clients = search_filter(clients, filters.query)
-    return clients, narrowed
+    clients, narrowed_more = list_filters_apply(clients, filters.extra)
+    return clients, narrowed or narrowed_more
 
 
 def client_ids_matching(membership: Membership, filters: ClientFilters) -> QuerySet[Client, int]:

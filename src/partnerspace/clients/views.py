@@ -3,6 +3,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 from partnerspace.clients import selectors, services
 from partnerspace.clients.forms import ChooseTemplateForm, ClientForm, ContactForm, NewContactForm
 from partnerspace.clients.labels import FIELD_LABELS
+from partnerspace.clients.listfilters import list_filters
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selection import (
     MAX_SELECTION,
@@ -46,6 +48,7 @@ from partnerspace.register.selectors import (
     register_copy,
 )
 from partnerspace.register.services import client_register_take
+from partnerspace.vies.views import section_context as vies_section_context
 
 MANDATE_CONFIRMED = gettext_lazy("Mandate confirmed")
 # The badge of each state in the list's Invitation and Peppol columns.
@@ -78,7 +81,48 @@ def filters_from(query) -> ClientFilters:
         assigned_to=int_param(query.get("assigned")),
         mandate=mandate,
         sort=query.get("sort") if query.get("sort") in selectors.SORTS else "name",
+        extra=tuple(
+            (list_filter.param, value)
+            for list_filter in list_filters()
+            if (value := list_filter.value_of(query.get(list_filter.param)))
+        ),
     )
+
+
+def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) -> list[dict]:
+    """The other apps' filters as the list draws them: each choice with its count among the
+    tab's clients, when the filter counts; for a large firm, as counted since its clients
+    last changed (the filter's app raises the firm's clients_version when its counts do)."""
+    chosen = dict(filters.extra)
+    tab = ClientFilters(tab=filters.tab, status=filters.status)
+    seen_by = "all" if membership.sees_all_clients else f"member-{membership.pk}"
+    shown = []
+    for list_filter in list_filters():
+        counts: dict[str, int] = {}
+        if list_filter.count is not None:
+            key = (
+                f"clients:filter-counts:{list_filter.param}:{membership.firm_id}:"
+                f"{membership.firm.clients_version}:{seen_by}:{tab.tab}:{tab.status}"
+            )
+            cached = cache.get(key)
+            if cached is not None:
+                counts = cached
+            else:
+                tab_ids = selectors.client_ids_matching(membership, tab)
+                counts = list_filter.count(Client.objects.filter(pk__in=tab_ids))
+                if tab_counts.get("all", 0) >= selectors.COUNTS_CACHE_FROM:
+                    cache.set(key, counts, selectors.COUNTS_CACHE_SECONDS)
+        shown.append(
+            {
+                "param": list_filter.param,
+                "label": list_filter.label,
+                "value": chosen.get(list_filter.param, ""),
+                "choices": [
+                    (value, label, counts.get(value)) for value, label in list_filter.choices
+                ],
+            }
+        )
+    return shown
 
 
 def client_row_states(rows) -> None:
@@ -134,6 +178,7 @@ def client_list(request):
     context.update(
         templates=configuration_selectors.template_choices(request.firm),
         inactive_statuses=[(s.value, s.label) for s in ClientStatus if s != ClientStatus.ACTIVE],
+        extra_filters=extra_filters_shown(membership, filters, counts),
     )
     return render(request, "clients/list.html", context)
 
@@ -517,6 +562,7 @@ def _detail_context(request, client: Client, **extra) -> dict:
         "new_contact_form": extra.pop("new_contact_form", None)
         or NewContactForm(prefix="new", country=client.country, postal_code=client.postal_code),
         "register": client_register_comparison(client),
+        **vies_section_context(client),
         "owned_by_client": services.client_details_owned_by_client(client),
         **extra,
     }

@@ -22,7 +22,7 @@ from partnerspace.configuration.models import (
 )
 from partnerspace.configuration.selectors import firm_integration_find, integration_ref_match
 from partnerspace.configuration.settings_rules import settings_clean, settings_missing
-from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
+from partnerspace.core.bulk import JsonText, db_datetime, insert_rows, json_for_db, json_text
 from partnerspace.core.errors import (
     Conflict,
     FieldError,
@@ -366,21 +366,36 @@ def template_apply(
     now = timezone.now()
     stamp = db_datetime(now)
     db_json = json_for_db()
-    assigned = [{"field": "assigned", "old": None, "new": str(m.user)} for m in users]
+    # Every client gets the same history lines: encoded once, not once per client.
+    changes = json_text(
+        [
+            {"field": "template", "old": None, "new": template.name},
+            *({"field": "assigned", "old": None, "new": str(m.user)} for m in users),
+            *(
+                {"field": "integration", "old": None, "new": str(link.firm_integration.spec.name)}
+                for link in links
+            ),
+        ]
+    )
+    # A link's settings depend only on the client's external reference: worked out once per
+    # reference (most clients of an import have none, or one of their own).
+    settings: dict[tuple[int, str | None], tuple[JsonText, bool]] = {}
     assignments, integrations, history = [], [], []
     for client in clients:
         assignments += [(client.pk, m.pk, stamp) for m in users]
-        changes = [{"field": "template", "old": None, "new": template.name}, *assigned]
-        for link in links:
-            spec = link.firm_integration.spec
-            values = external_reference_defaults(
-                spec.client_fields, dict(link.settings), client.external_reference
-            )
-            complete = not settings_missing(spec.client_fields, values)
+        reference = client.external_reference
+        for index, link in enumerate(links):
+            known = settings.get((index, reference))
+            if known is None:
+                spec = link.firm_integration.spec
+                values = external_reference_defaults(
+                    spec.client_fields, dict(link.settings), reference
+                )
+                complete = not settings_missing(spec.client_fields, values)
+                known = settings[(index, reference)] = (json_text(values), complete)
             integrations.append(
-                (client.pk, link.firm_integration_id, db_json(values), complete, stamp)
+                (client.pk, link.firm_integration_id, db_json(known[0]), known[1], stamp)
             )
-            changes.append({"field": "integration", "old": None, "new": str(spec.name)})
         history.append((client.pk, "template_applied", changes))
     insert_rows(ClientAssignment, ("client", "membership", "assigned_at"), assignments)
     insert_rows(

@@ -109,12 +109,35 @@ def db_datetime(value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+class JsonText(str):
+    """A value already encoded as JSON (as `json_text` encodes it): `json_for_db` passes it
+    to the column as it is. What thousands of rows share is encoded once, and an import
+    writes its history lines straight as text (clients.history.creation_changes_json)."""
+
+    __slots__ = ()
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def json_text(value: Any) -> JsonText:
+    """`value` encoded once, to be written to many rows through `json_for_db`."""
+    return JsonText(_encode(value))
+
+
 def json_for_db() -> Callable[[Any], Any]:
     """The function that turns a value into what a JSON column takes from `insert_rows`;
-    ask once per batch (looking up the database on every value costs more than encoding)."""
+    ask once per batch (looking up the database on every value costs more than encoding).
+    A `JsonText` goes as the text it is: SQLite stores it, PostgreSQL's COPY parses it."""
     if connection.vendor == "postgresql":
         from psycopg.types.json import Jsonb
 
-        return Jsonb
-    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return encoder
+        def adapt_postgresql(value: Any) -> Any:
+            return str(value) if type(value) is JsonText else Jsonb(value)
+
+        return adapt_postgresql
+
+    def adapt_sqlite(value: Any) -> Any:
+        return str(value) if type(value) is JsonText else _encode(value)
+
+    return adapt_sqlite

@@ -36,6 +36,15 @@ class MembershipRolesForm(forms.Form):
 
 class FirmSettingsForm(forms.Form):
     name = forms.CharField(label=_("Firm name"), max_length=200)
+    vat_number = forms.CharField(
+        label=_("Your firm's VAT number"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "Sent with each VIES check of a client's VAT number, so that VIES answers with a "
+            "consultation number: your proof of the check."
+        ),
+    )
     register_digest = forms.BooleanField(
         label=_("E-mail the assigned staff a digest of their clients' changes in the KBO"),
         help_text=_("After each daily update of the KBO register, one e-mail per person."),

@@ -20,6 +20,9 @@ class Firm(models.Model):
     register_digest = models.BooleanField(
         _("e-mail a digest of register changes"), default=True, db_default=True
     )
+    # The firm's own VAT number: VIES checks of its clients name it as the requester, and then
+    # answer with a consultation number, the firm's proof that it checked.
+    vat_number = models.CharField(_("VAT number"), max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("firm")
@@ -102,6 +105,11 @@ class Membership(models.Model):
     def can_manage_peppol(self) -> bool:
         """Confirm clients' Peppol mandates and register them (the SMP itself is configured
         by whoever may manage the firm's configuration)."""
+        return self.is_administrator or self.is_client_manager
+
+    @property
+    def can_check_vat(self) -> bool:
+        """Ask VIES about clients' VAT numbers on demand (one client or a selection)."""
         return self.is_administrator or self.is_client_manager
 
 

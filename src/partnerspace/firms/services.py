@@ -16,7 +16,9 @@ from partnerspace.core.mail import mail_send
 from partnerspace.core.tokens import IssuedToken
 from partnerspace.firms import events
 from partnerspace.firms.models import AuditEvent, Firm, Membership, StaffInvitation, role_fields
+from partnerspace.identifiers import rules
 from partnerspace.identifiers.clean import email_clean
+from partnerspace.identifiers.messages import ERROR_MESSAGES
 
 STAFF_INVITATION_DAYS = 14
 
@@ -316,12 +318,24 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 
 
 @transaction.atomic
-def firm_update(*, firm: Firm, actor: User, name: str, register_digest: bool | None = None) -> Firm:
+def firm_update(
+    *,
+    firm: Firm,
+    actor: User,
+    name: str,
+    vat_number: str | None = None,
+    register_digest: bool | None = None,
+) -> Firm:
+    """Rename the firm; with `vat_number` ("" to clear it), also set its own VAT number; with
+    `register_digest`, switch the register changes' digest e-mail on or off."""
     if not name.strip():
         raise ValidationFailed([FieldError("name", "required", _("This field is required."))])
+    vat = firm.vat_number if vat_number is None else firm_vat_number_clean(vat_number)
     old = firm.name
+    old_vat = firm.vat_number
     firm.name = name.strip()
-    fields = ["name"]
+    firm.vat_number = vat
+    fields = ["name", "vat_number"]
     digest_before = firm.register_digest
     if register_digest is not None:
         firm.register_digest = register_digest
@@ -329,6 +343,14 @@ def firm_update(*, firm: Firm, actor: User, name: str, register_digest: bool | N
     firm.save(update_fields=fields)
     if firm.name != old:
         audit_record(firm=firm, actor=actor, action="firm.renamed", target=firm, data={"old": old})
+    if vat != old_vat:
+        audit_record(
+            firm=firm,
+            actor=actor,
+            action="firm.vat_number_changed",
+            target=firm,
+            data={"old": old_vat, "new": vat},
+        )
     if firm.register_digest != digest_before:
         audit_record(
             firm=firm,
@@ -338,3 +360,29 @@ def firm_update(*, firm: Firm, actor: User, name: str, register_digest: bool | N
             data={"on": firm.register_digest},
         )
     return firm
+
+
+def firm_vat_number_clean(raw: str) -> str:
+    """The firm's own VAT number as stored ("BE0403019261"), or "" for none. It must be one
+    VIES knows (an EU member state's, or XI): it goes with each check as the requester."""
+    if not raw.strip():
+        return ""
+    try:
+        value = rules.vat_number(raw, country=None).value or ""
+    except rules.IdentifierError as refusal:
+        message = ERROR_MESSAGES.get(refusal.code) or refusal.code
+        raise ValidationFailed(
+            [FieldError("vat_number", refusal.code, str(message), raw)]
+        ) from None
+    if rules.vies_parts(value) is None:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "vat_number",
+                    "invalid_vat",
+                    _("Enter an EU VAT number with its country prefix, such as BE0403019261."),
+                    raw,
+                )
+            ]
+        )
+    return value

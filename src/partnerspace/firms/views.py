@@ -19,6 +19,7 @@ from partnerspace.firms.forms import (
     MembershipRolesForm,
     StaffInviteForm,
 )
+from partnerspace.identifiers.rules import format_vat
 from partnerspace.imports.selectors import imports_latest
 from partnerspace.invitations.selectors import invitations_waiting_and_expired
 from partnerspace.peppol.selectors import peppol_registered_and_failed
@@ -150,17 +151,26 @@ def staff_invitation_resend(request, staff_invitation_id: int):
 def firm_settings(request):
     form = FirmSettingsForm(
         request.POST or None,
-        initial={"name": request.firm.name, "register_digest": request.firm.register_digest},
+        initial={
+            "name": request.firm.name,
+            "vat_number": format_vat(request.firm.vat_number),
+            "register_digest": request.firm.register_digest,
+        },
     )
     if request.method == "POST" and form.is_valid():
-        services.firm_update(
-            firm=request.firm,
-            actor=request.user,
-            name=form.cleaned_data["name"],
-            register_digest=form.cleaned_data["register_digest"],
-        )
-        messages.success(request, _("Settings saved."))
-        return redirect("firms:settings", firm_slug=request.firm.slug)
+        try:
+            services.firm_update(
+                firm=request.firm,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                vat_number=form.cleaned_data["vat_number"],
+                register_digest=form.cleaned_data["register_digest"],
+            )
+        except ValidationFailed as failed:
+            form_add_service_error(form, failed)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("firms:settings", firm_slug=request.firm.slug)
     return render(request, "firms/settings.html", {"form": form})
 
 

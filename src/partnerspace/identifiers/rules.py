@@ -325,6 +325,8 @@ _VAT_PREFIXES: dict[str, str] = {
 _VAT_PREFIXES["EL"] = "EL"  # the VAT spelling of Greece passed as a country
 # Two letters at the start of a VAT number that name a country (or a VAT prefix).
 _KNOWN_PREFIXES = COUNTRY_CODES | frozenset(_VAT_PREFIXES.values())
+# The member state codes VIES answers for: the EU's VAT prefixes and XI.
+_VIES_PREFIXES = frozenset(_VAT_PREFIXES.values())
 
 
 @lru_cache(maxsize=4096)
@@ -404,6 +406,19 @@ def vat_number(raw: object, *, country: str | None) -> Normalized[str | None]:
         return _BLANK
     country_code = _country_arg(country)
     return _vat(text, country_code)
+
+
+def vies_parts(vat: str | None) -> tuple[str, str] | None:
+    """The member state code and the number VIES is asked about for a stored VAT number
+    ("BE0403019261" -> ("BE", "0403019261"), Greece's "EL…", Northern Ireland's "XI…");
+    None for a number VIES does not know (outside the EU, or not in the stored form)."""
+    if not vat:
+        return None
+    compact = _VAT_SEPARATORS_RE.sub("", vat.strip()).upper()
+    prefix, number = compact[:2], compact[2:]
+    if prefix not in _VIES_PREFIXES or not number or not number.isascii() or not number.isalnum():
+        return None
+    return prefix, number
 
 
 def company_number_of_vat(vat: str | None) -> str | None:

@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from partnerspace.clients import events
 from partnerspace.clients.history import (
     TRACKED_FIELDS,
-    creation_changes,
+    creation_changes_json,
     differences,
     histories_record,
     snapshot,
@@ -630,12 +631,21 @@ class Importer:
             )  # fmt: skip
             created = {name: values.get(name, "") for name in TRACKED_FIELDS}
             created["status"] = ClientStatus.DRAFT
-            history.append((pk, "created", creation_changes(created)))
+            history.append((pk, "created", creation_changes_json(created)))
             clients.append(client)
         with search_index_deferred(client_ids[0], client_ids[-1]):
             insert_rows(Client, CLIENT_COLUMNS, client_rows)
         insert_rows(Contact, CONTACT_COLUMNS, contact_rows)
         histories_record(entries=history, actor=self.actor, source=HistorySource.IMPORT, at=now)
+        # What reacts to a new client (a VIES check) learns of these too.
+        events.clients_imported.send(
+            events.ClientsImported(
+                firm_id=firm_id,
+                client_ids=tuple(client_ids),
+                actor=self.actor,
+                source=HistorySource.IMPORT,
+            )
+        )
         return clients
 
     def _taken(self, row: _Row) -> Issue:
