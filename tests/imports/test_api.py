@@ -43,6 +43,9 @@ SUMMARY_KEYS = {
     "report_url",
     "mapping",
     "columns",
+    "sheet",
+    "sheets",
+    "encoding",
 }
 
 

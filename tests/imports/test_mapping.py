@@ -211,7 +211,7 @@ def test_a_file_read_by_its_mapping_has_the_fields_and_its_whole_cells_split(
     else:
         assert (first["street"], first["house_number"], first["box"]) == ("Rue de la Loi", "1", "2")
         assert (first["contact_first_name"], first["contact_last_name"]) == ("Marie", "DUBOIS1")
-    notes = sheet.notes[sheet.rows[0][0]]
+    notes = sheet.split_notes[sheet.rows[0][0]]
     assert [note.code for note in notes] == ["address_split", "name_split"]
     assert all(note.message for note in notes)
 

@@ -9,8 +9,10 @@ import time
 import tracemalloc
 import zipfile
 import zlib
+from xml.sax.saxutils import escape
 
 import pytest
+import xlsxwriter
 
 from partnerspace.imports import reading
 from partnerspace.imports.reading import (
@@ -136,7 +138,11 @@ def test_csv_with_quoted_line_breaks_numbers_rows_as_excel_does():
     data = csv_bytes([HEADERS_NL, first, client_row(2)], delimiter=";")
     sheet = read_table(data, filename="k.csv")
     assert numbers(sheet) == [2, 3]
-    assert values(sheet)[0]["street"] == "Kerkstraat\nachteraan"
+    # the line break inside the street is tidied to a space, with a note
+    assert values(sheet)[0]["street"] == "Kerkstraat achteraan"
+    assert sheet.notes == [
+        CellProblem(2, "street", "text_tidied", "Kerkstraat\nachteraan", "Kerkstraat achteraan")
+    ]
 
 
 def test_csv_whose_lines_end_with_a_carriage_return_alone_is_read():
@@ -809,7 +815,11 @@ def test_file_problem_messages_name_the_missing_columns_and_limits():
         sized = {"file_too_large", "content_too_large", "too_many_rows"}
         if code in sized or reason == "sheet_too_large":
             detail["limit"] = 5
+        if code == "sheet_not_found":
+            detail = {"sheet": "Blad9", "sheets": ["Overzicht", "Klanten"]}
         assert FileProblem(code, detail).message()
+    sheets = FileProblem("sheet_not_found", {"sheet": "Blad9", "sheets": ["Overzicht", "Klanten"]})
+    assert "Blad9" in sheets.message() and "Overzicht, Klanten" in sheets.message()
 
 
 def test_one_long_shared_string_among_many_short_ones_is_counted_exactly_and_read():
@@ -953,3 +963,377 @@ def test_an_ods_content_with_a_comment_is_refused():
         "<table:table-row><table:table-cell/></table:table-row></table:table>"
     )
     assert problem_of(ods_package(hidden), "k.ods") == CORRUPT
+
+
+# --------------------------------------------------------------------------------------
+# The files people really have
+# --------------------------------------------------------------------------------------
+
+
+def _accented_rows() -> list[list[str]]:
+    """Client rows with the accents of Belgian names and addresses."""
+    first, second, third = client_row(1), client_row(2), client_row(3)
+    first[0], first[3], first[14] = "Café Crème SRL", "Hélène", "Liège"
+    first[10] = "Rue de l'Église"
+    second[0], second[3], second[4] = "Bäckerei Müller GmbH", "Jürgen", "Müller"
+    third[0], third[3], third[14] = "Brasserie Noël", "François", "Sint-Genesius-Rode"
+    return [first, second, third]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "newline", "writer"),
+    [
+        ("cp850", "\r\n", "Excel CSV (MS-DOS)"),
+        ("mac_roman", "\r", "Excel CSV (Macintosh)"),
+        ("cp1252", "\r\n", "Excel CSV (comma delimited)"),
+    ],
+)
+def test_csv_in_the_character_sets_excel_writes_is_read_with_its_accents(encoding, newline, writer):
+    rows = _accented_rows()
+    data = csv_bytes([HEADERS_NL, *rows], delimiter=";", encoding=encoding, newline=newline)
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    sheet = read_table(data, filename="klanten.csv")
+    assert sheet.encoding == encoding, writer
+    assert [row["legal_name"] for row in values(sheet)] == [row[0] for row in rows]
+    assert values(sheet)[0]["city"] == "Liège"
+    assert values(sheet)[1]["contact_last_name"] == "Müller"
+    assert sheet.notes == []
+
+
+def test_a_utf8_csv_with_one_windows_1252_line_keeps_every_other_accent():
+    rows = _accented_rows()
+    pasted = client_row(4)
+    pasted[0] = "Crèmerie Dubois"
+    data = b"".join(
+        [
+            csv_bytes([HEADERS_NL, *rows], delimiter=";", encoding="utf-8"),
+            csv_bytes([pasted], delimiter=";", encoding="cp1252"),
+        ]
+    )
+    sheet = read_table(data, filename="klanten.csv")
+    assert sheet.encoding == "utf-8"
+    names = [row["legal_name"] for row in values(sheet)]
+    assert names == ["Café Crème SRL", "Bäckerei Müller GmbH", "Brasserie Noël", "Crèmerie Dubois"]
+    assert sheet.notes == [CellProblem(5, "", "encoding_fallback", "cp1252")]
+
+
+def test_a_fallback_line_inside_a_quoted_line_break_flags_the_row_it_belongs_to():
+    first, second = client_row(1), client_row(2)
+    first[10] = "Kerkstraat\nachter de kerk"
+    second[0] = "Brasserie Noël"
+    head = csv_bytes([HEADERS_NL, first], delimiter=";").replace(b"achter", "achtér".encode())
+    data = head + csv_bytes([second], delimiter=";", encoding="cp1252")
+    sheet = read_table(data, filename="k.csv")
+    assert values(sheet)[1]["legal_name"] == "Brasserie Noël"
+    assert [note.row for note in sheet.notes if note.code == "encoding_fallback"] == [3]
+
+
+def test_a_csv_whose_character_set_cannot_be_told_is_refused_not_stored_garbled():
+    """One capital with an accent, nothing else: Windows-1252 reads Óscar, MS-DOS reads
+    Ëscar. Either could be right; storing the wrong one silently is what must not happen."""
+    row = client_row(1)
+    row[3] = "Óscar"
+    data = csv_bytes([HEADERS_NL, row], delimiter=";", encoding="cp1252")
+    problem = problem_of(data, "k.csv")
+    assert problem == FileProblem("unreadable_file", {"reason": "encoding_unknown"})
+    assert "UTF-8" in problem.message()
+
+
+def test_detecting_the_character_set_looks_at_a_bounded_sample():
+    rows = [client_row(n) for n in range(1, 20_001)]
+    for row in rows:
+        row[0] = f"Café {row[0]}"
+    data = csv_bytes([HEADERS_NL, *rows], delimiter=";", encoding="cp850")
+    assert len(data) > 3_000_000
+    started = time.perf_counter()
+    sheet = read_table(data, filename="k.csv")
+    assert time.perf_counter() - started < 10
+    assert sheet.encoding == "cp850"
+    assert values(sheet)[-1]["legal_name"] == "Café Bakkerij 20000 BV"
+
+
+def gnumeric_ods(rows: list[list[object]], *, width: int = 256, height: int = 65536) -> bytes:
+    """An .ods as Gnumeric writes it: its XML indented, each row ending with an empty cell
+    repeated to the sheet's last column and the sheet with an empty row repeated to its
+    last row (Gnumeric's sheets are 256 x 65,536, or 16,384 x 1,048,576)."""
+    out = [
+        '<table:table table:name="Sheet1" table:style-name="ta-1">',
+        f'  <table:table-column table:style-name="co-0" table:number-columns-repeated="{width}"'
+        ' table:default-cell-style-name="Default"/>',
+    ]
+    for row in rows:
+        out.append('  <table:table-row table:style-name="ro-0">')
+        for value in row:
+            if value in ("", None):
+                out.append("    <table:table-cell/>")
+            elif isinstance(value, int | float):
+                out.append(
+                    f'    <table:table-cell office:value-type="float" office:value="{value}">\n'
+                    f"      <text:p>{value}</text:p>\n    </table:table-cell>"
+                )
+            else:
+                out.append(
+                    '    <table:table-cell office:value-type="string">\n'
+                    f"      <text:p>{escape(str(value))}</text:p>\n    </table:table-cell>"
+                )
+        out.append(f'    <table:table-cell table:number-columns-repeated="{width - len(row)}"/>')
+        out.append("  </table:table-row>")
+    out.append(
+        '  <table:table-row table:style-name="ro-0" '
+        f'table:number-rows-repeated="{height - len(rows)}">\n'
+        f'    <table:table-cell table:number-columns-repeated="{width}"/>\n  </table:table-row>'
+    )
+    out.append("</table:table>")
+    return ods_package("\n".join(out))
+
+
+@pytest.mark.parametrize(("width", "height"), [(256, 65536), (16384, 1048576)])
+def test_gnumerics_indented_ods_is_read(width, height):
+    rows = [client_row(1), client_row(2)]
+    rows[1][0] = "Bakkerij <Peeters> & Zonen"
+    data = gnumeric_ods([HEADERS_NL, *rows], width=width, height=height)
+    sheet = read_table(data, filename="klanten.ods")
+    assert sheet.format == "ods"
+    assert sheet.rows == [(2, tuple(rows[0])), (3, tuple(rows[1]))]
+
+
+def test_an_indented_ods_keeps_the_space_between_two_runs_of_text():
+    cell = (
+        '<table:table-cell office:value-type="string"><text:p><text:span>An</text:span> '
+        "<text:span>Peeters</text:span></text:p></table:table-cell>"
+    )
+    header = "".join(
+        f'\n  <table:table-cell office:value-type="string"><text:p>{h}</text:p></table:table-cell>'
+        for h in REQUIRED_NL
+    )
+    row = "".join(
+        f'\n  <table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+        for v in client_row(1)[1:6]
+    )
+    xml = (
+        f'<table:table table:name="Blad1">\n<table:table-row>{header}\n</table:table-row>\n'
+        f"<table:table-row>\n  {cell}{row}\n</table:table-row>\n</table:table>"
+    )
+    sheet = read_table(ods_package(xml), filename="k.ods")
+    assert values(sheet)[0]["legal_name"] == "An Peeters"
+
+
+def encrypted_ods() -> bytes:
+    """An .ods saved with a password, as LibreOffice writes it: the zip is not encrypted,
+    its manifest describes how content.xml and styles.xml are, and they are noise."""
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" manifest:version="1.3" manifest:media-type='
+        '"application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" '
+        'manifest:size="4312"><manifest:encryption-data manifest:checksum-type='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k" manifest:checksum='
+        '"Zm9v"><manifest:algorithm manifest:algorithm-name='
+        '"http://www.w3.org/2001/04/xmlenc#aes256-cbc" manifest:initialisation-vector="YmFy"/>'
+        "<manifest:start-key-generation manifest:start-key-generation-name="
+        '"http://www.w3.org/2000/09/xmldsig#sha256" manifest:key-size="32"/>'
+        '<manifest:key-derivation manifest:key-derivation-name="PBKDF2" manifest:key-size="32" '
+        'manifest:iteration-count="100000" manifest:salt="YmF6"/></manifest:encryption-data>'
+        "</manifest:file-entry></manifest:manifest>"
+    )
+    noise = random.Random(17).randbytes(4096)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", noise, zipfile.ZIP_STORED)
+        zf.writestr("styles.xml", noise[:1024], zipfile.ZIP_STORED)
+        zf.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def test_a_password_protected_ods_is_reported_as_protected_not_damaged():
+    problem = problem_of(encrypted_ods(), "klanten.ods")
+    assert problem == FileProblem("unreadable_file", {"reason": "password_protected"})
+
+
+OVERVIEW = [
+    ["Klantenlijst 2026"],
+    ["Juridische naam", "Land", "E-mailadres", "Aantal"],
+    ["Totaal", "", "", 2],
+]
+
+
+def test_an_overview_sheet_in_front_with_a_few_matching_headers_is_passed_over():
+    data = xlsx(
+        [HEADERS_NL, client_row(1), client_row(2)],
+        sheet_name="Klanten",
+        sheets_before={"Overzicht": OVERVIEW},
+    )
+    sheet = read_table(data, filename="k.xlsx")
+    assert sheet.sheet_name == "Klanten"
+    assert sheet.row_count == 2
+    assert sheet.sheet_names == ("Overzicht", "Klanten")
+
+
+def test_an_overview_sheet_in_an_ods_or_xls_is_passed_over_too():
+    tables = {"Overzicht": OVERVIEW, "Klanten": [HEADERS_NL, client_row(1)]}
+    assert read_table(ods(tables), filename="k.ods").sheet_name == "Klanten"
+    assert read_table(xls(tables), filename="k.xls").sheet_name == "Klanten"
+
+
+def test_the_sheet_with_the_most_recognised_headers_wins_and_the_first_on_a_tie():
+    data = xlsx(
+        [HEADERS_NL[:8], client_row(2)[:8]],
+        sheet_name="Nieuw",
+        sheets_before={"Oud": [HEADERS_NL[:7], client_row(1)[:7]]},
+    )
+    assert read_table(data, filename="k.xlsx").sheet_name == "Nieuw"
+    data = xlsx(
+        [HEADERS_NL, client_row(2)], sheet_name="Kopie", sheets_before={"Eerst": [HEADERS_NL]}
+    )
+    with pytest.raises(FileProblem) as caught:
+        read_table(data, filename="k.xlsx")
+    # the first sheet has every header but no rows: it is the one read, and said so
+    assert caught.value == FileProblem("empty_file", {"reason": "no_rows"})
+
+
+def test_a_sheet_can_be_chosen_by_its_name():
+    data = xlsx(
+        [HEADERS_NL, client_row(2)],
+        sheet_name="Klanten 2026",
+        sheets_before={"Klanten 2025": [HEADERS_NL, client_row(1)]},
+    )
+    assert values(read_table(data, filename="k.xlsx"))[0]["legal_name"] == "Bakkerij 1 BV"
+    chosen = read_table(data, filename="k.xlsx", sheet="Klanten 2026")
+    assert chosen.sheet_name == "Klanten 2026"
+    assert values(chosen)[0]["legal_name"] == "Bakkerij 2 BV"
+    assert read_table(data, filename="k.xlsx", sheet=" klanten 2026 ").sheet_name == "Klanten 2026"
+    with pytest.raises(FileProblem) as caught:
+        read_table(data, filename="k.xlsx", sheet="Blad9")
+    assert caught.value == FileProblem(
+        "sheet_not_found", {"sheet": "Blad9", "sheets": ["Klanten 2025", "Klanten 2026"]}
+    )
+
+
+def _xlsx_with(write) -> bytes:
+    """An xlsx as XlsxWriter writes it: the template's headers, then what ``write(workbook,
+    sheet)`` puts from the second row on."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("Klanten")
+    sheet.write_row(0, 0, HEADERS_NL)
+    write(workbook, sheet)
+    workbook.close()
+    return buffer.getvalue()
+
+
+REFERENCE = KEYS.index("external_reference")
+
+
+def test_a_reference_stored_as_a_number_keeps_the_zeros_its_format_shows():
+    def write(workbook, sheet):
+        zeros = workbook.add_format({"num_format": "000000"})
+        prefixed = workbook.add_format({"num_format": '"K-"00000'})
+        for row, (number, style) in enumerate([(108, zeros), (42, prefixed), (7, None)], 1):
+            sheet.write_row(row, 0, client_row(row)[:REFERENCE])
+            sheet.write_number(row, REFERENCE, number, style)
+
+    sheet = read_table(_xlsx_with(write), filename="k.xlsx")
+    assert [row["external_reference"] for row in values(sheet)] == ["000108", "K-00042", "7"]
+    # the number without a format that shows zeros may have lost some: said so
+    assert sheet.notes == [CellProblem(4, "external_reference", "reference_number", "7")]
+
+
+def test_zero_formats_are_read_as_excel_shows_them():
+    shows = reading._ZeroFormat.parse
+    assert shows("000000").show(108.0) == "000108"
+    assert shows('"BE"0000000000').show(403019261.0) == "BE0403019261"
+    assert shows("[Blue]00000;[Red]-00000").show(12.0) == "00012"
+    assert shows("000000_)").show(108.0) == "000108 "
+    assert shows("000000").show(1234567.0) == "1234567"
+    assert shows("000000").show(10.5) is None
+    for not_zeros in ("0", "General", "#,##0", "0.00", "000.0", "yyyy-mm-dd", "@", "0#0"):
+        assert shows(not_zeros) is None, not_zeros
+
+
+def test_line_breaks_tabs_and_no_break_spaces_inside_a_name_or_street_are_tidied():
+    row = client_row(1)
+    row[0] = "Bakkerij\nPeeters\u00a0BV"
+    row[10] = "Kerkstraat \r\n achteraan\t"
+    sheet = read_table(xlsx([HEADERS_NL, row]), filename="k.xlsx")
+    assert values(sheet)[0]["legal_name"] == "Bakkerij Peeters BV"
+    assert values(sheet)[0]["street"] == "Kerkstraat achteraan"
+    assert sheet.notes == [
+        CellProblem(
+            2, "legal_name", "text_tidied", "Bakkerij\nPeeters\u00a0BV", "Bakkerij Peeters BV"
+        ),
+        CellProblem(
+            2, "street", "text_tidied", "Kerkstraat \r\n achteraan", "Kerkstraat achteraan"
+        ),
+    ]
+
+
+def test_hidden_rows_are_read_with_a_note():
+    def write(workbook, sheet):
+        for row in (1, 2, 3):
+            sheet.write_row(row, 0, client_row(row))
+        sheet.set_row(2, None, None, {"hidden": True})
+
+    sheet = read_table(_xlsx_with(write), filename="k.xlsx")
+    assert numbers(sheet) == [2, 3, 4]
+    assert sheet.notes == [CellProblem(3, "", "hidden_row", "")]
+
+
+def test_error_cells_are_reported_as_errors_not_as_empty():
+    def write(workbook, sheet):
+        sheet.write_row(1, 0, client_row(1))
+        sheet.write_formula(1, 2, "=VLOOKUP(A2,Contacten!A:B,2,FALSE)", None, "#N/A")
+        sheet.write_formula(1, 13, "=1/0", None, "#DIV/0!")
+
+    sheet = read_table(_xlsx_with(write), filename="k.xlsx")
+    assert values(sheet)[0]["contact_email"] == ""
+    assert sheet.cell_problems == [
+        CellProblem(2, "contact_email", "cell_error", "#N/A"),
+        CellProblem(2, "postal_code", "cell_error", "#DIV/0!"),
+    ]
+
+
+def test_error_texts_in_a_csv_file_are_error_cells_too():
+    row = client_row(1)
+    row[2], row[13] = "#N/A", "#VALUE!"
+    sheet = read_table(csv_bytes([HEADERS_NL, row]), filename="k.csv")
+    assert values(sheet)[0]["contact_email"] == ""
+    assert sheet.cell_problems == [
+        CellProblem(2, "contact_email", "cell_error", "#N/A"),
+        CellProblem(2, "postal_code", "cell_error", "#VALUE!"),
+    ]
+
+
+def test_error_cells_and_hidden_rows_of_a_libreoffice_ods_are_reported():
+    """LibreOffice writes an error as an empty text with calcext:value-type="error" (which
+    calamine reads as empty) and a hidden row with table:visibility="collapse"."""
+
+    def cells(values: list[str]) -> str:
+        return "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p>'
+            "</table:table-cell>"
+            for v in values
+        )
+
+    error = (
+        '<table:table-cell table:formula="of:=NA()" office:value-type="string" '
+        'office:string-value="" calcext:value-type="error"><text:p>#N/A</text:p>'
+        "</table:table-cell>"
+    )
+    first, second = client_row(1), client_row(2)
+    xml = (
+        '<table:table table:name="Overzicht"><table:table-row>'
+        f"{cells(['Totaal'])}</table:table-row></table:table>"
+        '<table:table table:name="Klanten">'
+        f"<table:table-row>{cells(HEADERS_NL)}</table:table-row>"
+        f"<table:table-row>{cells(first[:2])}{error}{cells(first[3:])}</table:table-row>"
+        '<table:table-row table:visibility="collapse">'
+        f"{cells(second)}</table:table-row></table:table>"
+    )
+    sheet = read_table(ods_package(xml), filename="k.ods")
+    assert sheet.sheet_name == "Klanten"
+    assert values(sheet)[0]["contact_email"] == ""
+    assert sheet.cell_problems == [CellProblem(2, "contact_email", "cell_error", "#N/A")]
+    assert sheet.notes == [CellProblem(3, "", "hidden_row", "")]

@@ -104,6 +104,13 @@ class ImportOut(Schema):
     errors: list[ImportErrorOut] = Field(
         description=f"The first {LISTED_ERRORS:,} errors; the report has them all."
     )
+    sheet: str = Field(description="The worksheet read (empty for a csv file).")
+    sheets: list[str] = Field(
+        description="The workbook's worksheets: upload again with `sheet` to read another."
+    )
+    encoding: str = Field(
+        description="A csv file's character set as found (utf-8, cp1252, cp850, mac_roman)."
+    )
     report_url: str = Field(description="The error report: the refused rows, as .xlsx.")
     resumable: bool = Field(description="POST /imports/{import_id}/resume goes on with it.")
     mapping: dict[str, str] | None = Field(
@@ -151,6 +158,9 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
             }
             for issue in errors[:LISTED_ERRORS]
         ],
+        "sheet": job.read_info.get("sheet", ""),
+        "sheets": job.read_info.get("sheets", []),
+        "encoding": job.read_info.get("encoding", ""),
         "report_url": request.build_absolute_uri(
             reverse("api:import_report", kwargs={"import_id": job.pk})
         ),
@@ -240,11 +250,14 @@ def import_create(
     dry_run: Form[bool] = False,
     mode: Form[Literal["create", "update"]] = "create",
     mapping: Form[str | None] = None,
+    sheet: Form[str] = "",
 ):
     """The file is an .xlsx (or .xls, .ods, .csv) with the template's headers, in Dutch,
     French or English. Every row is checked as a client added by hand; a refused row is
     skipped, the valid ones are imported. `mode` `create` refuses a row whose client already
-    exists (`already_exists`); `update` updates that client instead.
+    exists (`already_exists`); `update` updates that client instead. Of a workbook, the
+    worksheet whose headers name the most columns is read, or the one named `sheet`
+    (`sheet_not_found` lists the worksheets).
 
     201: finished: `previewed` (dry run), `done`, or `refused` (the file cannot be read; the
     reason is the only error). 202: the file is large (over 1,000 rows, or too large to be
@@ -269,7 +282,7 @@ def import_create(
     if mapping is not None:
         wanted = _mapping_parse(mapping)
         try:
-            columns = services.file_columns(content, file_name=file_name)
+            columns = services.file_columns(content, file_name=file_name, sheet=sheet)
         except FileProblem:
             columns = None  # the file is refused as it would be without a mapping
         if columns is not None:
@@ -280,6 +293,7 @@ def import_create(
         content=content,
         mode=mode,
         source="api",
+        sheet=sheet,
         language=translation.get_language(),
         mapping=kept,
     )

@@ -34,6 +34,17 @@ class ImportUploadForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    sheet = forms.CharField(
+        label=_("Sheet to read (optional)"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Leave empty: the sheet whose column headers we recognise best is read. Type a "
+            "sheet's name to read that one."
+        ),
+        widget=forms.TextInput(attrs={"data-testid": "import-sheet"}),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = _(
@@ -46,3 +57,9 @@ class ImportUploadForm(forms.Form):
         if refusal:
             raise forms.ValidationError(refusal, code="file_too_large")
         return upload
+
+
+class ImportSheetForm(forms.Form):
+    """Another worksheet of the uploaded file, chosen on the preview page."""
+
+    sheet = forms.CharField(max_length=100)

@@ -51,6 +51,7 @@ def read_table_isolated(
     filename: str,
     timeout: float | None = None,
     headers: HeaderRules | None = None,
+    sheet: str | None = None,
 ) -> Sheet:
     """:func:`.reading.read_table` in a child process; see the module documentation.
 
@@ -62,7 +63,10 @@ def read_table_isolated(
         timeout = settings.PARTNERSPACE_IMPORT_READ_SECONDS
     limits = {name: getattr(reading, name) for name in _LIMITS}
     rules = headers.spec() if headers is not None else None
-    header = json.dumps({"filename": filename, "limits": limits, "headers": rules}).encode() + b"\n"
+    header = (
+        json.dumps({"filename": filename, "sheet": sheet, "limits": limits, "headers": rules})
+        + "\n"
+    ).encode()
     with tempfile.TemporaryFile() as source:
         # From a file, not a pipe: the answer is read while the child runs, and a child
         # that stops reading its input cannot block this process.
@@ -127,6 +131,9 @@ def _answer_read(stream) -> Sheet | None:
         sheet_name=meta["sheet_name"],
         format=meta["format"],
         header_row=meta["header_row"],
+        sheet_names=tuple(meta["sheet_names"]),
+        encoding=meta["encoding"],
+        notes=[CellProblem(*note) for note in meta["notes"]],
     )
 
 
@@ -146,7 +153,9 @@ def _child(limit: int) -> None:
     try:
         rules = header.get("headers")
         headers = HeaderRules.from_spec(rules) if rules is not None else None
-        sheet = read_table(data, filename=header["filename"], headers=headers)
+        sheet = read_table(
+            data, filename=header["filename"], headers=headers, sheet=header.get("sheet")
+        )
     except FileProblem as problem:
         out.write(_line({"problem": {"code": problem.code, "detail": problem.detail}}))
         return
@@ -155,14 +164,21 @@ def _child(limit: int) -> None:
         "columns": sheet.columns,
         "unknown_headers": sheet.unknown_headers,
         "row_count": sheet.row_count,
-        "cell_problems": [[p.row, p.key, p.code, p.value] for p in sheet.cell_problems],
+        "cell_problems": [_problem(p) for p in sheet.cell_problems],
         "sheet_name": sheet.sheet_name,
         "format": sheet.format,
         "header_row": sheet.header_row,
+        "sheet_names": sheet.sheet_names,
+        "encoding": sheet.encoding,
+        "notes": [_problem(p) for p in sheet.notes],
     }
     out.write(_line({"sheet": meta}))
     for row in sheet.rows:
         out.write(_line(row))
+
+
+def _problem(problem: CellProblem) -> list:
+    return [problem.row, problem.key, problem.code, problem.value, problem.normalized]
 
 
 def _line(value) -> bytes:

@@ -473,7 +473,7 @@ def sheet_split(sheet: Sheet) -> Sheet:
         sheet,
         columns=columns,
         rows=rows,
-        notes={**sheet.notes, **notes},
+        split_notes={**sheet.split_notes, **notes},
     )
 
 

@@ -68,6 +68,12 @@ class ImportJob(models.Model):
     # The check's first clients to be created: [{"row", "name", "number", "city"}].
     preview_clients = models.JSONField(default=list, blank=True)
     file_error = models.JSONField(null=True, blank=True)  # {"code", "detail", "message"}
+    # The worksheet the person chose to read; "" lets the reader choose the one whose
+    # headers it recognises best.
+    sheet = models.CharField(max_length=100, blank=True)
+    # What the reader found: {"sheet": the sheet read, "sheets": the workbook's worksheets,
+    # "encoding": a csv file's character set}.
+    read_info = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # While a process checks or imports the file, it holds the job until lease_until and

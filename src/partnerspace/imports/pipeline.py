@@ -40,7 +40,7 @@ from partnerspace.core.bulk import db_datetime, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
 from partnerspace.core.languages import words_join
 from partnerspace.identifiers import rules
-from partnerspace.imports.reading import Sheet
+from partnerspace.imports.reading import CellProblem, Sheet
 from partnerspace.imports.register_fill import FILLED, register_fill
 from partnerspace.register.selectors import register_copy
 
@@ -92,7 +92,7 @@ class Issue:
 @dataclass(slots=True)
 class RowWarning:
     row: int
-    warning: "FieldWarning | TemplateNotChanged"
+    warning: "FieldWarning | TemplateNotChanged | CellProblem"
 
     def as_issue(self) -> Issue:
         w = self.warning
@@ -237,6 +237,13 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "date_in_text_column": lambda value, **_k: (
         _("This cell holds a date (%(value)s); type the value as text.") % {"value": value}
     ),
+    "cell_error": lambda value, **_k: (
+        _(
+            "This cell holds an error: %(value)s. Correct the formula in your file, or type "
+            "the value itself."
+        )
+        % {"value": value}
+    ),
 }
 
 
@@ -342,7 +349,17 @@ class Importer:
         errors = [
             Issue(number, p.key, p.code, p.value, message(p.code, p.value)) for p in problems or ()
         ]
-        errors += cleaned.errors
+        if errors:
+            # A cell the reader could not read (an error, a date) is reported as such, not
+            # again as the empty value the rules then see.
+            unread = {p.key for p in problems}
+            errors += [e for e in cleaned.errors if e.field not in unread]
+        else:
+            errors += cleaned.errors
+        if self.update and any(w.code == "reference_number" for w in cleaned.warnings):
+            # A reference read from a number may have lost its leading zeros: it still finds
+            # the client whose reference it is exactly, but never overwrites one.
+            cleaned.filled = cleaned.filled - {"external_reference"}
         company, contact = cleaned.company, cleaned.contact
         target_id = self._match(
             number, cleaned.identifiers, company, contact, errors, filled=cleaned.filled
@@ -775,7 +792,7 @@ class CleanedRow:
     company: dict | None
     contact: dict | None
     errors: list[Issue]
-    warnings: list["FieldWarning | TemplateNotChanged"]
+    warnings: list["FieldWarning | TemplateNotChanged | CellProblem"]
     template_name: str
     filled: frozenset
     identifiers: dict  # the valid numbers, also when another company cell fails
@@ -784,7 +801,7 @@ class CleanedRow:
 def check_row(number: int, data: dict) -> CleanedRow:
     """The rules every client passes (clients.validation), applied to one row of the file."""
     errors: list[Issue] = []
-    warnings: list[FieldWarning | TemplateNotChanged] = []
+    warnings: list[FieldWarning | TemplateNotChanged | CellProblem] = []
     company = contact = None
     try:
         cleaned = client_clean({key: data.get(key, "") for key in COMPANY_KEYS})
@@ -835,8 +852,13 @@ def _identifiers_alone(data: dict, wrong: set) -> dict:
 
 def checked_chunks(sheet: Sheet, size: int, *, start: int = 0) -> Iterator[list[CleanedRow]]:
     """The sheet's rows from the `start`-th on through the rules, batch by batch, in file
-    order."""
+    order. A row's warnings are the reader's (Sheet.notes: a value tidied, a hidden row, a
+    line in another character set, a reference stored as a number), the rules', the
+    register's and those of its combined cells split (Sheet.split_notes)."""
     copy = register_copy()
+    read_notes: dict[int, list[CellProblem]] = {}
+    for note in sheet.notes:
+        read_notes.setdefault(note.row, []).append(note)
     for first in range(start, len(sheet.rows), size):
         rows = [
             (number, dict(zip(sheet.columns, values, strict=True)))
@@ -849,8 +871,10 @@ def checked_chunks(sheet: Sheet, size: int, *, start: int = 0) -> Iterator[list[
             cleaned = check_row(number, data)
             # What the register filled is not the file's word: an update keeps the client's.
             cleaned.filled = filled[number]
+            if number in read_notes:
+                cleaned.warnings[:0] = read_notes[number]
             cleaned.warnings += notes.get(number, ())
-            cleaned.warnings += sheet.notes.get(number, ())  # combined cells split
+            cleaned.warnings += sheet.split_notes.get(number, ())
             checked.append(cleaned)
         yield checked
 

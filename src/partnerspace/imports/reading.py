@@ -44,6 +44,7 @@ import logging
 import math
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -53,6 +54,7 @@ from decimal import Decimal
 from typing import BinaryIO
 from xml.parsers import expat
 
+import charset_normalizer
 import python_calamine
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -130,10 +132,11 @@ class FileProblem(Exception):
     """A file-level refusal: the import stops with this one message.
 
     ``code`` is one of ``unreadable_file``, ``unsupported_format``, ``empty_file``,
-    ``missing_columns``, ``file_too_large``, ``content_too_large`` or ``too_many_rows``;
+    ``missing_columns``, ``file_too_large``, ``content_too_large``, ``too_many_rows`` or
+    ``sheet_not_found`` ({"sheet": the name asked for, "sheets": the worksheets' names});
     ``detail`` holds the particulars:
 
-    - unreadable_file: {"reason": "corrupt" | "password_protected" |
+    - unreadable_file: {"reason": "corrupt" | "password_protected" | "encoding_unknown" |
       "too_large_uncompressed" | "sheet_too_large"} ("sheet_too_large" also gives
       {"limit": MAX_SHEET_CELLS}: a sheet whose used area, from its first to its last
       cell, is too large, usually because of stray content far from the table);
@@ -188,6 +191,8 @@ class FileProblem(Exception):
                 COLUMN_BY_KEY[k].label(language) if k in COLUMN_BY_KEY else k
                 for k in params["columns"]
             )
+        if "sheets" in params:
+            params["sheets"] = ", ".join(params["sheets"])
         if "limit" in params and isinstance(params["limit"], int):
             if self.code in {"file_too_large", "content_too_large"}:
                 params["limit"] = f"{params['limit'] // (1024 * 1024)} MB"
@@ -203,6 +208,11 @@ FILE_PROBLEM_MESSAGES = {
     ),
     ("unreadable_file", "password_protected"): _(
         "This file is protected with a password. Save it without a password and upload it again."
+    ),
+    ("unreadable_file", "encoding_unknown"): _(
+        "We cannot tell in which character set this file was saved, so its accents could be "
+        "read wrong. Save it in your spreadsheet program as CSV UTF-8 (or as .xlsx) and upload "
+        "it again."
     ),
     ("unreadable_file", "too_large_uncompressed"): _(
         "This file unpacks to far more data than a client list holds, so it is refused. "
@@ -224,6 +234,7 @@ FILE_PROBLEM_MESSAGES = {
         "(in Dutch, French or English); the order of the columns does not matter."
     ),
     ("file_too_large", ""): _("This file is too large: at most %(limit)s."),
+    ("sheet_not_found", ""): _("This file has no sheet named %(sheet)s. Its sheets: %(sheets)s."),
     ("content_too_large", ""): _(
         "This file is small, but its cells repeat so much text that reading it would take "
         "more than %(limit)s of memory, far more than a client list needs. Remove the long "
@@ -239,13 +250,48 @@ FILE_PROBLEM_MESSAGES = {
 @dataclass(frozen=True, slots=True)
 class CellProblem:
     """A cell whose content is not text the rules can check, e.g. a date where text is
-    expected (``code`` "date_in_text_column", ``value`` the date as ISO text). The cell is
-    read as ""."""
+    expected (``code`` "date_in_text_column", ``value`` the date as ISO text) or an error
+    value ("cell_error", ``value`` "#N/A"). The cell is read as "".
+
+    The same shape carries the reader's warnings (:attr:`Sheet.notes`), for which the row
+    is read: "text_tidied" (a line break, tab or no-break space inside a value became a
+    space; ``value`` as written, ``normalized`` as read), "reference_number" (an external
+    reference stored as a number, whose leading zeros may be lost), "hidden_row" and
+    "encoding_fallback" (a csv line not in the file's character set; ``value`` the set it
+    was read in); ``key`` is "" for the row as a whole."""
 
     row: int
     key: str
     code: str
     value: str
+    normalized: str = ""
+
+    @property
+    def field(self) -> str | None:
+        return self.key or None
+
+    @property
+    def message(self) -> str:
+        """The warning explained, in the active language (as a FieldWarning's)."""
+        value = self.value
+        if self.code == "encoding_fallback":
+            value = ENCODING_NAMES.get(value, value)
+        return str(NOTE_MESSAGES[self.code]) % {"value": value, "normalized": self.normalized}
+
+
+NOTE_MESSAGES = {
+    "text_tidied": _("A line break, tab or no-break space inside this value became a space."),
+    "reference_number": _(
+        "This reference was stored in the file as a number (%(value)s): leading zeros it had "
+        "are lost. Format the column as text and type the reference again. An update keeps "
+        "the reference the client has."
+    ),
+    "hidden_row": _("This row is hidden in the file. It is imported like the others."),
+    "encoding_fallback": _(
+        "This row is not in the file's character set (UTF-8) and was read as %(value)s: "
+        "check its accents."
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +314,9 @@ class Sheet:
 
     Cell values: text as is; numbers back to the digits the cell shows, without ".0" and
     without exponent (15 significant digits, like Excel); booleans "TRUE"/"FALSE";
-    formulas their cached value; error values (#N/A ...) ""; dates and times "" with a
-    :class:`CellProblem`.
+    formulas their cached value; error values (#N/A ...) and dates and times "" with a
+    :class:`CellProblem`; a number whose format shows leading zeros ("000000") as shown.
+    Line breaks, tabs and no-break spaces inside a text become one space (a note).
     """
 
     columns: tuple[str, ...]
@@ -280,8 +327,16 @@ class Sheet:
     sheet_name: str
     format: str
     header_row: int = 0
-    # Warnings by row number of cells the reading changed (imports.mapping.SplitNote).
-    notes: dict[int, list] = field(default_factory=dict)
+    # The workbook's worksheets in workbook order (a person may choose another one).
+    sheet_names: tuple[str, ...] = ()
+    # A csv file's character set ("utf-8", "cp1252", ...); "" for a spreadsheet.
+    encoding: str = ""
+    # The reader's warnings (CellProblem codes text_tidied, reference_number, hidden_row,
+    # encoding_fallback): the rows are read.
+    notes: list[CellProblem] = field(default_factory=list)
+    # Warnings by row number of combined cells split into their parts after the reading
+    # (imports.mapping.sheet_split: SplitNote).
+    split_notes: dict[int, list] = field(default_factory=dict)
 
     def dicts(self) -> Iterator[tuple[int, dict[str, str]]]:
         """Each row as (row number, {key: text})."""
@@ -300,8 +355,11 @@ def read_table(
     *,
     filename: str,
     headers: HeaderRules | None = None,
+    sheet: str | None = None,
 ) -> Sheet:
-    """Read the client table of an uploaded file. See the module documentation.
+    """Read the client table of an uploaded file. See the module documentation. Of a
+    workbook, the worksheet whose header row names the most columns is read, or the one
+    named ``sheet``.
 
     ``headers`` names the columns by a column mapping, or by the file's own headers
     (imports.mapping); the template's headers name them by default.
@@ -315,7 +373,7 @@ def read_table(
         kind, container = _detect(raw, filename)
         if kind == "csv":
             return _read_csv(raw, rules)
-        return _read_spreadsheet(raw, kind, container, rules)
+        return _read_spreadsheet(raw, kind, container, rules, sheet)
     except FileProblem:
         raise
     except (MemoryError, RecursionError):
@@ -1313,6 +1371,7 @@ def _ods_written_text(buffer: bytes, end: int) -> int:
 
 
 _CELL_END = b"table-cell>"
+_XML_SPACE = frozenset(b" \t\r\n")
 
 
 def _ods_row_text(buffer: bytes, start: int, end: int, times: int) -> int:
@@ -1347,8 +1406,13 @@ def _ods_row_text(buffer: bytes, start: int, end: int, times: int) -> int:
 
 def _ods_content_end(buffer: bytes, start: int, end: int) -> int:
     """Where a row's last cell that holds something ends. LibreOffice ends each row with
-    one empty cell repeated to the sheet's last column."""
-    while buffer.endswith(b"/>", start, end):
+    one empty cell repeated to the sheet's last column. Gnumeric indents its XML: the
+    spaces between the cells do not count."""
+    while True:
+        while end > start and buffer[end - 1] in _XML_SPACE:
+            end -= 1
+        if not buffer.endswith(b"/>", start, end):
+            break
         last = buffer.rfind(b"<", start, end)
         if (
             last == -1
@@ -1719,14 +1783,20 @@ def _sst_lengths(parts: list[bytes]) -> array.array:
 # --------------------------------------------------------------------------------------
 
 
-def _read_spreadsheet(raw: bytes, kind: str, container, rules: HeaderRules) -> Sheet:
+def _read_spreadsheet(
+    raw: bytes, kind: str, container, rules: HeaderRules, wanted: str | None
+) -> Sheet:
     check = None
     if kind == "xlsx":
         check = _check_xlsx(container)
     elif kind == "ods":
+        if _ods_encrypted(container):
+            raise FileProblem("unreadable_file", {"reason": "password_protected"})
         _check_cost(_check_ods(container))
     else:
         _check_cost(_check_xls(container))
+    if kind == "ods":
+        raw = _ods_unindented(container) or raw
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw))
     except python_calamine.PasswordError as exc:
@@ -1741,25 +1811,382 @@ def _read_spreadsheet(raw: bytes, kind: str, container, rules: HeaderRules) -> S
         if check is not None and list(workbook.sheet_names) != check.names:
             # calamine did not read the workbook as it was measured
             raise FileProblem("unreadable_file", {"reason": "corrupt"})
+        order = _sheet_order(workbook)
+        names = tuple(workbook.sheet_names[index] for index in sorted(order))
+        if wanted:
+            order = [_sheet_named(workbook, order, wanted, names)]
         finder = _HeaderFinder(rules)
-        for index in _sheet_order(workbook):
+        best: _Candidate | None = None
+        for index in order:
             if check is not None:
-                _check_cost(check.costs[index])
+                held = check.costs[best.index] if best is not None else 0
+                over = check.costs[index] + held > MAX_READ_BYTES
+                if over and best is not None and best.complete:
+                    break  # a sheet that has every column in hand beats reading another
+                _check_cost(check.costs[index] + held)
             try:
                 sheet = workbook.get_sheet_by_index(index)
-                rows = sheet.iter_rows()
+                rows = enumerate(sheet.iter_rows(), start=1)
                 name = sheet.name
+                start = sheet.start
             except Exception as exc:
                 raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
             except BaseException as exc:
                 if type(exc).__name__ != "PanicException":
                     raise
                 raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
-            result = finder.read(enumerate(rows, start=1), name, kind)
+            found = finder.find(rows)
+            # The sheet with the most recognised headers; on a tie, the first (visible
+            # sheets come first): an overview sheet in front of the data sheet, whose
+            # headers name a few columns, is passed over.
+            if found is not None and (best is None or len(found.keys) > len(best.header.keys)):
+                best = _Candidate(index, name, sheet, rows, found, start[1] if start else 0)
             del sheet, rows
-            if result is not None:
-                return result
-        raise finder.problem()
+        if best is None:
+            raise finder.problem()
+        best.header.check()
+        marks = _Marks(col_offset=best.col_offset)
+        columns = {
+            best.col_offset + index
+            for index, text in enumerate(best.header.texts)
+            if text and rules.key(text) is not None
+        }
+        if kind == "xlsx":
+            marks = _xlsx_marks(container, best.index, marks, columns)
+        elif kind == "ods":
+            marks = _ods_marks(container, best.name, marks, columns)
+        result = _read_rows(
+            best.rows, best.header, best.name, kind, rules, marks=marks, sheet_names=names
+        )
+        del best
+        return result
+
+
+# --------------------------------------------------------------------------------------
+# What calamine does not say: hidden rows, error cells, number formats (xlsx)
+# --------------------------------------------------------------------------------------
+
+# Cells with an error or a zero-showing format noted, at most: beyond, a number is read
+# without its zeros (and a reference so read is flagged), an error cell as empty.
+MAX_MARKS = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class _ZeroFormat:
+    """A number format that shows an integer with leading zeros ("000000", "K-"00000), as
+    much of it as the reader shows: the text before and after the digits, and how many
+    digits at least."""
+
+    prefix: str
+    digits: int
+    suffix: str
+
+    def show(self, value: float) -> str | None:
+        if not value.is_integer() or not 0 <= value < 1e15:
+            return None
+        return f"{self.prefix}{int(value):0{self.digits}d}{self.suffix}"
+
+    @classmethod
+    def parse(cls, code: str) -> _ZeroFormat | None:
+        """The format of the code's first section, when it is literal text around digit
+        placeholders of which at least two are zeros; None for any other format."""
+        section = code.split(";", 1)[0]
+        prefix: list[str] = []
+        suffix: list[str] = []
+        placeholders = ""
+        at = 0
+        while at < len(section):
+            char = section[at]
+            literal = None
+            if char == '"':
+                end = section.find('"', at + 1)
+                if end == -1:
+                    return None
+                literal, at = section[at + 1 : end], end + 1
+            elif char == "\\" and at + 1 < len(section):
+                literal, at = section[at + 1], at + 2
+            elif char == "[":
+                end = section.find("]", at)
+                if end == -1:
+                    return None
+                at = end + 1
+                continue
+            elif char in "0#":
+                if suffix:
+                    return None
+                placeholders += char
+                at += 1
+                continue
+            elif char in "_*" and at + 1 < len(section):
+                # _x: a space as wide as x; *x: x repeated to fill the cell (none here)
+                literal, at = (" " if char == "_" else ""), at + 2
+            elif char in " -()/:+":
+                literal, at = char, at + 1
+            else:
+                return None  # a decimal point, a thousands separator, a date: not a code
+            (suffix if placeholders else prefix).append(literal)
+        zeros = placeholders.count("0")
+        if zeros < 2 or "#" in placeholders.lstrip("#"):
+            return None
+        return cls("".join(prefix), zeros, "".join(suffix))
+
+
+_NUM_FMT = "numFmt"
+_HIDDEN_ROW = re.compile(
+    rb"""<(?:[\w.\-]+:)?row\b((?:[^>"']|"[^"]*"|'[^']*')*?\shidden\s*=\s*["'](?:1|true)["'](?:[^>"']|"[^"]*"|'[^']*')*)>"""
+)
+_CELL_TAG = re.compile(rb"""<(?:[\w.\-]+:)?c\b((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_ERROR_TYPE = re.compile(rb"""\st\s*=\s*["']e["']""")
+_STYLE_ATTR = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
+_VALUE = re.compile(rb"<(?:[\w.\-]+:)?v>([^<]*)<")
+
+
+def _xlsx_marks(zf: zipfile.ZipFile, index: int, marks: _Marks, columns: set[int]) -> _Marks:
+    """The hidden rows of the sheet calamine read as sheet ``index``, and of its cells in
+    ``columns`` those holding an error and those whose number format shows leading zeros:
+    one pass over the sheet's XML, which looks closer only where such a cell or row can
+    be (its marks are rare)."""
+    parts = _ZipIndex(zf.infolist())
+    package = _xlsx_package(zf, parts)
+    name = package.sheets[index][0]
+    path = next(path for other, _typ, path in package.sheets if other == name)
+    info = parts.find(path)
+    styles = parts.find(f"{package.folder}styles.xml")
+    if info is None:
+        return marks
+    zero_styles = _zero_styles(zf, styles) if styles is not None else {}
+    style_needles = [b's="%d"' % number for number in zero_styles]
+    noted = 0
+    for segment in _segments(_member_chunks(zf, info), b"</row>"):
+        if noted > MAX_MARKS:
+            break
+        if b"hidden" in segment:
+            for match in _HIDDEN_ROW.finditer(segment):
+                place = _place(match[1])
+                if place is not None and place[0] is not None:
+                    marks.hidden_rows.add(place[0] + 1)
+                    noted += 1
+        errors = b'"e"' in segment or b"'e'" in segment
+        styled = style_needles and any(needle in segment for needle in style_needles)
+        if not (errors or styled):
+            continue
+        for match in _CELL_TAG.finditer(segment):
+            attributes = match[1]
+            place = _place(attributes)
+            if place is None or place[0] is None or place[1] not in columns:
+                continue
+            if errors and _ERROR_TYPE.search(attributes) and not attributes.endswith(b"/"):
+                end = segment.find(b"c>", match.end())
+                value = _VALUE.search(segment, match.end(), len(segment) if end == -1 else end)
+                if value is not None:
+                    text = _unescape(value[1]).decode("utf-8", "replace").strip()
+                    marks.errors[place] = text[:20] or "#N/A"  # type: ignore[index]  # row checked above
+                    noted += 1
+            style = _STYLE_ATTR.search(attributes) if styled else None
+            if style is not None and int(style[1]) in zero_styles:
+                marks.formats[place] = zero_styles[int(style[1])]  # type: ignore[index]  # row checked above
+                noted += 1
+    return marks
+
+
+def _place(attributes: bytes) -> tuple[int | None, int] | None:
+    """(0-based row, 0-based column) of a cell or row tag's ``r`` attribute; None when it
+    has none (such a cell is not looked at: a bound, not an exact reading)."""
+    attribute = _R_ATTR.search(attributes)
+    if attribute is None:
+        return None
+    value = attribute[1] if attribute[1] is not None else attribute[2]
+    reference = _CELL_REF.match(value)
+    if reference is None:
+        return None
+    letters, digits = reference.groups()
+    if len(letters) > 3 or not digits or len(digits) > 7:
+        return None
+    column = _column_number(letters.upper()) - 1 if letters else -1
+    return int(digits) - 1, column
+
+
+def _zero_styles(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[int, _ZeroFormat]:
+    """The cell styles (their index in cellXfs) whose number format shows leading zeros,
+    read from the styles part by expat, streaming."""
+    formats: dict[str, _ZeroFormat] = {}
+    styles: dict[int, _ZeroFormat] = {}
+    state = {"in_xfs": False, "count": 0}
+
+    def start(name: str, attributes: list[str]) -> None:
+        local = _local(name)
+        pairs = dict(zip(attributes[::2], attributes[1::2], strict=True))
+        if local == _NUM_FMT and "numFmtId" in pairs:
+            parsed = _ZeroFormat.parse(pairs.get("formatCode", ""))
+            if parsed is not None:
+                formats[pairs["numFmtId"]] = parsed
+        elif local == "cellXfs":
+            state["in_xfs"] = True
+        elif local == "xf" and state["in_xfs"]:
+            parsed = formats.get(pairs.get("numFmtId", "0"))
+            if parsed is not None:
+                styles[state["count"]] = parsed
+            state["count"] += 1
+
+    def end(name: str) -> None:
+        if _local(name) == "cellXfs":
+            state["in_xfs"] = False
+
+    parser = _expat_parser()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    _expat_parse(parser, _member_chunks(zf, info))
+    return styles
+
+
+# Indentation between two tags: a line break, and spaces or tabs, up to the next tag (or
+# the end of a piece cut just before a tag). One space between two tags, as in
+# <text:span>An</text:span> <text:span>Peeters</text:span>, has no line break and stays.
+_INDENTATION = re.compile(rb">[ \t\r]*\n[ \t\r\n]*(?=<|\Z)")
+
+
+def _ods_unindented(zf: zipfile.ZipFile) -> bytes | None:
+    """The file again with its content.xml's indentation removed, when it has any (Gnumeric
+    writes its XML indented; calamine refuses spaces between the cells of a row), else
+    None. Every member is copied by chunks, content.xml cut just before a tag."""
+    info = zf.NameToInfo.get("content.xml")
+    if info is None:
+        return None
+    head = b"".join(itertools.islice(_member_chunks(zf, info), 1))[: 1 << 16]
+    if not re.search(rb">[ \t\r]*\n[ \t\r\n]*<", head):
+        return None
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for member in zf.infolist():
+            copy = zipfile.ZipInfo(member.filename, date_time=member.date_time)
+            copy.compress_type = member.compress_type
+            with out.open(copy, "w") as target:
+                if member.filename == "content.xml":
+                    for piece in _pieces_before_tags(_member_chunks(zf, member)):
+                        target.write(_INDENTATION.sub(b">", piece))
+                elif not member.is_dir():
+                    for chunk in _member_chunks(zf, member):
+                        target.write(chunk)
+    return buffer.getvalue()
+
+
+def _pieces_before_tags(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks again, each cut just before its last ``<`` (the rest comes first in the
+    next one)."""
+    carry = b""
+    for chunk in chunks:
+        buffer = carry + chunk if carry else chunk
+        cut = buffer.rfind(b"<")
+        if cut <= 0:
+            carry = buffer
+            continue
+        carry = buffer[cut:]
+        yield buffer[:cut]
+    if carry:
+        yield carry
+
+
+_ODS_MARKED = (b'calcext:value-type="error"', b"table:visibility=")
+_ODS_TOKEN = re.compile(
+    rb"<table:table(?=[\s>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+    rb"|<table:table-row(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+    rb"|<table:(?:covered-)?table-cell(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+)
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODS_HIDDEN = re.compile(rb"""table:visibility\s*=\s*["'](?:collapse|filter)["']""")
+_ODS_TEXT = re.compile(rb"<text:p(?:\s[^>]*)?>([^<]*)<")
+
+
+def _ods_marks(zf: zipfile.ZipFile, name: str, marks: _Marks, columns: set[int]) -> _Marks:
+    """The hidden rows of the table ``name`` and its cells in ``columns`` holding an error
+    (LibreOffice writes calcext:value-type="error", calamine reads them as empty). Only a
+    file that holds either is walked, row by row."""
+    info = zf.NameToInfo.get("content.xml")
+    if info is None:
+        return marks
+    tail = b""
+    for chunk in _member_chunks(zf, info):
+        if any(needle in tail + chunk[:64] or needle in chunk for needle in _ODS_MARKED):
+            break
+        tail = chunk[-64:]
+    else:
+        return marks
+    wanted = name.encode("utf-8")
+    inside = False
+    row = column = first = rows_here = 0
+    noted = 0
+    for segment in _segments(_member_chunks(zf, info), _ROW_END):
+        for match in _ODS_TOKEN.finditer(segment):
+            table, row_tag, cell = match.groups()
+            if table is not None:
+                found = _ODS_NAME.search(table)
+                value = (found[1] if found[1] is not None else found[2]) if found else b""
+                inside = _unescape(value) == wanted
+                row = 0
+                continue
+            if not inside:
+                continue
+            if row_tag is not None:
+                times = _repeats(_ROWS_REPEATED, row_tag) if b"repeated" in row_tag else 1
+                if _ODS_HIDDEN.search(row_tag) and times <= MAX_ROWS:
+                    marks.hidden_rows.update(range(row + 1, row + 1 + times))
+                    noted += times
+                first, rows_here = row, min(times, 1024)
+                row += times
+                column = 0
+                continue
+            times = _repeats(_COLUMNS_REPEATED, cell) if b"repeated" in cell else 1
+            if b"error" in cell and _ODS_MARKED[0] in cell and not cell.endswith(b"/"):
+                text = _ODS_TEXT.search(segment, match.end())
+                error = _unescape(text[1]).decode("utf-8", "replace").strip() if text else ""
+                for at in range(column, column + min(times, 1024)):
+                    if at in columns:
+                        for here in range(first, first + rows_here):
+                            marks.errors[(here, at)] = error[:20] or "#N/A"
+                        noted += rows_here
+            column += times
+        if noted > MAX_MARKS:
+            break
+    return marks
+
+
+def _ods_encrypted(zf: zipfile.ZipFile) -> bool:
+    """Whether the OpenDocument file was saved with a password: its manifest gives the
+    encryption of its parts (the zip itself is not encrypted, its content.xml is noise)."""
+    info = zf.NameToInfo.get("META-INF/manifest.xml")
+    if info is None:
+        return False
+    manifest = _read_member(zf, info, limit=1 << 20)
+    return b"encryption-data" in manifest
+
+
+@dataclass
+class _Candidate:
+    """A sheet whose header row was found, kept open (its rows part read) while the other
+    sheets are looked at."""
+
+    index: int
+    name: str
+    sheet: object
+    rows: Iterator[tuple[int, list]]
+    header: _Header
+    col_offset: int
+
+    @property
+    def complete(self) -> bool:
+        return not self.header.missing
+
+
+def _sheet_named(workbook, order: list[int], wanted: str, names: tuple[str, ...]) -> int:
+    """The worksheet the person chose, by its name (spaces and case aside)."""
+    for index in order:
+        if workbook.sheet_names[index] == wanted:
+            return index
+    folded = wanted.strip().casefold()
+    for index in order:
+        if workbook.sheet_names[index].strip().casefold() == folded:
+            return index
+    raise FileProblem("sheet_not_found", {"sheet": wanted, "sheets": list(names)})
 
 
 def estimated_cost(data: bytes, *, filename: str) -> int:
@@ -1801,20 +2228,61 @@ TEMPLATE_HEADERS = HeaderRules()
 
 
 def _read_csv(raw: bytes, rules: HeaderRules) -> Sheet:
-    text = _decode(raw)
+    decoded = _decode(raw)
     del raw
+    text = decoded.text
     if "\r" in text and "\n" not in text:  # "CSV (Macintosh)": lines end with CR alone
         text = text.replace("\r", "\n")
     delimiter = _sniff_delimiter(text, rules)
-    reader = csv.reader(_lines(text), delimiter=delimiter)
+    marks = _Marks()
+    lines = _lines(text)
+    if decoded.fallback_starts:
+        lines = _CountedLines(lines)
+    reader = csv.reader(lines, delimiter=delimiter)
+    rows: Iterator[tuple[int, list]] = enumerate(reader, start=1)
+    if decoded.fallback_starts:
+        rows = _flag_rows(rows, lines, decoded.fallback_starts, marks.fallback_rows)  # type: ignore[arg-type]  # _CountedLines when there are fallback lines
+        marks.fallback_encoding = decoded.fallback_encoding
     finder = _HeaderFinder(rules)
     try:
-        result = finder.read(enumerate(reader, start=1), "", "csv")
+        header = finder.find(rows)
+        if header is None:
+            raise finder.problem()
+        header.check()
+        return _read_rows(rows, header, "", "csv", rules, marks=marks, encoding=decoded.encoding)
     except csv.Error as exc:
         raise FileProblem("unreadable_file", {"reason": "corrupt"}) from exc
-    if result is None:
-        raise finder.problem()
-    return result
+
+
+class _CountedLines:
+    """The lines for the csv module, counting the characters handed out: after a row is
+    read, where in the text it ends."""
+
+    def __init__(self, lines: Iterator[str]):
+        self.lines = lines
+        self.read = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.read += len(line)
+        return line
+
+
+def _flag_rows(
+    rows: Iterator[tuple[int, list]], lines: _CountedLines, starts: list[int], flagged: set[int]
+) -> Iterator[tuple[int, list]]:
+    """The rows, noting in ``flagged`` the number of each row that holds a line read in the
+    fallback character set (a row may span lines: a line break inside quotes)."""
+    pending = iter(starts)
+    start = next(pending, None)
+    for number, row in rows:
+        while start is not None and start < lines.read:
+            flagged.add(number)
+            start = next(pending, None)
+        yield number, row
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -1835,15 +2303,148 @@ def _blocks(text: str, size: int) -> Iterator[str]:
         start = end
 
 
-def _decode(raw: bytes) -> str:
+# The character sets Excel writes a CSV file in, besides UTF-8: "CSV (comma delimited)" in
+# the Windows code page of Western Europe, "CSV (MS-DOS)" in its DOS code page, "CSV
+# (Macintosh)" in Mac Roman. A file in none of them is read as one of them, or refused.
+LEGACY_ENCODINGS = ("cp1252", "cp850", "mac_roman")
+# Detection looks at the lines that hold non-ASCII bytes (where the encodings differ), up to
+# this many bytes of them.
+ENCODING_SAMPLE_BYTES = 64 * 1024
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252",
+    "cp850": "MS-DOS (850)",
+    "mac_roman": "Mac Roman",
+}
+
+
+@dataclass
+class _Decoded:
+    """A csv file as text: ``encoding`` the character set it was read in, and for a UTF-8
+    file with lines in another one, where those lines start in ``text`` and what they were
+    read in."""
+
+    text: str
+    encoding: str
+    fallback_starts: list[int] = field(default_factory=list)
+    fallback_encoding: str = ""
+
+
+def _decode(raw: bytes) -> _Decoded:
+    """The text of a csv file. UTF-8 (with or without BOM) and UTF-16 (with BOM) as they
+    are; otherwise the character set charset-normalizer finds among LEGACY_ENCODINGS. A
+    UTF-8 file with a few lines in another character set (lines pasted from another file)
+    keeps its UTF-8 lines and reads those lines in the set found for them; the rows they are
+    in get a warning. A file whose character set cannot be told is refused: its accents
+    would be stored wrong."""
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16", "replace")
+        raw = raw[len(codecs.BOM_UTF8) :]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _Decoded(raw.decode("utf-16", "replace"), "utf-16")
     try:
-        return raw.decode("utf-8")
+        return _Decoded(raw.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", "replace")
+        pass
+    lines = raw.split(b"\n") if b"\n" in raw else raw.split(b"\r")
+    good = bad = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+        else:
+            good += 1
+    if good >= bad:
+        return _decode_mixed(lines)
+    encoding = _detect_encoding(lines)
+    return _Decoded(raw.decode(encoding), encoding)
+
+
+def _decode_mixed(lines: list[bytes]) -> _Decoded:
+    failing = []
+    for line in lines:
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                failing.append(line)
+    # A line or two says little about its character set: the best guess is taken, and each
+    # row read so is flagged for a person to check.
+    encoding = _detect_encoding(failing, strict=False)
+    parts: list[str] = []
+    starts: list[int] = []
+    at = 0
+    for line in lines:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            text = line.decode(encoding, "replace")
+            starts.append(at)
+        parts.append(text)
+        at += len(text) + 1
+    return _Decoded("\n".join(parts), "utf-8", starts, encoding)
+
+
+def _detect_encoding(lines: list[bytes], *, strict: bool = True) -> str:
+    """The character set of these lines among LEGACY_ENCODINGS, as charset-normalizer finds
+    it on a sample of the lines that hold non-ASCII bytes. Of the readings it finds equally
+    plausible, those that put a symbol inside a word or a capital after a small letter
+    ("Caf‚", "CafŽ") are left out; when readings that differ remain, the file is refused
+    (``strict``) or the first is taken."""
+    sample = bytearray()
+    for line in lines:
+        if not line.isascii():
+            sample += line[:ENCODING_SAMPLE_BYTES] + b"\n"
+            if len(sample) >= ENCODING_SAMPLE_BYTES:
+                break
+    sample = sample[:ENCODING_SAMPLE_BYTES]
+    matches = list(charset_normalizer.from_bytes(bytes(sample), cp_isolation=[*LEGACY_ENCODINGS]))
+    if not matches:
+        if strict:
+            raise FileProblem("unreadable_file", {"reason": "encoding_unknown"})
+        return LEGACY_ENCODINGS[0]
+    least = min(match.chaos for match in matches)
+    readings: dict[str, str] = {}
+    for match in matches:
+        if match.chaos > least + _CHAOS_TOLERANCE or match.encoding not in LEGACY_ENCODINGS:
+            continue
+        text = bytes(sample).decode(match.encoding, "replace")
+        if _plausible(text):
+            readings.setdefault(text, match.encoding)
+    if len(readings) == 1:
+        return next(iter(readings.values()))
+    if strict:
+        raise FileProblem("unreadable_file", {"reason": "encoding_unknown"})
+    if readings:
+        return next(iter(readings.values()))
+    return matches[0].encoding if matches[0].encoding in LEGACY_ENCODINGS else "cp1252"
+
+
+_CHAOS_TOLERANCE = 0.01
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Punctuation that follows a letter in a name: D’Hondt, Saint–Gilles, ‘t Hof’.
+_AFTER_LETTER = frozenset({"Pd", "Pi", "Pf"})
+
+
+def _plausible(text: str) -> bool:
+    """False for a text that shows what a reading in the wrong one of LEGACY_ENCODINGS
+    shows and a name or an address does not: a symbol glued to a letter ("Caf‚", "M³ller")
+    or a capital right after a small letter ("CafŽ")."""
+    for match in _NON_ASCII.finditer(text):
+        at = match.start()
+        before = text[at - 1] if at else " "
+        if not before.isalpha():
+            continue
+        char = match[0]
+        if char.isalpha():
+            if before.islower() and char.isupper():
+                return False
+        elif unicodedata.category(char) not in _AFTER_LETTER:
+            return False
+    return True
 
 
 def _sniff_delimiter(text: str, rules: HeaderRules) -> str:
@@ -1877,9 +2478,25 @@ def _sniff_delimiter(text: str, rules: HeaderRules) -> str:
 
 
 @dataclass
+class _Header:
+    """A sheet's header row: its Excel row number, its cells as text, the keys they name
+    (by the reader's HeaderRules) and the required fields no column is given to."""
+
+    number: int
+    texts: list[str]
+    keys: set[str]
+    missing: list[str]
+
+    def check(self) -> None:
+        if self.missing:
+            raise FileProblem("missing_columns", {"columns": self.missing})
+
+
+@dataclass
 class _HeaderFinder:
-    """Looks for the header row sheet after sheet, and reads the first sheet that has it.
-    Remembers the best candidate row, for the missing_columns report."""
+    """Looks for the header row of each sheet, naming its cells by the HeaderRules (the
+    template's headers, a column mapping, or the file's own). Remembers the best candidate
+    row, for the missing_columns report."""
 
     rules: HeaderRules = field(default_factory=HeaderRules)
     best_keys: set[str] = field(default_factory=set)
@@ -1891,8 +2508,9 @@ class _HeaderFinder:
         missing = self.rules.missing(self.best_keys) or list(REQUIRED_KEYS)
         return FileProblem("missing_columns", {"columns": missing})
 
-    def read(self, rows: Iterator[tuple[int, list]], sheet_name: str, kind: str) -> Sheet | None:
-        """The sheet's rows under its header row, or None when it has none."""
+    def find(self, rows: Iterator[tuple[int, list]]) -> _Header | None:
+        """The header row among the sheet's first non-blank rows: the first that names
+        every required column or at least three columns. ``rows`` is left just under it."""
         looked = 0
         for number, row in rows:
             texts = [_header_text(value) for value in row]
@@ -1903,10 +2521,7 @@ class _HeaderFinder:
             if len(keys) > len(self.best_keys):
                 self.best_keys = keys
             if self.rules.is_header(keys):
-                missing = self.rules.missing(keys)
-                if missing:
-                    raise FileProblem("missing_columns", {"columns": missing})
-                return _read_rows(rows, texts, number, sheet_name, kind, self.rules)
+                return _Header(number, texts, keys, self.rules.missing(keys))
             looked += 1
             if looked >= HEADER_SEARCH_ROWS:
                 break
@@ -1923,14 +2538,79 @@ def _header_text(value: object) -> str:
     return str(value).strip()
 
 
+@dataclass
+class _Marks:
+    """What the cells' values do not tell, found beside them: for a spreadsheet the rows
+    hidden, the cells holding an error (calamine reads them as empty) and the number
+    formats that show leading zeros, by (0-based row, 0-based column); for a csv file the
+    rows read in a fallback character set. ``col_offset`` is the column of the first value
+    of each row calamine hands out."""
+
+    col_offset: int = 0
+    hidden_rows: set[int] = field(default_factory=set)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    formats: dict[tuple[int, int], _ZeroFormat] = field(default_factory=dict)
+    fallback_rows: set[int] = field(default_factory=set)
+    fallback_encoding: str = ""
+
+    def rows(self) -> set[int]:
+        """The Excel row numbers that need a look."""
+        return (
+            self.hidden_rows
+            | {row + 1 for row, _col in self.errors}
+            | {row + 1 for row, _col in self.formats}
+        )
+
+
+# The texts of Excel's error values: a cell showing one holds no value (a csv file, or a
+# text cell, holds it as text).
+ERROR_TEXTS = frozenset(
+    {
+        "#N/A",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#SPILL!",
+        "#CALC!",
+        "#GETTING_DATA",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "Err:502",
+        "Err:504",
+        "Err:508",
+        "Err:509",
+        "Err:510",
+        "Err:511",
+        "Err:512",
+        "Err:522",
+        "Err:523",
+    }
+)
+# What a value should not hold inside: a line break or a tab (Excel's Alt+Enter), a
+# no-break space (text pasted from a web page). Looked for only in a row that holds a
+# character that is not printable (_read_rows).
+_UNTIDY_SPACE = re.compile("[\n\r\t\u00a0\u2007\u202f]+")
+_SPACES = re.compile(" {2,}")
+
+
 def _read_rows(
     rows: Iterator[tuple[int, list]],
-    headers: list[str],
-    header_number: int,
+    header: _Header,
     name: str,
-    kind,
+    kind: str,
     rules: HeaderRules,
+    *,
+    marks: _Marks,
+    sheet_names: tuple[str, ...] = (),
+    encoding: str = "",
 ) -> Sheet:
+    headers = header.texts
     indexes: list[int] = []
     keys: list[str] = []
     unknown: list[str] = []
@@ -1951,10 +2631,16 @@ def _read_rows(
     out: list[tuple[int, tuple[str, ...]]] = []
     append = out.append
     problems: list[CellProblem] = []
+    notes: list[CellProblem] = []
     dates: list[object] = []
     convert = _converter(dates)
     strip = str.strip
     limit = MAX_ROWS
+    marked = marks.rows()
+    # filled as the csv rows are read (_flag_rows)
+    fallback = marks.fallback_rows if marks.fallback_encoding else None
+    reference = columns.index("external_reference") if "external_reference" in columns else -1
+    join = " ".join
     for number, row in rows:
         if not row:  # an empty line of a csv file
             continue
@@ -1970,7 +2656,8 @@ def _read_rows(
             else (str(int(v)) if type(v) is float and v.is_integer() else convert(v))
             for v in cells
         ]
-        if dates:
+        dated = bool(dates)
+        if dated:
             for position, value in enumerate(values):
                 if value is _DATE:
                     problems.append(
@@ -1980,8 +2667,29 @@ def _read_rows(
                     )
                     values[position] = ""
             dates.clear()
-        elif not any(values):
+        formatted = None
+        if number in marked:
+            formatted = _marked_row(number, cells, values, columns, indexes, marks, problems)
+        joined = join(values)
+        # isprintable: no line break, tab or no-break space (nor other control or space
+        # character) anywhere in the row, found in one pass
+        if not joined.isprintable() or "#" in joined or "Err:" in joined:
+            _tidy_row(number, values, columns, problems, notes)
+        if not (dated or any(values)):
             continue
+        if number in marked and number in marks.hidden_rows:
+            notes.append(CellProblem(number, "", "hidden_row", ""))
+        if fallback and number in fallback:
+            notes.append(CellProblem(number, "", "encoding_fallback", marks.fallback_encoding))
+        if (
+            reference >= 0
+            and type(cells[reference]) is float
+            and values[reference]
+            and reference not in (formatted or ())
+        ):
+            notes.append(
+                CellProblem(number, "external_reference", "reference_number", values[reference])
+            )
         if max(map(len, values)) > MAX_CELL_CHARS:
             values = [v[: MAX_CELL_CHARS + 1] for v in values]
         append((number, tuple(values)))
@@ -1999,8 +2707,60 @@ def _read_rows(
         cell_problems=problems,
         sheet_name=name,
         format=kind,
-        header_row=header_number,
+        header_row=header.number,
+        sheet_names=sheet_names,
+        encoding=encoding,
+        notes=notes,
     )
+
+
+def _marked_row(
+    number: int,
+    cells: list,
+    values: list[str],
+    columns: tuple[str, ...],
+    indexes: list[int],
+    marks: _Marks,
+    problems: list[CellProblem],
+) -> set[int]:
+    """A row with error cells or zero-showing number formats: an error cell is a problem,
+    a number shown with leading zeros keeps them. Returns the positions so formatted."""
+    formatted = set()
+    row = number - 1
+    offset = marks.col_offset
+    for position, index in enumerate(indexes):
+        at = (row, offset + index)
+        error = marks.errors.get(at)
+        if error is not None and not values[position]:
+            problems.append(CellProblem(number, columns[position], "cell_error", error))
+            continue
+        zeros = marks.formats.get(at)
+        value = cells[position]
+        if zeros is not None and type(value) is float:
+            text = zeros.show(value)
+            if text is not None:
+                values[position] = text
+                formatted.add(position)
+    return formatted
+
+
+def _tidy_row(
+    number: int,
+    values: list[str],
+    columns: tuple[str, ...],
+    problems: list[CellProblem],
+    notes: list[CellProblem],
+) -> None:
+    """An error's text is a problem of its cell (the cell is read as empty); line breaks,
+    tabs and no-break spaces inside a value become one space, with a warning."""
+    for position, value in enumerate(values):
+        if value in ERROR_TEXTS:
+            problems.append(CellProblem(number, columns[position], "cell_error", value))
+            values[position] = ""
+        elif _UNTIDY_SPACE.search(value):
+            tidy = _SPACES.sub(" ", _UNTIDY_SPACE.sub(" ", value)).strip()
+            notes.append(CellProblem(number, columns[position], "text_tidied", value, tidy))
+            values[position] = tidy
 
 
 _DATE = object()

@@ -41,7 +41,13 @@ from partnerspace.imports.models import (
     ImportStatus,
 )
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Issue, Outcome, RowWarning
-from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet
+from partnerspace.imports.reading import (
+    ENCODING_NAMES,
+    LEGACY_ENCODINGS,
+    MAX_FILE_BYTES,
+    FileProblem,
+    Sheet,
+)
 from partnerspace.imports.selectors import import_get_for_user
 from partnerspace.imports.undo import UndoPlan, import_operation, undo_plan, undo_refusal
 
@@ -104,9 +110,11 @@ def import_job_create(
     source: str = "web",
     language: str | None = None,
     mapping: dict[str, str] | None = None,
+    sheet: str = "",
 ) -> ImportJob:
     """Keep the upload; a file over the size limit is refused at once and not stored.
-    `mapping` is a column mapping checked already (import_mapping_check), normalized."""
+    `mapping` is a column mapping checked already (import_mapping_check), normalized;
+    ``sheet`` names the worksheet to read ("": the reader chooses)."""
     import_role_check(membership)
     job = ImportJob(
         firm=membership.firm,
@@ -118,6 +126,7 @@ def import_job_create(
         source=source,
         language=language or translation.get_language() or "nl",
         mapping=mapping,
+        sheet=(sheet or "").strip()[:100],
     )
     if len(content) > MAX_FILE_BYTES:
         _refuse_file(job, FileProblem("file_too_large", {"limit": MAX_FILE_BYTES}))
@@ -146,10 +155,13 @@ def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
 
 def _sheet(job: ImportJob) -> Sheet:
     """The upload read apart, in a process that may die of it (imports.isolation), by its
-    column mapping if it has one, its combined cells split."""
+    column mapping if it has one, its combined cells split; the worksheet the person chose,
+    or the one whose headers the reader recognises best."""
     headers = HeaderRules(mapping=job.mapping) if job.mapping is not None else None
     with job.file.open("rb") as handle:
-        sheet = read_table_isolated(handle.read(), filename=job.file_name, headers=headers)
+        sheet = read_table_isolated(
+            handle.read(), filename=job.file_name, headers=headers, sheet=job.sheet or None
+        )
     return sheet_split(sheet)
 
 
@@ -158,10 +170,12 @@ def _own_headers(job: ImportJob) -> bool:
     matched. A template missing a required column is refused, naming it: no matching adds
     a column."""
     try:
-        columns = _job_columns(job)
+        sheet = _job_raw_sheet(job)
     except (FileProblem, Conflict):
         return False
-    return any(header_key(column.header) is None for column in columns)
+    # the mapping step offers the workbook's other sheets too
+    job.read_info = read_info(sheet)
+    return any(header_key(column.header) is None for column in mapping_file_columns(sheet))
 
 
 def _await_mapping(job: ImportJob) -> None:
@@ -178,6 +192,42 @@ def _await_mapping(job: ImportJob) -> None:
 def import_preview(*, job: ImportJob) -> Outcome | None:
     """Check every row as the import would, and write no client. None when the file is refused."""
     return _run(job, dry_run=True)
+
+
+def import_sheet_choose(*, membership: Membership, job: ImportJob, sheet: str) -> ImportJob:
+    """Read another worksheet of the file: the job is checked again from the start (the
+    caller runs the check, at once or in the background, as after an upload). Only a job
+    not imported yet; one whose bytes are gone cannot be read again."""
+    import_role_check(membership)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
+        choosable = {
+            ImportStatus.UPLOADED,
+            ImportStatus.PREVIEWED,
+            ImportStatus.REFUSED,
+            ImportStatus.MAPPING,
+        }
+        if job.status not in choosable:
+            return job
+        if not job.file:
+            raise Conflict(
+                "file_not_kept",
+                _("This file is no longer kept on our side: upload it again to import it."),
+            )
+        job.sheet = (sheet or "").strip()[:100]
+        if job.mapping is not None and job.sheet != job.read_info.get("sheet"):
+            # The mapping names the columns of the sheet read before: another sheet's are
+            # matched anew (the firm's mapping of its headers, if any, is suggested).
+            job.mapping = None
+        job.status = ImportStatus.UPLOADED
+        job.file_error = None
+        job.rows = job.processed = job.created = job.updated = job.unchanged = job.refused = 0
+        job.warning_count = 0
+        job.preview_clients = []
+        job.finished_at = None
+        job.save()
+        ImportIssue.objects.filter(job=job).delete()
+    return job
 
 
 def import_preview_queue(*, membership: Membership, job: ImportJob) -> ImportJob:
@@ -278,8 +328,9 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
             return None
         job.rows = sheet.row_count
         job.unknown_headers = list(sheet.unknown_headers)
+        job.read_info = read_info(sheet)
         job.lease_until = lease_end()
-        job.save(update_fields=["rows", "unknown_headers", "lease_until"])
+        job.save(update_fields=["rows", "unknown_headers", "read_info", "lease_until"])
         # An import goes on after the last batch an earlier run wrote (0: from the start).
         start = 0 if dry_run else min(job.processed, sheet.row_count)
         earlier = None
@@ -316,6 +367,19 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
         if _finish(job, outcome, dry_run=dry_run, attempt=attempt):
             _report_keep(job, sheet, attempt=attempt)
     return outcome
+
+
+def read_info(sheet: Sheet) -> dict[str, object]:
+    """What the preview shows of how the file was read: the sheet and the workbook's other
+    worksheets, or a csv file's character set."""
+    return {
+        "sheet": sheet.sheet_name,
+        "sheets": list(sheet.sheet_names),
+        "encoding": sheet.encoding,
+        "encoding_name": ENCODING_NAMES.get(sheet.encoding, sheet.encoding),
+        # found by the detector rather than known from the file: worth a look
+        "detected": sheet.encoding in LEGACY_ENCODINGS,
+    }
 
 
 def _report_keep(job: ImportJob, sheet: Sheet, *, attempt: int | None = None) -> None:
@@ -473,6 +537,7 @@ def import_job_record(
     sheet: Sheet | None = None,
     problem: FileProblem | None = None,
     started_at: datetime | None = None,
+    sheet_name: str = "",
     token: str | None = None,
     mapping: dict[str, str] | None = None,
 ) -> ImportJob:
@@ -492,6 +557,7 @@ def import_job_record(
         language=language,
         started_at=started_at or timezone.now(),
         mapping=mapping,
+        sheet=sheet_name[:100],
     )
     if len(content) <= MAX_FILE_BYTES:
         job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
@@ -500,6 +566,8 @@ def import_job_record(
     else:
         job.rows = outcome.rows
         job.unknown_headers = list(outcome.unknown_headers)
+        if sheet is not None:
+            job.read_info = read_info(sheet)
         if not dry_run:
             job.import_started_at = job.started_at
         with translation.override(job.language):
@@ -569,22 +637,31 @@ def import_undo_run(
 # Column mapping: a file whose headers are not the template's (imports.mapping)
 
 
-def file_columns(content: bytes, *, file_name: str) -> list[FileColumn]:
+def file_columns(content: bytes, *, file_name: str, sheet: str = "") -> list[FileColumn]:
     """The file's columns by their own headers, each with its first non-empty values, read
-    apart (imports.isolation). Raises FileProblem for a file that cannot be read."""
+    apart (imports.isolation), of the worksheet named ``sheet`` or the one the reader
+    chooses. Raises FileProblem for a file that cannot be read."""
     return mapping_file_columns(
-        read_table_isolated(content, filename=file_name, headers=RAW_HEADERS)
+        read_table_isolated(content, filename=file_name, headers=RAW_HEADERS, sheet=sheet or None)
     )
 
 
-def _job_columns(job: ImportJob) -> list[FileColumn]:
+def _job_raw_sheet(job: ImportJob) -> Sheet:
+    """The job's file read by its own headers (the mapping step's read), of the sheet the
+    person chose or the one the reader chooses."""
     if not job.file:
         raise Conflict(
             "file_not_kept",
             _("This file is no longer kept on our side: upload it again to import it."),
         )
     with job.file.open("rb") as handle:
-        return file_columns(handle.read(), file_name=job.file_name)
+        return read_table_isolated(
+            handle.read(), filename=job.file_name, headers=RAW_HEADERS, sheet=job.sheet or None
+        )
+
+
+def _job_columns(job: ImportJob) -> list[FileColumn]:
+    return mapping_file_columns(_job_raw_sheet(job))
 
 
 def _remembered(firm: Firm, columns: list[FileColumn]) -> dict[str, str] | None:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:import_id>/preview/", views.import_preview, name="preview"),
     path("<int:import_id>/mapping/", views.import_mapping, name="mapping"),
     path("<int:import_id>/import/", views.import_run, name="run"),
+    path("<int:import_id>/sheet/", views.import_sheet, name="sheet"),
     path("<int:import_id>/resume/", views.import_resume, name="resume"),
     path("<int:import_id>/undo/", views.import_undo, name="undo"),
     path("<int:import_id>/report/", downloads.report_download, name="report"),

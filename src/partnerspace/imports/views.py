@@ -19,7 +19,7 @@ from partnerspace.core.errors import ServiceError, ValidationFailed
 from partnerspace.firms.access import firm_view
 from partnerspace.imports import reading, services
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS, normalize_header
-from partnerspace.imports.forms import ImportUploadForm
+from partnerspace.imports.forms import ImportSheetForm, ImportUploadForm
 from partnerspace.imports.mapping import (
     COMBINED,
     FIELDS,
@@ -80,16 +80,9 @@ def import_upload(request):
             mode=form.cleaned_data["mode"],
             source="web",
             language=get_language(),
+            sheet=form.cleaned_data["sheet"],
         )
-        if job.status == ImportStatus.UPLOADED:
-            if job.file_size <= services.INLINE_PREVIEW_BYTES:
-                try:
-                    services.import_preview(job=job)
-                except Exception:
-                    logger.exception("Checking import %s failed", job.pk)
-                job.refresh_from_db()
-            else:
-                services.import_preview_queue(membership=membership, job=job)
+        job = services.import_check_start(membership=membership, job=job)
         if job.status == ImportStatus.REFUSED:
             message = job.file_error["message"]  # type: ignore[index]  # set when REFUSED
             form.add_error("file", message)
@@ -108,6 +101,28 @@ def import_upload(request):
         "outcome_labels": outcome_labels(),
     }
     return render(request, "imports/upload.html", context)
+
+
+@firm_view(permission="can_create_clients")
+@require_POST
+def import_sheet(request, import_id: int):
+    """Read another sheet of the file: checked again, then its preview (or its columns
+    matched first)."""
+    job = import_get_for_user(request.membership, import_id)
+    form = ImportSheetForm(request.POST)
+    if form.is_valid():
+        try:
+            job = services.import_sheet_choose(
+                membership=request.membership, job=job, sheet=form.cleaned_data["sheet"]
+            )
+        except ServiceError as refusal:
+            messages.error(request, refusal.message)
+            return redirect(_url(request, "preview", job))
+        job = services.import_check_start(membership=request.membership, job=job)
+        if job.status == ImportStatus.MAPPING:
+            # another sheet whose headers are not the template's: its columns are matched
+            return redirect(_url(request, "mapping", job))
+    return redirect(_url(request, "preview", job))
 
 
 def _issue_rows(issues, language: str) -> list[dict]:

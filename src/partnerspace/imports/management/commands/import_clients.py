@@ -32,7 +32,7 @@ from partnerspace.imports.mapping import (
 from partnerspace.imports.models import ImportMode
 from partnerspace.imports.outcomes import WARNINGS, outcome_counts
 from partnerspace.imports.pipeline import Importer, Outcome
-from partnerspace.imports.reading import FileProblem, read_table
+from partnerspace.imports.reading import ENCODING_NAMES, FileProblem, read_table
 from partnerspace.imports.report import error_report_bytes
 from partnerspace.imports.services import (
     import_job_record,
@@ -84,6 +84,11 @@ class Command(BaseCommand):
             help="read the file's column HEADER as FIELD (a template key such as legal_name, "
             "address for a whole address, contact_name for a whole name, or nothing not to "
             "import it); once per column whose header is not the template's",
+        )
+        parser.add_argument(
+            "--sheet",
+            metavar="NAME",
+            help="the worksheet to read (default: the one whose headers name the most columns)",
         )
         parser.add_argument(
             "--actor",
@@ -145,17 +150,21 @@ class Command(BaseCommand):
             "language": language,
             "dry_run": options["dry_run"],
             "started_at": started_at,
+            "sheet_name": options["sheet"] or "",
         }
+        wanted_sheet = options["sheet"] or None
         try:
-            mapping = self._mapping(options["map"], content, path.name)
+            mapping = self._mapping(options["map"], content, path.name, wanted_sheet)
             record["mapping"] = mapping
             headers = HeaderRules(mapping=mapping) if mapping is not None else None
-            sheet = sheet_split(read_table(content, filename=path.name, headers=headers))
+            sheet = sheet_split(
+                read_table(content, filename=path.name, headers=headers, sheet=wanted_sheet)
+            )
         except FileProblem as problem:
             job = import_job_record(**record, problem=problem)
             self._report_file(options, problem, language, job.pk)
             if problem.code == "missing_columns" and not options["map"]:
-                self._suggest_mapping(content, path.name)
+                self._suggest_mapping(content, path.name, wanted_sheet)
             return EXIT_REFUSED_FILE
         progress = ProgressBar(self.stderr, sheet.row_count) if self.stderr.isatty() else None
         importer = Importer(
@@ -180,9 +189,12 @@ class Command(BaseCommand):
             self._print_json(summary_json(outcome, job.pk))
         else:
             self._print_summary(outcome, language, options, job.pk)
+            self._print_reading(sheet)
         return EXIT_REFUSED_ROWS if outcome.refused else 0
 
-    def _mapping(self, given: list[str], content: bytes, file_name: str) -> dict | None:
+    def _mapping(
+        self, given: list[str], content: bytes, file_name: str, sheet: str | None
+    ) -> dict | None:
         """The --map options as the import keeps a mapping; CommandError for a wrong one."""
         if not given:
             return None
@@ -195,7 +207,7 @@ class Command(BaseCommand):
                     returncode=EXIT_REFUSED_FILE,
                 )
             wanted[header.strip()] = field.strip()
-        columns = _file_columns(content, file_name)
+        columns = _file_columns(content, file_name, sheet)
         try:
             return import_mapping_check(mapping=wanted, columns=columns)
         except ValidationFailed as failed:
@@ -204,10 +216,10 @@ class Command(BaseCommand):
                 returncode=EXIT_REFUSED_FILE,
             ) from None
 
-    def _suggest_mapping(self, content: bytes, file_name: str) -> None:
+    def _suggest_mapping(self, content: bytes, file_name: str, sheet: str | None) -> None:
         """A file whose headers are not the template's: the --map options we suggest."""
         try:
-            columns = _file_columns(content, file_name)
+            columns = _file_columns(content, file_name, sheet)
         except FileProblem:
             return
         options = " ".join(
@@ -276,6 +288,22 @@ class Command(BaseCommand):
     def _print_json(self, data: dict) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False))
 
+    def _print_reading(self, sheet) -> None:
+        """Which sheet was read, of several, and a csv file's character set if not UTF-8."""
+        if len(sheet.sheet_names) > 1:
+            self.stdout.write(
+                _(
+                    "Sheet %(sheet)s was read; the file's sheets: %(sheets)s "
+                    "(--sheet reads another)."
+                )
+                % {"sheet": sheet.sheet_name, "sheets": ", ".join(sheet.sheet_names)}
+            )
+        if sheet.encoding not in ("", "utf-8", "utf-16"):
+            self.stdout.write(
+                _("The file was read in the %(encoding)s character set.")
+                % {"encoding": ENCODING_NAMES.get(sheet.encoding, sheet.encoding)}
+            )
+
     def _print_summary(self, outcome: Outcome, language: str, options, job_id: int) -> None:
         if options["dry_run"]:
             line = _("Checked %(rows)s rows, nothing written.") % {"rows": outcome.rows}
@@ -313,9 +341,10 @@ class Command(BaseCommand):
         self.stdout.write(_("Recorded as import %(id)s.") % {"id": job_id})
 
 
-def _file_columns(content: bytes, file_name: str) -> list[FileColumn]:
-    """The file's columns by their own headers, with a few values (as the page shows)."""
-    return file_columns(read_table(content, filename=file_name, headers=RAW_HEADERS))
+def _file_columns(content: bytes, file_name: str, sheet: str | None) -> list[FileColumn]:
+    """The file's columns by their own headers, with a few values (as the page shows), of
+    the sheet asked for or the one the reader chooses."""
+    return file_columns(read_table(content, filename=file_name, headers=RAW_HEADERS, sheet=sheet))
 
 
 def summary_json(outcome: Outcome, job_id: int) -> dict:
