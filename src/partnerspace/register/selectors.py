@@ -902,7 +902,9 @@ class _OnRegister(Func):
         self.params = params
         self.columns = columns
 
-    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         compiled = {}
         for column, expression in zip(self.columns, self.get_source_expressions(), strict=True):
             sql, params = compiler.compile(expression)
