@@ -1,7 +1,7 @@
 """An Exact Online–style export, end to end in Chromium: upload it, see each column with its first
 values and the suggested field, change one, confirm, see the preview with the split addresses
-and names, import it, find the clients in the list, and find the matching suggested again for
-the next export."""
+and names, import it, find the clients in the list, undo the import from its page, and find
+the matching suggested again for the next export."""
 
 import re
 
@@ -79,7 +79,17 @@ def test_an_exact_export_is_matched_checked_and_imported(page, firm_a, settings,
     page.get_by_role("link", name=re.compile("^Not active")).click()
     expect(page.get_by_role("link", name="Schrijnwerkerij 3 BV")).to_be_visible()
 
-    # 5. Undo the import from its page: the undo (issue 17, item 1) joins this test here.
+    # 5. Undo the import from its page: the plan first, then the three clients are gone.
+    page.goto(f"/f/alfa/imports/{job.pk}/")
+    page.get_by_test_id("undo-import").click()
+    expect(page.get_by_test_id("undo-count-deleted")).to_have_text("3")
+    expect(page.get_by_test_id("undo-delete-list")).to_contain_text("Schrijnwerkerij 2 BV")
+    assert Client.objects.count() == 3
+    page.get_by_test_id("undo-confirm").click()
+    expect(page.get_by_test_id("import-undone")).to_contain_text("3 deleted")
+    assert not Client.objects.exists()
+    job.refresh_from_db()
+    assert job.undone_at is not None
 
     # 6. The next export with the same headers gets the firm's matching at once.
     assert ColumnMapping.objects.filter(firm=firm_a.firm).count() == 1

@@ -270,32 +270,46 @@ class Extract:
             if category in CODE_CATEGORIES:
                 yield (category, code, language.upper(), description)
 
-    def data_rows(self, name: str, part: str = "", *, sequence: Iterator[int]) -> Iterator[tuple]:
-        """The rows of enterprise, denomination, address or contact (of a full extract, or
-        an update's `insert` part) for the enterprises, as table tuples. `sequence` numbers
-        the names."""
-        member = f"{name}_{part}.csv" if part else f"{name}.csv"
-        if name == "denomination":
-            return self.rows(member, COLUMNS[name], lambda rows: _denominations(rows, sequence))
-        return self.rows(member, COLUMNS[name], _CONVERT[name])
+    def names(self, part: str = "", *, sequence: Iterator[int]) -> Iterator[tuple]:
+        """The rows of denomination (of a full extract, or an update's `insert` part) for the
+        enterprises, as table tuples. `sequence` numbers the names."""
+        member = f"denomination_{part}.csv" if part else "denomination.csv"
+        return self.rows(
+            member, COLUMNS["denomination"], lambda rows: _denominations(rows, sequence)
+        )
+
+    def raw_rows(self, name: str, part: str = "") -> Iterator[list[str]]:
+        """The rows of enterprise, address or contact of the enterprises (not of their
+        establishments) as the file has them, each a list of the file's values, for a
+        database to convert (`converted`); their width is not checked here."""
+        if name == "enterprise":
+            return self.rows(_member(name, part), COLUMNS[name], iter)
+        return self.rows(_member(name, part), COLUMNS[name], _of_enterprises)
+
+    def raw_body(self, name: str, part: str = "") -> Iterator[bytes]:
+        """The bytes of enterprise, address or contact after the header (which must be the
+        file's columns), streamed in chunks, for PostgreSQL's COPY (FORMAT csv) to read."""
+        member = _member(name, part)
+        columns = COLUMNS[name]
+        try:
+            with self._zip.open(self._members[member]) as raw:
+                counted = io.BufferedReader(_CountingReader(raw, self._advance), 1 << 20)
+                first = counted.readline().decode("utf-8-sig")
+                header = next(csv.reader([first]), None)
+                if header is None or tuple(header) != columns:
+                    raise ExtractError(f"{member}: not the columns of the KBO Open Data format")
+                while chunk := counted.read(1 << 20):
+                    yield chunk
+        except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError) as error:
+            raise ExtractError(f"{member}: damaged ({error})") from error
+        except csv.Error as error:
+            raise ExtractError(f"{member}: not readable as CSV ({error})") from error
 
     def deleted_numbers(self, name: str) -> Iterator[str]:
         """The enterprise numbers whose rows of `name` an update deletes first."""
         for (number,) in self.rows(f"{name}_delete.csv", DELETE_COLUMNS[name]):
             if is_enterprise_number(number):
                 yield number.replace(".", "")
-
-
-def _enterprises(rows: Iterator[list[str]]) -> Iterator[tuple]:
-    for number, _status, situation, kind, form, form_cac, start in rows:
-        yield (
-            number.replace(".", ""),
-            kind,
-            situation,
-            form or None,
-            form_cac or None,
-            _date(start),
-        )
 
 
 def _denominations(rows: Iterator[list[str]], sequence: Iterator[int]) -> Iterator[tuple]:
@@ -316,25 +330,71 @@ def _denominations(rows: Iterator[list[str]], sequence: Iterator[int]) -> Iterat
         )
 
 
-def _addresses(rows: Iterator[list[str]]) -> Iterator[tuple]:
+def _of_enterprises(rows: Iterator[list[str]]) -> Iterator[list[str]]:
     for row in rows:
         number = row[0]
-        if len(row) != 13:
-            raise ValueError(f"{len(row)} values, not 13")
-        if len(number) != 12 or number[4] != ".":
-            continue  # an establishment's address
-        yield (number.replace(".", ""), *(value or None for value in row[1:12]), _date(row[12]))
+        if len(number) == 12 and number[4] == ".":
+            yield row
 
 
-def _contacts(rows: Iterator[list[str]]) -> Iterator[tuple]:
-    for number, entity_contact, kind, value in rows:
-        if len(number) != 12 or number[4] != ".":
-            continue  # an establishment's contact
-        yield (number.replace(".", ""), entity_contact, kind, value)
+def _member(name: str, part: str) -> str:
+    return f"{name}_{part}.csv" if part else f"{name}.csv"
 
 
-_CONVERT = {
-    "enterprise": _enterprises,
-    "address": _addresses,
-    "contact": _contacts,
-}
+# Enterprise, address and contact go into the tables nearly as the files have them; the
+# databases convert their values as the rows come in (SQL over the file's columns), so that a
+# load of millions of rows need not turn each into Python values first. The same SQL serves
+# both databases, fed by parameters (SQLite) or from a table the CSV was copied into
+# (PostgreSQL). Names stay in Python: their search words are `words_of` (see _denominations).
+CONVERTED = ("enterprise", "address", "contact")
+
+
+def _sql_date(value: str, vendor: str) -> str:
+    """dd-mm-yyyy to ISO yyyy-mm-dd, empty to NULL (a value of another shape is caught by
+    `_sql_dates_valid`)."""
+    iso = (
+        f"CASE WHEN {value} = '' THEN NULL "
+        f"ELSE substr({value}, 7, 4) || '-' || substr({value}, 4, 2) || '-' || "
+        f"substr({value}, 1, 2) END"
+    )
+    return f"CAST({iso} AS date)" if vendor == "postgresql" else iso
+
+
+def _sql_dates_valid(values: list[str]) -> str:
+    return " AND ".join(
+        f"({value} = '' OR (length({value}) = 10 AND substr({value}, 3, 1) = '-' "
+        f"AND substr({value}, 6, 1) = '-'))"
+        for value in values
+    )
+
+
+def converted(name: str, column: Callable[[int], str], vendor: str) -> tuple[list[str], str]:
+    """The SQL expressions of the table columns of file `name` (in the table's order) over
+    the file's values (`column(i)` is the i-th) and the condition a row is kept on (a row of
+    an enterprise, not an establishment).
+
+    A date not in dd-mm-yyyy makes the number NULL, which the table refuses (NOT NULL): the
+    database stops the load there, as the Python reading would."""
+    value = column
+    number = f"replace({value(0)}, '.', '')"
+    enterprise_row = f"length({value(0)}) = 12 AND substr({value(0)}, 5, 1) = '.'"
+    if name == "enterprise":
+        start = value(6)
+        return [
+            f"CASE WHEN {_sql_dates_valid([start])} THEN {number} END",
+            value(3),
+            value(2),
+            f"NULLIF({value(4)}, '')",
+            f"NULLIF({value(5)}, '')",
+            _sql_date(start, vendor),
+        ], "true"
+    if name == "address":
+        struck_off = value(12)
+        return [
+            f"CASE WHEN {_sql_dates_valid([struck_off])} THEN {number} END",
+            *(f"NULLIF({value(index)}, '')" for index in range(1, 12)),
+            _sql_date(struck_off, vendor),
+        ], enterprise_row
+    if name == "contact":
+        return [number, value(1), value(2), value(3)], enterprise_row
+    raise ValueError(name)

@@ -207,6 +207,34 @@ def normalized_number(raw: str) -> str | None:
         return None
 
 
+def _company_sql() -> str:
+    """A company's enterprise, names, addresses and contacts in one round trip: each row
+    tagged with its table, in columns as wide as an address (the rest NULL)."""
+    address = tables.columns("address")[1:]
+    width = len(address)
+
+    def part(tag: str, table: str, first: str, values: list[str]) -> str:
+        padded = [*values, *(["NULL"] * (width - len(values)))]
+        return f"SELECT '{tag}', {first}, {', '.join(padded)} FROM {LIVE}{table} WHERE number = %s"
+
+    return " UNION ALL ".join(
+        [
+            part(
+                "e",
+                "enterprise",
+                "0",
+                ["type", "situation", "form", "form_cac", "CAST(start_date AS text)"],
+            ),
+            part("n", "name", "id", ["language", "type", "name"]),
+            part("a", "address", "0", [*address[:-1], "CAST(struck_off_on AS text)"]),
+            part("c", "contact", "0", ["entity_contact", "type", "value"]),
+        ]
+    )
+
+
+_COMPANY_SQL = _company_sql()
+
+
 def register_company_get(number: str) -> RegisterCompany | None:
     """The company with this enterprise number (or BE VAT number, any spelling) in the
     register; None when it is not there (not active, newer than the copy, no copy loaded)."""
@@ -216,31 +244,21 @@ def register_company_get(number: str) -> RegisterCompany | None:
         return None
     number = normalized
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT number, type, situation, form, form_cac, start_date "
-            f"FROM {LIVE}enterprise WHERE number = %s",
-            [number],
+        cursor.execute(_COMPANY_SQL, [number] * 4)
+        found: dict[str, list[tuple[Any, ...]]] = {"e": [], "n": [], "a": [], "c": []}
+        for tag, *values in cursor.fetchall():
+            found[tag].append(tuple(values))
+    if not found["e"]:
+        return None
+    row = (number, *found["e"][0][1:6])
+    name_rows = [
+        (language, type_, name)
+        for _id, language, type_, name in sorted(
+            (values[:4] for values in found["n"]), key=lambda n: (n[2], n[1], n[0])
         )
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        cursor.execute(
-            f"SELECT language, type, name FROM {LIVE}name WHERE number = %s "
-            "ORDER BY type, language, id",
-            [number],
-        )
-        name_rows = cursor.fetchall()
-        cursor.execute(
-            f"SELECT {', '.join(tables.columns('address')[1:])} "
-            f"FROM {LIVE}address WHERE number = %s",
-            [number],
-        )
-        address_rows = cursor.fetchall()
-        cursor.execute(
-            f"SELECT entity_contact, type, value FROM {LIVE}contact WHERE number = %s",
-            [number],
-        )
-        contact_rows = cursor.fetchall()
+    ]
+    address_rows = [values[1:] for values in found["a"]]
+    contact_rows = [values[1:4] for values in found["c"]]
     codes = _code_map(copy)
     _number, kind, situation, form, form_cac, start = row
     names = [
@@ -532,26 +550,25 @@ def _summaries(
         return []
     numbers = [number for number, _name in found]
     marks = ", ".join(["%s"] * len(numbers))
+    # One round trip: legal forms, names and seats, each row tagged with its table.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT number, form FROM {LIVE}enterprise WHERE number IN ({marks})",
-            numbers,
+            f"SELECT 'f', number, 0, form, NULL, NULL FROM {LIVE}enterprise "
+            f"WHERE number IN ({marks}) UNION ALL "
+            f"SELECT 'n', number, id, language, type, name FROM {LIVE}name "
+            f"WHERE number IN ({marks}) UNION ALL "
+            f"SELECT 's', number, 0, zipcode, municipality_nl, municipality_fr "
+            f"FROM {LIVE}address WHERE number IN ({marks}) AND type = %s",
+            [*numbers, *numbers, *numbers, SEAT],
         )
-        forms = dict(cursor.fetchall())
-        cursor.execute(
-            f"SELECT number, language, type, name FROM {LIVE}name "
-            f"WHERE number IN ({marks}) ORDER BY id",
-            numbers,
-        )
-        names: dict[str, list[tuple[str, str, str]]] = {}
-        for number, language, type_, name in cursor.fetchall():
-            names.setdefault(number, []).append((NAME_LANGUAGES.get(language, ""), type_, name))
-        cursor.execute(
-            f"SELECT number, zipcode, municipality_nl, municipality_fr FROM {LIVE}address "
-            f"WHERE number IN ({marks}) AND type = %s",
-            [*numbers, SEAT],
-        )
-        seats = {number: rest for number, *rest in cursor.fetchall()}
+        rows = cursor.fetchall()
+    forms = {number: form for tag, number, _id, form, _x, _y in rows if tag == "f"}
+    names: dict[str, list[tuple[str, str, str]]] = {}
+    for _tag, number, _id, language, type_, name in sorted(
+        (row for row in rows if row[0] == "n"), key=lambda row: row[2]
+    ):
+        names.setdefault(number, []).append((NAME_LANGUAGES.get(language, ""), type_, name))
+    seats = {number: rest for tag, number, _id, *rest in rows if tag == "s"}
     codes = _code_map(copy)
     results = []
     for number, matched in found:

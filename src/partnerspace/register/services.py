@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,7 +57,6 @@ T = TypeVar("T")
 # stays flat (a batch of names is a few MB).
 LOAD_BATCH = 50_000
 UPDATE_BATCH = 2_000
-DELETE_BATCH = 500
 # pg_advisory_lock key of a load or an update: one at a time per database.
 _PG_LOCK_KEY = 0x4B424F  # "KBO"
 
@@ -144,6 +143,100 @@ def _fill(prefix: str, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
     return written
 
 
+def _stage_columns(name: str) -> str:
+    return ", ".join(f"c{index}" for index in range(len(kbo.COLUMNS[name])))
+
+
+def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = "") -> int:
+    """Write the rows of file `name` (enterprise, address or contact) into the table under
+    `prefix`, the database converting the values (kbo.converted); the number written.
+
+    PostgreSQL copies the CSV as it is, streamed from the ZIP, into a temporary table (no
+    WAL, dropped at commit) with its own COPY (FORMAT csv) and reshapes it in one INSERT ...
+    SELECT; SQLite inserts the rows the csv module reads, converting in the INSERT."""
+    table = tables.TABLE_OF_FILE[name]
+    names = ", ".join(tables.columns(table))
+    vendor = connection.vendor
+    try:
+        if vendor == "postgresql":
+            stage = f"register_stage_{name}"
+            expressions, keep = kbo.converted(name, lambda index: f"c{index}", vendor)
+            columns = _stage_columns(name)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {stage} "
+                    f"({', '.join(f'{column} text' for column in columns.split(', '))}) "
+                    "ON COMMIT DROP"
+                )
+                # FORCE_NOT_NULL: an empty value is '' as the csv module reads it, not NULL.
+                sql = f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({columns}))"
+                with cursor.cursor.copy(sql) as copy:
+                    for chunk in extract.raw_body(name, part):
+                        copy.write(chunk)
+                cursor.execute(
+                    f"INSERT INTO {prefix}{table} ({names}) "
+                    f"SELECT {', '.join(expressions)} FROM {stage} WHERE {keep}"
+                )
+                written = int(cursor.rowcount)
+                cursor.execute(f"DROP TABLE {stage}")
+            return written
+        expressions, _keep = kbo.converted(name, lambda index: f"?{index + 1}", vendor)
+        sql = f"INSERT INTO {prefix}{table} ({names}) VALUES ({', '.join(expressions)})"
+        connection.ensure_connection()
+        raw = connection.connection
+        written = 0
+        # A load commits batch by batch; an update, in its own transaction, writes without a
+        # savepoint (SQLite would keep a journal of every page each batch changes).
+        batch_transaction = (
+            contextlib.nullcontext if connection.in_atomic_block else transaction.atomic
+        )
+        for batch in _batches(extract.raw_rows(name, part), LOAD_BATCH):
+            with batch_transaction():
+                written += int(raw.executemany(sql, batch).rowcount)
+        return written
+    except _bad_rows(vendor) as error:
+        member = f"{name}_{part}.csv" if part else f"{name}.csv"
+        raise kbo.ExtractError(f"{member}: a row the format does not allow ({error})") from error
+
+
+def _bad_rows(vendor: str) -> tuple[type[Exception], ...]:
+    """What a database raises for a row that is not in the format: a value of the wrong
+    shape, a row of another width (a NOT NULL column left empty by a date not in dd-mm-yyyy:
+    see kbo.converted)."""
+    driver: Any = getattr(connection, "Database")  # noqa: B009 (the driver module, untyped)
+    errors: tuple[type[Exception], ...] = (
+        DataError,
+        IntegrityError,
+        driver.DataError,
+        driver.IntegrityError,
+    )
+    if vendor == "sqlite":
+        errors += (driver.ProgrammingError,)  # "Incorrect number of bindings"
+    return errors
+
+
+# SQLite's page cache while a load or an update writes (KiB): an update's deletes and inserts
+# touch pages all over the tables and indexes, and with the connection's default (2 MB) the
+# changed pages spill to the WAL again and again before the commit.
+SQLITE_WRITE_CACHE_KIB = 131_072
+
+
+@contextlib.contextmanager
+def _sqlite_write_cache() -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 @contextlib.contextmanager
 def _sorting_on_disk() -> Iterator[None]:
     """SQLite: sort for the new indexes in temporary files, not in memory (the connection's
@@ -174,7 +267,7 @@ def register_load(
         raise _refuse_extract(error) from error
     vendor = connection.vendor
     generation = "g" + secrets.token_hex(4)
-    with extract, _one_at_a_time():
+    with extract, _one_at_a_time(), _sqlite_write_cache():
         extract.on_read = lambda done, total: report("read", done, total)
         with transaction.atomic(), connection.cursor() as cursor:
             tables.tables_drop(cursor, vendor, tables.LOADING)
@@ -184,10 +277,10 @@ def register_load(
             sequence = count(1)
             _fill(tables.LOADING, "code", extract.codes())
             counts = {
-                name: _fill(
-                    tables.LOADING,
-                    tables.TABLE_OF_FILE[name],
-                    extract.data_rows(name, sequence=sequence),
+                name: (
+                    _fill_converted(tables.LOADING, name, extract)
+                    if name in kbo.CONVERTED
+                    else _fill(tables.LOADING, "name", extract.names(sequence=sequence))
                 )
                 for name in kbo.DATA_FILES
             }
@@ -259,7 +352,7 @@ def register_update(
         raise _refuse_extract(error) from error
     vendor = connection.vendor
     live = tables.LIVE
-    with extract, _one_at_a_time():
+    with extract, _one_at_a_time(), _sqlite_write_cache():
         extract.on_read = lambda done, total: report("read", done, total)
         try:
             with transaction.atomic():
@@ -282,6 +375,10 @@ def register_update(
                 sequence = count(current.name_sequence)
                 watch.watch_capture(extract=extract, extract_number=number)
                 with connection.cursor() as cursor:
+                    # The numbers an update's delete files name, one file at a time.
+                    cursor.execute(
+                        "CREATE TEMPORARY TABLE IF NOT EXISTS register_gone (number text)"
+                    )
                     cursor.execute(f"DELETE FROM {live}code")
                     cursor.executemany(_insert_sql(live, "code", "%s"), list(extract.codes()))
                     for name in kbo.DATA_FILES:
@@ -318,22 +415,31 @@ def _watch_quietly() -> None:
 def _apply(
     cursor: CursorWrapper, vendor: str, extract: kbo.Extract, name: str, sequence: Iterator[int]
 ) -> None:
+    """One file of an update: the rows of the entities its delete file names go, in one
+    statement per table over a temporary table of their numbers; then its insert file's
+    rows come in, as a load writes them."""
     live = tables.LIVE
     table = tables.TABLE_OF_FILE[name]
-    for numbers in _batches(extract.deleted_numbers(name), DELETE_BATCH):
-        marks = ", ".join(["%s"] * len(numbers))
-        if name == "denomination" and vendor == "sqlite":
-            # A contentless search index forgets a row only when told its words.
-            cursor.execute(
-                f"INSERT INTO {live}name_fts ({live}name_fts, rowid, words) "
-                f"SELECT 'delete', id, words FROM {live}name WHERE number IN ({marks})",
-                numbers,
-            )
-        cursor.execute(f"DELETE FROM {live}{table} WHERE number IN ({marks})", numbers)
+    cursor.execute("DELETE FROM register_gone")
+    for numbers in _batches(extract.deleted_numbers(name), UPDATE_BATCH):
+        cursor.executemany(
+            "INSERT INTO register_gone (number) VALUES (%s)", [(n,) for n in numbers]
+        )
+    gone = "SELECT number FROM register_gone"
+    if name == "denomination" and vendor == "sqlite":
+        # A contentless search index forgets a row only when told its words.
+        cursor.execute(
+            f"INSERT INTO {live}name_fts ({live}name_fts, rowid, words) "
+            f"SELECT 'delete', id, words FROM {live}name WHERE number IN ({gone})"
+        )
+    cursor.execute(f"DELETE FROM {live}{table} WHERE number IN ({gone})")
+    if name in kbo.CONVERTED:
+        _fill_converted(live, name, extract, "insert")
+        return
     insert = _insert_sql(live, table, "%s")
-    for batch in _batches(extract.data_rows(name, "insert", sequence=sequence), UPDATE_BATCH):
+    for batch in _batches(extract.names("insert", sequence=sequence), UPDATE_BATCH):
         cursor.executemany(insert, batch)
-        if name == "denomination" and vendor == "sqlite":
+        if vendor == "sqlite":
             cursor.executemany(
                 f"INSERT INTO {live}name_fts (rowid, words) VALUES (%s, %s)",
                 [(row[0], row[5]) for row in batch],

@@ -140,6 +140,10 @@ def tables_create(cursor, vendor: str, prefix: str) -> None:
 def indexes_create(cursor, vendor: str, prefix: str, generation: str) -> None:
     """The look-up indexes of the tables under `prefix`; on PostgreSQL also the search index
     and the name table's primary key (SQLite's search index is filled by `search_fill`)."""
+    if vendor == "postgresql":
+        # Sorting for an index of millions of rows in memory, not in passes over temporary
+        # files (the server's memory, for this transaction only).
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
     for name, indexes in INDEXES.items():
         for suffix, what, unique in indexes:
             kind = "UNIQUE INDEX" if unique else "INDEX"
