@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
@@ -17,7 +18,7 @@ from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
 from partnerspace.register.tables import LIVE
 from tests.factories import make_client
 from tests.imports.exports import enterprise_number
-from tests.register.conftest import DUPONT, MOVER, PEETERS
+from tests.register.conftest import DUPONT, JANSSENS, LUX, MOVER, MULLER, NIEUW, PEETERS
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +156,17 @@ def test_an_accountant_filters_only_their_own_clients(firm_a, portfolio):
 
     assert names(firm_a.accountant, peppol="unregistered") == {"Mislukt BV"}
     assert names(firm_a.accountant, contact_email="missing") == set()
+
+
+def test_the_name_filter_reads_the_same_few_queries_for_many_clients(firm_a, portfolio):
+    def queries_for_the_name_filter() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            names(firm_a.admin, register="name_differs")
+        return len(captured.captured_queries)
+
+    few = queries_for_the_name_filter()
+    for n, number in enumerate((MULLER, JANSSENS, NIEUW, LUX, *[None] * 10)):
+        make_client(firm_a.admin, f"Anders {n} BV", company_number=number)
+    assert len(names(firm_a.admin, register="name_differs")) == 5
+
+    assert queries_for_the_name_filter() == few
