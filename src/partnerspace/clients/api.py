@@ -6,7 +6,7 @@ through the access helpers of `clients.selectors`, which answer 404 outside the 
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
@@ -18,6 +18,7 @@ from partnerspace.api.schemas import ErrorOut, Id, IdOrName, InputSchema, PageNu
 from partnerspace.clients import services
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.selectors import (
+    CONTACT_FILTER_PARAM,
     MAX_PAGE_SIZE,
     ClientFilters,
     client_contacts,
@@ -30,9 +31,11 @@ from partnerspace.configuration.models import ClientIntegration
 from partnerspace.configuration.selectors import template_default, template_find
 from partnerspace.configuration.services import client_integrations_link
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed
+from partnerspace.peppol.selectors import LIST_FILTER_PARAM as PEPPOL_FILTER_PARAM
 from partnerspace.register.api import RegisterChangeOut, register_change_out
 from partnerspace.register.models import ChangeState, RegisterChange
 from partnerspace.register.selectors import CHANGES_FILTER_PARAM, register_codes
+from partnerspace.register.selectors import QUALITY_FILTER_PARAM as REGISTER_QUALITY_PARAM
 from partnerspace.vies.api import ViesOut, vies_out
 from partnerspace.vies.models import ViesState
 from partnerspace.vies.selectors import FILTER_PARAM
@@ -265,6 +268,27 @@ class ClientListQuery(Schema):
     vies: ViesState | None = Field(
         None, description="Only the clients in this VIES state (invalid, unavailable, …)."
     )
+    # "register" on the wire, as on the list page (a Schema has an attribute of that name).
+    register_quality: Literal["name_differs", "absent", "struck_off"] | None = Field(
+        None,
+        alias="register",
+        description=(
+            "Against the loaded KBO register: `name_differs`, a legal name that is none of the "
+            "register's names; `absent`, an enterprise number the register does not hold; "
+            "`struck_off`, a seat address struck off. Nothing matches while no register is "
+            "loaded."
+        ),
+    )
+    contact_email: Literal["missing"] | None = Field(
+        None, description="`missing`: only the clients whose primary contact has no e-mail."
+    )
+    peppol: Literal["unregistered", "failed"] | None = Field(
+        None,
+        description=(
+            "`unregistered`: a confirmed Peppol mandate but no registration done or under way; "
+            "`failed`: a Peppol registration that failed."
+        ),
+    )
     page: PageNumber = 1
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
@@ -396,6 +420,15 @@ def client_list(request, query: Query[ClientListQuery]):
                 ((CHANGES_FILTER_PARAM, "open" if query.register_changes else "none"),)
                 if query.register_changes is not None
                 else ()
+            ),
+            *(
+                (param, value)
+                for param, value in (
+                    (REGISTER_QUALITY_PARAM, query.register_quality),
+                    (CONTACT_FILTER_PARAM, query.contact_email),
+                    (PEPPOL_FILTER_PARAM, query.peppol),
+                )
+                if value
             ),
         ),
     )

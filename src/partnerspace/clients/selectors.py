@@ -2,10 +2,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _lazy
 
-from partnerspace.clients.listfilters import list_filters_apply
+from partnerspace.clients.listfilters import list_filters, list_filters_apply
 from partnerspace.clients.models import (
     INACTIVE_STATUSES,
     Client,
@@ -15,6 +16,7 @@ from partnerspace.clients.models import (
     Contact,
 )
 from partnerspace.clients.search import search_filter
+from partnerspace.core.numbers import int_param
 from partnerspace.firms.models import Membership
 
 PAGE_SIZES = (25, 50, 100)
@@ -166,6 +168,41 @@ def _filtered(membership: Membership, filters: ClientFilters) -> tuple[QuerySet[
         clients = search_filter(clients, filters.query)
     clients, narrowed_more = list_filters_apply(clients, filters.extra)
     return clients, narrowed or narrowed_more
+
+
+def list_filters_from(query: Any) -> ClientFilters:
+    """The list's filters as its page (or the export of what it shows) receives them in a
+    query string; anything not a choice is left out."""
+    mandate = {"yes": True, "no": False}.get(query.get("mandate", ""))
+    tab = query.get("tab") if query.get("tab") in {"active", "inactive"} else "active"
+    return ClientFilters(
+        query=query.get("q", "").strip()[:200],
+        tab=tab,
+        status=query.get("status", "") if query.get("status") in ClientStatus.values else "",
+        template_id=int_param(query.get("template")),
+        assigned_to=int_param(query.get("assigned")),
+        mandate=mandate,
+        sort=query.get("sort") if query.get("sort") in SORTS else "name",
+        extra=tuple(
+            (list_filter.param, value)
+            for list_filter in list_filters()
+            if (value := list_filter.value_of(query.get(list_filter.param)))
+        ),
+    )
+
+
+# The client list's own data-quality filter (a clients.listfilters filter like the other
+# apps' ones, registered in ClientsConfig.ready): "missing", the clients whose primary contact
+# has no e-mail address, or who have no primary contact at all.
+CONTACT_FILTER_PARAM = "contact_email"
+CONTACT_FILTER_CHOICES = (("missing", _lazy("No primary contact e-mail")),)
+
+
+def clients_by_contact_email(clients: QuerySet[Client], value: str) -> QuerySet[Client]:
+    has_email = Exists(
+        Contact.objects.filter(client_id=OuterRef("pk"), is_primary=True).exclude(email="")
+    )
+    return clients.exclude(has_email) if value == "missing" else clients
 
 
 def client_ids_matching(membership: Membership, filters: ClientFilters) -> QuerySet[Client, int]:

@@ -70,23 +70,8 @@ PEPPOL_BADGES: dict[str, str] = {
 }
 
 
-def filters_from(query) -> ClientFilters:
-    mandate = {"yes": True, "no": False}.get(query.get("mandate", ""))
-    tab = query.get("tab") if query.get("tab") in {"active", "inactive"} else "active"
-    return ClientFilters(
-        query=query.get("q", "").strip()[:200],
-        tab=tab,
-        status=query.get("status", "") if query.get("status") in ClientStatus.values else "",
-        template_id=int_param(query.get("template")),
-        assigned_to=int_param(query.get("assigned")),
-        mandate=mandate,
-        sort=query.get("sort") if query.get("sort") in selectors.SORTS else "name",
-        extra=tuple(
-            (list_filter.param, value)
-            for list_filter in list_filters()
-            if (value := list_filter.value_of(query.get(list_filter.param)))
-        ),
-    )
+# The list's filters from a query string (the selection and the export read them too).
+filters_from = selectors.list_filters_from
 
 
 def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) -> list[dict]:

@@ -5,6 +5,8 @@ people who may import (administrators and client managers) download them: the ex
 every client of the firm, and a report holds the rows of a file someone uploaded.
 """
 
+from dataclasses import replace
+
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from partnerspace.clients.models import Client
+from partnerspace.clients.selectors import client_ids_matching, list_filters_from
 from partnerspace.firms.access import firm_view
 from partnerspace.firms.services import audit_record
 from partnerspace.imports.export import export_workbook
@@ -41,13 +44,18 @@ def template_download(request):
 @firm_view(permission="can_create_clients")
 @require_safe
 def export_download(request):
-    """Exporteren: every client of the firm, in the template's columns."""
-    content = export_workbook(firm=request.firm, language=request.LANGUAGE_CODE)
+    """Exporteren: the clients the list's filters keep (its query string: search, template,
+    staff, mandate, status and the other apps' filters such as VIES, the register, Peppol),
+    in the template's columns; every client of the firm when none is chosen. Both tabs: the
+    list's tab is where one looks, not a filter."""
+    filters = replace(list_filters_from(request.GET), tab="all")
+    clients = Client.objects.filter(pk__in=client_ids_matching(request.membership, filters))
+    content = export_workbook(firm=request.firm, language=request.LANGUAGE_CODE, clients=clients)
     audit_record(
         firm=request.firm,
         actor=request.user,
         action="clients.exported",
-        data={"clients": Client.objects.filter(firm=request.firm).count()},
+        data={"clients": clients.filter(firm=request.firm).count()},
     )
     stamp = timezone.localdate().isoformat()
     name = _("clients")  # outside the f-string, where makemessages can find it

@@ -3,8 +3,9 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _lazy
 
 from partnerspace.clients.models import Client
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
@@ -195,3 +196,36 @@ def peppol_registered_and_failed(clients: QuerySet[Client]) -> dict[str, int]:
         failed=Count("id", filter=Q(status="failed")),
     )
     return figures
+
+
+# The client list's data-quality filter on Peppol (clients.listfilters), on the page and in
+# the API: "unregistered", a confirmed mandate but no registration done or under way (none
+# asked for, or one that failed); "failed", a registration that failed. No counts: a
+# registration's status changes without raising the firm's clients_version.
+LIST_FILTER_PARAM = "peppol"
+LIST_FILTER_CHOICES = (
+    ("unregistered", _lazy("Mandate confirmed, not registered on Peppol")),
+    ("failed", _lazy("Peppol registration failed")),
+)
+# A registration done, under way or held by another SMP: the client is (or soon will be) on
+# Peppol.
+_ON_PEPPOL = (
+    RegistrationStatus.PENDING,
+    RegistrationStatus.REGISTERED,
+    RegistrationStatus.REGISTERED_ELSEWHERE,
+)
+
+
+def clients_by_peppol_state(clients: QuerySet[Client], value: str) -> QuerySet[Client]:
+    if value == "failed":
+        return clients.filter(
+            Exists(
+                ClientPeppol.objects.filter(
+                    client_id=OuterRef("pk"), status=RegistrationStatus.FAILED
+                )
+            )
+        )
+    if value == "unregistered":
+        on_peppol = ClientPeppol.objects.filter(client_id=OuterRef("pk"), status__in=_ON_PEPPOL)
+        return clients.filter(peppol_mandate=True).exclude(Exists(on_peppol))
+    return clients

@@ -12,7 +12,10 @@ class RegisterConfig(AppConfig):
         from partnerspace.register.selectors import (
             CHANGES_FILTER_CHOICES,
             CHANGES_FILTER_PARAM,
+            QUALITY_FILTER_CHOICES,
+            QUALITY_FILTER_PARAM,
             clients_by_open_changes,
+            clients_by_register_quality,
         )
 
         list_filter_register(
@@ -21,5 +24,13 @@ class RegisterConfig(AppConfig):
                 label=_("KBO register"),
                 choices=CHANGES_FILTER_CHOICES,
                 narrow=clients_by_open_changes,
+            )
+        )
+        list_filter_register(
+            ListFilter(
+                param=QUALITY_FILTER_PARAM,
+                label=_("Data in the KBO"),
+                choices=QUALITY_FILTER_CHOICES,
+                narrow=clients_by_register_quality,
             )
         )

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import translation
 from django.utils.formats import date_format
@@ -889,3 +889,106 @@ def client_register_changes_open(client_ids: list[int]) -> dict[int, list[Regist
     ).order_by("client_id", "kind", "id"):
         found[change.client_id].append(change)
     return found
+
+
+# The client list's data-quality filter on the register (clients.listfilters), on the page
+# and in the API, over the Belgian clients' enterprise numbers and the loaded copy:
+# "name_differs", a legal name that is none of the register's names of the enterprise (in any
+# case and accents, with or without the legal form: name_is_known); "absent", an enterprise
+# number the copy does not hold; "struck_off", a seat address with a striking-off date. No
+# counts: a register update changes them without raising the firms' clients_version.
+QUALITY_FILTER_PARAM = "register"
+QUALITY_FILTER_CHOICES = (
+    ("name_differs", _lazy("Name differs from the register")),
+    ("absent", _lazy("Not in the register")),
+    ("struck_off", _lazy("Seat address struck off")),
+)
+
+
+class _OnRegister(Func):
+    """A condition on the register's rows of each client, in SQL (the register's tables are
+    not models): `sql` holds {company_number} (and any other client column named in
+    `columns`) where the client's column goes. Correlated like Exists, so the database joins
+    by the tables' number indexes."""
+
+    output_field = BooleanField()
+
+    def __init__(self, sql: str, *params: Any, columns: tuple[str, ...] = ("company_number",)):
+        super().__init__(*(F(column) for column in columns))
+        self.sql = sql
+        self.params = params
+        self.columns = columns
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        compiled = {}
+        for column, expression in zip(self.columns, self.get_source_expressions(), strict=True):
+            sql, params = compiler.compile(expression)
+            if params:
+                raise ValueError("a client's column compiles without parameters")
+            compiled[column] = sql
+        return self.sql.format(**compiled), self.params
+
+
+def _belgian_numbered(clients: QuerySet[Any]) -> QuerySet[Any]:
+    return clients.filter(country="BE", company_number__isnull=False).exclude(company_number="")
+
+
+def _in_register() -> _OnRegister:
+    return _OnRegister(
+        f"EXISTS (SELECT 1 FROM {LIVE}enterprise e WHERE e.number = {{company_number}})"
+    )
+
+
+def clients_by_register_quality(clients: QuerySet[Any], value: str) -> QuerySet[Any]:
+    if value not in {choice for choice, _label in QUALITY_FILTER_CHOICES}:
+        return clients
+    if register_copy() is None:
+        return clients.none()  # nothing loaded to compare with
+    numbered = _belgian_numbered(clients)
+    if value == "absent":
+        return numbered.exclude(_in_register())
+    if value == "struck_off":
+        return numbered.filter(
+            _OnRegister(
+                f"EXISTS (SELECT 1 FROM {LIVE}address a WHERE a.number = {{company_number}} "
+                "AND a.type = %s AND a.struck_off_on IS NOT NULL)",
+                SEAT,
+            )
+        )
+    return numbered.filter(pk__in=_clients_named_otherwise(numbered))
+
+
+def _clients_named_otherwise(numbered: QuerySet[Any]) -> list[int]:
+    """The ids of these clients whose legal name is none of their enterprise's names. The
+    database leaves out the names spelled exactly as in the register; the others (a legal
+    form, case or accents apart) are compared here (name_is_known's rule, written once), the
+    names of all of them read in one query."""
+    candidates = numbered.filter(_in_register()).exclude(
+        _OnRegister(
+            f"EXISTS (SELECT 1 FROM {LIVE}name n WHERE n.number = {{company_number}} "
+            "AND n.name = {legal_name})",
+            columns=("company_number", "legal_name"),
+        )
+    )
+    pairs = list(candidates.order_by().values_list("pk", "legal_name", "company_number"))
+    if not pairs:
+        return []
+    numbers_sql, numbers_params = (
+        candidates.order_by().values("company_number").query.sql_with_params()
+    )
+    names: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT number, name FROM {LIVE}name WHERE number IN ({numbers_sql})",
+            numbers_params,
+        )
+        for number, name in cursor.fetchall():
+            names.setdefault(number, []).append(name)
+    known = {number: bare_names(listed) for number, listed in names.items()}
+    return [
+        pk
+        for pk, legal_name, number in pairs
+        if number in known and not name_is_among(legal_name, known[number])
+    ]
