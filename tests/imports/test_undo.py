@@ -409,3 +409,62 @@ def test_a_run_that_lost_its_lease_writes_nothing_more(firm_a, monkeypatch):
     job.refresh_from_db()
     assert (job.undo_processed, job.undo_result) == (0, None)
     assert Client.objects.count() == 4
+
+
+def test_restoring_updated_clients_takes_a_fixed_number_of_queries_per_batch(firm_a):
+    """40 or 80 clients restored (their details and contact person) in one batch: as many
+    queries, not ~19 per client."""
+
+    def queries_to_restore(rows: int, first: int) -> int:
+        numbers = range(first, first + rows)
+        imported(firm_a.manager, [client_row(n) for n in numbers])
+        update = imported(
+            firm_a.manager,
+            [client_row(n, city="Brugge", contact_first_name="Els") for n in numbers],
+            mode=ImportMode.UPDATE,
+        )
+        assert update.updated == rows
+        with CaptureQueriesContext(connection) as captured:
+            plan = undo.undo_plan(update, write=True, actor=firm_a.manager.user)
+        assert (plan.restored, plan.left_alone) == (rows, 0)
+        assert set(Client.objects.filter(pk__in=[c["id"] for c in plan.to_restore])
+                   .values_list("city", flat=True)) == {"Gent"}  # fmt: skip
+        assert not Contact.objects.filter(first_name="Els").exists()
+        return len(captured)
+
+    assert queries_to_restore(40, 1) == queries_to_restore(80, 100)
+
+
+def test_a_restore_that_would_duplicate_another_client_is_left_alone_with_the_reason(firm_a):
+    imported(firm_a.manager, [client_row(1)])
+    second = imported(
+        firm_a.manager, [client_row(1, external_reference="K-NEW")], mode=ImportMode.UPDATE
+    )
+    # Meanwhile another client took the reference the import replaced.
+    Client.objects.create(firm=firm_a.firm, legal_name="Other BV", external_reference="K-00001")
+
+    plan = undone(firm_a.admin, second.pk)
+
+    assert (plan.restored, plan.left_alone) == (0, 1)
+    assert plan.kept[0]["reason"] == "already_exists"
+    assert by_name("Bakkerij 1 BV").external_reference == "K-NEW"
+
+
+def test_a_mandate_is_given_back_only_by_someone_who_may_change_mandates(firm_a):
+    imported(firm_a.manager, [client_row(1), client_row(2)])
+    second = imported(
+        firm_a.manager,
+        [client_row(1, peppol_mandate="Ja"), client_row(2, city="Brugge")],
+        mode=ImportMode.UPDATE,
+    )
+    assert by_name("Bakkerij 1 BV").peppol_mandate
+
+    plan = services.import_undo_run(
+        job=second, actor=firm_a.accountant.user, dry_run=False, may_change_mandate=False
+    )
+
+    assert (plan.restored, plan.left_alone) == (1, 1)
+    assert plan.kept[0]["name"] == "Bakkerij 1 BV"
+    assert plan.kept[0]["reason"] == "not_allowed"
+    assert by_name("Bakkerij 1 BV").peppol_mandate
+    assert by_name("Bakkerij 2 BV").city == "Gent"

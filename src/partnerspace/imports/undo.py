@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,8 +25,8 @@ from partnerspace.accounts.models import User
 from partnerspace.clients import events
 from partnerspace.clients.history import history_operation
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, HistorySource
-from partnerspace.clients.services import client_values_restore, clients_drafts_delete
-from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
+from partnerspace.clients.services import clients_drafts_delete, clients_values_restore
+from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.imports.models import ImportJob, ImportStatus
 
 # An import can be undone for this many days after it ran.
@@ -253,16 +253,22 @@ def _batch(
         else:
             to_restore.append((row, name))
     _deletions(job, to_delete, plan, write=write, actor=actor)
+    refused: dict[int, ServiceError] = {}
+    if write and to_restore:
+        refused = clients_values_restore(
+            firm_id=job.firm_id,
+            restores=[(row.client_id, row.changes) for row, _name in to_restore],
+            actor=actor,
+            source=HistorySource.IMPORT,
+            action=UNDONE_ACTION,
+            may_change_mandate=mandate,
+        )
     for row, name in to_restore:
-        fields = [change["field"] for change in row.changes]
-        if not write:
-            plan.restore(row.client_id, name, fields)
-            continue
-        refusal = _restore(row, actor=actor, mandate=mandate)
+        refusal = refused.get(row.client_id)
         if refusal is None:
-            plan.restore(row.client_id, name, fields)
+            plan.restore(row.client_id, name, [change["field"] for change in row.changes])
         else:
-            plan.keep(row.client_id, name, refusal[0], refusal[1])
+            plan.keep(row.client_id, name, refusal.code, str(refusal.message))
 
 
 def _reason(row: _Row, status: str, since) -> str | None:
@@ -303,25 +309,3 @@ def _deletions(
         plan.delete(pk, wanted[pk])
     for pk, refusal in refused.items():
         plan.keep(pk, wanted[pk], refusal.code, str(refusal.message))
-
-
-def _restore(row: _Row, *, actor: User | None, mandate: bool) -> tuple[str, str] | None:
-    """Write the row's before-values back; the refusal (code, message) when one came."""
-    client = Client.objects.get(pk=row.client_id)
-    try:
-        with transaction.atomic():
-            client_values_restore(
-                client=client,
-                changes=row.changes,
-                actor=actor,
-                source=HistorySource.IMPORT,
-                action=UNDONE_ACTION,
-                may_change_mandate=mandate,
-            )
-    except ValidationFailed as failed:
-        return "refused", " ".join(error.message for error in failed.errors)
-    except ServiceError as refusal:
-        return refusal.code, str(refusal.message)
-    except IntegrityError:
-        return "refused", _("Another client has these details now.")
-    return None
