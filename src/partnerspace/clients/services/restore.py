@@ -243,15 +243,15 @@ def _restore_together(
         people = contacts.get(client_id, [])
         try:
             line = next((change for change in changes if change["field"] == "contact"), None)
-            contact = _contact_named(line, people) if line is not None else None
+            named = _contact_named(line, people) if line is not None else None
             before = snapshot(client)
             merged = {name: before[name] for name in CLIENT_FIELDS}
             merged.update(restore_values(changes))
             company = client_clean(merged)
             _refuse_owned_by_client(client, company.values, numbers_too=True)
             entry = _Planned(client, before, company.values, people, [], [], [])
-            if line is not None and contact is not None:
-                _contact_restore(entry, line, contact)
+            if line is not None and named is not None:
+                _contact_restore(entry, line, named)
         except (ServiceError, ValidationFailed) as error:
             refused[client_id] = restore_refusal(error)
             continue
