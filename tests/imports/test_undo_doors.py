@@ -3,10 +3,12 @@ command line; and the import's id where each door gives it."""
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from partnerspace.clients.models import Client
 from partnerspace.imports.models import ImportJob, ImportMode
@@ -68,6 +70,29 @@ def test_confirming_starts_the_undo_in_the_background_and_the_import_page_follow
     polled = browser.get(job_url, headers={"HX-Request": "true"})
     assert b'data-testid="import-undone"' in polled.content
     assert b'hx-trigger="every 1s"' not in polled.content
+
+
+def test_an_undo_whose_run_stopped_says_so_and_goes_on_when_asked(
+    firm_a, web, django_capture_on_commit_callbacks
+):
+    job = imported(firm_a.manager, [client_row(1)])
+    browser = web(firm_a.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        browser.post(undo_url(firm_a, job))
+    # Its run died: the lease it held ran out.
+    ImportJob.objects.filter(pk=job.pk).update(
+        undo_lease_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    page = browser.get(reverse("imports:job", args=[firm_a.firm.slug, job.pk]))
+    assert b'data-testid="undo-stalled"' in page.content
+    assert b'data-testid="undo-go-on"' in page.content
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        browser.post(undo_url(firm_a, job))
+
+    assert len(queued) == 1
+    assert ImportJob.objects.get(pk=job.pk).undo_result["deleted"] == 1
+    assert not Client.objects.exists()
 
 
 def test_confirming_undoes_and_the_import_page_says_when_and_by_whom(
