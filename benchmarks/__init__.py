@@ -10,4 +10,4 @@ what they share: a Django process per database, scratch databases, timing, table
 """
 
 # In the order `python -m benchmarks` runs them.
-BENCHMARKS: tuple[str, ...] = ("client_list", "imports", "serving", "register")
+BENCHMARKS: tuple[str, ...] = ("client_list", "imports", "serving", "register", "watch")

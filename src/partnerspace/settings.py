@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "partnerspace.firms.context_processors.current_firm",
+                "partnerspace.register.context_processors.register_changes",
             ],
             "builtins": [
                 "django.templatetags.i18n",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("f/<slug:firm_slug>/invitations/", include("partnerspace.invitations.urls")),
     path("f/<slug:firm_slug>/peppol/", include("partnerspace.peppol.urls")),
     path("f/<slug:firm_slug>/imports/", include("partnerspace.imports.urls")),
+    path("f/<slug:firm_slug>/register/", include("partnerspace.register.urls")),
     path("f/<slug:firm_slug>/account/tokens/", include("partnerspace.api.urls")),
     path("company/", include("partnerspace.companies.urls")),
     *invitation_public_urls,

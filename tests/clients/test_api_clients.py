@@ -338,7 +338,7 @@ def test_a_client_answers_every_documented_field(firm_a, api, standard):
         "id", "legal_name", "country", "company_number", "vat_number", "external_reference",
         "iban", "street", "house_number", "box", "postal_code", "city", "peppol_mandate",
         "notes", "status", "template", "template_name", "assigned_users", "integrations",
-        "contacts", "mandate_confirmed_at", "created_at", "updated_at",
+        "contacts", "mandate_confirmed_at", "created_at", "updated_at", "register_changes",
     }  # fmt: skip
     assert (body["id"], body["legal_name"], body["vat_number"]) == (
         client.pk,

@@ -136,6 +136,25 @@ def _api_token(people):
     return api_token_create(membership=people.admin, name="Alfa boekhoudpakket").token
 
 
+def _register_change(people):
+    from datetime import date
+
+    from partnerspace.register.models import ChangeKind, RegisterChange
+
+    client = _client(people)
+    return RegisterChange.objects.create(
+        firm=people.firm,
+        client=client,
+        number="0417123457",
+        kind=ChangeKind.NAME,
+        before=[["1", "Boulangerie Dupont"]],
+        after=[["1", "Boulangerie Dupont & Fils"]],
+        after_key="k",
+        extract_number=141,
+        snapshot_date=date(2025, 10, 5),
+    )
+
+
 # URL parameters that name catalog entries or public data, not a firm's objects.
 NOT_FIRM_DATA = {"key", "number"}
 
@@ -171,6 +190,7 @@ OBJECTS_OF_FIRM_A: dict[str, Callable] = {
     "import_id": _import_job,
     "token_id": _api_token,
     "number": lambda people: _RegisterNumber,
+    "change_id": _register_change,
 }
 
 

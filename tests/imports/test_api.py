@@ -37,9 +37,12 @@ SUMMARY_KEYS = {
     "unchanged",
     "refused",
     "warning_count",
+    "outcome_labels",
     "warnings",
     "errors",
     "report_url",
+    "mapping",
+    "columns",
 }
 
 

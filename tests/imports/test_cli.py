@@ -249,7 +249,7 @@ def test_without_json_a_summary_is_printed(firm_a, tmp_path):
     status, out, _ = import_clients("--firm", "alfa", path, "--language", "en")
 
     assert status == 1
-    assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 refused." in out
+    assert "2 rows read. New: 1 · Changed: 0 · Unchanged: 0 · Refused: 1" in out
     assert "Row 3, Country (letter code) *:" in out
 
 

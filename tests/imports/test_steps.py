@@ -1,4 +1,5 @@
-"""One step indicator, the same three steps on every import page, right about where the user is."""
+"""One step indicator, the same four steps on every import page, right about where the user is.
+A file with the template's headers passes the columns step by itself."""
 
 import re
 
@@ -33,18 +34,33 @@ def test_every_import_page_shows_the_same_steps_each_in_its_state(firm_a, web):
     browser = web(firm_a.admin)
     with translation.override("en"):
         upload = browser.get(url("upload", firm_a)).text
-        assert steps(upload) == [("Upload", "current"), ("Check", "todo"), ("Import", "todo")]
+        assert steps(upload) == [
+            ("Upload", "current"),
+            ("Columns", "todo"),
+            ("Check", "todo"),
+            ("Import", "todo"),
+        ]
 
         post_file(browser, firm_a, workbook([row(1), row(2, company_number=BAD_NUMBER)]))
         job = last_job(firm_a)
         preview = browser.get(url("preview", firm_a, job.pk)).text
-        assert steps(preview) == [("Upload", "done"), ("Check", "current"), ("Import", "todo")]
+        assert steps(preview) == [
+            ("Upload", "done"),
+            ("Columns", "done"),
+            ("Check", "current"),
+            ("Import", "todo"),
+        ]
 
         browser.post(url("run", firm_a, job.pk))
         job.refresh_from_db()
         assert job.status == ImportStatus.DONE
         result = browser.get(url("job", firm_a, job.pk)).text
-        assert steps(result) == [("Upload", "done"), ("Check", "done"), ("Import", "done")]
+        assert steps(result) == [
+            ("Upload", "done"),
+            ("Columns", "done"),
+            ("Check", "done"),
+            ("Import", "done"),
+        ]
 
 
 def test_a_running_import_is_at_the_import_step(firm_a, web):
@@ -54,7 +70,7 @@ def test_a_running_import_is_at_the_import_step(firm_a, web):
     type(job).objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
     with translation.override("en"):
         page = browser.get(url("job", firm_a, job.pk), headers={"Accept-Language": "en"}).text
-    assert [state for _label, state in steps(page)] == ["done", "done", "current"]
+    assert [state for _label, state in steps(page)] == ["done", "done", "done", "current"]
 
 
 def test_the_preview_lists_the_clients_it_will_create_the_first_ones_with_a_count(

@@ -83,6 +83,7 @@ CODES = [
     ("TypeOfEnterprise", "1", "Natuurlijk persoon", "Personne physique"),
     ("TypeOfEnterprise", "2", "Rechtspersoon", "Personne morale"),
     ("JuridicalSituation", "000", "Normale toestand", "Situation normale"),
+    ("JuridicalSituation", "012", "Opening faillissement", "Ouverture de faillite"),
     ("JuridicalForm", "014", "Naamloze vennootschap", "Société anonyme"),
     ("JuridicalForm", "610", "Besloten vennootschap", "Société à responsabilité limitée"),
     ("JuridicalForm", "030", "Buitenlandse entiteit", "Entité étrangère"),

@@ -30,6 +30,9 @@ from partnerspace.configuration.models import ClientIntegration
 from partnerspace.configuration.selectors import template_default, template_find
 from partnerspace.configuration.services import client_integrations_link
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed
+from partnerspace.register.api import RegisterChangeOut, register_change_out
+from partnerspace.register.models import ChangeState, RegisterChange
+from partnerspace.register.selectors import clients_with_open_changes, register_codes
 
 router = Router(tags=["clients"])
 
@@ -112,6 +115,10 @@ class ClientOut(Schema):
     mandate_confirmed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    register_changes: list[RegisterChangeOut] = Field(
+        description="The open changes the KBO register's updates flagged for the client's "
+        "company (GET /register/changes lists them all, to take over or dismiss)."
+    )
 
 
 class ClientWrittenOut(ClientOut):
@@ -245,11 +252,21 @@ class ClientListQuery(Schema):
     status: ClientStatus | None = None
     template: Id | None = Field(None, description="A template id.")
     assigned_to: Id | None = Field(None, description="A staff id.")
+    register_changes: bool | None = Field(
+        None,
+        description="true: only clients with open register changes; false: only those without.",
+    )
     page: PageNumber = 1
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 # From models to answers
+
+
+def _register_narrowing(present: bool | None) -> tuple:
+    if present is None:
+        return ()
+    return (lambda clients: clients_with_open_changes(clients, present=present),)
 
 
 def _with_related(clients: list[Client]) -> list[Client]:
@@ -258,6 +275,11 @@ def _with_related(clients: list[Client]) -> list[Client]:
         clients,
         "contacts",
         "assignments",
+        Prefetch(
+            "register_changes",
+            queryset=RegisterChange.objects.filter(state=ChangeState.OPEN).order_by("kind", "id"),
+            to_attr="open_register_changes",
+        ),
         Prefetch(
             "integration_links",
             queryset=ClientIntegration.objects.select_related("firm_integration").order_by(
@@ -277,6 +299,8 @@ def _contact_out(contact: Contact) -> dict:
 
 
 def _client_out(client: Client) -> dict:
+    # Read once per client only when it has changes to name (most have none).
+    codes = register_codes() if getattr(client, "open_register_changes", None) else {}
     return {
         "id": client.pk,
         **{name: getattr(client, name) for name in CLIENT_FIELDS},
@@ -300,6 +324,10 @@ def _client_out(client: Client) -> dict:
         "mandate_confirmed_at": client.mandate_confirmed_at,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
+        "register_changes": [
+            register_change_out(change, client.legal_name, codes)
+            for change in getattr(client, "open_register_changes", [])
+        ],
     }
 
 
@@ -357,6 +385,7 @@ def client_list(request, query: Query[ClientListQuery]):
         status=query.status or "",
         template_id=query.template,
         assigned_to=query.assigned_to,
+        narrowing=_register_narrowing(query.register_changes),
     )
     page = client_page(
         request.membership, filters, page=query.page, page_size=query.page_size, for_page=False

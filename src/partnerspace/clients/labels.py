@@ -32,4 +32,9 @@ FIELD_LABELS = {
     "locale": _("Language"),
     "phone": _("Phone"),
     "is_primary": _("Primary contact"),
+    # What a register change taken over notes (register.services.register_change_take).
+    "seat_address": _("Seat address"),
+    "legal_form": _("Legal form"),
+    "juridical_situation": _("Juridical situation"),
+    "register_status": _("In the KBO register"),
 }

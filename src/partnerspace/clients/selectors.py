@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,9 @@ class ClientFilters:
     assigned_to: int | None = None  # a membership id
     mandate: bool | None = None
     sort: str = "name"
+    # What a door adds from what a feature app knows of a client (an open register change):
+    # each narrows the clients; clients itself knows nothing of those apps.
+    narrowing: tuple[Callable[[QuerySet[Client]], QuerySet[Client]], ...] = ()
 
 
 @dataclass
@@ -152,13 +156,15 @@ def _filtered(membership: Membership, filters: ClientFilters) -> tuple[QuerySet[
     elif filters.tab == "inactive":
         clients = clients.filter(status__in=INACTIVE_STATUSES)
     narrowed = bool(filters.query or filters.template_id or filters.assigned_to)
-    narrowed = narrowed or filters.mandate is not None
+    narrowed = narrowed or filters.mandate is not None or bool(filters.narrowing)
     if filters.template_id:
         clients = clients.filter(template_id=filters.template_id)
     if filters.assigned_to:
         clients = clients.filter(assignments__membership_id=filters.assigned_to)
     if filters.mandate is not None:
         clients = clients.filter(peppol_mandate=filters.mandate)
+    for narrow in filters.narrowing:
+        clients = narrow(clients)
     if filters.query:
         clients = search_filter(clients, filters.query)
     return clients, narrowed

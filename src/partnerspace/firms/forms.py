@@ -36,6 +36,11 @@ class MembershipRolesForm(forms.Form):
 
 class FirmSettingsForm(forms.Form):
     name = forms.CharField(label=_("Firm name"), max_length=200)
+    register_digest = forms.BooleanField(
+        label=_("E-mail the assigned staff a digest of their clients' changes in the KBO"),
+        help_text=_("After each daily update of the KBO register, one e-mail per person."),
+        required=False,
+    )
 
 
 class JoinForm(SetPasswordFieldsMixin):

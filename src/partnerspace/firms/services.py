@@ -316,11 +316,25 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 
 
 @transaction.atomic
-def firm_update(*, firm: Firm, actor: User, name: str) -> Firm:
+def firm_update(*, firm: Firm, actor: User, name: str, register_digest: bool | None = None) -> Firm:
     if not name.strip():
         raise ValidationFailed([FieldError("name", "required", _("This field is required."))])
     old = firm.name
     firm.name = name.strip()
-    firm.save(update_fields=["name"])
-    audit_record(firm=firm, actor=actor, action="firm.renamed", target=firm, data={"old": old})
+    fields = ["name"]
+    digest_before = firm.register_digest
+    if register_digest is not None:
+        firm.register_digest = register_digest
+        fields.append("register_digest")
+    firm.save(update_fields=fields)
+    if firm.name != old:
+        audit_record(firm=firm, actor=actor, action="firm.renamed", target=firm, data={"old": old})
+    if firm.register_digest != digest_before:
+        audit_record(
+            firm=firm,
+            actor=actor,
+            action="firm.register_digest",
+            target=firm,
+            data={"on": firm.register_digest},
+        )
     return firm

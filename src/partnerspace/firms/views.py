@@ -22,6 +22,7 @@ from partnerspace.firms.forms import (
 from partnerspace.imports.selectors import imports_latest
 from partnerspace.invitations.selectors import invitations_waiting_and_expired
 from partnerspace.peppol.selectors import peppol_registered_and_failed
+from partnerspace.register.selectors import register_changes_count
 
 
 @login_required
@@ -48,6 +49,7 @@ def overview(request):
         "mandates": clients.filter(peppol_mandate=True).count(),
         "peppol": peppol_registered_and_failed(clients),
         "imports": imports_latest(membership),
+        "register_changes": register_changes_count(membership),
     }
     return render(
         request,
@@ -146,9 +148,17 @@ def staff_invitation_resend(request, staff_invitation_id: int):
 
 @firm_view(permission="can_manage_configuration")
 def firm_settings(request):
-    form = FirmSettingsForm(request.POST or None, initial={"name": request.firm.name})
+    form = FirmSettingsForm(
+        request.POST or None,
+        initial={"name": request.firm.name, "register_digest": request.firm.register_digest},
+    )
     if request.method == "POST" and form.is_valid():
-        services.firm_update(firm=request.firm, actor=request.user, name=form.cleaned_data["name"])
+        services.firm_update(
+            firm=request.firm,
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            register_digest=form.cleaned_data["register_digest"],
+        )
         messages.success(request, _("Settings saved."))
         return redirect("firms:settings", firm_slug=request.firm.slug)
     return render(request, "firms/settings.html", {"form": form})

@@ -80,6 +80,15 @@ NOTE_MESSAGES: dict[str, Promise] = {
         "%(normalized)s is not a Belgian postal code in use on bpost's list. Check it for a "
         "typing error."
     ),
+    "address_split": _(
+        "The address %(original)s was split into street, number and box: %(normalized)s."
+    ),
+    "address_not_split": _(
+        "No house number found in the address %(original)s: it was kept whole as the street."
+    ),
+    "name_split": _(
+        "The name %(original)s was split into first name and last name: %(normalized)s."
+    ),
     "bank_code_unknown": _(
         "The IBAN %(normalized)s is valid, but its bank code is not on the National Bank "
         "of Belgium's list of Belgian banks. Check that the account number is right."

@@ -36,7 +36,9 @@ __all__ = [
     "COUNTRY_CODES",
     "LOCALES",
     "YES_NO_SPELLINGS",
+    "AddressParts",
     "IdentifierError",
+    "NameParts",
     "Normalized",
     "Note",
     "check_vat_matches_company_number",
@@ -51,6 +53,8 @@ __all__ = [
     "iban",
     "locale",
     "postal_code",
+    "split_address",
+    "split_name",
     "vat_number",
     "yes_no",
 ]
@@ -750,3 +754,116 @@ def digits_of(text: str | None) -> str:
     if not text:
         return ""
     return _NON_DIGITS_RE.sub("", str(text))
+
+
+# --------------------------------------------------------------------------------------
+# Combined address and name cells, split into their parts
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddressParts:
+    street: str
+    house_number: str
+    box: str
+
+
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    first_name: str
+    last_name: str
+
+
+# A house number: digits, a letter or two (12A, 12bis), or a range (12-14). What follows it,
+# after "bus", "bte", "boîte", "box", "b" or a slash, is the box: "Kerkstraat 12 bus 3",
+# "Rue de la Loi 16 bte 2", "Kerkstraat 12/3" (a Belgian way of writing box 3).
+_HOUSE_NUMBER = (
+    r"\d{1,5}(?:\s?(?:bis|ter|[A-Za-z])(?![A-Za-z])(?!\s*\d))?(?:\s?-\s?\d{1,5}[A-Za-z]?)?"
+)
+_BOX_WORD = r"(?:bus|bte|bt|boite|boîte|box|b)\.?"
+_BOX = rf"(?:\s*/\s*|\s*,?\s+{_BOX_WORD}\s*)(?P<box>[A-Za-z0-9][\w.-]{{0,9}})"
+_STREET_FIRST_RE = re.compile(
+    rf"(?P<street>.*?\D)[\s,]+(?:n[°ro]\.?\s*)?(?P<number>{_HOUSE_NUMBER})(?:{_BOX})?\Z",
+    re.IGNORECASE,
+)
+_NUMBER_FIRST_RE = re.compile(
+    rf"(?P<number>{_HOUSE_NUMBER})(?:{_BOX_WORD}\s*(?P<box>[A-Za-z0-9]+))?\s*,?\s+"
+    r"(?P<street>[^\d\s].*)\Z",
+    re.IGNORECASE,
+)
+
+
+def split_address(raw: object) -> AddressParts | None:
+    """Street, house number and box of an address written in one cell, as Belgian exports
+    write it: "Kerkstraat 12 bus 3", "Rue de la Loi 16 bte 2", "Kerkstraat 12/3",
+    "Kerkstraat 12A", "16, rue de la Loi" (the French order). Inner whitespace is collapsed.
+    An address without a house number is all street. None for a blank cell."""
+    text = _WHITESPACE_RE.sub(" ", str(raw if raw is not None else "")).strip(" ,")
+    if not text:
+        return None
+    match = _STREET_FIRST_RE.match(text)
+    if match is None:
+        match = _NUMBER_FIRST_RE.match(text)
+    if match is None:
+        return AddressParts(text, "", "")
+    street = match["street"].strip(" ,")
+    if not street or not any(char.isalpha() for char in street):
+        return AddressParts(text, "", "")
+    number = _WHITESPACE_RE.sub("", match["number"])
+    return AddressParts(street, number, (match["box"] or "").strip())
+
+
+# Words that begin a family name (Van den Broeck, de Smet, Le Grand, D'Hondt ...), and
+# courtesy titles that are no part of a name.
+_NAME_PARTICLES = frozenset(
+    {
+        "van", "von", "de", "den", "der", "del", "della", "di", "da", "du", "des", "le", "la",
+        "vanden", "vander", "vande", "ter", "ten", "t",
+    }
+)  # fmt: skip
+_NAME_TITLES = frozenset(
+    {
+        "dhr", "dhr.", "mevr", "mevr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "m", "m.",
+        "mme", "mme.", "mlle", "mlle.", "dr", "dr.", "meneer", "mevrouw", "monsieur", "madame",
+        "heer",
+    }
+)  # fmt: skip
+
+
+def split_name(raw: object) -> NameParts | None:
+    """First and last name of a person written in one cell: "An Peeters", "Peeters, An"
+    (last name first, before a comma), "Jan Van den Broeck" (a family name begins with its
+    particle), "DUBOIS Marie" (a family name in capitals first, as French lists write it).
+    A title (Dhr., Mevr., M., Mme) is left out; one word alone is the last name. None for a
+    blank cell."""
+    text = _WHITESPACE_RE.sub(" ", str(raw if raw is not None else "")).strip(" ,")
+    if not text:
+        return None
+    if "," in text:
+        last, _comma, first = text.partition(",")
+        return NameParts(_without_titles(first.strip(" ,")), _without_titles(last.strip(" ,")))
+    words = _without_titles(text).split(" ")
+    if len(words) == 1:
+        return NameParts("", words[0])
+    capitals = 0
+    while capitals < len(words) - 1 and _is_capitals(words[capitals]):
+        capitals += 1
+    if 0 < capitals < len(words) and not any(_is_capitals(w) for w in words[capitals:]):
+        return NameParts(" ".join(words[capitals:]), " ".join(words[:capitals]))
+    start = next(
+        (i for i in range(1, len(words) - 1) if words[i].casefold() in _NAME_PARTICLES),
+        len(words) - 1,
+    )
+    return NameParts(" ".join(words[:start]), " ".join(words[start:]))
+
+
+def _is_capitals(word: str) -> bool:
+    letters = [char for char in word if char.isalpha()]
+    return len(letters) > 1 and all(char.isupper() for char in letters)
+
+
+def _without_titles(text: str) -> str:
+    words = text.split(" ")
+    while len(words) > 1 and words[0].casefold() in _NAME_TITLES:
+        words = words[1:]
+    return " ".join(words)

@@ -4,6 +4,7 @@ The same services as the pages: a file is checked first (nothing written), then 
 a large file is checked or imported in the background and followed with GET.
 """
 
+import json
 from datetime import datetime
 from typing import Literal
 
@@ -15,11 +16,13 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from partnerspace.api.schemas import Id, InputSchema, PageNumber, refusals
-from partnerspace.core.errors import Conflict, ServiceError
+from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.imports import services
 from partnerspace.imports.downloads import report_response
 from partnerspace.imports.forms import upload_too_large
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.outcomes import outcome_labels
+from partnerspace.imports.reading import FileProblem
 from partnerspace.imports.recovery import import_stop_notice
 from partnerspace.imports.selectors import import_get_for_user, imports_of_firm
 from partnerspace.imports.undo import UndoPlan
@@ -53,10 +56,20 @@ class ImportWarningOut(Schema):
     normalized: str
 
 
+class ImportColumnOut(Schema):
+    header: str = Field(description="The column's header in the file.")
+    samples: list[str] = Field(description="Its first non-empty values.")
+    suggested: str = Field(
+        description="The field suggested for it (see `mapping`); empty: not imported."
+    )
+
+
 class ImportOut(Schema):
     id: int
     status: ImportStatus = Field(
         description=(
+            "`mapping` when the file's headers are not the template's: its `columns` say "
+            "what each holds and the field we suggest; upload it again with a `mapping`. "
             "`uploaded` while a large file is being checked, `previewed` once checked (a dry "
             "run), `queued` and `running` while a large file is imported, then `done`; "
             "`refused` when the file cannot be read, `failed` on an error on our side, "
@@ -75,6 +88,13 @@ class ImportOut(Schema):
     unchanged: int
     refused: int = Field(description="Rows refused: skipped, nothing of them written.")
     warning_count: int = Field(description="Values accepted in a corrected form.")
+    outcome_labels: dict[str, str] = Field(
+        description=(
+            "The words the pages name `created`, `updated`, `unchanged`, `refused` and "
+            "`warning_count` with, in the request's language: the same before and after "
+            "the import."
+        )
+    )
     warnings: list[ImportWarningOut] = Field(
         description=(
             f"The first {LISTED_ERRORS:,} warnings: unknown columns (row null), then each value "
@@ -86,6 +106,12 @@ class ImportOut(Schema):
     )
     report_url: str = Field(description="The error report: the refused rows, as .xlsx.")
     resumable: bool = Field(description="POST /imports/{import_id}/resume goes on with it.")
+    mapping: dict[str, str] | None = Field(
+        description="The column mapping the file was read by: {normalized header: field}."
+    )
+    columns: list[ImportColumnOut] | None = Field(
+        None, description="With status `mapping`: the file's columns and the suggested fields."
+    )
 
 
 class ImportCreatedOut(ImportOut):
@@ -113,6 +139,7 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
         "unchanged": job.unchanged,
         "refused": job.refused,
         "warning_count": job.warning_count,
+        "outcome_labels": outcome_labels(),
         "warnings": _warnings_out(job),
         "errors": [
             {
@@ -128,8 +155,54 @@ def _import_out(request, job: ImportJob, **extra) -> dict:
             reverse("api:import_report", kwargs={"import_id": job.pk})
         ),
         "resumable": job.can_resume,
+        "mapping": job.mapping,
+        "columns": _columns_out(request, job),
         **extra,
     }
+
+
+def _columns_out(request, job: ImportJob) -> list[dict] | None:
+    if job.status != ImportStatus.MAPPING:
+        return None
+    try:
+        columns, suggested, _again = services.import_mapping_suggest(
+            membership=request.membership, job=job
+        )
+    except (FileProblem, ServiceError):
+        return None
+    return [
+        {
+            "header": column.header,
+            "samples": list(column.samples),
+            "suggested": suggested[column.header],
+        }
+        for column in columns
+    ]
+
+
+def _mapping_parse(text: str) -> dict[str, str]:
+    """The `mapping` form field: a JSON object {file header: field}."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(header, str) and (field is None or isinstance(field, str))
+        for header, field in value.items()
+    ):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "mapping",
+                    "invalid_mapping",
+                    _(
+                        "Give the mapping as a JSON object of the file's headers and the "
+                        'fields they hold, e.g. {"Naam": "legal_name", "Notities": ""}.'
+                    ),
+                )
+            ]
+        )
+    return {header: field or "" for header, field in value.items()}
 
 
 def _warnings_out(job: ImportJob) -> list[dict]:
@@ -166,6 +239,7 @@ def import_create(
     file: File[UploadedFile],
     dry_run: Form[bool] = False,
     mode: Form[Literal["create", "update"]] = "create",
+    mapping: Form[str | None] = None,
 ):
     """The file is an .xlsx (or .xls, .ods, .csv) with the template's headers, in Dutch,
     French or English. Every row is checked as a client added by hand; a refused row is
@@ -176,19 +250,41 @@ def import_create(
     reason is the only error). 202: the file is large (over 1,000 rows, or too large to be
     checked at once): it is checked (`uploaded`) or imported (`queued`) in the background;
     follow it with GET /imports/{import_id}. 409 `file_not_kept`: the file was no longer
-    kept when its import began; upload it again. 413: over 20 MB."""
+    kept when its import began; upload it again. 413: over 20 MB.
+
+    A file whose headers are not the template's answers `mapping`, with its `columns` and
+    the field suggested for each. Send it again with `mapping`, a JSON object of its
+    headers and the fields they hold (a key of the template, `address` for a whole
+    address, `contact_name` for a whole name, or "" not to import it), e.g.
+    `{"Naam": "legal_name", "Adres": "address", "Notities": ""}`; a header it leaves out
+    is read by the template's headers. 422 names a header the file does not have, a field
+    that does not exist, a field given twice, or a required field given to no column."""
     membership = _importer(request)
     refusal = upload_too_large(file)
     if refusal:
         raise FileTooLarge("file_too_large", refusal, field="file")
+    content = file.read()
+    file_name = file.name or ""  # a multipart part without a file name is no file
+    kept = columns = None
+    if mapping is not None:
+        wanted = _mapping_parse(mapping)
+        try:
+            columns = services.file_columns(content, file_name=file_name)
+        except FileProblem:
+            columns = None  # the file is refused as it would be without a mapping
+        if columns is not None:
+            kept = services.import_mapping_check(mapping=wanted, columns=columns)
     job = services.import_job_create(
         membership=membership,
-        file_name=file.name or "",  # a multipart part without a file name is no file
-        content=file.read(),
+        file_name=file_name,
+        content=content,
         mode=mode,
         source="api",
         language=translation.get_language(),
+        mapping=kept,
     )
+    if kept is not None and columns is not None:
+        services.column_mapping_remember(membership=membership, columns=columns, mapping=kept)
     if job.status == ImportStatus.UPLOADED:
         if job.file_size <= services.INLINE_PREVIEW_BYTES:
             services.import_preview(job=job)

@@ -33,6 +33,7 @@ import tempfile
 import threading
 
 from . import reading
+from .mapping import HeaderRules
 from .reading import CellProblem, FileProblem, Sheet, read_table
 
 __all__ = ["read_table_isolated"]
@@ -44,7 +45,13 @@ _CORRUPT = {"reason": "corrupt"}
 _LIMITS = ("MAX_ROWS", "MAX_READ_BYTES", "MAX_SHEET_CELLS", "MAX_CELL_CHARS")
 
 
-def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = None) -> Sheet:
+def read_table_isolated(
+    data: bytes,
+    *,
+    filename: str,
+    timeout: float | None = None,
+    headers: HeaderRules | None = None,
+) -> Sheet:
     """:func:`.reading.read_table` in a child process; see the module documentation.
 
     Raises :class:`.reading.FileProblem`, and nothing else for bad input."""
@@ -54,7 +61,8 @@ def read_table_isolated(data: bytes, *, filename: str, timeout: float | None = N
     if timeout is None:
         timeout = settings.PARTNERSPACE_IMPORT_READ_SECONDS
     limits = {name: getattr(reading, name) for name in _LIMITS}
-    header = json.dumps({"filename": filename, "limits": limits}).encode() + b"\n"
+    rules = headers.spec() if headers is not None else None
+    header = json.dumps({"filename": filename, "limits": limits, "headers": rules}).encode() + b"\n"
     with tempfile.TemporaryFile() as source:
         # From a file, not a pipe: the answer is read while the child runs, and a child
         # that stops reading its input cannot block this process.
@@ -136,7 +144,9 @@ def _child(limit: int) -> None:
     data = stdin.read()
     out = sys.stdout.buffer
     try:
-        sheet = read_table(data, filename=header["filename"])
+        rules = header.get("headers")
+        headers = HeaderRules.from_spec(rules) if rules is not None else None
+        sheet = read_table(data, filename=header["filename"], headers=headers)
     except FileProblem as problem:
         out.write(_line({"problem": {"code": problem.code, "detail": problem.detail}}))
         return

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerspace.firms.models import Firm
+from partnerspace.imports.outcomes import OutcomeCount, outcome_counts
 
 
 class ImportMode(models.TextChoices):
@@ -13,6 +14,8 @@ class ImportMode(models.TextChoices):
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
+    # The file's headers are not the template's: its columns wait to be matched to fields.
+    MAPPING = "mapping", _("Columns to match")
     PREVIEWED = "previewed", _("Checked, not imported")
     QUEUED = "queued", _("Waiting")
     RUNNING = "running", _("Importing")
@@ -59,6 +62,9 @@ class ImportJob(models.Model):
     refused = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
     unknown_headers = models.JSONField(default=list, blank=True)
+    # The confirmed column mapping, {normalized file header: field or ""} (imports.mapping);
+    # null: the file is read by the template's headers.
+    mapping = models.JSONField(null=True, blank=True)
     # The check's first clients to be created: [{"row", "name", "number", "city"}].
     preview_clients = models.JSONField(default=list, blank=True)
     file_error = models.JSONField(null=True, blank=True)  # {"code", "detail", "message"}
@@ -118,6 +124,11 @@ class ImportJob(models.Model):
         return f"{self.file_name} ({self.get_status_display()})"
 
     @property
+    def outcome_counts(self) -> list[OutcomeCount]:
+        """Its counts with the words every page names them with (imports.outcomes)."""
+        return outcome_counts(self)
+
+    @property
     def percent(self) -> int:
         return int(100 * self.processed / self.rows) if self.rows else 0
 
@@ -172,3 +183,28 @@ class ImportIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row}:{self.field} {self.code}"
+
+
+class ColumnMapping(models.Model):
+    """A firm's confirmed column mapping, remembered by the file's header signature
+    (imports.mapping.signature) and suggested for the next file with the same headers."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="column_mappings")
+    signature = models.CharField(max_length=64)
+    # {normalized file header: field or ""}
+    mapping = models.JSONField(default=dict)
+    headers = models.JSONField(default=list)  # the file's headers as written, for the record
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["firm", "signature"], name="import_mapping_firm_signature"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm_id}:{self.signature[:12]}"

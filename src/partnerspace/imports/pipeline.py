@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from partnerspace.clients.history import (
     TRACKED_FIELDS,
@@ -25,6 +26,7 @@ from partnerspace.clients.history import (
 from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySource
 from partnerspace.clients.search import client_search_fields, fold, search_index_deferred
 from partnerspace.clients.services import ContactChange, client_change, client_change_check
+from partnerspace.clients.services.duplicates import IDENTIFIER_LABELS
 from partnerspace.clients.validation import (
     CLIENT_FIELDS,
     FieldWarning,
@@ -35,6 +37,7 @@ from partnerspace.configuration.models import ConfigurationTemplate
 from partnerspace.configuration.selectors import template_find
 from partnerspace.core.bulk import db_datetime, insert_rows, reserve_ids
 from partnerspace.core.errors import Conflict, ValidationFailed
+from partnerspace.core.languages import words_join
 from partnerspace.identifiers import rules
 from partnerspace.imports.reading import Sheet
 from partnerspace.imports.register_fill import FILLED, register_fill
@@ -173,8 +176,40 @@ MESSAGES: dict[str, Callable[..., str]] = {
         )
         % {"name": value}
     ),
-    "duplicate_in_file": lambda value, first, **_k: (
+    "duplicate_in_file": lambda value, rows, **_k: (
+        _("Already in this file: %(rows)s.")
+        % {
+            "rows": words_join(
+                _("row %(row)s (same %(numbers)s)")
+                % {"row": row, "numbers": words_join(IDENTIFIER_LABELS[key] for key in keys)}
+                for row, keys in rows
+            )
+        }
+    ),
+    "duplicate_name_in_file": lambda value, first, **_k: (
         _("%(value)s is in row %(row)s of this file already.") % {"value": value, "row": first}
+    ),
+    "already_exists_numbers": lambda value, clients, keys, **_k: (
+        (
+            _(
+                "%(clients)s is a client already (same %(numbers)s). Import in update mode to "
+                "change that client."
+            )
+            if len(clients) == 1
+            else _("Several of your clients have these numbers (%(numbers)s): %(clients)s.")
+        )
+        % {
+            "clients": words_join(clients),
+            "numbers": words_join(IDENTIFIER_LABELS[key] for key in keys),
+        }
+    ),
+    "also_in_file": lambda value, rows, **_k: (
+        ngettext(
+            "Row %(rows)s of this file is that client too.",
+            "Rows %(rows)s of this file are that client too.",
+            len(rows),
+        )
+        % {"rows": words_join(str(row) for row in rows)}
     ),
     "already_exists": lambda value, client, **_k: (
         _("%(client)s already has %(value)s. Import in update mode to change that client.")
@@ -308,7 +343,9 @@ class Importer:
         ]
         errors += cleaned.errors
         company, contact = cleaned.company, cleaned.contact
-        target_id = self._match(number, cleaned.identifiers, company, contact, errors)
+        target_id = self._match(
+            number, cleaned.identifiers, company, contact, errors, filled=cleaned.filled
+        )
         if target_id is None:
             template = self._template(number, cleaned.template_name, errors)
         else:
@@ -347,57 +384,89 @@ class Importer:
         return template
 
     def _match(
-        self, number: int, identifiers: dict, company: dict | None, contact, errors: list[Issue]
+        self,
+        number: int,
+        identifiers: dict,
+        company: dict | None,
+        contact,
+        errors: list[Issue],
+        *,
+        filled: frozenset = frozenset(),
     ) -> int | None:
         """Duplicates within the file, then the existing client this row is (if any).
 
         `identifiers` are the row's valid numbers even when other cells fail, so a duplicate
         is reported with the row's other errors, not after they are fixed.
         """
+        # One message per row, however many of its numbers repeat another row or client.
+        in_file: dict[str, int] = {}
         for key, value in identifiers.items():
             first = self.seen[key].setdefault(value, number)
             if first != number:
-                errors.append(
-                    Issue(
-                        number,
-                        key,
-                        "duplicate_in_file",
-                        value,
-                        message("duplicate_in_file", value, first=first),
-                    )
-                )
+                in_file[key] = first
         matches = {
             key: self.existing[key][value]
             for key, value in identifiers.items()
             if value in self.existing[key]
         }
+        if matches and not self.update:
+            errors.append(self._exists_issue(number, identifiers, matches, in_file, filled))
+            return None
+        if in_file:
+            errors.append(self._in_file_issue(number, identifiers, in_file, filled))
         if not matches:
             if company and contact and not identifiers:
                 return self._match_by_name_and_email(number, company, contact, errors)
             return None
-        if not self.update:
-            for key, pk in matches.items():
-                errors.append(
-                    Issue(number, key, "already_exists", identifiers[key],
-                          message("already_exists", identifiers[key],
-                                  client=self.names.get(pk, "")))
-                )  # fmt: skip
-            return None
         targets = set(matches.values())
         if len(targets) > 1:
-            names = ", ".join(sorted(self.names.get(pk, str(pk)) for pk in targets))
-            key = next(iter(matches))
-            errors.append(
-                Issue(
-                    number,
-                    key,
-                    "ambiguous_match",
-                    identifiers[key],
-                    message("ambiguous_match", clients=names),
+            if not in_file:
+                names = ", ".join(sorted(self.names.get(pk, str(pk)) for pk in targets))
+                key = next(iter(matches))
+                errors.append(
+                    Issue(
+                        number,
+                        key,
+                        "ambiguous_match",
+                        identifiers[key],
+                        message("ambiguous_match", clients=names),
+                    )
                 )
-            )
             return None
         return targets.pop()
+
+    def _exists_issue(
+        self,
+        number: int,
+        identifiers: dict,
+        matches: dict[str, int],
+        in_file: dict[str, int],
+        filled: frozenset,
+    ) -> Issue:
+        """The one refusal of a row whose numbers the firm's clients have already."""
+        key = _cell_of(matches, filled)
+        names = sorted({self.names.get(pk, "") for pk in matches.values()})
+        text = message("already_exists_numbers", clients=names, keys=list(matches))
+        if in_file:
+            text += " " + message("also_in_file", rows=sorted(set(in_file.values())))
+        return Issue(number, key, "already_exists", identifiers[key], text)
+
+    def _in_file_issue(
+        self, number: int, identifiers: dict, in_file: dict[str, int], filled: frozenset
+    ) -> Issue:
+        """The one refusal of a row whose numbers earlier rows of the file have."""
+        key = _cell_of(in_file, filled)
+        by_row: dict[int, list[str]] = {}
+        for name in IDENTIFIERS:
+            if name in in_file:
+                by_row.setdefault(in_file[name], []).append(name)
+        return Issue(
+            number,
+            key,
+            "duplicate_in_file",
+            identifiers[key],
+            message("duplicate_in_file", rows=sorted(by_row.items())),
+        )
 
     def _match_by_name_and_email(
         self, number: int, company: dict, contact: dict, errors: list[Issue]
@@ -409,7 +478,7 @@ class Importer:
         if first != number:
             errors.append(
                 Issue(number, "legal_name", "duplicate_in_file", name,
-                      message("duplicate_in_file", name, first=first))
+                      message("duplicate_name_in_file", name, first=first))
             )  # fmt: skip
             return None
         pk = self.by_name_and_email.get(key)
@@ -771,6 +840,7 @@ def checked_chunks(sheet: Sheet, size: int, *, start: int = 0) -> Iterator[list[
             # What the register filled is not the file's word: an update keeps the client's.
             cleaned.filled = filled[number]
             cleaned.warnings += notes.get(number, ())
+            cleaned.warnings += sheet.notes.get(number, ())  # combined cells split
             checked.append(cleaned)
         yield checked
 
@@ -789,6 +859,13 @@ class TemplateNotChanged:
         return _("An update does not change the client's template: %(name)s is ignored.") % {
             "name": self.value
         }
+
+
+def _cell_of(duplicated: dict[str, int], filled: frozenset) -> str:
+    """The cell a duplicate row's message stands on: the first duplicated number the row's
+    own cells hold (a VAT number typed alone also makes the enterprise number)."""
+    keys = [name for name in IDENTIFIERS if name in duplicated]
+    return next((name for name in keys if name in filled), keys[0])
 
 
 def _text(value) -> str:

@@ -57,7 +57,8 @@ import python_calamine
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .columns import COLUMN_BY_KEY, REQUIRED_KEYS, header_ignored, header_key
+from .columns import COLUMN_BY_KEY, REQUIRED_KEYS, header_ignored
+from .mapping import HeaderRules
 
 __all__ = [
     "FILE_PROBLEM_MESSAGES",
@@ -279,6 +280,8 @@ class Sheet:
     sheet_name: str
     format: str
     header_row: int = 0
+    # Warnings by row number of cells the reading changed (imports.mapping.SplitNote).
+    notes: dict[int, list] = field(default_factory=dict)
 
     def dicts(self) -> Iterator[tuple[int, dict[str, str]]]:
         """Each row as (row number, {key: text})."""
@@ -292,18 +295,27 @@ class Sheet:
 # --------------------------------------------------------------------------------------
 
 
-def read_table(data: bytes | bytearray | memoryview | BinaryIO, *, filename: str) -> Sheet:
+def read_table(
+    data: bytes | bytearray | memoryview | BinaryIO,
+    *,
+    filename: str,
+    headers: HeaderRules | None = None,
+) -> Sheet:
     """Read the client table of an uploaded file. See the module documentation.
 
+    ``headers`` names the columns by a column mapping, or by the file's own headers
+    (imports.mapping); the template's headers name them by default.
+
     Raises :class:`FileProblem`, and nothing else for bad input."""
+    rules = headers or TEMPLATE_HEADERS
     raw = _read_limited(data)
     if not raw:
         raise FileProblem("empty_file", {"reason": "no_data"})
     try:
         kind, container = _detect(raw, filename)
         if kind == "csv":
-            return _read_csv(raw)
-        return _read_spreadsheet(raw, kind, container)
+            return _read_csv(raw, rules)
+        return _read_spreadsheet(raw, kind, container, rules)
     except FileProblem:
         raise
     except (MemoryError, RecursionError):
@@ -1707,7 +1719,7 @@ def _sst_lengths(parts: list[bytes]) -> array.array:
 # --------------------------------------------------------------------------------------
 
 
-def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
+def _read_spreadsheet(raw: bytes, kind: str, container, rules: HeaderRules) -> Sheet:
     check = None
     if kind == "xlsx":
         check = _check_xlsx(container)
@@ -1729,7 +1741,7 @@ def _read_spreadsheet(raw: bytes, kind: str, container) -> Sheet:
         if check is not None and list(workbook.sheet_names) != check.names:
             # calamine did not read the workbook as it was measured
             raise FileProblem("unreadable_file", {"reason": "corrupt"})
-        finder = _HeaderFinder()
+        finder = _HeaderFinder(rules)
         for index in _sheet_order(workbook):
             if check is not None:
                 _check_cost(check.costs[index])
@@ -1784,16 +1796,18 @@ def _sheet_order(workbook) -> list[int]:
 # --------------------------------------------------------------------------------------
 
 _DELIMITERS = (";", ",", "\t")
+# The template's headers, the reader's default.
+TEMPLATE_HEADERS = HeaderRules()
 
 
-def _read_csv(raw: bytes) -> Sheet:
+def _read_csv(raw: bytes, rules: HeaderRules) -> Sheet:
     text = _decode(raw)
     del raw
     if "\r" in text and "\n" not in text:  # "CSV (Macintosh)": lines end with CR alone
         text = text.replace("\r", "\n")
-    delimiter = _sniff_delimiter(text)
+    delimiter = _sniff_delimiter(text, rules)
     reader = csv.reader(_lines(text), delimiter=delimiter)
-    finder = _HeaderFinder()
+    finder = _HeaderFinder(rules)
     try:
         result = finder.read(enumerate(reader, start=1), "", "csv")
     except csv.Error as exc:
@@ -1832,7 +1846,7 @@ def _decode(raw: bytes) -> str:
         return raw.decode("cp1252", "replace")
 
 
-def _sniff_delimiter(text: str) -> str:
+def _sniff_delimiter(text: str, rules: HeaderRules) -> str:
     """The delimiter that makes the most headers recognisable among the first rows; on a
     tie, the one found most often in the first non-blank line."""
     sample = text[:65536]
@@ -1845,7 +1859,7 @@ def _sniff_delimiter(text: str) -> str:
             for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
                 if not any(cell.strip() for cell in row):
                     continue
-                recognised = max(recognised, len({header_key(cell) for cell in row} - {None}))
+                recognised = max(recognised, len({rules.key(cell) for cell in row} - {None}))
                 seen += 1
                 if seen >= HEADER_SEARCH_ROWS:
                     break
@@ -1867,13 +1881,14 @@ class _HeaderFinder:
     """Looks for the header row sheet after sheet, and reads the first sheet that has it.
     Remembers the best candidate row, for the missing_columns report."""
 
+    rules: HeaderRules = field(default_factory=HeaderRules)
     best_keys: set[str] = field(default_factory=set)
     seen_data: bool = False
 
     def problem(self) -> FileProblem:
         if not self.seen_data:
             return FileProblem("empty_file", {"reason": "no_data"})
-        missing = [key for key in REQUIRED_KEYS if key not in self.best_keys]
+        missing = self.rules.missing(self.best_keys) or list(REQUIRED_KEYS)
         return FileProblem("missing_columns", {"columns": missing})
 
     def read(self, rows: Iterator[tuple[int, list]], sheet_name: str, kind: str) -> Sheet | None:
@@ -1884,14 +1899,14 @@ class _HeaderFinder:
             if not any(texts):
                 continue
             self.seen_data = True
-            keys = {key for text in texts if text and (key := header_key(text)) is not None}
+            keys = {key for text in texts if text and (key := self.rules.key(text)) is not None}
             if len(keys) > len(self.best_keys):
                 self.best_keys = keys
-            if set(REQUIRED_KEYS) <= keys or len(keys) >= 3:
-                missing = [key for key in REQUIRED_KEYS if key not in keys]
+            if self.rules.is_header(keys):
+                missing = self.rules.missing(keys)
                 if missing:
                     raise FileProblem("missing_columns", {"columns": missing})
-                return _read_rows(rows, texts, number, sheet_name, kind)
+                return _read_rows(rows, texts, number, sheet_name, kind, self.rules)
             looked += 1
             if looked >= HEADER_SEARCH_ROWS:
                 break
@@ -1909,7 +1924,12 @@ def _header_text(value: object) -> str:
 
 
 def _read_rows(
-    rows: Iterator[tuple[int, list]], headers: list[str], header_number: int, name: str, kind
+    rows: Iterator[tuple[int, list]],
+    headers: list[str],
+    header_number: int,
+    name: str,
+    kind,
+    rules: HeaderRules,
 ) -> Sheet:
     indexes: list[int] = []
     keys: list[str] = []
@@ -1917,7 +1937,7 @@ def _read_rows(
     for index, text in enumerate(headers):
         if not text or header_ignored(text):
             continue
-        key = header_key(text)
+        key = rules.key(text)
         if key is None or key in keys:
             if text not in unknown:
                 unknown.append(text)
@@ -1967,6 +1987,8 @@ def _read_rows(
         append((number, tuple(values)))
         if len(out) > limit:
             raise FileProblem("too_many_rows", {"limit": MAX_ROWS})
+        if len(out) == rules.row_limit:
+            break
     if not out:
         raise FileProblem("empty_file", {"reason": "no_rows"})
     return Sheet(

@@ -7,18 +7,39 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partnerspace.accounts.models import User
 from partnerspace.clients.history import history_operation
-from partnerspace.core.errors import Conflict, require_role
+from partnerspace.core.errors import Conflict, FieldError, ValidationFailed, require_role
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.firms.services import audit_record
+from partnerspace.imports.columns import header_key, normalize_header
 from partnerspace.imports.isolation import read_table_isolated
-from partnerspace.imports.models import ImportIssue, ImportJob, ImportMode, ImportStatus
+from partnerspace.imports.mapping import (
+    FIELDS,
+    RAW_HEADERS,
+    FileColumn,
+    HeaderRules,
+    MappingProblem,
+    field_label,
+    mapping_normalized,
+    mapping_problems,
+    sheet_split,
+    signature,
+    suggest,
+)
+from partnerspace.imports.mapping import file_columns as mapping_file_columns
+from partnerspace.imports.models import (
+    ColumnMapping,
+    ImportIssue,
+    ImportJob,
+    ImportMode,
+    ImportStatus,
+)
 from partnerspace.imports.pipeline import STORED_WARNINGS, Importer, Issue, Outcome, RowWarning
 from partnerspace.imports.reading import MAX_FILE_BYTES, FileProblem, Sheet
 from partnerspace.imports.selectors import import_get_for_user
@@ -88,8 +109,10 @@ def import_job_create(
     mode: str = ImportMode.CREATE,
     source: str = "web",
     language: str | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportJob:
-    """Keep the upload; a file over the size limit is refused at once and not stored."""
+    """Keep the upload; a file over the size limit is refused at once and not stored.
+    `mapping` is a column mapping checked already (import_mapping_check), normalized."""
     import_role_check(membership)
     job = ImportJob(
         firm=membership.firm,
@@ -100,6 +123,7 @@ def import_job_create(
         mode=mode if mode in ImportMode.values else ImportMode.CREATE,
         source=source,
         language=language or translation.get_language() or "nl",
+        mapping=mapping,
     )
     if len(content) > MAX_FILE_BYTES:
         _refuse_file(job, FileProblem("file_too_large", {"limit": MAX_FILE_BYTES}))
@@ -127,9 +151,34 @@ def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
 
 
 def _sheet(job: ImportJob) -> Sheet:
-    """The upload read apart, in a process that may die of it (imports.isolation)."""
+    """The upload read apart, in a process that may die of it (imports.isolation), by its
+    column mapping if it has one, its combined cells split."""
+    headers = HeaderRules(mapping=job.mapping) if job.mapping is not None else None
     with job.file.open("rb") as handle:
-        return read_table_isolated(handle.read(), filename=job.file_name)
+        sheet = read_table_isolated(handle.read(), filename=job.file_name, headers=headers)
+    return sheet_split(sheet)
+
+
+def _own_headers(job: ImportJob) -> bool:
+    """Whether the file has headers that are not the template's: its columns can then be
+    matched. A template missing a required column is refused, naming it: no matching adds
+    a column."""
+    try:
+        columns = _job_columns(job)
+    except (FileProblem, Conflict):
+        return False
+    return any(header_key(column.header) is None for column in columns)
+
+
+def _await_mapping(job: ImportJob) -> None:
+    """The file's headers are not the template's: its columns wait to be matched."""
+    job.status = ImportStatus.MAPPING
+    job.file_error = None
+    job.lease_until = None
+    job.finished_at = None
+    job.import_started_at = None
+    job.save()
+    ImportIssue.objects.filter(job=job).delete()
 
 
 def import_preview(*, job: ImportJob) -> Outcome | None:
@@ -228,7 +277,10 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
         try:
             sheet = _sheet(job)
         except FileProblem as problem:
-            _refuse_file(job, problem)
+            if problem.code == "missing_columns" and job.mapping is None and _own_headers(job):
+                _await_mapping(job)
+            else:
+                _refuse_file(job, problem)
             return None
         job.rows = sheet.row_count
         job.unknown_headers = list(sheet.unknown_headers)
@@ -428,6 +480,7 @@ def import_job_record(
     problem: FileProblem | None = None,
     started_at: datetime | None = None,
     token: str | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportJob:
     """Keep the record of an import that ran outside the pages (the command line): the file,
     who ran it, the counts, every issue and the error report, as an import from the page
@@ -444,6 +497,7 @@ def import_job_record(
         source=source,
         language=language,
         started_at=started_at or timezone.now(),
+        mapping=mapping,
     )
     if len(content) <= MAX_FILE_BYTES:
         job.file.save(f"{job.token}.upload", ContentFile(content), save=False)
@@ -617,3 +671,162 @@ def import_undo_continue(*, job_id: int) -> UndoPlan | None:
             },
         )
     return plan
+
+
+# Column mapping: a file whose headers are not the template's (imports.mapping)
+
+
+def file_columns(content: bytes, *, file_name: str) -> list[FileColumn]:
+    """The file's columns by their own headers, each with its first non-empty values, read
+    apart (imports.isolation). Raises FileProblem for a file that cannot be read."""
+    return mapping_file_columns(
+        read_table_isolated(content, filename=file_name, headers=RAW_HEADERS)
+    )
+
+
+def _job_columns(job: ImportJob) -> list[FileColumn]:
+    if not job.file:
+        raise Conflict(
+            "file_not_kept",
+            _("This file is no longer kept on our side: upload it again to import it."),
+        )
+    with job.file.open("rb") as handle:
+        return file_columns(handle.read(), file_name=job.file_name)
+
+
+def _remembered(firm: Firm, columns: list[FileColumn]) -> dict[str, str] | None:
+    found = ColumnMapping.objects.filter(
+        firm=firm, signature=signature(column.header for column in columns)
+    ).first()
+    return dict(found.mapping) if found is not None else None
+
+
+def import_mapping_suggest(
+    *, membership: Membership, job: ImportJob
+) -> tuple[list[FileColumn], dict[str, str], bool]:
+    """The file's columns, a field suggested for each, and whether the suggestion is the
+    firm's own mapping remembered from an earlier file with these headers. A file that
+    cannot be read is refused (its job too), raising FileProblem."""
+    import_role_check(membership)
+    try:
+        columns = _job_columns(job)
+    except FileProblem as problem:
+        with translation.override(job.language):
+            _refuse_file(job, problem)
+        raise
+    remembered = _remembered(membership.firm, columns)
+    suggested = suggest(columns, remembered)
+    again = remembered is not None and all(
+        remembered.get(normalize_header(header)) == field for header, field in suggested.items()
+    )
+    return columns, suggested, again
+
+
+def mapping_refusal(
+    problems: list[MappingProblem], *, field_prefix: str = "mapping"
+) -> list[FieldError]:
+    """The problems of a mapping as FieldErrors, in the language of the request."""
+    language = translation.get_language() or "nl"
+    errors = []
+    for problem in problems:
+        name = field_label(problem.field, language) if problem.field in FIELDS else problem.field
+        if problem.code == "unknown_header":
+            message = _("The file has no column %(header)s.") % {"header": problem.header}
+        elif problem.code == "unknown_field":
+            message = _("%(field)s is not a field of the import. The fields are: %(fields)s.") % {
+                "field": problem.field,
+                "fields": ", ".join(FIELDS),
+            }
+        elif problem.code == "field_mapped_twice":
+            message = _(
+                "%(field)s is given to another column already: give each field to one column."
+            ) % {"field": name}
+        else:
+            message = _("No column is matched to %(field)s, which every client needs.") % {
+                "field": name
+            }
+        errors.append(
+            FieldError(field_prefix, problem.code, message, problem.header or problem.field)
+        )
+    return errors
+
+
+def import_mapping_check(
+    *, mapping: dict[str, str], columns: list[FileColumn], complete: bool = False
+) -> dict[str, str]:
+    """The mapping as it is kept, every column named by its normalized header (a column
+    the mapping leaves out by the template's headers, or not imported), or
+    ValidationFailed naming every problem."""
+    problems = mapping_problems(mapping, [column.header for column in columns], complete=complete)
+    if problems:
+        raise ValidationFailed(mapping_refusal(problems))
+    named = mapping_normalized(mapping)
+    for column in columns:
+        named.setdefault(normalize_header(column.header), header_key(column.header) or "")
+    return named
+
+
+def column_mapping_remember(
+    *, membership: Membership, columns: list[FileColumn], mapping: dict[str, str]
+) -> ColumnMapping:
+    """Keep the firm's mapping for files with these headers (one per firm and signature)."""
+    key = signature(column.header for column in columns)
+    values = {
+        "mapping": mapping,
+        "headers": [column.header for column in columns],
+        "updated_by": membership.user,
+        "updated_at": timezone.now(),
+    }
+    try:
+        with transaction.atomic():
+            remembered, _created = ColumnMapping.objects.update_or_create(
+                firm=membership.firm, signature=key, defaults=values
+            )
+    except IntegrityError:  # another upload remembered the same headers at the same moment
+        ColumnMapping.objects.filter(firm=membership.firm, signature=key).update(**values)
+        remembered = ColumnMapping.objects.get(firm=membership.firm, signature=key)
+    return remembered
+
+
+def import_mapping_confirm(
+    *, membership: Membership, job: ImportJob, mapping: dict[str, str], complete: bool = True
+) -> ImportJob:
+    """The person's mapping of the file's columns: checked, kept on the import and
+    remembered for the firm's next file with these headers. The import then waits to be
+    checked again (import_check_start)."""
+    import_role_check(membership)
+    if job.status not in {ImportStatus.MAPPING, ImportStatus.PREVIEWED}:
+        raise Conflict(
+            "not_mappable", _("This import has started already: its columns cannot change.")
+        )
+    columns = _job_columns(job)
+    normalized = import_mapping_check(mapping=mapping, columns=columns, complete=complete)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
+        if job.status not in {ImportStatus.MAPPING, ImportStatus.PREVIEWED}:
+            return job
+        job.mapping = normalized
+        job.status = ImportStatus.UPLOADED
+        job.rows = job.processed = job.created = job.updated = job.unchanged = 0
+        job.refused = job.warning_count = 0
+        job.preview_clients = []
+        job.finished_at = None
+        job.save()
+        ImportIssue.objects.filter(job=job).delete()
+        column_mapping_remember(membership=membership, columns=columns, mapping=normalized)
+    return job
+
+
+def import_check_start(*, membership: Membership, job: ImportJob) -> ImportJob:
+    """Check an uploaded file: a small one now, a larger one in the background."""
+    import_role_check(membership)
+    if job.status != ImportStatus.UPLOADED:
+        return job
+    if job.file_size <= INLINE_PREVIEW_BYTES:
+        try:
+            import_preview(job=job)
+        except Exception:
+            logger.exception("Checking import %s failed", job.pk)
+        job.refresh_from_db()
+        return job
+    return import_preview_queue(membership=membership, job=job)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("export/", downloads.export_download, name="export"),
     path("<int:import_id>/", views.import_job, name="job"),
     path("<int:import_id>/preview/", views.import_preview, name="preview"),
+    path("<int:import_id>/mapping/", views.import_mapping, name="mapping"),
     path("<int:import_id>/import/", views.import_run, name="run"),
     path("<int:import_id>/resume/", views.import_resume, name="resume"),
     path("<int:import_id>/undo/", views.import_undo, name="undo"),

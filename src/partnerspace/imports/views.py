@@ -15,12 +15,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from partnerspace.core.errors import ServiceError
+from partnerspace.core.errors import ServiceError, ValidationFailed
 from partnerspace.firms.access import firm_view
-from partnerspace.imports import services
-from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS
+from partnerspace.imports import reading, services
+from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS, normalize_header
 from partnerspace.imports.forms import ImportUploadForm
+from partnerspace.imports.mapping import (
+    COMBINED,
+    FIELDS,
+    NOT_IMPORTED,
+    field_label,
+    mapping_problems,
+)
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.outcomes import outcome_labels
 from partnerspace.imports.pipeline import STORED_WARNINGS
 from partnerspace.imports.recovery import import_stop_notice
 from partnerspace.imports.selectors import import_get_for_user
@@ -32,7 +40,12 @@ logger = logging.getLogger(__name__)
 SHOWN_ERRORS = 1000
 HISTORY_PAGE_SIZE = 50
 # The statuses whose page is the preview; the others are followed on the job page.
-PREVIEW_STATUSES = {ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.REFUSED}
+PREVIEW_STATUSES = {
+    ImportStatus.UPLOADED,
+    ImportStatus.MAPPING,
+    ImportStatus.PREVIEWED,
+    ImportStatus.REFUSED,
+}
 IMPORT_STATUSES = {
     ImportStatus.QUEUED,
     ImportStatus.RUNNING,
@@ -80,6 +93,8 @@ def import_upload(request):
         if job.status == ImportStatus.REFUSED:
             message = job.file_error["message"]  # type: ignore[index]  # set when REFUSED
             form.add_error("file", message)
+        elif job.status == ImportStatus.MAPPING:
+            return redirect(_url(request, "mapping", job))
         else:
             return redirect(_url(request, "preview", job))
     language = get_language() or "nl"
@@ -90,6 +105,7 @@ def import_upload(request):
             for c in COLUMNS
         ],
         "recent": ImportJob.objects.filter(firm=request.firm).select_related("created_by")[:5],
+        "outcome_labels": outcome_labels(),
     }
     return render(request, "imports/upload.html", context)
 
@@ -132,12 +148,91 @@ def import_preview(request, import_id: int):
     job = import_stop_notice(job=import_get_for_user(request.membership, import_id))
     if job.status in IMPORT_STATUSES:
         return _go(request, _url(request, "job", job))
+    if job.status == ImportStatus.MAPPING:
+        return _go(request, _url(request, "mapping", job))
     context = {"job": job}
     if job.status == ImportStatus.PREVIEWED:
         context.update(_summary(job))
     if request.htmx:
         return render(request, "imports/_preview.html", context)
     return render(request, "imports/preview.html", context)
+
+
+@firm_view(permission="can_create_clients")
+def import_mapping(request, import_id: int):
+    """Kolommen: each column of a file whose headers are not the template's, with a few of
+    its values and the field suggested for it; the person confirms or changes each one."""
+    job = import_get_for_user(request.membership, import_id)
+    if job.status not in {ImportStatus.MAPPING, ImportStatus.PREVIEWED}:
+        return redirect(_url(request, "job" if job.status in IMPORT_STATUSES else "preview", job))
+    try:
+        columns, suggested, remembered = services.import_mapping_suggest(
+            membership=request.membership, job=job
+        )
+    except reading.FileProblem:
+        return redirect(_url(request, "preview", job))  # the refusal is shown there
+    except ServiceError as refusal:
+        messages.error(request, refusal.message)
+        return redirect(reverse("imports:upload", args=[request.firm.slug]))
+    if job.status == ImportStatus.PREVIEWED and job.mapping:
+        # the mapping the preview was made with, to change it
+        suggested = {
+            column.header: job.mapping.get(normalize_header(column.header), NOT_IMPORTED)
+            for column in columns
+        }
+    chosen = suggested
+    errors: list = []
+    status = 200
+    if request.method == "POST":
+        chosen = {
+            column.header: request.POST.get(f"column-{index}", NOT_IMPORTED)
+            for index, column in enumerate(columns)
+        }
+        try:
+            job = services.import_mapping_confirm(
+                membership=request.membership, job=job, mapping=chosen
+            )
+        except ValidationFailed as failed:
+            errors = failed.errors
+            status = 422
+        else:
+            services.import_check_start(membership=request.membership, job=job)
+            return redirect(_url(request, "preview", job))
+    language = get_language() or "nl"
+    twice = _given_twice(chosen) if errors else set()
+    missing = [
+        field_label(problem.field, language)
+        for problem in mapping_problems(chosen, [c.header for c in columns], complete=True)
+        if problem.code == "required_unmapped"
+    ]
+    context = {
+        "job": job,
+        "columns": [
+            {
+                "index": index,
+                "header": column.header,
+                "samples": column.samples,
+                "selected": chosen.get(column.header, NOT_IMPORTED),
+                "twice": column.header in twice,
+            }
+            for index, column in enumerate(columns)
+        ],
+        "fields": [(key, field_label(key, language)) for key in FIELDS],
+        "missing": missing,
+        "errors": [error for error in errors if error.code != "required_unmapped"],
+        "remembered": remembered,
+    }
+    return render(request, "imports/mapping.html", context, status=status)
+
+
+def _given_twice(chosen: dict[str, str]) -> set[str]:
+    """The headers whose field (or a part of it: a whole address holds the street) another
+    column is given too: each is marked beside its select."""
+    holders: dict[str, list[str]] = {}
+    for header, key in chosen.items():
+        for part in (key, *COMBINED.get(key, ())) if key else ():
+            holders.setdefault(part, []).append(header)
+    return {header for headers in holders.values() if len(headers) > 1 for header in headers}
 
 
 @firm_view(permission="can_create_clients")
@@ -219,4 +314,6 @@ def import_history(request):
     """Every import of the firm: who ran it, when, which file, and what came of it."""
     jobs = ImportJob.objects.filter(firm=request.firm).select_related("created_by")
     page = Paginator(jobs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "imports/history.html", {"page": page})
+    return render(
+        request, "imports/history.html", {"page": page, "outcome_labels": outcome_labels()}
+    )

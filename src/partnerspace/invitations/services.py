@@ -2,13 +2,15 @@
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from partnerspace.accounts.models import User
 from partnerspace.clients.history import history_record
@@ -19,7 +21,7 @@ from partnerspace.core.bulk import BulkOutcome
 from partnerspace.core.delivery import link_mail_deliver
 from partnerspace.core.errors import Conflict, FieldError, ValidationFailed, require_role
 from partnerspace.core.languages import interface_language
-from partnerspace.core.mail import mail_send
+from partnerspace.core.mail import RenderedMail, mail_deliver, mail_render
 from partnerspace.core.tokens import IssuedToken
 from partnerspace.firms.models import Membership
 from partnerspace.invitations.models import INVITATION_DAYS, Invitation
@@ -54,6 +56,23 @@ def _recipients(client: Client, contact_ids: Iterable[int] | None) -> list[Conta
         return chosen
     primary = [contact for contact in contacts if contact.is_primary]
     return primary or list(contacts)[:1]
+
+
+def _invitation_for(
+    membership: Membership, client: Client, contact: Contact, message: str, now: datetime
+) -> Invitation:
+    """The invitation of one contact, not saved: what client_invite sends and a preview shows."""
+    return Invitation(
+        firm=membership.firm,
+        client=client,
+        contact=contact,
+        email=contact.email,
+        recipient_name=contact.full_name,
+        language=mail_language(contact.locale),
+        message=(message or "").strip()[:4000],
+        invited_by=membership.user,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
 
 
 def _close_open_invitations(client: Client, contacts: Sequence[Contact], now: datetime) -> None:
@@ -92,20 +111,11 @@ def client_invite(
         )
     now = timezone.now()
     _close_open_invitations(client, contacts, now)
-    invitations = [
-        Invitation.objects.create(
-            firm=membership.firm,
-            client=client,
-            contact=contact,
-            email=contact.email,
-            recipient_name=contact.full_name,
-            language=mail_language(contact.locale),
-            message=(message or "").strip()[:4000],
-            invited_by=membership.user,
-            expires_at=now + timedelta(days=INVITATION_DAYS),
-        )
-        for contact in contacts
-    ]
+    invitations = []
+    for contact in contacts:
+        invitation = _invitation_for(membership, client, contact, message, now)
+        invitation.save()
+        invitations.append(invitation)
     client_status_change(
         client=client, status=ClientStatus.INVITED, actor=membership.user, source=source
     )
@@ -190,6 +200,83 @@ def clients_bulk_invite(
     return outcome
 
 
+INVITATION_MAIL = "invitations/email/invitation"
+# The token of a previewed mail's link: no link exists before the mail is sent.
+PREVIEW_LINK = "preview"
+
+
+def invitation_mail(*, invitation: Invitation, token: str) -> RenderedMail:
+    """The invitation's e-mail in the contact's language: the one rendering of the mail that
+    is sent (invitation_deliver) and of the mail a person sees before sending it."""
+    return mail_render(
+        template=INVITATION_MAIL,
+        # The e-mail's <html lang>: rendered outside a request, it has no other source.
+        context={"invitation": invitation, "token": token, "LANGUAGE_CODE": invitation.language},
+        language=invitation.language,
+    )
+
+
+@dataclass(frozen=True)
+class InvitationPreview:
+    """The mail the first recipient will receive, and everyone it goes to."""
+
+    mail: RenderedMail
+    recipients: list[Contact]
+
+
+def invitation_preview(
+    *,
+    membership: Membership,
+    client: Client,
+    message: str = "",
+    contact_ids: Iterable[int] | None = None,
+) -> InvitationPreview:
+    """The e-mail client_invite would send (to the first of its recipients), rendered as it
+    will be sent; nothing is saved. Its link is a placeholder: the real one is made when the
+    mail goes out."""
+    require_role(membership.can_invite_clients, INVITERS_ONLY)
+    contacts = _recipients(client, contact_ids)
+    if not contacts:
+        raise ValidationFailed(
+            [FieldError("contacts", "required", _("Add a contact person to invite first."))]
+        )
+    invitation = _invitation_for(membership, client, contacts[0], message, timezone.now())
+    mail = invitation_mail(invitation=invitation, token=PREVIEW_LINK)
+    link = settings.PARTNERSPACE_BASE_URL + reverse("invitation_accept", args=[PREVIEW_LINK])
+    with translation.override(invitation.language):
+        placeholder = pgettext("mail preview", "[the personal link, made when the mail is sent]")
+    mail = replace(mail, text=mail.text.replace(link, placeholder))
+    return InvitationPreview(mail=mail, recipients=contacts)
+
+
+@dataclass(frozen=True)
+class BulkInvitationPreview:
+    """What Uitnodigingen versturen will send: the mail of the first client it invites."""
+
+    preview: InvitationPreview | None
+    client: Client | None
+    sending: int
+    skipped: int
+
+
+def clients_bulk_invite_preview(
+    *, membership: Membership, clients: Iterable[Client]
+) -> BulkInvitationPreview:
+    """What clients_bulk_invite would do with these clients: how many it invites (the Active
+    ones are skipped), and the mail of the first it invites. Nothing is saved."""
+    require_role(membership.can_invite_clients, INVITERS_ONLY)
+    chosen = list(clients)
+    invited = [client for client in chosen if client.status != ClientStatus.ACTIVE]
+    skipped = len(chosen) - len(invited)
+    for client in invited:
+        try:
+            preview = invitation_preview(membership=membership, client=client)
+        except ValidationFailed:  # no contact person: that client's own invite says so
+            continue
+        return BulkInvitationPreview(preview, client, len(invited), skipped)
+    return BulkInvitationPreview(None, None, len(invited), skipped)
+
+
 def invitation_deliver(*, invitation_id: int) -> str:
     """Send one invitation, at most once; on failure, schedule the next attempt with back-off."""
     sendable = Invitation.objects.select_related("firm", "client", "invited_by").filter(
@@ -200,16 +287,8 @@ def invitation_deliver(*, invitation_id: int) -> str:
     )
 
     def send(invitation: Invitation, token: IssuedToken) -> None:
-        mail_send(
-            to=invitation.email,
-            template="invitations/email/invitation",
-            # The e-mail's <html lang>: rendered outside a request, it has no other source.
-            context={
-                "invitation": invitation,
-                "token": token.raw,
-                "LANGUAGE_CODE": invitation.language,
-            },
-            language=invitation.language,
+        mail_deliver(
+            to=invitation.email, mail=invitation_mail(invitation=invitation, token=token.raw)
         )
 
     from partnerspace.invitations.tasks import deliver_invitation

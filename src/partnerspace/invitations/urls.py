@@ -7,6 +7,7 @@ app_name = "invitations"
 urlpatterns = [
     path("clients/<int:client_id>/invite/", views.invite, name="invite"),
     path("bulk/", views.bulk_invite, name="bulk"),
+    path("bulk/preview/", views.bulk_invite_preview, name="bulk_preview"),
     path("<int:invitation_id>/revoke/", views.revoke, name="revoke"),
     path("<int:invitation_id>/resend/", views.resend, name="resend"),
     path("<int:invitation_id>/retry/", views.retry, name="retry"),

@@ -27,12 +27,33 @@ def _client_url(request, client_id) -> str:
     return reverse("clients:detail", args=[request.firm.slug, client_id])
 
 
+def _preview(request, client, message: str, contact_ids) -> services.InvitationPreview | None:
+    """The mail as it will be sent; None when there is no one to send it to."""
+    try:
+        return services.invitation_preview(
+            membership=request.membership,
+            client=client,
+            message=message,
+            contact_ids=[int(pk) for pk in contact_ids if str(pk).isdigit()] or None,
+        )
+    except ValidationFailed:
+        return None
+
+
 @firm_view(permission="can_invite_clients")
 def invite(request, client_id: int):
-    """Uitnodigen: an editable message, to the primary contact unless others are chosen."""
+    """Uitnodigen: an editable message, to the primary contact unless others are chosen, and
+    beside it the e-mail as the contact will receive it, redrawn as the message changes."""
     client = client_get_for_user(request.membership, client_id)
     contacts = list(client.contacts.all())
     primary = [str(c.pk) for c in contacts if c.is_primary]
+    if request.method == "POST" and request.POST.get("preview"):
+        preview = _preview(
+            request, client, request.POST.get("message", ""), request.POST.getlist("contacts")
+        )
+        return render(
+            request, "invitations/_mail_preview.html", {"preview": preview, "client": client}
+        )
     form = InviteForm(request.POST or None, contacts=contacts, initial={"contacts": primary})
     if request.method == "POST" and form.is_valid():
         try:
@@ -51,7 +72,15 @@ def invite(request, client_id: int):
                 % {"emails": ", ".join(i.email for i in invitations)},
             )
             return redirect(_client_url(request, client.pk) + "#invitations")
-    return render(request, "invitations/invite.html", {"client": client, "form": form})
+    if request.method == "POST":
+        preview = _preview(
+            request, client, request.POST.get("message", ""), request.POST.getlist("contacts")
+        )
+    else:
+        preview = _preview(request, client, "", primary)
+    return render(
+        request, "invitations/invite.html", {"client": client, "form": form, "preview": preview}
+    )
 
 
 @firm_view(permission="can_invite_clients")
@@ -116,6 +145,16 @@ def bulk_invite(request):
         messages.success(request, text)
         selection_clear(request)
     return redirect(list_page_url(request, request.POST.get("back", "")))
+
+
+@firm_view(permission="can_invite_clients")
+def bulk_invite_preview(request):
+    """The dialog of Uitnodigingen versturen: how many invitations go out, and the e-mail of
+    the first client invited, before the person confirms."""
+    ids = selection_get(request)
+    clients = clients_visible_to(request.membership).filter(pk__in=ids).order_by("pk")
+    bulk = services.clients_bulk_invite_preview(membership=request.membership, clients=clients)
+    return render(request, "invitations/_bulk_preview.html", {"bulk": bulk})
 
 
 # The invited contact's side

@@ -5,20 +5,27 @@ installation. Codes are answered as text in the token owner's language.
 """
 
 from datetime import date, datetime
+from typing import Any
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from partnerspace.api.schemas import refusals
+from partnerspace.api.schemas import Id, PageNumber, refusals
 from partnerspace.core.errors import FieldError, ValidationFailed
 from partnerspace.identifiers import rules
 from partnerspace.identifiers.messages import ERROR_MESSAGES
+from partnerspace.register import services
+from partnerspace.register.models import ChangeKind, ChangeState, RegisterChange
 from partnerspace.register.selectors import (
     MAX_SEARCH_RESULTS,
+    Codes,
     RegisterAddress,
     RegisterCompany,
     RegisterCopy,
+    change_shown,
+    register_changes_list,
+    register_codes,
     register_companies_search,
     register_company_get,
     register_copy,
@@ -27,6 +34,8 @@ from partnerspace.register.selectors import (
 router = Router(tags=["register"])
 
 DEFAULT_SEARCH_RESULTS = 10
+DEFAULT_CHANGES_PAGE_SIZE = 50
+MAX_CHANGES_PAGE_SIZE = 500
 MAX_QUERY_LENGTH = 200
 
 
@@ -219,3 +228,115 @@ def register_companies(
             ],
         },
     )
+
+
+# The register watch: changes the register's updates flagged for the firm's clients
+
+
+class RegisterChangeOut(Schema):
+    """What an update of the register changed of a client's company, for one kind."""
+
+    id: int
+    client_id: int
+    client_name: str
+    number: str = Field(description="The enterprise number, 10 digits.")
+    kind: ChangeKind = Field(
+        description="name (legal name), legal_form, address (seat), situation (juridical "
+        "situation), or stopped (gone from the active register)."
+    )
+    kind_label: str
+    before: str = Field(description="The register's value before, as text in your language.")
+    after: str = Field(description="The register's value after, as text in your language.")
+    before_value: Any = Field(
+        description="The value as kept: names [[language code, name]], a KBO code, the seat's "
+        "columns, or true/false for stopped."
+    )
+    after_value: Any
+    state: ChangeState
+    takes_field: bool = Field(
+        description="Taking it over writes the client's own field (legal name, address); "
+        "otherwise it is noted in the client's history."
+    )
+    extract_number: int = Field(description="The update that flagged it (last).")
+    snapshot_date: date
+    flagged_at: datetime
+
+
+class RegisterChangePageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    next_page: int | None
+    results: list[RegisterChangeOut]
+
+
+def register_change_out(
+    change: RegisterChange, client_name: str | None = None, codes: Codes | None = None
+) -> dict:
+    shown = change_shown(change, codes)
+    return {
+        "id": change.pk,
+        "client_id": change.client_id,
+        "client_name": client_name if client_name is not None else change.client.legal_name,
+        "number": change.number,
+        "kind": change.kind,
+        "kind_label": shown.kind_label,
+        "before": shown.before,
+        "after": shown.after,
+        "before_value": change.before,
+        "after_value": change.after,
+        "state": change.state,
+        "takes_field": shown.writes_client,
+        "extract_number": change.extract_number,
+        "snapshot_date": change.snapshot_date,
+        "flagged_at": change.flagged_at,
+    }
+
+
+@router.get(
+    "/register/changes",
+    response={200: RegisterChangePageOut, **refusals(401, 422)},
+    summary="Open changes of the register for the clients the token may see",
+)
+def register_changes(
+    request,
+    page: PageNumber = 1,
+    page_size: int = Query(DEFAULT_CHANGES_PAGE_SIZE, ge=1, le=MAX_CHANGES_PAGE_SIZE),
+):
+    """An accountant sees only the changes of the clients assigned to them. By client name."""
+    changes = register_changes_list(request.membership)
+    offset = (page - 1) * page_size
+    rows = list(changes[offset : offset + page_size + 1])
+    codes = register_codes()
+    return {
+        "count": changes.count(),
+        "page": page,
+        "page_size": page_size,
+        "next_page": page + 1 if len(rows) > page_size else None,
+        "results": [register_change_out(change, codes=codes) for change in rows[:page_size]],
+    }
+
+
+@router.post(
+    "/register/changes/{change_id}/take",
+    response={200: RegisterChangeOut, **refusals(401, 404, 409, 422)},
+    summary="Take a register change over",
+)
+def register_change_take(request, change_id: Id):
+    """The legal name or the seat goes into the client through its update, with history
+    source `register`; a legal form, a juridical situation or a company gone from the register
+    is noted in the client's history. 409 `register_change_closed` when it was taken over or
+    dismissed already."""
+    change = services.register_change_take(membership=request.membership, change_id=change_id)
+    return register_change_out(change)
+
+
+@router.post(
+    "/register/changes/{change_id}/dismiss",
+    response={200: RegisterChangeOut, **refusals(401, 404, 409, 422)},
+    summary="Dismiss a register change",
+)
+def register_change_dismiss(request, change_id: Id):
+    """The same change (client, kind and value) is not flagged again."""
+    change = services.register_change_dismiss(membership=request.membership, change_id=change_id)
+    return register_change_out(change)

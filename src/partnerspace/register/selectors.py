@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
 from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from partnerspace.firms.models import Membership
 from partnerspace.identifiers import rules
 from partnerspace.register import kbo, tables
-from partnerspace.register.models import RegisterExtract
+from partnerspace.register.models import (
+    KINDS_WITH_FIELDS,
+    ChangeKind,
+    ChangeState,
+    RegisterChange,
+    RegisterExtract,
+)
 
 LIVE = tables.LIVE
 SEAT = "REGO"
@@ -344,8 +356,16 @@ def _bare_name(name: str) -> tuple[str, ...]:
 def name_is_known(name: str, names: tuple[str, ...] | list[str]) -> bool:
     """The name is one of `names` (a company's names in the register), in any case and
     accents, with or without its legal form."""
-    bare = _bare_name(name)
-    return any(_bare_name(known) == bare for known in names)
+    return _bare_name(name) in bare_names(names)
+
+
+def bare_names(names: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """Names as name_is_known compares them: made once for many clients of one company."""
+    return frozenset(_bare_name(known) for known in names)
+
+
+def name_is_among(name: str, bare: frozenset[tuple[str, ...]]) -> bool:
+    return _bare_name(name) in bare
 
 
 def _legal_name(names: list[tuple[str, str, str]]) -> str:
@@ -664,3 +684,177 @@ def client_register_comparison(client: Any) -> RegisterComparison | None:
         address_differs=seat is not None
         and not any(_same_address(client, spelling) for spelling in company.seat_spellings),
     )
+
+
+SeatKey = tuple[tuple[str, ...], ...]
+
+
+def _seat_key(parts: Iterable[object], country: str | None) -> SeatKey:
+    return (*(_folded(part) for part in parts), (country or "",))
+
+
+def seat_keys(seat: dict[str, Any]) -> frozenset[SeatKey]:
+    """A seat (the address table's columns, as the watch keeps them) as _same_address
+    compares it, in its Dutch and its French spelling, without the translation machinery:
+    made once for many clients of one company."""
+    country: str | None = "BE"
+    if seat.get("country_nl") or seat.get("country_fr"):
+        country = None
+        for spelling in (seat.get("country_nl"), seat.get("country_fr")):
+            try:
+                country = rules.country(spelling).value if spelling else None
+            except rules.IdentifierError:
+                country = None
+            if country:
+                break
+    keys = set()
+    for first, second in (("nl", "fr"), ("fr", "nl")):
+        street = seat.get(f"street_{first}") or seat.get(f"street_{second}")
+        municipality = seat.get(f"municipality_{first}") or seat.get(f"municipality_{second}")
+        parts = (street, seat.get("house_number"), seat.get("box"), seat.get("zipcode"))
+        keys.add(_seat_key((*parts, municipality), country))
+    return frozenset(keys)
+
+
+def client_at_seat(client: dict[str, Any], keys: frozenset[SeatKey]) -> bool:
+    """A client's address fields (a dict) are the seat of these keys (seat_keys)."""
+    parts = (client["street"], client["house_number"], client["box"], client["postal_code"])
+    return _seat_key((*parts, client["city"]), client["country"]) in keys
+
+
+def client_matches_seat(client: dict[str, Any], seat: dict[str, Any]) -> bool:
+    """A client's address fields (a dict) are this seat, in its Dutch or French spelling."""
+    return client_at_seat(client, seat_keys(seat))
+
+
+# The register watch's changes (register.watch keeps their values)
+
+
+def register_codes() -> Codes:
+    """The loaded copy's code table (empty without a copy): read it once for many labels."""
+    copy = register_copy()
+    return _code_map(copy) if copy is not None else {}
+
+
+def code_label(category: str, code: str | None, codes: Codes | None = None) -> str:
+    """A KBO code's description in the active language, from the loaded copy's code table."""
+    if not code:
+        return ""
+    return _label(register_codes() if codes is None else codes, category, code)
+
+
+_CODE_CATEGORY = {
+    ChangeKind.LEGAL_FORM: "JuridicalForm",
+    ChangeKind.SITUATION: "JuridicalSituation",
+}
+
+
+def change_value_text(kind: str, value: Any, codes: Codes | None = None) -> str:
+    """A change's before or after value as a reader reads it, in the active language; "" for
+    none. `codes` (register_codes()) spares reading the code table for each value."""
+    if kind == ChangeKind.NAME:
+        return " / ".join(name for _language, name in value or [])
+    if kind in _CODE_CATEGORY:
+        return code_label(_CODE_CATEGORY[ChangeKind(kind)], value, codes)
+    if kind == ChangeKind.STOPPED:
+        if value:
+            return str(_("Active in the register"))
+        return str(_("No longer in the active register"))
+    if kind == ChangeKind.ADDRESS and value:
+        values = (SEAT, *(value.get(column) for column in tables.columns("address")[2:]))
+        seat = _address({}, values)
+        first = " ".join(part for part in (seat.street, seat.house_number) if part)
+        if seat.box:
+            first = f"{first} {_('box')} {seat.box}".strip()
+        parts = [first, " ".join(p for p in (seat.postal_code, seat.municipality) if p)]
+        if seat.country != "BE":
+            parts.append(seat.country_name)
+        text = ", ".join(part for part in parts if part)
+        if seat.struck_off_on:
+            text += " " + str(
+                _("(struck off on %(date)s)") % {"date": date_format(seat.struck_off_on)}
+            )
+        return text
+    return ""
+
+
+@dataclass(frozen=True)
+class ChangeShown:
+    """One open change as a page, a mail or the API shows it."""
+
+    change: RegisterChange
+    kind_label: str
+    before: str
+    after: str
+    # Taking over writes the client's own field; otherwise it is noted in its history.
+    writes_client: bool
+
+
+def change_shown(change: RegisterChange, codes: Codes | None = None) -> ChangeShown:
+    """One change in the active language; `codes` (register_codes()) for many at once."""
+    codes = register_codes() if codes is None else codes
+    return ChangeShown(
+        change=change,
+        kind_label=str(ChangeKind(change.kind).label),
+        before=change_value_text(change.kind, change.before, codes),
+        after=change_value_text(change.kind, change.after, codes),
+        writes_client=change.kind in KINDS_WITH_FIELDS,
+    )
+
+
+def changes_shown(changes: Iterable[RegisterChange]) -> list[ChangeShown]:
+    codes = register_codes()
+    return [change_shown(change, codes) for change in changes]
+
+
+def register_changes_visible_to(membership: Membership) -> QuerySet[RegisterChange]:
+    """The open changes of the clients this membership sees (an accountant: their own)."""
+    changes = RegisterChange.objects.filter(firm_id=membership.firm_id, state=ChangeState.OPEN)
+    if not membership.sees_all_clients:
+        changes = changes.filter(client__assignments__membership=membership)
+    return changes
+
+
+def register_changes_count(membership: Membership) -> int:
+    """The menu's and the Overview's count: from the (firm, state, client) index."""
+    return register_changes_visible_to(membership).count()
+
+
+def register_changes_list(membership: Membership) -> QuerySet[RegisterChange]:
+    return (
+        register_changes_visible_to(membership)
+        .select_related("client")
+        .order_by("client__sort_name", "client_id", "kind", "id")
+    )
+
+
+def register_change_get_for_user(
+    membership: Membership, change_id: int | str, *, for_update: bool = False
+) -> RegisterChange:
+    """One change of a client this membership sees, open or not; 404 otherwise."""
+    changes = RegisterChange.objects.filter(firm_id=membership.firm_id)
+    if not membership.sees_all_clients:
+        changes = changes.filter(client__assignments__membership=membership)
+    if for_update:
+        changes = changes.select_for_update(of=("self",))
+    try:
+        return changes.get(pk=int(change_id))
+    except (RegisterChange.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def clients_with_open_changes(clients: QuerySet[Any], *, present: bool = True) -> QuerySet[Any]:
+    """Of these clients, those with an open register change (or, `present=False`, those
+    without): a filter of the client list."""
+    has = Exists(RegisterChange.objects.filter(client_id=OuterRef("pk"), state=ChangeState.OPEN))
+    return clients.filter(has) if present else clients.exclude(has)
+
+
+def client_register_changes_open(client_ids: list[int]) -> dict[int, list[RegisterChange]]:
+    """The open changes of these clients, by client id, in one query (the API's client)."""
+    found: dict[int, list[RegisterChange]] = {client_id: [] for client_id in client_ids}
+    for change in RegisterChange.objects.filter(
+        client_id__in=client_ids, state=ChangeState.OPEN
+    ).order_by("client_id", "kind", "id"):
+        found[change.client_id].append(change)
+    return found

@@ -26,15 +26,29 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerspace.clients.history import history_record
 from partnerspace.clients.models import Client, HistorySource
+from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.clients.services import ClientResult, client_update
-from partnerspace.core.errors import ServiceError
+from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.firms.models import Membership
-from partnerspace.register import kbo, tables
-from partnerspace.register.models import ExtractKind, RegisterExtract
-from partnerspace.register.selectors import client_register_comparison, codes_forget
+from partnerspace.register import kbo, tables, watch
+from partnerspace.register.models import (
+    ChangeKind,
+    ChangeState,
+    ExtractKind,
+    RegisterChange,
+    RegisterExtract,
+)
+from partnerspace.register.selectors import (
+    change_shown,
+    client_register_comparison,
+    codes_forget,
+    register_change_get_for_user,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -225,11 +239,19 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def register_update(
-    *, path: str | Path, progress: Progress | None = None, file_name: str = ""
+    *,
+    path: str | Path,
+    progress: Progress | None = None,
+    file_name: str = "",
+    watch_now: bool = True,
 ) -> RegisterExtract:
     """Apply the update at `path` to the loaded register, in one transaction; RegisterRefused
     when it is not an update, when no full extract is loaded, or when its ExtractNumber is not
-    newer than the loaded one."""
+    newer than the loaded one.
+
+    The register watch keeps, in the same transaction, what the update changes of the
+    companies that are clients, and once it has committed flags those clients
+    (register.watch); `watch_now=False` leaves the flagging to a later `watch.watch_pass()`."""
     report = progress or (lambda phase, done, total: None)
     try:
         extract = kbo.Extract(path, kind=kbo.UPDATE)
@@ -258,6 +280,7 @@ def register_update(
                         % {"number": number, "loaded": current.extract_number},
                     )
                 sequence = count(current.name_sequence)
+                watch.watch_capture(extract=extract, extract_number=number)
                 with connection.cursor() as cursor:
                     cursor.execute(f"DELETE FROM {live}code")
                     cursor.executemany(_insert_sql(live, "code", "%s"), list(extract.codes()))
@@ -277,8 +300,19 @@ def register_update(
                 )
         except kbo.ExtractError as error:
             raise _refuse_extract(error) from error
-    codes_forget()
+        codes_forget()
+        if watch_now:
+            _watch_quietly()
     return record
+
+
+def _watch_quietly() -> None:
+    """The update stands whatever the watch does: a pass that fails leaves its pending rows
+    to the next update's pass."""
+    try:
+        watch.watch_pass()
+    except Exception:
+        logger.exception("register: the watch pass failed; the next update runs it again")
 
 
 def _apply(
@@ -324,3 +358,76 @@ def client_register_take(*, membership: Membership, client: Client, part: str) -
     return client_update(
         membership=membership, client=client, data=data, source=HistorySource.REGISTER
     )
+
+
+# The register watch's changes: taken over or dismissed
+
+# The history line a change taken over writes when the client has no field for it.
+_NOTED_FIELDS = {
+    ChangeKind.NAME: "legal_name",
+    ChangeKind.ADDRESS: "seat_address",
+    ChangeKind.LEGAL_FORM: "legal_form",
+    ChangeKind.SITUATION: "juridical_situation",
+    ChangeKind.STOPPED: "register_status",
+}
+_TAKE_PARTS = {ChangeKind.NAME: "legal_name", ChangeKind.ADDRESS: "address"}
+
+
+def _open_change(membership: Membership, change_id: int | str) -> RegisterChange:
+    change = register_change_get_for_user(membership, change_id, for_update=True)
+    if change.state != ChangeState.OPEN:
+        raise Conflict(
+            "register_change_closed",
+            _("This change was already taken over or dismissed."),
+        )
+    return change
+
+
+def _close(change: RegisterChange, membership: Membership, state: str) -> RegisterChange:
+    change.state = state
+    change.resolved_at = timezone.now()
+    change.resolved_by = membership.user
+    change.save(update_fields=["state", "resolved_at", "resolved_by"])
+    return change
+
+
+@transaction.atomic
+def register_change_take(*, membership: Membership, change_id: int | str) -> RegisterChange:
+    """Take a change over: the register's legal name or seat into the client, through the
+    clients' own update (history source `register`); a change the client has no field for
+    (legal form, juridical situation, gone from the register), or one the client already
+    holds, into the client's history, source `register`. Whoever may edit the client may."""
+    change = _open_change(membership, change_id)
+    client = client_get_for_user(membership, change.client_id)
+    part = _TAKE_PARTS.get(ChangeKind(change.kind))
+    written = False
+    if part is not None:
+        try:
+            client_register_take(membership=membership, client=client, part=part)
+            written = True
+        except ServiceError as refusal:
+            if refusal.code != "register_nothing_to_take":
+                raise
+    if not written:
+        shown = change_shown(change)
+        history_record(
+            client=client,
+            actor=membership.user,
+            source=HistorySource.REGISTER,
+            action="register_noted",
+            changes=[
+                {
+                    "field": _NOTED_FIELDS[ChangeKind(change.kind)],
+                    "old": shown.before or None,
+                    "new": shown.after or None,
+                }
+            ],
+        )
+    return _close(change, membership, ChangeState.TAKEN)
+
+
+@transaction.atomic
+def register_change_dismiss(*, membership: Membership, change_id: int | str) -> RegisterChange:
+    """Dismiss a change: the same change (client, kind and value) is not flagged again."""
+    change = _open_change(membership, change_id)
+    return _close(change, membership, ChangeState.DISMISSED)

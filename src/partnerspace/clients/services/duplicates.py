@@ -5,8 +5,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from partnerspace.clients.models import (
     Client,
@@ -17,6 +18,14 @@ from partnerspace.core.errors import (
     Conflict,
 )
 from partnerspace.firms.models import Firm, Membership
+
+# The numbers that tell a firm's clients apart, as a sentence names them; the import's
+# messages about duplicate rows name them with these words too.
+IDENTIFIER_LABELS: dict[str, Promise] = {
+    "company_number": gettext_lazy("enterprise number"),
+    "vat_number": pgettext_lazy("in a sentence", "VAT number"),
+    "external_reference": gettext_lazy("external reference"),
+}
 
 
 def duplicate_conflict(
@@ -30,11 +39,7 @@ def duplicate_conflict(
     name, existing = next(iter(duplicates.items()))
     if name == "identity_key":
         return identity_conflict(firm, existing, viewer=viewer)
-    labels = {
-        "company_number": _("enterprise number"),
-        "vat_number": pgettext("in a sentence", "VAT number"),
-        "external_reference": _("external reference"),
-    }
+    labels = IDENTIFIER_LABELS
     if viewer is not None and not clients_visible_to(viewer).filter(pk=existing.pk).exists():
         return Conflict(
             "already_exists",

@@ -18,13 +18,27 @@ from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import email_key
 from partnerspace.clients.history import history_operation
+from partnerspace.core.errors import ValidationFailed
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.imports.columns import COLUMN_BY_KEY, LANGUAGES
+from partnerspace.imports.mapping import (
+    RAW_HEADERS,
+    FileColumn,
+    HeaderRules,
+    file_columns,
+    sheet_split,
+    suggest,
+)
 from partnerspace.imports.models import ImportMode
+from partnerspace.imports.outcomes import WARNINGS, outcome_counts
 from partnerspace.imports.pipeline import Importer, Outcome
 from partnerspace.imports.reading import FileProblem, read_table
 from partnerspace.imports.report import error_report_bytes
-from partnerspace.imports.services import import_job_record, import_token
+from partnerspace.imports.services import (
+    import_job_record,
+    import_mapping_check,
+    import_token,
+)
 from partnerspace.imports.undo import import_operation
 
 EXIT_REFUSED_ROWS = 1
@@ -62,6 +76,15 @@ class Command(BaseCommand):
             "--report", metavar="OUT.xlsx", help="write the refused rows to this file"
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="HEADER=FIELD",
+            help="read the file's column HEADER as FIELD (a template key such as legal_name, "
+            "address for a whole address, contact_name for a whole name, or nothing not to "
+            "import it); once per column whose header is not the template's",
+        )
         parser.add_argument(
             "--actor",
             metavar="EMAIL",
@@ -124,10 +147,15 @@ class Command(BaseCommand):
             "started_at": started_at,
         }
         try:
-            sheet = read_table(content, filename=path.name)
+            mapping = self._mapping(options["map"], content, path.name)
+            record["mapping"] = mapping
+            headers = HeaderRules(mapping=mapping) if mapping is not None else None
+            sheet = sheet_split(read_table(content, filename=path.name, headers=headers))
         except FileProblem as problem:
             job = import_job_record(**record, problem=problem)
             self._report_file(options, problem, language, job.pk)
+            if problem.code == "missing_columns" and not options["map"]:
+                self._suggest_mapping(content, path.name)
             return EXIT_REFUSED_FILE
         progress = ProgressBar(self.stderr, sheet.row_count) if self.stderr.isatty() else None
         importer = Importer(
@@ -153,6 +181,42 @@ class Command(BaseCommand):
         else:
             self._print_summary(outcome, language, options, job.pk)
         return EXIT_REFUSED_ROWS if outcome.refused else 0
+
+    def _mapping(self, given: list[str], content: bytes, file_name: str) -> dict | None:
+        """The --map options as the import keeps a mapping; CommandError for a wrong one."""
+        if not given:
+            return None
+        wanted: dict[str, str] = {}
+        for option in given:
+            header, equals, field = option.partition("=")
+            if not equals or not header.strip():
+                raise CommandError(
+                    _('Give each --map as "HEADER=FIELD", e.g. --map "Naam=legal_name".'),
+                    returncode=EXIT_REFUSED_FILE,
+                )
+            wanted[header.strip()] = field.strip()
+        columns = _file_columns(content, file_name)
+        try:
+            return import_mapping_check(mapping=wanted, columns=columns)
+        except ValidationFailed as failed:
+            raise CommandError(
+                "\n".join(error.message for error in failed.errors),
+                returncode=EXIT_REFUSED_FILE,
+            ) from None
+
+    def _suggest_mapping(self, content: bytes, file_name: str) -> None:
+        """A file whose headers are not the template's: the --map options we suggest."""
+        try:
+            columns = _file_columns(content, file_name)
+        except FileProblem:
+            return
+        options = " ".join(
+            f'--map "{header}={field}"' for header, field in suggest(columns).items()
+        )
+        self.stderr.write(
+            _("Its headers are not the template's. Match its columns with --map, e.g.: %(options)s")
+            % {"options": options}
+        )
 
     def _actor(self, firm, email: str | None):
         if not email:
@@ -213,24 +277,17 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(data, ensure_ascii=False))
 
     def _print_summary(self, outcome: Outcome, language: str, options, job_id: int) -> None:
-        counts = {
-            "rows": outcome.rows,
-            "created": outcome.created,
-            "updated": outcome.updated,
-            "unchanged": outcome.unchanged,
-            "refused": outcome.refused,
-        }
         if options["dry_run"]:
-            line = _(
-                "Checked %(rows)s rows, nothing written: %(created)s would be created, "
-                "%(updated)s updated, %(unchanged)s unchanged, %(refused)s refused."
-            )
+            line = _("Checked %(rows)s rows, nothing written.") % {"rows": outcome.rows}
         else:
-            line = _(
-                "%(rows)s rows: %(created)s created, %(updated)s updated, "
-                "%(unchanged)s unchanged, %(refused)s refused."
-            )
-        self.stdout.write(line % counts)
+            line = _("%(rows)s rows read.") % {"rows": outcome.rows}
+        # The counts in the words of the pages (imports.outcomes).
+        counts = " · ".join(
+            f"{item.label}: {item.count}"
+            for item in outcome_counts(outcome)
+            if item.key != WARNINGS
+        )
+        self.stdout.write(f"{line} {counts}")
         for header in outcome.unknown_headers:
             self.stdout.write(
                 _("Column %(header)s is not one of the template's: it was ignored.")
@@ -254,6 +311,11 @@ class Command(BaseCommand):
                 % {"count": len(outcome.errors) - LISTED_ERRORS}
             )
         self.stdout.write(_("Recorded as import %(id)s.") % {"id": job_id})
+
+
+def _file_columns(content: bytes, file_name: str) -> list[FileColumn]:
+    """The file's columns by their own headers, with a few values (as the page shows)."""
+    return file_columns(read_table(content, filename=file_name, headers=RAW_HEADERS))
 
 
 def summary_json(outcome: Outcome, job_id: int) -> dict:
