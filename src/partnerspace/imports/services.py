@@ -617,7 +617,9 @@ def import_undo_continue(*, job_id: int) -> UndoPlan | None:
     to do (finished already), or when another run took the undo over."""
     with transaction.atomic():
         job = (
-            ImportJob.objects.select_for_update().select_related("firm", "undone_by").get(pk=job_id)
+            ImportJob.objects.select_for_update(of=("self",))
+            .select_related("firm", "undone_by")
+            .get(pk=job_id)
         )
         if not job.undo_running:
             return None

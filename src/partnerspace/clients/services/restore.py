@@ -225,7 +225,7 @@ def _restore_together(
 ) -> dict[int, ServiceError]:
     clients = {
         client.pk: client
-        for client in Client.objects.select_for_update()
+        for client in Client.objects.select_for_update(of=("self",))
         .select_related("firm")
         .filter(pk__in=[client_id for client_id, _changes in restores], firm_id=firm_id)
     }
