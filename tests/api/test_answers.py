@@ -149,6 +149,7 @@ ROLE_REFUSALS = {
     ("GET", "/imports/{import_id}/report"): ("accountant", None),
     ("GET", "/imports"): ("accountant", None),
     ("POST", "/imports/{import_id}/undo"): ("accountant", {"dry_run": True}),
+    ("GET", "/imports/{import_id}/undo"): ("accountant", None),
 }
 
 

@@ -3,10 +3,12 @@ command line; and the import's id where each door gives it."""
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from partnerspace.clients.models import Client
 from partnerspace.imports.models import ImportJob, ImportMode
@@ -41,11 +43,66 @@ def test_the_page_shows_the_plan_first_and_changes_nothing(firm_a, web):
     assert Client.objects.count() == 2
 
 
-def test_confirming_undoes_and_the_import_page_says_when_and_by_whom(firm_a, web):
+def test_confirming_starts_the_undo_in_the_background_and_the_import_page_follows_it(
+    firm_a, web, django_capture_on_commit_callbacks
+):
+    job = imported(firm_a.manager, [client_row(1), client_row(2)])
+    browser = web(firm_a.admin)
+    job_url = reverse("imports:job", args=[firm_a.firm.slug, job.pk])
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        answer = browser.post(undo_url(firm_a, job))
+
+    assert answer.status_code == 302
+    assert len(queued) == 1  # the undo's task, queued once the claim commits
+    assert Client.objects.count() == 2  # nothing written within the request
+    page = browser.get(job_url)
+    assert b'data-testid="import-undoing"' in page.content
+    assert b'hx-trigger="every 1s"' in page.content
+    assert b'data-testid="undo-progress"' in page.content
+    # A second confirmation while it runs is refused, not run twice.
+    browser.post(undo_url(firm_a, job))
+    assert ImportJob.objects.get(pk=job.pk).undo_attempts == 0
+
+    queued[0]()  # the worker takes the task
+
+    assert not Client.objects.exists()
+    polled = browser.get(job_url, headers={"HX-Request": "true"})
+    assert b'data-testid="import-undone"' in polled.content
+    assert b'hx-trigger="every 1s"' not in polled.content
+
+
+def test_an_undo_whose_run_stopped_says_so_and_goes_on_when_asked(
+    firm_a, web, django_capture_on_commit_callbacks
+):
+    job = imported(firm_a.manager, [client_row(1)])
+    browser = web(firm_a.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        browser.post(undo_url(firm_a, job))
+    # Its run died: the lease it held ran out.
+    ImportJob.objects.filter(pk=job.pk).update(
+        undo_lease_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    page = browser.get(reverse("imports:job", args=[firm_a.firm.slug, job.pk]))
+    assert b'data-testid="undo-stalled"' in page.content
+    assert b'data-testid="undo-go-on"' in page.content
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        browser.post(undo_url(firm_a, job))
+
+    assert len(queued) == 1
+    assert ImportJob.objects.get(pk=job.pk).undo_result["deleted"] == 1
+    assert not Client.objects.exists()
+
+
+def test_confirming_undoes_and_the_import_page_says_when_and_by_whom(
+    firm_a, web, django_capture_on_commit_callbacks
+):
     job = imported(firm_a.manager, [client_row(1)])
     browser = web(firm_a.admin)
 
-    answer = browser.post(undo_url(firm_a, job))
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = browser.post(undo_url(firm_a, job))
 
     assert answer.status_code == 302
     assert not Client.objects.exists()
@@ -101,24 +158,39 @@ def test_a_second_undo_from_the_page_says_it_was_undone_already(firm_a, web):
 # The API
 
 
-def test_the_api_plans_with_dry_run_then_undoes(firm_a, api):
+def test_the_api_plans_with_dry_run_then_undoes_in_the_background_answering_202(
+    firm_a, api, django_capture_on_commit_callbacks
+):
     job = imported(firm_a.manager, [client_row(1)])
     token = api(firm_a.manager)
 
     plan = token.post(f"/imports/{job.pk}/undo", {"dry_run": True})
     assert plan.status_code == 200, plan.content
-    assert plan.json()["deleted"] == 1
+    assert (plan.json()["state"], plan.json()["deleted"]) == ("not_undone", 1)
     assert plan.json()["undone_at"] is None
     assert Client.objects.count() == 1
 
-    done = token.post(f"/imports/{job.pk}/undo", {})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        started = token.post(f"/imports/{job.pk}/undo", {})
+    assert started.status_code == 202, started.content
+    assert (started.json()["state"], started.json()["total"]) == ("running", 1)
+    assert Client.objects.count() == 1
+    assert token.get(f"/imports/{job.pk}/undo").json()["state"] == "running"
+    busy = token.post(f"/imports/{job.pk}/undo", {})
+    assert (busy.status_code, busy.json()["code"]) == (409, "undo_running")
+
+    queued[0]()  # the worker takes the task
+
+    done = token.get(f"/imports/{job.pk}/undo")
     assert done.status_code == 200, done.content
     body = done.json()
-    assert (body["dry_run"], body["deleted"], body["undone_by"]) == (
+    assert (body["state"], body["dry_run"], body["deleted"], body["undone_by"]) == (
+        "done",
         False,
         1,
         firm_a.manager.user.email,
     )
+    assert body["processed"] == body["total"] == 1
     assert body["to_delete"][0]["name"] == "Bakkerij 1 BV"
     assert not Client.objects.exists()
 

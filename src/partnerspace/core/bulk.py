@@ -141,3 +141,20 @@ def json_for_db() -> Callable[[Any], Any]:
         return str(value) if type(value) is JsonText else _encode(value)
 
     return adapt_sqlite
+
+
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """UPDATE many rows by id in one executemany: each row the values of `fields` in their
+    order, then the id. One statement however many rows (QuerySet.bulk_update splits its
+    CASE expressions by the database's parameter limit, and builds them value by value).
+    Values go to the driver as they are: datetimes through `db_datetime`, relations as ids.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(_column(model, name))} = %s" for name in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (a model's columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

@@ -466,8 +466,16 @@ class UndoLeftAloneOut(UndoClientOut):
 class ImportUndoOut(Schema):
     id: int
     dry_run: bool
+    state: Literal["not_undone", "running", "done"] = Field(
+        description=(
+            "`not_undone` (a dry run, or never confirmed), `running` (confirmed: its batches "
+            "are written in the background; the counts so far) or `done`."
+        )
+    )
     undone_at: datetime | None
     undone_by: str | None
+    processed: int = Field(description="The import's clients the undo has gone through so far.")
+    total: int = Field(description="The import's clients the undo goes through.")
     deleted: int = Field(description="Clients deleted (or that the undo would delete).")
     restored: int = Field(description="Clients given their values from before the import.")
     left_alone: int = Field(description="Clients changed since the import: left as they are.")
@@ -478,28 +486,64 @@ class ImportUndoOut(Schema):
     )
 
 
+def _undo_out(job: ImportJob, plan: UndoPlan | None = None) -> dict:
+    """The undo of `job` as the API answers it: the dry run's `plan`, or the job's state."""
+    if plan is not None:
+        state, data = "not_undone", plan.as_json()
+    elif job.undo_running:
+        state, data = "running", UndoPlan.from_json(job.undo_progress or {}).as_json()
+    elif job.undone_at is not None:
+        state, data = "done", UndoPlan.from_json(job.undo_result or {}).as_json()
+    else:
+        state, data = "not_undone", UndoPlan().as_json()
+    return {
+        "id": job.pk,
+        "dry_run": plan is not None,
+        "state": state,
+        "undone_at": job.undone_at,
+        "undone_by": _person(job.undone_by),
+        "processed": job.undo_processed,
+        "total": job.undo_total,
+        **data,
+    }
+
+
 @router.post(
     "/imports/{import_id}/undo",
-    response={200: ImportUndoOut, **refusals(400, 401, 403, 404, 409, 413, 422)},
+    response={
+        200: ImportUndoOut,
+        202: ImportUndoOut,
+        **refusals(400, 401, 403, 404, 409, 413, 422),
+    },
     summary="Undo a whole import, or with dry_run see what the undo would do",
 )
 def import_undo(request, import_id: Id, payload: ImportUndoIn):
     """Within 30 days of the import: the clients it created that are still Draft
     and unchanged since are deleted (with their contacts, links and staff assignments), the
     clients it updated get their earlier values back, and any client changed since is left
-    alone and listed with the reason. Send `dry_run` true first to see the plan.
+    alone and listed with the reason. Send `dry_run` true first to see the plan (200).
 
-    409: `already_undone` (undoing twice does nothing the second time), `import_running`,
-    `nothing_to_undo` (a check, or a refused file), `undo_too_late`."""
+    Confirmed, the undo runs in the background: 202 with its state (`running`), to follow
+    with GET /imports/{import_id}/undo until `done`. Posting again for an undo whose run
+    stopped on our side goes on with it (202).
+
+    409: `already_undone` (undoing twice does nothing the second time), `undo_running`,
+    `import_running`, `nothing_to_undo` (a check, or a refused file), `undo_too_late`."""
     membership = _importer(request)
-    plan: UndoPlan = services.import_undo(
-        membership=membership, import_id=import_id, dry_run=payload.dry_run
-    )
-    job = import_get_for_user(membership, import_id)
-    return {
-        "id": job.pk,
-        "dry_run": payload.dry_run,
-        "undone_at": job.undone_at,
-        "undone_by": _person(job.undone_by),
-        **plan.as_json(),
-    }
+    if payload.dry_run:
+        plan: UndoPlan = services.import_undo_plan(membership=membership, import_id=import_id)
+        return Status(200, _undo_out(import_get_for_user(membership, import_id), plan))
+    job = services.import_undo_start(membership=membership, import_id=import_id)
+    job = ImportJob.objects.select_related("undone_by").get(pk=job.pk)
+    return Status(202, _undo_out(job))
+
+
+@router.get(
+    "/imports/{import_id}/undo",
+    response={200: ImportUndoOut, **refusals(401, 403, 404, 422)},
+    summary="How far the undo of an import got, and what it did",
+)
+def import_undo_state(request, import_id: Id):
+    """`state`: `not_undone`, `running` (the counts so far) or `done` (what it did)."""
+    job = import_get_for_user(_importer(request), import_id)
+    return _undo_out(job)

@@ -99,6 +99,21 @@ class ImportJob(models.Model):
     )
     # What the undo did, once finished: its counts and the clients it left alone, and why.
     undo_result = models.JSONField(null=True, blank=True)
+    # The undo runs in the background, batch by batch (imports.undo). Each batch commits its
+    # writes with how far the undo got (undo_cursor: the last history row of the import it
+    # handled) and what it did so far (undo_progress), so that a run that died is taken up
+    # from there (imports.recovery) and counts nothing twice.
+    undo_cursor = models.BigIntegerField(default=0)
+    undo_progress = models.JSONField(null=True, blank=True)
+    undo_total = models.PositiveIntegerField(default=0)  # the import's history rows to handle
+    undo_processed = models.PositiveIntegerField(default=0)
+    # The run doing the undo holds it until undo_lease_until, renewed with every batch;
+    # undo_attempts fences off a run that lost its lease.
+    undo_lease_until = models.DateTimeField(null=True, blank=True)
+    undo_attempts = models.PositiveSmallIntegerField(default=0)
+    undo_task_id = models.CharField(max_length=64, blank=True)
+    # Whether the person who confirmed the undo may give back a Peppol mandate.
+    undo_may_change_mandate = models.BooleanField(default=True)
 
     class Meta:
         indexes = [
@@ -132,6 +147,16 @@ class ImportJob(models.Model):
             ImportStatus.FAILED,
             ImportStatus.INTERRUPTED,
         }
+
+    @property
+    def undo_running(self) -> bool:
+        """The undo was confirmed and has not finished (its run may have died: see
+        imports.recovery)."""
+        return self.undone_at is not None and self.undo_result is None
+
+    @property
+    def undo_percent(self) -> int:
+        return int(100 * self.undo_processed / self.undo_total) if self.undo_total else 0
 
     @property
     def can_resume(self) -> bool:

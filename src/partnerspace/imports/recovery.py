@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
-from partnerspace.imports.services import import_enqueue, lease_end
+from partnerspace.imports.services import import_enqueue, lease_end, undo_enqueue, undo_stalled
 
 # Runs a job gets before it is given up, its check included (attempts counts both).
 MAX_ATTEMPTS = 4
@@ -55,17 +55,19 @@ def lease_expired(job: ImportJob, now=None) -> bool:
     return job.status in _HELD and job.lease_until is not None and job.lease_until < now
 
 
-def _task_waiting(job: ImportJob, now) -> bool:
-    """Whether the job's task is waiting for a worker (READY), or was taken so lately that
-    its worker may still claim the job (RUNNING, within a lease of its start)."""
+def _task_waiting(job: ImportJob, now, *, undo: bool = False) -> bool:
+    """Whether the job's task (with `undo`, its undo's) is waiting for a worker (READY), or
+    was taken so lately that its worker may still claim the job (RUNNING, within a lease of
+    its start)."""
     from django_tasks.base import TaskResultStatus
 
-    from partnerspace.imports.tasks import run_import
+    from partnerspace.imports.tasks import run_import, run_import_undo
 
-    if not job.task_id:
+    task_id = job.undo_task_id if undo else job.task_id
+    if not task_id:
         return False
     try:
-        result = run_import.get_result(job.task_id)
+        result = (run_import_undo if undo else run_import).get_result(task_id)
     except Exception:  # no such task, or a backend that keeps none: nothing waits
         return False
     if result.status == TaskResultStatus.READY:
@@ -178,10 +180,11 @@ def _check_again_or_refuse(job: ImportJob) -> bool:
     return False
 
 
-def _task_close(job: ImportJob) -> None:
+def _task_close(job: ImportJob, *, undo: bool = False) -> None:
     """The dead task's result row, if the database backend keeps one: failed, not running.
     (On Redis, RQ fails the task of a worker that died on its own.)"""
-    if not job.task_id:
+    task_id = job.undo_task_id if undo else job.task_id
+    if not task_id:
         return
     from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
     from django_tasks.base import TaskResultStatus
@@ -190,6 +193,34 @@ def _task_close(job: ImportJob) -> None:
 
     if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
         return  # another tasks backend: nothing of ours to close
-    result = DBTaskResult.objects.filter(pk=job.task_id, status=TaskResultStatus.RUNNING).first()
+    result = DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING).first()
     if result is not None:
-        result.set_failed(WorkerStopped(f"The process running import {job.pk} stopped."))
+        what = "the undo of import" if undo else "import"
+        result.set_failed(WorkerStopped(f"The process running {what} {job.pk} stopped."))
+
+
+def import_undos_recover(*, now=None) -> list[int]:
+    """Queue again every confirmed undo whose run died (or whose enqueue was lost): its
+    lease ran out and its task is not waiting for a worker. The new run goes on after the
+    last batch the dead one committed (imports.services.import_undo_continue); the ids.
+    Run with every recovery pass of the workers, and by `partnerspace imports_recover`."""
+    now = now or timezone.now()
+    stalled = ImportJob.objects.filter(
+        Q(undo_lease_until__lt=now) | Q(undo_lease_until__isnull=True),
+        undone_at__isnull=False,
+        undo_result__isnull=True,
+    ).values_list("pk", flat=True)
+    queued = []
+    for pk in list(stalled):
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=pk)
+            if not undo_stalled(job, now):
+                continue
+            if _task_waiting(job, now, undo=True):
+                job.undo_lease_until = lease_end()  # still in the queue: a worker will come
+                job.save(update_fields=["undo_lease_until"])
+                continue
+            _task_close(job, undo=True)
+            undo_enqueue(job)
+            queued.append(pk)
+    return queued

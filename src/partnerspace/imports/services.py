@@ -49,7 +49,13 @@ from partnerspace.imports.reading import (
     Sheet,
 )
 from partnerspace.imports.selectors import import_get_for_user
-from partnerspace.imports.undo import UndoPlan, import_operation, undo_plan, undo_refusal
+from partnerspace.imports.undo import (
+    UndoPlan,
+    import_operation,
+    undo_plan,
+    undo_refusal,
+    undo_rows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -577,50 +583,154 @@ def import_job_record(
     return job
 
 
-def import_undo(*, membership: Membership, import_id: int | str, dry_run: bool) -> UndoPlan:
-    """Undo a whole import of the membership's firm (404 for another firm's), or with
-    `dry_run` say what the undo would do and write nothing. Who may import may undo."""
+def import_undo_plan(*, membership: Membership, import_id: int | str) -> UndoPlan:
+    """What undoing a whole import of the membership's firm (404 for another firm's) would
+    do; nothing is written. Bounded: the first LISTED clients of each list, and counts.
+    Who may import may undo."""
     import_role_check(membership)
     job = import_get_for_user(membership, import_id)
-    return import_undo_run(
-        job=job,
-        actor=membership.user,
-        dry_run=dry_run,
-        may_change_mandate=membership.can_manage_peppol,
+    return import_undo_run(job=job, actor=membership.user, dry_run=True)
+
+
+def import_undo_start(*, membership: Membership, import_id: int | str) -> ImportJob:
+    """Confirm the undo of a whole import of the membership's firm: claimed now, done in
+    the background batch by batch (its page follows it). An undo whose run died, not yet
+    taken up by the recovery pass, is queued again (a retry); one still running is refused."""
+    import_role_check(membership)
+    job = import_get_for_user(membership, import_id)
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.undo_running:
+            if not undo_stalled(locked):
+                raise Conflict("undo_running", _("This import is being undone already."))
+            undo_enqueue(locked)
+            return locked
+        locked = _undo_claim(
+            job, actor=membership.user, may_change_mandate=membership.can_manage_peppol
+        )
+        undo_enqueue(locked)
+    return locked
+
+
+def undo_stalled(job: ImportJob, now: datetime | None = None) -> bool:
+    """An undo confirmed and unfinished whose run holds it no more: its process died."""
+    now = now or timezone.now()
+    return job.undo_running and (job.undo_lease_until is None or job.undo_lease_until < now)
+
+
+def undo_enqueue(job: ImportJob) -> None:
+    """Queue the undo's background run once the transaction commits, with a lease: should
+    the enqueue be lost, the lease runs out and the recovery pass queues it again."""
+    from partnerspace.imports import tasks
+
+    ImportJob.objects.filter(pk=job.pk).update(undo_lease_until=lease_end())
+
+    def enqueue() -> None:
+        result = tasks.run_import_undo.enqueue(job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(undo_task_id=str(result.id))
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _undo_claim(job: ImportJob, *, actor: User | None, may_change_mandate: bool) -> ImportJob:
+    """Claim the undo in the caller's transaction: refused (Conflict) when already undone,
+    still running, with nothing written, or more than UNDO_DAYS old. The claim is one
+    conditional statement (undone_at set where it was not): of two undos at once, one
+    claims it, the other is refused and does nothing."""
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    refusal = undo_refusal(locked)
+    if refusal is not None:
+        raise refusal
+    claimed = ImportJob.objects.filter(pk=job.pk, undone_at__isnull=True).update(
+        undone_at=timezone.now(),
+        undone_by=actor,
+        undo_may_change_mandate=may_change_mandate,
+        undo_total=undo_rows(job).count(),
+        undo_processed=0,
+        undo_cursor=0,
+        undo_progress=None,
+        undo_lease_until=lease_end(),
     )
+    if not claimed:
+        raise Conflict("already_undone", _("This import was undone already."))
+    locked.refresh_from_db()
+    return locked
 
 
 def import_undo_run(
     *, job: ImportJob, actor: User | None, dry_run: bool, may_change_mandate: bool = True
 ) -> UndoPlan:
-    """The undo of an import already found (the command line's door: no role to check).
-
-    Refused (Conflict) when already undone, still running, with nothing written, or more
-    than UNDO_DAYS old. The undo is claimed on the job in one statement (undone_at set where
-    it was not): of two undos at once, one claims it, the other is refused and does nothing.
-    Then its batches are written, each in its own transaction."""
+    """The undo of an import already found, in this process (the command line's door: no
+    role to check), or with `dry_run` what it would do. Refused as import_undo_start is."""
     refusal = undo_refusal(job)
     if refusal is not None:
         raise refusal
     if dry_run:
         return undo_plan(job, write=False, actor=actor)
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-        refusal = undo_refusal(locked)
-        if refusal is not None:
-            raise refusal
-        now = timezone.now()
-        claimed = ImportJob.objects.filter(pk=job.pk, undone_at__isnull=True).update(
-            undone_at=now, undone_by=actor
-        )
-        if not claimed:
-            raise Conflict("already_undone", _("This import was undone already."))
-    plan = undo_plan(job, write=True, actor=actor, may_change_mandate=may_change_mandate)
+        _undo_claim(job, actor=actor, may_change_mandate=may_change_mandate)
+    plan = import_undo_continue(job_id=job.pk)
+    job.refresh_from_db()
+    if plan is None:  # another run took it over: it records the result
+        return UndoPlan.from_json(job.undo_result or job.undo_progress or {})
+    return plan
+
+
+def import_undo_continue(*, job_id: int) -> UndoPlan | None:
+    """The undo's run (the background task's body, or the command line's): from the last
+    batch an earlier run wrote to the end, then the result and a line in the audit log.
+
+    Each batch commits with the job's cursor and counts, so a run that dies loses at most
+    the batch it was writing, which the next run writes again. None when there is nothing
+    to do (finished already), or when another run took the undo over."""
     with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(undo_result=plan.as_json())
+        job = (
+            ImportJob.objects.select_for_update(of=("self",))
+            .select_related("firm", "undone_by")
+            .get(pk=job_id)
+        )
+        if not job.undo_running:
+            return None
+        job.undo_attempts += 1
+        job.undo_lease_until = lease_end()
+        job.save(update_fields=["undo_attempts", "undo_lease_until"])
+    attempt = job.undo_attempts
+    processed = job.undo_processed
+
+    def record(cursor: int, handled: int, plan: UndoPlan) -> None:
+        nonlocal processed
+        processed += handled
+        taken = ImportJob.objects.filter(pk=job.pk, undo_attempts=attempt).update(
+            undo_cursor=cursor,
+            undo_processed=processed,
+            undo_progress=plan.as_json(),
+            undo_lease_until=lease_end(),
+        )
+        if not taken:
+            raise LeaseLost
+
+    try:
+        with translation.override(job.language):
+            plan = undo_plan(
+                job,
+                write=True,
+                actor=job.undone_by,
+                may_change_mandate=job.undo_may_change_mandate,
+                after=job.undo_cursor,
+                plan=UndoPlan.from_json(job.undo_progress or {}),
+                on_batch=record,
+            )
+    except LeaseLost:
+        return None
+    with transaction.atomic():
+        finished = ImportJob.objects.filter(
+            pk=job.pk, undo_attempts=attempt, undo_result__isnull=True
+        ).update(undo_result=plan.as_json(), undo_progress=None, undo_lease_until=None)
+        if not finished:
+            return None
         audit_record(
             firm=job.firm,
-            actor=actor,
+            actor=job.undone_by,
             action="import.undone",
             target=job,
             target_label=job.file_name,
@@ -630,7 +740,6 @@ def import_undo_run(
                 "left_alone": plan.left_alone,
             },
         )
-    job.refresh_from_db()
     return plan
 
 

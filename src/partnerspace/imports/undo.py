@@ -10,12 +10,13 @@ clients.history.history_operation). From those rows, batch by batch:
 A dry run computes the same plan and writes nothing.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,8 +25,8 @@ from partnerspace.accounts.models import User
 from partnerspace.clients import events
 from partnerspace.clients.history import history_operation
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, HistorySource
-from partnerspace.clients.services import client_values_restore, clients_drafts_delete
-from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
+from partnerspace.clients.services import clients_drafts_delete, clients_values_restore
+from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.imports.models import ImportJob, ImportStatus
 
 # An import can be undone for this many days after it ran.
@@ -160,22 +161,36 @@ class _Row:
         return ""
 
 
+def undo_rows(job: ImportJob) -> QuerySet[ClientHistory]:
+    """The history rows the undo goes through: the clients the import created or updated."""
+    return ClientHistory.objects.filter(
+        operation=import_operation(job.token), action__in=("created", "updated")
+    ).order_by("id")
+
+
 def undo_plan(
     job: ImportJob,
     *,
     write: bool,
     actor: User | None = None,
     may_change_mandate: bool = True,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
+    after: int = 0,
+    plan: UndoPlan | None = None,
+    on_batch: Callable[[int, int, UndoPlan], None] | None = None,
 ) -> UndoPlan:
     """The undo of `job`, batch by batch: planned (write False) or done. The caller claimed
-    the job for a write (imports.services.import_undo)."""
-    plan = UndoPlan()
-    operation = import_operation(job.token)
-    rows_of_import = ClientHistory.objects.filter(
-        operation=operation, action__in=("created", "updated")
-    ).order_by("id")
-    last = 0
+    the job for a write (imports.services.import_undo_start).
+
+    A write goes on after the history row `after`, adding to `plan` (what earlier batches
+    did), and calls `on_batch(last history id, rows handled, plan)` inside each batch's
+    transaction: what it records there commits with the batch, or not at all, so that a run
+    that dies is taken up after its last whole batch (imports.services.import_undo_continue).
+    `on_batch` may raise to roll its batch back."""
+    plan = plan if plan is not None else UndoPlan()
+    batch_size = batch_size or BATCH_SIZE
+    rows_of_import = undo_rows(job)
+    last = after
     while True:
         rows = [
             _Row(*values)
@@ -189,6 +204,8 @@ def undo_plan(
         if write:
             with transaction.atomic(), history_operation(undo_operation(job)):
                 _batch(job, rows, plan, write=True, actor=actor, mandate=may_change_mandate)
+                if on_batch is not None:
+                    on_batch(last, len(rows), plan)
         else:
             _batch(job, rows, plan, write=False, actor=actor, mandate=may_change_mandate)
 
@@ -236,16 +253,22 @@ def _batch(
         else:
             to_restore.append((row, name))
     _deletions(job, to_delete, plan, write=write, actor=actor)
+    refused: dict[int, ServiceError] = {}
+    if write and to_restore:
+        refused = clients_values_restore(
+            firm_id=job.firm_id,
+            restores=[(row.client_id, row.changes) for row, _name in to_restore],
+            actor=actor,
+            source=HistorySource.IMPORT,
+            action=UNDONE_ACTION,
+            may_change_mandate=mandate,
+        )
     for row, name in to_restore:
-        fields = [change["field"] for change in row.changes]
-        if not write:
-            plan.restore(row.client_id, name, fields)
-            continue
-        refusal = _restore(row, actor=actor, mandate=mandate)
+        refusal = refused.get(row.client_id)
         if refusal is None:
-            plan.restore(row.client_id, name, fields)
+            plan.restore(row.client_id, name, [change["field"] for change in row.changes])
         else:
-            plan.keep(row.client_id, name, refusal[0], refusal[1])
+            plan.keep(row.client_id, name, refusal.code, str(refusal.message))
 
 
 def _reason(row: _Row, status: str, since) -> str | None:
@@ -286,25 +309,3 @@ def _deletions(
         plan.delete(pk, wanted[pk])
     for pk, refusal in refused.items():
         plan.keep(pk, wanted[pk], refusal.code, str(refusal.message))
-
-
-def _restore(row: _Row, *, actor: User | None, mandate: bool) -> tuple[str, str] | None:
-    """Write the row's before-values back; the refusal (code, message) when one came."""
-    client = Client.objects.get(pk=row.client_id)
-    try:
-        with transaction.atomic():
-            client_values_restore(
-                client=client,
-                changes=row.changes,
-                actor=actor,
-                source=HistorySource.IMPORT,
-                action=UNDONE_ACTION,
-                may_change_mandate=mandate,
-            )
-    except ValidationFailed as failed:
-        return "refused", " ".join(error.message for error in failed.errors)
-    except ServiceError as refusal:
-        return refusal.code, str(refusal.message)
-    except IntegrityError:
-        return "refused", _("Another client has these details now.")
-    return None

@@ -293,7 +293,10 @@ def import_job(request, import_id: int):
 
 
 def _undo_context(job: ImportJob) -> dict:
-    """The job page's word on undoing: done (when, by whom, what), or the way to do it."""
+    """The job page's word on undoing: under way (how far), done (when, by whom, what), or
+    the way to do it."""
+    if job.undo_running:
+        return {"undo_stalled": services.undo_stalled(job)}
     if job.undone_at is not None:
         return {"undo": UndoPlan.from_json(job.undo_result or {})}
     wrote = job.created or job.updated
@@ -302,34 +305,20 @@ def _undo_context(job: ImportJob) -> dict:
 
 @firm_view(permission="can_create_clients")
 def import_undo(request, import_id: int):
-    """Undo the import: first what it will do (nothing changed), then, posted, done."""
+    """Undo the import: first what it will do (nothing changed), then, posted, started in
+    the background; the import's page follows it."""
     job = import_get_for_user(request.membership, import_id)
     if request.method == "POST":
         try:
-            plan = services.import_undo(
-                membership=request.membership, import_id=job.pk, dry_run=False
-            )
+            services.import_undo_start(membership=request.membership, import_id=job.pk)
         except ServiceError as refusal:
             messages.error(request, refusal.message)
         else:
-            messages.success(
-                request,
-                _(
-                    "The import is undone: %(deleted)s clients deleted, %(restored)s restored, "
-                    "%(left_alone)s left alone."
-                )
-                % {
-                    "deleted": plan.deleted,
-                    "restored": plan.restored,
-                    "left_alone": plan.left_alone,
-                },
-            )
+            messages.success(request, _("The undo has started. This page shows how far it got."))
         return redirect(_url(request, "job", job))
     context: dict = {"job": job}
     try:
-        context["plan"] = services.import_undo(
-            membership=request.membership, import_id=job.pk, dry_run=True
-        )
+        context["plan"] = services.import_undo_plan(membership=request.membership, import_id=job.pk)
     except ServiceError as refusal:
         context["refusal"] = refusal.message
     return render(request, "imports/undo.html", context)

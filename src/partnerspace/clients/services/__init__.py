@@ -40,6 +40,7 @@ from partnerspace.clients.services.duplicates import (
 from partnerspace.clients.services.restore import (
     client_values_restore,
     clients_drafts_delete,
+    clients_values_restore,
 )
 from partnerspace.clients.services.results import ClientResult
 
@@ -61,6 +62,7 @@ __all__ = [
     "clients_bulk_delete",
     "clients_bulk_unassign",
     "clients_drafts_delete",
+    "clients_values_restore",
     "contact_add",
     "contact_make_primary",
     "contact_remove",

@@ -6,14 +6,14 @@ refused or queued again (its task was lost before a worker took it); exit status
 
 from django.core.management.base import BaseCommand
 
-from partnerspace.imports.recovery import imports_recover
+from partnerspace.imports.recovery import import_undos_recover, imports_recover
 
 
 class Command(BaseCommand):
     help = (
         "Resume every import whose process died (its lease ran out) from its last batch, or "
         "give it up after repeated stops; queue again the imports whose task was lost; close "
-        "the dead tasks. Safe to run from cron."
+        "the dead tasks; queue again the undos whose run died. Safe to run from cron."
     )
 
     def handle(self, *args, **options):
@@ -27,3 +27,5 @@ class Command(BaseCommand):
         ):
             for pk in ids:
                 self.stdout.write(f"import {pk}: {label}")
+        for pk in import_undos_recover():
+            self.stdout.write(f"import {pk}: undo queued again")
