@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from benchmarks import common
 
 TARGET_MS = 100.0
-DATABASES = ("sqlite", "postgresql")
 SEED = 20240601
 
 # The search words: the generator below makes "schrijnwerk" ~1% and "bouw" ~10% of names.
@@ -41,8 +40,7 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=30, help="measured requests per line")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests first")
     parser.add_argument("--target-ms", type=float, default=TARGET_MS, help="p95 target")
-    parser.add_argument("--database", choices=(*DATABASES, "all"), default="all")
-    parser.add_argument("--postgres-url", default=common.DEFAULT_POSTGRES_URL)
+    common.add_database_options(parser)
     parser.add_argument(
         "--explain",
         action="store_true",
@@ -57,9 +55,6 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
         "--baseline-repeat", type=int, default=10, help="measured calls of the baseline per line"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
-    # Internal: the per-database child process.
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--results", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.clients < 5000:
         # Below that the Niet actief tab has fewer than 50 pages to measure page 50 of.
@@ -71,43 +66,15 @@ def main(argv: list[str]) -> int:
     options = parse_options(argv)
     if options.worker:
         return worker(options)
-    databases = DATABASES if options.database == "all" else (options.database,)
-    print(
+    common.print_heading(
         f"Client list benchmark: {options.clients:,} clients; target: p95 under "
-        f"{options.target_ms:.0f} ms of server time per request"
+        f"{options.target_ms:.0f} ms of server time per request",
+        options,
     )
-    print("Environment:")
-    common.print_environment(options.postgres_url if "postgresql" in databases else None)
-    print(flush=True)
-    results: list[dict] = []
-    crashed: list[str] = []
     with common.scratch_directory() as directory:
-        for database in databases:
-            var_dir = directory / database
-            results_path = directory / f"{database}.json"
-            if database == "sqlite":
-                scratch = common.sqlite_scratch(var_dir)
-            else:
-                scratch = common.postgres_scratch(options.postgres_url)
-            with scratch as url:
-                if url is None:
-                    continue
-                status = common.run_django_process(
-                    "benchmarks.client_list",
-                    [
-                        *argv,
-                        "--worker",
-                        "--database",
-                        database,
-                        "--results",
-                        str(results_path),
-                    ],
-                    url,
-                    var_dir,
-                )
-            if status != 0:
-                crashed.append(f"{database}: the benchmark process exited with {status}")
-            results += common.read_json(results_path, [])
+        results, crashed = common.run_per_database(
+            "benchmarks.client_list", argv, options, directory
+        )
     print_summary(results, crashed, options.target_ms)
     if warning := common.busy_warning():
         print(warning)

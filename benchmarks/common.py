@@ -6,6 +6,7 @@ environment a deployment would give it (`django_environment`). The parent makes 
 the scratch database around the child and only reads the results file the child writes.
 """
 
+import argparse
 import contextlib
 import json
 import math
@@ -297,6 +298,73 @@ def run_django_process(module: str, argv: Sequence[str], database_url: str, var_
         check=False,
     )
     return completed.returncode
+
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a benchmark that runs once per database, each in its own process."""
+    parser.add_argument("--database", choices=(*DATABASES, "all"), default="all")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    # Internal: the per-database child process.
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--results", help=argparse.SUPPRESS)
+
+
+def chosen_databases(options: argparse.Namespace) -> tuple[str, ...]:
+    return DATABASES if options.database == "all" else (options.database,)
+
+
+def print_heading(title: str, options: argparse.Namespace) -> None:
+    """A per-database benchmark's first lines: what it measures, and where it runs."""
+    print(title)
+    print("Environment:")
+    chosen = chosen_databases(options)
+    print_environment(options.postgres_url if "postgresql" in chosen else None)
+    print(flush=True)
+
+
+def run_per_database(
+    module: str,
+    argv: Sequence[str],
+    options: argparse.Namespace,
+    directory: Path,
+    extra: Sequence[str] = (),
+) -> tuple[list[dict], list[str]]:
+    """Run `python -m module *argv --worker` once per chosen database, each on a scratch
+    database of its own (PostgreSQL skipped when unreachable); the results the processes
+    wrote, and a line for each that crashed."""
+    results: list[dict] = []
+    crashed: list[str] = []
+    for database in chosen_databases(options):
+        var_dir = directory / database
+        results_path = directory / f"{database}.json"
+        if database == "sqlite":
+            scratch = sqlite_scratch(var_dir)
+        else:
+            scratch = postgres_scratch(options.postgres_url)
+        with scratch as url:
+            if url is None:
+                continue
+            status = run_django_process(
+                module,
+                [
+                    *argv,
+                    "--worker",
+                    "--database",
+                    database,
+                    *extra,
+                    "--results",
+                    str(results_path),
+                ],
+                url,
+                var_dir,
+            )
+        if status != 0:
+            crashed.append(f"{database}: the benchmark process exited with {status}")
+        results += read_json(results_path, [])
+    return results, crashed
 
 
 def setup_django() -> None:

@@ -36,7 +36,6 @@ from pathlib import Path
 from benchmarks import common
 from partnerspace.register.kbo import COLUMNS
 
-DATABASES = ("sqlite", "postgresql")
 SEED = 20251004
 UPDATED_ENTERPRISES = 10_000
 
@@ -61,11 +60,8 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--enterprises", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=200, help="measured look-ups/searches")
-    parser.add_argument("--database", choices=(*DATABASES, "all"), default="all")
-    parser.add_argument("--postgres-url", default=common.DEFAULT_POSTGRES_URL)
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    common.add_database_options(parser)
     parser.add_argument("--files", help=argparse.SUPPRESS)
-    parser.add_argument("--results", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.enterprises < 20_000:
         parser.error("--enterprises must be at least 20000 (the update changes 10,000)")
@@ -76,16 +72,11 @@ def main(argv: list[str]) -> int:
     options = parse_options(argv)
     if options.worker:
         return worker(options)
-    databases = DATABASES if options.database == "all" else (options.database,)
-    print(
+    common.print_heading(
         f"Register benchmark: a synthetic KBO Open Data full extract of "
-        f"{options.enterprises:,} enterprises, an update of {UPDATED_ENTERPRISES:,}"
+        f"{options.enterprises:,} enterprises, an update of {UPDATED_ENTERPRISES:,}",
+        options,
     )
-    print("Environment:")
-    common.print_environment(options.postgres_url if "postgresql" in databases else None)
-    print(flush=True)
-    results: list[dict] = []
-    crashed: list[str] = []
     with common.scratch_directory() as directory:
         files = directory / "files"
         with common.Stopwatch() as watch:
@@ -97,34 +88,9 @@ def main(argv: list[str]) -> int:
             f"zipped) in {watch.seconds:.0f} s (not measured)\n",
             flush=True,
         )
-        for database in databases:
-            var_dir = directory / database
-            results_path = directory / f"{database}.json"
-            if database == "sqlite":
-                scratch = common.sqlite_scratch(var_dir)
-            else:
-                scratch = common.postgres_scratch(options.postgres_url)
-            with scratch as url:
-                if url is None:
-                    continue
-                status = common.run_django_process(
-                    "benchmarks.register",
-                    [
-                        *argv,
-                        "--worker",
-                        "--database",
-                        database,
-                        "--files",
-                        str(files),
-                        "--results",
-                        str(results_path),
-                    ],
-                    url,
-                    var_dir,
-                )
-            if status != 0:
-                crashed.append(f"{database}: the benchmark process exited with {status}")
-            results += common.read_json(results_path, [])
+        results, crashed = common.run_per_database(
+            "benchmarks.register", argv, options, directory, extra=["--files", str(files)]
+        )
     print_summary(results, crashed)
     print(f"\n{common.load_average()}")
     if warning := common.busy_warning():

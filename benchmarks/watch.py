@@ -36,7 +36,6 @@ from pathlib import Path
 from benchmarks import common
 from benchmarks import register as register_bench
 
-DATABASES = ("sqlite", "postgresql")
 SEED = 20251207
 CHANGED = 10_000
 TARGET_SECONDS = 10.0
@@ -52,14 +51,11 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--enterprises", type=int, default=200_000)
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--firms", type=int, default=100)
-    parser.add_argument("--database", choices=(*DATABASES, "all"), default="all")
-    parser.add_argument("--postgres-url", default=common.DEFAULT_POSTGRES_URL)
+    common.add_database_options(parser)
     parser.add_argument(
         "--profile", action="store_true", help="print where the watch pass spends its time"
     )
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--files", help=argparse.SUPPRESS)
-    parser.add_argument("--results", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.enterprises < 5 * CHANGED:
         parser.error(f"--enterprises must be at least {5 * CHANGED}")
@@ -72,51 +68,21 @@ def main(argv: list[str]) -> int:
     options = parse_options(argv)
     if options.worker:
         return worker(options)
-    databases = DATABASES if options.database == "all" else (options.database,)
-    print(
+    common.print_heading(
         f"Register watch benchmark: an update of {CHANGED:,} changed enterprises against "
         f"{options.clients:,} clients in {options.firms} firms (register of "
-        f"{options.enterprises:,} enterprises)"
+        f"{options.enterprises:,} enterprises)",
+        options,
     )
-    print("Environment:")
-    common.print_environment(options.postgres_url if "postgresql" in databases else None)
-    print(flush=True)
-    results: list[dict] = []
-    crashed: list[str] = []
     with common.scratch_directory() as directory:
         files = directory / "files"
         with common.Stopwatch() as watch:
             register_bench.generate(files, options.enterprises)
             generate_update(files, options.enterprises)
         print(f"generated the extract and the update in {watch.seconds:.0f} s (not measured)\n")
-        for database in databases:
-            var_dir = directory / database
-            results_path = directory / f"{database}.json"
-            if database == "sqlite":
-                scratch = common.sqlite_scratch(var_dir)
-            else:
-                scratch = common.postgres_scratch(options.postgres_url)
-            with scratch as url:
-                if url is None:
-                    continue
-                status = common.run_django_process(
-                    "benchmarks.watch",
-                    [
-                        *argv,
-                        "--worker",
-                        "--database",
-                        database,
-                        "--files",
-                        str(files),
-                        "--results",
-                        str(results_path),
-                    ],
-                    url,
-                    var_dir,
-                )
-            if status != 0:
-                crashed.append(f"{database}: the benchmark process exited with {status}")
-            results += common.read_json(results_path, [])
+        results, crashed = common.run_per_database(
+            "benchmarks.watch", argv, options, directory, extra=["--files", str(files)]
+        )
     print_summary(results, crashed)
     print(f"\n{common.load_average()}")
     if warning := common.busy_warning():

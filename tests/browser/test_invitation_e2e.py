@@ -4,12 +4,10 @@ contact corrects the IBAN in its own space and the firm's client page shows it a
 
 import email
 import re
-import socket
 import threading
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from partnerspace.clients.models import Client, ClientHistory, ClientStatus, HistorySource
@@ -17,6 +15,7 @@ from partnerspace.companies.models import CompanyUser
 from partnerspace.invitations.models import Invitation, InvitationState
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, make_client
+from tests.smtp import django_smtp_server
 
 pytestmark = pytest.mark.browser
 
@@ -36,30 +35,11 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(settings, live_server):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
     settings.PARTNERSPACE_BASE_URL = live_server.url
-    try:
+    with django_smtp_server(settings, Mailbox()) as mailbox:
         yield mailbox
-    finally:
-        controller.stop()
 
 
 def test_a_client_is_invited_by_mail_accepts_in_the_browser_and_its_iban_reaches_the_firm(

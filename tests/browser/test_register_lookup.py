@@ -4,15 +4,12 @@ you type, and choosing one fills the details in place, each marked with the copy
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from partnerspace.clients.models import Client
-from partnerspace.register.selectors import codes_forget
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD
-from tests.register.conftest import DUPONT, full_tables
-from tests.register.kbo_files import write_full
+from tests.register.conftest import DUPONT, full_register
 
 pytestmark = pytest.mark.browser
 
@@ -21,16 +18,8 @@ MARK = re.compile(r"uit de KBO, 0?4/10/2025")
 
 @pytest.fixture
 def loaded(tmp_path, transactional_db):
-    codes_forget()
-    path = write_full(
-        tmp_path / "KboOpenData_0140_2025_10_Full.zip",
-        number=140,
-        snapshot="04-10-2025",
-        tables=full_tables(),
-    )
-    call_command("kbo_load", str(path))
-    yield
-    codes_forget()
+    with full_register(tmp_path):
+        yield
 
 
 def test_a_company_found_by_part_of_its_name_fills_the_form_marked_as_the_registers(

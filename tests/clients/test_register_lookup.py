@@ -7,37 +7,22 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from partnerspace.clients.models import Client
 from partnerspace.clients.services import client_assignments_set
-from partnerspace.register.selectors import codes_forget
 from tests.factories import make_client
-from tests.register.conftest import DUPONT, LUX, PEETERS, full_tables
-from tests.register.kbo_files import write_full
+from tests.register.conftest import DUPONT, LUX, PEETERS, full_register
 
 pytestmark = pytest.mark.django_db
 
 MARK = re.compile(r"uit de KBO, 0?4/10/2025")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_codes():
-    codes_forget()
-    yield
-    codes_forget()
-
-
 @pytest.fixture
 def loaded(tmp_path):
-    path = write_full(
-        tmp_path / "KboOpenData_0140_2025_10_Full.zip",
-        number=140,
-        snapshot="04-10-2025",
-        tables=full_tables(),
-    )
-    call_command("kbo_load", str(path))
+    with full_register(tmp_path):
+        yield
 
 
 def add_page(people, **query):

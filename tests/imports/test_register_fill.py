@@ -6,7 +6,6 @@ import html
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,9 +13,7 @@ from django.urls import reverse
 from partnerspace.clients.models import Client
 from partnerspace.imports.models import ImportMode
 from partnerspace.imports.pipeline import Importer
-from partnerspace.register.selectors import codes_forget
-from tests.register.conftest import DUPONT, LUX, PEETERS, full_tables
-from tests.register.kbo_files import write_full
+from tests.register.conftest import DUPONT, LUX, PEETERS, full_register
 
 from .rows import client_row, codes, enterprise_number, run, sheet_of, xlsx_of
 
@@ -25,22 +22,10 @@ pytestmark = pytest.mark.django_db
 BLANK_ADDRESS = {"street": "", "house_number": "", "box": "", "postal_code": "", "city": ""}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_codes():
-    codes_forget()
-    yield
-    codes_forget()
-
-
 @pytest.fixture
 def loaded(tmp_path):
-    path = write_full(
-        tmp_path / "KboOpenData_0140_2025_10_Full.zip",
-        number=140,
-        snapshot="04-10-2025",
-        tables=full_tables(),
-    )
-    call_command("kbo_load", str(path))
+    with full_register(tmp_path):
+        yield
 
 
 def kbo_row(n, number, **cells):

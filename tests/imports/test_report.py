@@ -299,22 +299,10 @@ def test_every_column_of_the_report_is_text(firm_a):
 
 @pytest.fixture
 def register_loaded(tmp_path):
-    from django.core.management import call_command
+    from tests.register.conftest import full_register
 
-    from partnerspace.register.selectors import codes_forget
-    from tests.register.conftest import full_tables
-    from tests.register.kbo_files import write_full
-
-    codes_forget()
-    path = write_full(
-        tmp_path / "KboOpenData_0140_2025_10_Full.zip",
-        number=140,
-        snapshot="04-10-2025",
-        tables=full_tables(),
-    )
-    call_command("kbo_load", str(path))
-    yield
-    codes_forget()
+    with full_register(tmp_path):
+        yield
 
 
 def test_a_refused_row_lists_what_the_register_says_of_it_after_its_errors(firm_a, register_loaded):

@@ -7,14 +7,13 @@ in the middle of the conversation.
 """
 
 import asyncio
-import socket
 import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.processes import AN_HOUR, DATABASE, fresh_process_database
+from tests.smtp import smtp_server
 
 __all__ = ["fresh_process_database"]  # the fixture, used by name
 
@@ -50,20 +49,12 @@ class HangingMailbox:
         return "250 Message accepted for delivery"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def mailbox():
     handler = HangingMailbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    handler.release.set()
-    controller.stop()
+    with smtp_server(handler) as port:
+        yield handler, port
+        handler.release.set()
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ logs "Not Found: <path>", and the path holds the token).
 
 import logging
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as Browser
 
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.imports.models import ImportJob
 from tests.imports.builders import HEADERS_NL, KEYS, xlsx
+from tests.smtp import django_smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -81,21 +80,8 @@ class RefusingOnceMailbox:
 
 @pytest.fixture
 def smtp_server(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = RefusingOnceMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    try:
+    with django_smtp_server(settings, RefusingOnceMailbox()) as mailbox:
         yield mailbox
-    finally:
-        controller.stop()
 
 
 class Captured(logging.Handler):

@@ -13,7 +13,12 @@ The full extract (number 140, snapshot 04-10-2025) holds:
 and rows of an establishment (9.999.999.999) that the register leaves out.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 
 from partnerspace.register.selectors import codes_forget
 from tests.register.kbo_files import dotted, write_full, write_update
@@ -204,14 +209,31 @@ def _fresh_code_cache():
     codes_forget()
 
 
-@pytest.fixture
-def full_zip(tmp_path):
+def full_extract(directory: Path) -> Path:
+    """The full extract of `full_tables()`, written in `directory`."""
     return write_full(
-        tmp_path / "KboOpenData_0140_2025_10_Full.zip",
+        directory / "KboOpenData_0140_2025_10_Full.zip",
         number=140,
         snapshot="04-10-2025",
         tables=full_tables(),
     )
+
+
+@contextmanager
+def full_register(directory: Path) -> Iterator[None]:
+    """The register loaded from the full extract, for the tests of other apps: the cached
+    codes forgotten before and after, as the fixture below does for the register's own."""
+    codes_forget()
+    call_command("kbo_load", str(full_extract(directory)))
+    try:
+        yield
+    finally:
+        codes_forget()
+
+
+@pytest.fixture
+def full_zip(tmp_path):
+    return full_extract(tmp_path)
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 the person's language, sent once, through a real SMTP conversation; a firm may switch it off."""
 
 import email
-import socket
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 
 from partnerspace.clients.models import ClientAssignment
@@ -21,6 +19,7 @@ from tests.register.watch_files import (
     merged,
     write,
 )
+from tests.smtp import django_smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +38,8 @@ class Mailbox:
 
 @pytest.fixture
 def smtp_server(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    try:
+    with django_smtp_server(settings, Mailbox()) as mailbox:
         yield mailbox
-    finally:
-        controller.stop()
 
 
 def text_of(message: Message) -> str:

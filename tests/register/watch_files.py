@@ -1,7 +1,7 @@
 """Updates for the register watch's tests, on the full extract of tests/register/conftest.py:
 each changes one thing of one enterprise, in the exact KBO Open Data format."""
 
-from tests.register.conftest import DUPONT, GONE, MOVER, MULLER, PEETERS, _address
+from tests.register.conftest import DUPONT, GONE, MULLER, PEETERS, UPDATE_2
 from tests.register.kbo_files import dotted, write_update
 
 d = dotted
@@ -19,22 +19,7 @@ PEETERS_BANKRUPT_NV = {
     "deletes": {"enterprise": [d(PEETERS)]},
     "inserts": {"enterprise": [(d(PEETERS), "AC", "012", "2", "014", "", "01-02-1998")]},
 }
-MOVER_TO_BRUGGE = {
-    "deletes": {"address": [d(MOVER)]},
-    "inserts": {
-        "address": [
-            _address(
-                MOVER,
-                zipcode="8000",
-                nl="Brugge",
-                fr="Bruges",
-                street_nl="Markt",
-                street_fr="Markt",
-                house="1",
-            )
-        ]
-    },
-}
+MOVER_TO_BRUGGE = UPDATE_2  # the register's second update: MOVER's seat to Brugge
 GONE_STOPPED = {
     "deletes": {"enterprise": [d(GONE)], "denomination": [d(GONE)], "address": [d(GONE)]},
     "inserts": {},

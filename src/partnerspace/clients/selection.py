@@ -2,7 +2,11 @@
 
 from urllib.parse import urlsplit
 
+from django.db.models import QuerySet
 from django.urls import reverse
+
+from partnerspace.clients.models import Client
+from partnerspace.clients.selectors import clients_visible_to
 
 MAX_SELECTION = 10_000
 
@@ -43,3 +47,14 @@ def list_page_url(request, url: str) -> str:
     if parts.path != base:
         return base
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def selection_clients(request) -> QuerySet[Client]:
+    """The ticked clients the person may see, in a fixed order: what a bulk action acts on."""
+    ids = selection_get(request)
+    return clients_visible_to(request.membership).filter(pk__in=ids).order_by("pk")
+
+
+def selection_back(request) -> str:
+    """Where a bulk action goes back to: the list page its form was sent from (`back`)."""
+    return list_page_url(request, request.POST.get("back", ""))

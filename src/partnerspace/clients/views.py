@@ -21,7 +21,9 @@ from partnerspace.clients.selection import (
     MAX_SELECTION,
     list_page_url,
     selection_add,
+    selection_back,
     selection_clear,
+    selection_clients,
     selection_get,
     selection_update,
 )
@@ -208,8 +210,7 @@ def client_selection(request):
 @require_POST
 def client_bulk(request):
     membership = request.membership
-    ids = selection_get(request)
-    clients = list(selectors.clients_visible_to(membership).filter(pk__in=ids).order_by("pk"))
+    clients = list(selection_clients(request))
     action = request.POST.get("action")
     try:
         if action in {"assign", "unassign"}:
@@ -240,10 +241,10 @@ def client_bulk(request):
             text = ngettext("%(done)d client deleted.", "%(done)d clients deleted.", outcome.done)
         else:
             messages.error(request, _("Choose an action."))
-            return redirect(_list_url(request))
+            return redirect(selection_back(request))
     except (ServiceError, ValidationFailed) as error:
         messages.error(request, error_text(error))
-        return redirect(_list_url(request))
+        return redirect(selection_back(request))
     text = text % {"done": outcome.done}
     if outcome.skipped:
         text += " " + ngettext("%(skipped)d skipped.", "%(skipped)d skipped.", outcome.skipped) % {
@@ -253,11 +254,7 @@ def client_bulk(request):
             text += " " + _("Only clients in Draft, not registered on Peppol, can be deleted.")
     messages.success(request, text)
     selection_clear(request)
-    return redirect(_list_url(request))
-
-
-def _list_url(request) -> str:
-    return list_page_url(request, request.POST.get("back", ""))
+    return redirect(selection_back(request))
 
 
 # Klant toevoegen's look-up in the public register (register.selectors).
@@ -628,10 +625,8 @@ def client_register(request, client_id: int):
         )
     except NotAllowed:
         raise  # a 403 page (core.middleware.ServiceRefusalMiddleware)
-    except ValidationFailed as failed:
-        messages.error(request, " ".join(error.message for error in failed.errors))
-    except ServiceError as error:
-        messages.error(request, error.message)
+    except (ServiceError, ValidationFailed) as error:
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("Taken over from the KBO register."))
     return redirect("clients:detail", request.firm.slug, client.pk)

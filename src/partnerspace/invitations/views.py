@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from partnerspace.accounts.forms import password_login_check
 from partnerspace.accounts.models import email_key
 from partnerspace.accounts.selectors import user_exists
-from partnerspace.clients.selection import list_page_url, selection_clear, selection_get
-from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
+from partnerspace.clients.selection import selection_back, selection_clear, selection_clients
+from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.configuration.selectors import template_get_for_user, templates_of_firm
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 from partnerspace.core.forms import form_add_service_error
@@ -124,8 +124,7 @@ def retry(request, invitation_id: int):
 @require_POST
 def bulk_invite(request):
     """Uitnodigingen versturen for the rows selected in the list; Active clients are skipped."""
-    ids = selection_get(request)
-    clients = list(clients_visible_to(request.membership).filter(pk__in=ids).order_by("pk"))
+    clients = list(selection_clients(request))
     try:
         outcome = services.clients_bulk_invite(
             membership=request.membership, clients=clients, message=request.POST.get("message", "")
@@ -144,15 +143,14 @@ def bulk_invite(request):
             ) % {"skipped": outcome.skipped}
         messages.success(request, text)
         selection_clear(request)
-    return redirect(list_page_url(request, request.POST.get("back", "")))
+    return redirect(selection_back(request))
 
 
 @firm_view(permission="can_invite_clients")
 def bulk_invite_preview(request):
     """The dialog of Uitnodigingen versturen: how many invitations go out, and the e-mail of
     the first client invited, before the person confirms."""
-    ids = selection_get(request)
-    clients = clients_visible_to(request.membership).filter(pk__in=ids).order_by("pk")
+    clients = selection_clients(request)
     bulk = services.clients_bulk_invite_preview(membership=request.membership, clients=clients)
     return render(request, "invitations/_bulk_preview.html", {"bulk": bulk})
 

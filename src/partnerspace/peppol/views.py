@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from partnerspace.clients.selection import list_page_url, selection_clear, selection_get
-from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
+from partnerspace.clients.selection import selection_back, selection_clear, selection_clients
+from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.core.errors import ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text, form_add_service_error
 from partnerspace.firms.access import firm_view
@@ -192,26 +192,17 @@ def deregistration(request, client_id: int):
 # Bulk actions on the client list's selection
 
 
-def _selected_clients(request) -> list:
-    ids = selection_get(request)
-    return list(clients_visible_to(request.membership).filter(pk__in=ids).order_by("pk"))
-
-
-def _list_url(request) -> str:
-    return list_page_url(request, request.POST.get("back", ""))
-
-
 @firm_view(permission="can_manage_peppol")
 @require_POST
 def bulk_mandates(request):
     """Ondertekende mandaten bevestigen for the ticked rows."""
     try:
         outcome = services.mandates_bulk_confirm(
-            membership=request.membership, clients=_selected_clients(request)
+            membership=request.membership, clients=list(selection_clients(request))
         )
     except (ServiceError, ValidationFailed) as error:
         messages.error(request, error_text(error))
-        return redirect(_list_url(request))
+        return redirect(selection_back(request))
     text = ngettext(
         "Mandate confirmed for %(done)d client.",
         "Mandates confirmed for %(done)d clients.",
@@ -225,7 +216,7 @@ def bulk_mandates(request):
         ) % {"skipped": outcome.skipped}
     messages.success(request, text)
     selection_clear(request)
-    return redirect(_list_url(request))
+    return redirect(selection_back(request))
 
 
 def skipped_text(reasons: dict) -> str:
@@ -250,11 +241,11 @@ def bulk_registration(request):
     """E-invoicing activeren for the ticked rows: one batch, followed on its progress page."""
     try:
         outcome = services.registration_bulk_request(
-            membership=request.membership, clients=_selected_clients(request)
+            membership=request.membership, clients=list(selection_clients(request))
         )
     except (ServiceError, ValidationFailed) as error:
         messages.error(request, error_text(error))
-        return redirect(_list_url(request))
+        return redirect(selection_back(request))
     text = ngettext(
         "%(done)d client queued for e-invoicing.",
         "%(done)d clients queued for e-invoicing.",
@@ -265,7 +256,7 @@ def bulk_registration(request):
     selection_clear(request)
     if outcome.batch is None:
         messages.warning(request, text)
-        return redirect(_list_url(request))
+        return redirect(selection_back(request))
     messages.success(request, text)
     return redirect("peppol:batch", firm_slug=request.firm.slug, batch_id=outcome.batch.pk)
 

@@ -401,6 +401,19 @@ def _legal_name(names: list[tuple[str, str, str]]) -> str:
     return names[0][2] if names else ""
 
 
+def _country_code(country_nl: str | None, country_fr: str | None) -> str | None:
+    """The ISO code of a foreign address's country, from its Dutch or else its French name
+    in the register; None when neither is a country the identifier rules know."""
+    for spelling in (country_nl, country_fr):
+        try:
+            country = rules.country(spelling).value if spelling else None
+        except rules.IdentifierError:
+            country = None
+        if country:
+            return country
+    return None
+
+
 def _address(codes: Codes, values: tuple[Any, ...]) -> RegisterAddress:
     (
         type_,
@@ -418,14 +431,7 @@ def _address(codes: Codes, values: tuple[Any, ...]) -> RegisterAddress:
     ) = values
     if country_nl or country_fr:
         country_name = _in_language(country_nl, country_fr)
-        country = None
-        for spelling in (country_nl, country_fr):
-            try:
-                country = rules.country(spelling).value if spelling else None
-            except rules.IdentifierError:
-                country = None
-            if country:
-                break
+        country = _country_code(country_nl, country_fr)
     else:
         country, country_name = "BE", _in_language("België", "Belgique")
     return RegisterAddress(
@@ -717,14 +723,7 @@ def seat_keys(seat: dict[str, Any]) -> frozenset[SeatKey]:
     made once for many clients of one company."""
     country: str | None = "BE"
     if seat.get("country_nl") or seat.get("country_fr"):
-        country = None
-        for spelling in (seat.get("country_nl"), seat.get("country_fr")):
-            try:
-                country = rules.country(spelling).value if spelling else None
-            except rules.IdentifierError:
-                country = None
-            if country:
-                break
+        country = _country_code(seat.get("country_nl"), seat.get("country_fr"))
     keys = set()
     for first, second in (("nl", "fr"), ("fr", "nl")):
         street = seat.get(f"street_{first}") or seat.get(f"street_{second}")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partnerspace.core.errors import NotAllowed, ServiceError, ValidationFailed
+from partnerspace.core.forms import error_text
 from partnerspace.firms.access import firm_view
 from partnerspace.register import services
 from partnerspace.register.selectors import changes_shown, register_changes_list, register_copy
@@ -37,10 +38,8 @@ def _act(request, change_id: int, action, done: str):
         action(membership=request.membership, change_id=change_id)
     except NotAllowed:
         raise  # a 403 page (core.middleware.ServiceRefusalMiddleware)
-    except ValidationFailed as failed:
-        messages.error(request, " ".join(error.message for error in failed.errors))
-    except ServiceError as error:
-        messages.error(request, error.message)
+    except (ServiceError, ValidationFailed) as error:
+        messages.error(request, error_text(error))
     else:
         messages.success(request, done)
     target = reverse("register:changes", args=[request.firm.slug])

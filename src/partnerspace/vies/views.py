@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from partnerspace.clients.selection import list_page_url, selection_clear, selection_get
-from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
+from partnerspace.clients.selection import selection_back, selection_clear, selection_clients
+from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.core.errors import NotAllowed, ServiceError
 from partnerspace.firms.access import firm_view
 from partnerspace.vies import selectors, services
@@ -54,13 +54,8 @@ def client_check(request, client_id: int):
 @require_POST
 def bulk_check(request):
     """Check the VAT numbers of the ticked rows in VIES."""
-    clients = list(
-        clients_visible_to(request.membership)
-        .filter(pk__in=selection_get(request))
-        .only("pk", "firm_id", "vat_number")
-        .order_by("pk")
-    )
-    back = list_page_url(request, request.POST.get("back", ""))
+    clients = list(selection_clients(request).only("pk", "firm_id", "vat_number"))
+    back = selection_back(request)
     try:
         outcome = services.vat_checks_bulk_request(membership=request.membership, clients=clients)
     except NotAllowed:
