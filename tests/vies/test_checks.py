@@ -219,6 +219,25 @@ def test_the_days_answer_is_shared_only_under_the_same_requester(vies, firm_a, f
     assert vies.calls[1].body["requesterNumber"] == enterprise_number(3)
 
 
+def test_a_firm_that_gives_another_firms_vat_number_as_its_own_gets_no_answer_of_that_firm(
+    vies, firm_a, firm_b
+):
+    """The requester is what a firm types in its settings: firm B naming firm A's number must
+    not receive the answer, and the consultation number, that firm A obtained that day."""
+    firm_a.firm.vat_number = f"BE{enterprise_number(2)}"
+    firm_a.firm.save()
+    firm_b.firm.vat_number = firm_a.firm.vat_number
+    firm_b.firm.save()
+    vies.knows(VAT)
+    of_a = make_client(firm_a.admin, vat_number=VAT)
+    vat_checks_run()
+    of_b = make_client(firm_b.admin, vat_number=VAT)
+    vat_checks_run()
+
+    assert len(vies.calls) == 2
+    assert check_of(of_a).consultation_number != check_of(of_b).consultation_number
+
+
 def test_a_new_vat_number_starts_over_and_is_checked(vies, client_a, firm_a):
     vies.knows(VAT, "OLD")
     vat_checks_run()

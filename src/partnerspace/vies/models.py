@@ -72,12 +72,18 @@ class VatCheck(models.Model):
 
 class ViesAnswer(models.Model):
     """VIES's answer about one number, kept a day (VIES_CACHE): the same number is not asked
-    again that day. Per requester: a consultation number proves that this requester asked,
-    and is never handed to another firm."""
+    again that day. An answer asked without a requester is shared; one asked with the firm's
+    own VAT number belongs to that firm: its consultation number proves that this firm asked,
+    and the requester is only what a firm typed in its settings, so another firm giving the
+    same number never receives it."""
 
     country_code = models.CharField(max_length=2)
     number = models.CharField(max_length=30)
     requester = models.CharField(max_length=32, blank=True)
+    # The firm that asked, for an answer asked with a requester; None for a shared answer.
+    firm = models.ForeignKey(
+        Firm, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     valid = models.BooleanField()
     error_code = models.CharField(max_length=40, blank=True)  # INVALID_INPUT, or ""
     request_date = models.CharField(max_length=40, blank=True)
@@ -89,8 +95,15 @@ class ViesAnswer(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["country_code", "number", "requester"], name="vies_answer_unique"
-            )
+                fields=["country_code", "number", "requester", "firm"],
+                condition=models.Q(firm__isnull=False),
+                name="vies_answer_unique_per_firm",
+            ),
+            models.UniqueConstraint(
+                fields=["country_code", "number"],
+                condition=models.Q(firm__isnull=True),
+                name="vies_answer_unique_shared",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -335,11 +335,14 @@ def vat_check_make(check: VatCheck) -> str:
         return "gone"
     requester_parts = vies_parts(client.firm.vat_number)
     requester = "".join(requester_parts) if requester_parts else ""
+    # With a requester the answer is the firm's own (ViesAnswer); without, shared.
+    owner = client.firm if requester else None
     cached = (
         ViesAnswer.objects.filter(
             country_code=check.country_code,
             number=check.number,
             requester=requester,
+            firm=owner,
             answered_at__gte=timezone.now() - VIES_CACHE,
         )
         .order_by()
@@ -361,6 +364,7 @@ def vat_check_make(check: VatCheck) -> str:
                 country_code=check.country_code,
                 number=check.number,
                 requester=requester,
+                firm=owner,
                 defaults={
                     "valid": result.valid,
                     "error_code": result.error_code,
