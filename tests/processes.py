@@ -262,6 +262,9 @@ def process_env(database_url: str, var_dir: Path | str | None = None, **extra: s
         PARTNERSPACE_ADMIN_PASSWORD="process-test-password-1",
         # Each worker looks for the tasks of dead workers every half second.
         PARTNERSPACE_RECOVERY_INTERVAL="0.5",
+        # No VIES unless a test gives its local fake one: never the European Commission's
+        # (a worker would otherwise spend its runs on calls that cannot leave this machine).
+        PARTNERSPACE_VIES_URL=os.environ.get("PARTNERSPACE_TEST_VIES_URL", ""),
     )
     if var_dir is not None:
         env["PARTNERSPACE_VAR_DIR"] = str(var_dir)
