@@ -22,7 +22,9 @@ class Firm(models.Model):
     )
     # The firm's own VAT number: VIES checks of its clients name it as the requester, and then
     # answer with a consultation number, the firm's proof that it checked.
-    vat_number = models.CharField(_("VAT number"), max_length=32, blank=True, default="")
+    vat_number = models.CharField(
+        _("VAT number"), max_length=32, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("firm")

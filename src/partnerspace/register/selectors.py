@@ -918,7 +918,7 @@ class _OnRegister(Func):
         self.params = params
         self.columns = columns
 
-    def as_sql(  # type: ignore[override]
+    def as_sql(  # type: ignore[override]  # compiled by hand, with the keywords Expression passes
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
         compiled = {}

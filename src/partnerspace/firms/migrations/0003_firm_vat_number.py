@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='firm',
             name='vat_number',
-            field=models.CharField(blank=True, default='', max_length=32, verbose_name='VAT number'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32, verbose_name='VAT number'),
         ),
     ]
