@@ -278,6 +278,9 @@ def django_environment(database_url: str, var_dir: Path) -> dict[str, str]:
             "EMAIL_URL": "locmem://",
             "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
             "LOG_LEVEL": "WARNING",
+            # No VIES checks: they would leave the machine (and, on the immediate backend,
+            # run inside the import being timed).
+            "PARTNERSPACE_VIES_URL": "",
             "PYTHONPATH": os.pathsep.join(
                 [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
             ),
