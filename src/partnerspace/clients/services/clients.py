@@ -256,15 +256,13 @@ def client_change(
         events.DetailsChanged(client=client, changes=changes, actor=actor, source=source)
     )
     client.updated_at = timezone.now()
-    if client.peppol_mandate != before["peppol_mandate"]:
-        require_role(
-            may_change_mandate,
-            _("Only administrators and client managers confirm or withdraw mandates."),
-        )
-        mandate_change_check(
-            client=client, confirmed=client.peppol_mandate, actor=actor, source=source
-        )
-        mandate_confirmation_follow(client, actor)
+    mandate_change_follow(
+        client,
+        mandate_before=before["peppol_mandate"],
+        actor=actor,
+        source=source,
+        may_change_mandate=may_change_mandate,
+    )
     try:
         with transaction.atomic():
             client.save()
@@ -365,17 +363,42 @@ def _refuse_owned_by_client(
         )
 
 
+def not_draft_refusal(client: Client) -> Conflict:
+    """Why a client that is no longer a Draft is not deleted (a page, the API, an undo)."""
+    return Conflict(
+        "not_draft",
+        _("Only a client in Draft can be deleted; %(client)s is %(status)s.")
+        % {"client": client.legal_name, "status": client.get_status_display().lower()},
+    )
+
+
+def mandate_change_follow(
+    client: Client,
+    *,
+    mandate_before: bool,
+    actor: User | None,
+    source: str,
+    may_change_mandate: bool,
+) -> None:
+    """A change that ticks or clears the mandate box: refused to a role that may not, checked
+    against Peppol's state, and the confirmation follows the box."""
+    if client.peppol_mandate == mandate_before:
+        return
+    require_role(
+        may_change_mandate,
+        _("Only administrators and client managers confirm or withdraw mandates."),
+    )
+    mandate_change_check(client=client, confirmed=client.peppol_mandate, actor=actor, source=source)
+    mandate_confirmation_follow(client, actor)
+
+
 @transaction.atomic
 def client_delete(*, membership: Membership, client: Client) -> None:
     """Only a Draft may go; its contacts and history go with it, the audit log keeps a line."""
     require_role(membership.can_delete_clients)
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.status != ClientStatus.DRAFT:
-        raise Conflict(
-            "not_draft",
-            _("Only a client in Draft can be deleted; %(client)s is %(status)s.")
-            % {"client": client.legal_name, "status": client.get_status_display().lower()},
-        )
+        raise not_draft_refusal(client)
     refusal = events.deletion_refusals([client.pk]).get(client.pk)
     if refusal is not None:
         raise refusal

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from partnerspace.accounts.models import User
 from partnerspace.clients import events
 from partnerspace.clients.history import contact_label, differences, histories_record, snapshot
-from partnerspace.clients.lifecycle import mandate_change_check, mandate_confirmation_follow
 from partnerspace.clients.models import Client, ClientStatus, Contact
 from partnerspace.clients.search import IDENTIFIER_FIELDS, client_search_fields
 from partnerspace.clients.services.clients import (
@@ -25,12 +24,14 @@ from partnerspace.clients.services.clients import (
     _refuse_owned_by_client,
     client_change,
     deletions_audit,
+    mandate_change_follow,
+    not_draft_refusal,
 )
 from partnerspace.clients.services.duplicates import duplicate_conflict
 from partnerspace.clients.services.results import ClientResult
 from partnerspace.clients.validation import CLIENT_FIELDS, CONTACT_FIELDS, client_clean
 from partnerspace.core.bulk import db_datetime, update_rows
-from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed, require_role
+from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 
 # The columns a batched restore writes of each client: its details, when it changed, the
 # mandate's confirmation that follows the box, and the derived search fields.
@@ -39,14 +40,6 @@ _WRITTEN = (
     "search_text", "sort_name", "identity_key",
 )  # fmt: skip
 _CONTACT_WRITTEN = (*CONTACT_FIELDS, "is_primary")
-
-
-def not_draft_refusal(client_name: str, status_label: str) -> Conflict:
-    return Conflict(
-        "not_draft",
-        _("Only a client in Draft can be deleted; %(client)s is %(status)s.")
-        % {"client": client_name, "status": status_label.lower()},
-    )
 
 
 @transaction.atomic
@@ -72,7 +65,7 @@ def clients_drafts_delete(
         .order_by("pk")
     )
     refused: dict[int, ServiceError] = {
-        client.pk: not_draft_refusal(client.legal_name, client.get_status_display())
+        client.pk: not_draft_refusal(client)
         for client in found
         if client.status != ClientStatus.DRAFT
     }
@@ -276,15 +269,13 @@ def _restore_together(
                 events.DetailsChanged(client=client, changes=changes, actor=actor, source=source)
             )
             client.updated_at = now
-            if client.peppol_mandate != entry.before["peppol_mandate"]:
-                require_role(
-                    may_change_mandate,
-                    _("Only administrators and client managers confirm or withdraw mandates."),
-                )
-                mandate_change_check(
-                    client=client, confirmed=client.peppol_mandate, actor=actor, source=source
-                )
-                mandate_confirmation_follow(client, actor)
+            mandate_change_follow(
+                client,
+                mandate_before=entry.before["peppol_mandate"],
+                actor=actor,
+                source=source,
+                may_change_mandate=may_change_mandate,
+            )
         except ServiceError as error:
             refused[client.pk] = error
             continue
