@@ -31,6 +31,19 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email=email_key(username or ""))
 
 
+def person_name(first_name: str, last_name: str) -> str:
+    return f"{first_name} {last_name}".strip()
+
+
+def person_label(first_name: str, last_name: str, email: str) -> str:
+    """How a person (a user, a client's contact) is named: by name, else by e-mail address."""
+    return person_name(first_name, last_name) or email
+
+
+def person_initials(first_name: str, last_name: str, email: str) -> str:
+    return ((first_name[:1] + last_name[:1]) or email[:1]).upper()
+
+
 class User(AbstractBaseUser):
     """A person who logs in: a firm's staff member, or later a client company's user."""
 
@@ -55,16 +68,15 @@ class User(AbstractBaseUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.full_name or self.email
+        return person_label(self.first_name, self.last_name, self.email)
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return person_name(self.first_name, self.last_name)
 
     @property
     def initials(self) -> str:
-        letters = (self.first_name[:1] + self.last_name[:1]) or self.email[:1]
-        return letters.upper()
+        return person_initials(self.first_name, self.last_name, self.email)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = email_key(self.email)

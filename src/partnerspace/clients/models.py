@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.accounts.models import person_label
 from partnerspace.firms.models import Firm, Membership
 
 
@@ -175,7 +176,7 @@ class Contact(models.Model):
         ordering = ["-is_primary", "last_name", "first_name", "id"]
 
     def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.email
+        return person_label(self.first_name, self.last_name, self.email)
 
     @property
     def full_name(self) -> str:

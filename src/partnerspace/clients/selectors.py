@@ -2,10 +2,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _lazy
 
+from partnerspace.accounts.models import person_initials, person_label
 from partnerspace.clients.listfilters import list_filters, list_filters_apply
 from partnerspace.clients.models import (
     INACTIVE_STATUSES,
@@ -35,10 +47,10 @@ COUNTS_CACHE_SECONDS = 3600
 # What a row of the list shows (clients/templatetags/client_rows.py).
 ROW_FIELDS = (
     "firm_id", "legal_name", "city", "vat_number", "company_number", "external_reference",
-    "template__name", "template_name", "status", "created_at", "sort_name", "peppol_mandate",
+    "template_name", "status", "created_at", "sort_name", "peppol_mandate",
 )  # fmt: skip
-ROW_CONTACT_FIELDS = ("client_id", "first_name", "last_name", "email")
-ROW_STAFF_FIELDS = ("user__first_name", "user__last_name", "user__email")
+ROW_PERSON_FIELDS = ("first_name", "last_name", "email")
+ROW_COLUMNS = ("id", *ROW_PERSON_FIELDS)  # of the primary contact
 
 # Status sorts by the lifecycle (Concept, Uitgenodigd, Actief, Gearchiveerd), not by its code.
 STATUS_ORDER = Case(
@@ -225,26 +237,23 @@ def client_page(
     clients, narrowed = _filtered(membership, filters)
     ordered = clients.order_by(*SORTS.get(filters.sort, SORTS["name"]))
     offset = (page - 1) * page_size
-    selected = ordered.select_related("template")
     if for_page:
-        # What a row of the page shows, and only that (clients/templatetags/client_rows.py):
-        # fewer columns to compile, read and turn into objects. The API loads its own,
-        # fuller set (clients.api).
-        selected = selected.only(*ROW_FIELDS).prefetch_related(
-            Prefetch(
-                "contacts",
-                queryset=Contact.objects.filter(is_primary=True).only(*ROW_CONTACT_FIELDS),
-                to_attr="primary",
-            ),
-            Prefetch(
-                "assigned",
-                queryset=Membership.objects.select_related("user").only(*ROW_STAFF_FIELDS),
-                to_attr="assigned_staff",
-            ),
+        # What a row of the page shows, and only that (clients/templatetags/client_rows.py),
+        # as columns rather than objects: the template's name and the primary contact (one at
+        # most, contact_one_primary) come by joins; the staff in one more query
+        # (row_people_attach). The API loads its own, fuller set (clients.api).
+        selected = ordered.only(*ROW_FIELDS).annotate(
+            row_template_name=F("template__name"),
+            primary_contact=FilteredRelation("contacts", condition=Q(contacts__is_primary=True)),
+            **{f"row_contact_{name}": F(f"primary_contact__{name}") for name in ROW_COLUMNS},
         )
+    else:
+        selected = ordered.select_related("template")
     rows = list(selected[offset : offset + page_size + 1])
     has_next = len(rows) > page_size
     rows = rows[:page_size]
+    if for_page:
+        row_people_attach(rows)
     if not narrowed:
         # A tab, or one status: the grouped count has it exactly, from an index.
         counts = counts or tab_counts(membership)
@@ -257,6 +266,42 @@ def client_page(
         capped = count > COUNT_LIMIT
         count = min(count, COUNT_LIMIT)
     return ClientPage(rows, page, page_size, count, capped, has_next)
+
+
+@dataclass(frozen=True, slots=True)
+class RowPerson:
+    """A person in a row of the list: a primary contact, or a member of staff assigned."""
+
+    label: str
+    email: str
+    initials: str
+
+    @classmethod
+    def of(cls, first_name: str, last_name: str, email: str) -> "RowPerson":
+        return cls(
+            person_label(first_name, last_name, email),
+            email,
+            person_initials(first_name, last_name, email),
+        )
+
+
+def row_people_attach(rows: list[Client]) -> None:
+    """Give each row its primary contact (`row_contact`, from the columns client_page joined
+    in, or None) and its staff by name (`row_staff`), as plain values: no model instances."""
+    staff: dict[int, list[RowPerson]] = {client.pk: [] for client in rows}
+    assigned = (
+        ClientAssignment.objects.filter(client_id__in=staff)
+        .order_by("membership__user__last_name", "membership__user__first_name", "membership_id")
+        .values_list("client_id", *(f"membership__user__{name}" for name in ROW_PERSON_FIELDS))
+    )
+    for client_id, first_name, last_name, email in assigned if staff else ():
+        staff[client_id].append(RowPerson.of(first_name, last_name, email))
+    for client in rows:
+        contact_id, *contact = (getattr(client, f"row_contact_{name}") for name in ROW_COLUMNS)
+        person = RowPerson.of(*contact) if contact_id is not None else None
+        # The row's own values, beside the model's fields, for clients/templatetags/client_rows.
+        client.row_contact = person  # type: ignore[attr-defined]
+        client.row_staff = staff[client.pk]  # type: ignore[attr-defined]
 
 
 def tab_counts(membership: Membership) -> dict[str, int]:

@@ -11,6 +11,8 @@ def current_firm(request):
     return {
         "membership": membership,
         "firm": membership.firm if membership else None,
-        # Only queried when the firm switcher is drawn.
-        "user_memberships": SimpleLazyObject(lambda: list(memberships_of_user(user))),
+        # A firm page has them from its door (firms.access); elsewhere they are only queried
+        # when the firm switcher is drawn.
+        "user_memberships": getattr(membership, "user_memberships", None)
+        or SimpleLazyObject(lambda: list(memberships_of_user(user))),
     }

@@ -9,15 +9,20 @@ from partnerspace.firms.models import Firm, Membership, StaffInvitation
 
 
 def membership_get_for_user(*, user: User | AnonymousUser, firm_slug: str) -> Membership:
-    """The user's membership of the firm named in the URL; 404 when they are not in it."""
+    """The user's membership of the firm named in the URL; 404 when they are not in it.
+
+    It is read with the user's other memberships, in one query: every page's firm switcher
+    lists them (`user_memberships`, firms.context_processors), and a person belongs to a few
+    firms, not thousands.
+    """
     if not user.is_authenticated:
         raise Http404
-    try:
-        return Membership.objects.select_related("firm", "user").get(
-            user=user, firm__slug=firm_slug
-        )
-    except Membership.DoesNotExist:
-        raise Http404 from None
+    memberships = list(memberships_of_user(user).select_related("user"))
+    for membership in memberships:
+        if membership.firm.slug == firm_slug:
+            membership.user_memberships = memberships  # type: ignore[attr-defined]
+            return membership
+    raise Http404
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:

@@ -11,6 +11,7 @@ reverse proxy (nginx, Caddy) in front terminates TLS and absorbs slow clients, w
 otherwise hold a synchronous worker each.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -55,6 +56,13 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["nowhere"], "level": "CRITICAL", "propagate": False},
     },
 }
+
+
+def post_worker_init(worker) -> None:
+    """The application is loaded: what it loaded (modules, URL patterns, compiled templates to
+    come aside) stays for the worker's life, so the garbage collector stops walking it on every
+    collection (about a third of its time per request)."""
+    gc.freeze()
 
 
 def child_exit(server, worker) -> None:

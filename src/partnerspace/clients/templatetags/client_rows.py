@@ -6,10 +6,11 @@ of the thirty-odd variables and tags of a row: half of the page's time at 25 row
 translated in the template, where `make messages` finds them).
 """
 
+import html
+
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from partnerspace.clients.models import ClientStatus
@@ -19,6 +20,13 @@ register = template.Library()
 
 SELECTED = ' class="is-selected"'
 NOBODY = '<span class="muted">—</span>'
+
+
+def escape(value: object) -> str:
+    """What django.utils.html.escape does (html.escape of the text), without its wrapper for
+    lazy strings: a row calls it a dozen times, and the wrapper cost a tenth of the page's
+    time. The markup is marked safe once, at the end."""
+    return html.escape(str(value))
 
 
 @register.simple_tag
@@ -66,18 +74,17 @@ def client_rows(
         if client.external_reference:
             number += f'<div class="sub">{ref} {escape(client.external_reference)}</div>'
         out.append(f'<td class="nowrap col-number">{number}</td>')
-        contact = client.primary[0] if client.primary else None
+        contact = client.row_contact
         if contact:
-            person = f'{escape(contact.full_name)}<div class="sub">{escape(contact.email)}</div>'
+            person = f'{escape(contact.label)}<div class="sub">{escape(contact.email)}</div>'
         else:
             person = "—"
         out.append(f'<td class="col-contact">{person}</td>')
-        template_name = (client.template.name if client.template else "") or client.template_name
+        template_name = client.row_template_name or client.template_name
         out.append(f'<td class="col-template">{escape(template_name or "—")}</td>')
         staff = "".join(
-            f'<span class="avatar" title="{escape(member.user)}">'
-            f"{escape(member.user.initials)}</span>"
-            for member in client.assigned_staff
+            f'<span class="avatar" title="{escape(member.label)}">{escape(member.initials)}</span>'
+            for member in client.row_staff
         )
         out.append(f'<td class="col-assigned"><div class="avatars">{staff or NOBODY}</div></td>')
         status = escape(client.status)
