@@ -1,6 +1,7 @@
 """`make serve`: the site as in production, with gunicorn, the task worker, WhiteNoise's
 static files, JSON log lines and the metrics of every process, in real processes."""
 
+import gc
 import gzip
 import json
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from partnerspace.operations import gunicorn_conf
 from tests.operations.conftest import REPO_ROOT, production_environment
 
 TOKEN = "serving-test-metrics-token-0123456789"
@@ -218,3 +220,14 @@ def test_liveness_needs_no_database_and_readiness_says_it_is_missing(migrated, t
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_gunicorn_worker_freezes_what_it_loaded_before_serving():
+    """After loading the application a worker moves what it holds into the collector's
+    permanent generation, so collections during requests no longer walk it."""
+    before = gc.get_freeze_count()
+    try:
+        gunicorn_conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

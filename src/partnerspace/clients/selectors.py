@@ -299,9 +299,8 @@ def row_people_attach(rows: list[Client]) -> None:
     for client in rows:
         contact_id, *contact = (getattr(client, f"row_contact_{name}") for name in ROW_COLUMNS)
         person = RowPerson.of(*contact) if contact_id is not None else None
-        # The row's own values, beside the model's fields, for clients/templatetags/client_rows.
-        client.row_contact = person  # type: ignore[attr-defined]
-        client.row_staff = staff[client.pk]  # type: ignore[attr-defined]
+        client.row_contact = person  # type: ignore[attr-defined]  # a row's own value
+        client.row_staff = staff[client.pk]  # type: ignore[attr-defined]  # as above
 
 
 def tab_counts(membership: Membership) -> dict[str, int]:

@@ -20,7 +20,7 @@ def membership_get_for_user(*, user: User | AnonymousUser, firm_slug: str) -> Me
     memberships = list(memberships_of_user(user).select_related("user"))
     for membership in memberships:
         if membership.firm.slug == firm_slug:
-            membership.user_memberships = memberships  # type: ignore[attr-defined]
+            membership.user_memberships = memberships  # type: ignore[attr-defined]  # switcher
             return membership
     raise Http404
 
