@@ -237,6 +237,7 @@ def client_page(
     clients, narrowed = _filtered(membership, filters)
     ordered = clients.order_by(*SORTS.get(filters.sort, SORTS["name"]))
     offset = (page - 1) * page_size
+    selected: QuerySet[Client]
     if for_page:
         # What a row of the page shows, and only that (clients/templatetags/client_rows.py),
         # as columns rather than objects: the template's name and the primary contact (one at
