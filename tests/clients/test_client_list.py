@@ -12,8 +12,9 @@ from django.utils import timezone
 from partnerspace.clients import selectors
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selectors import ClientFilters, client_page, tab_counts
-from partnerspace.clients.services import client_assignments_set
+from partnerspace.clients.services import client_assignments_set, contact_add
 from partnerspace.configuration.models import ConfigurationTemplate
+from partnerspace.configuration.services import template_delete
 from partnerspace.invitations.models import Invitation
 from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
 from tests.factories import make_client
@@ -285,3 +286,60 @@ def test_a_status_filter_counts_exactly_from_the_tab_counts(firm_a, monkeypatch)
         make_client(firm_a.admin, f"Concept {n}")
     page = client_page(firm_a.admin, ClientFilters(tab="inactive", status="draft"), page_size=1)
     assert (page.count, page.count_is_capped) == (4, False)
+
+
+# What a row shows, read as columns of the page's query (client_page, row_people_attach)
+
+
+def row_of(html: str, name: str) -> str:
+    [row] = [row for row in html.split("<tr ")[1:] if f">{name}</a>" in row]
+    return row
+
+
+@pytest.mark.parametrize("who", ["manager", "accountant"])
+def test_a_row_shows_the_primary_contact_once_the_template_and_its_staff_by_name(firm_a, web, who):
+    template = ConfigurationTemplate.objects.create(firm=firm_a.firm, name="KMO <pakket>")
+    client = make_client(
+        firm_a.admin,
+        "Twee Contacten BV",
+        template=template,
+        contact={"first_name": "Ann", "last_name": "O'Neil", "email": "ann@x.example",
+                 "locale": "nl-BE"},
+    )  # fmt: skip
+    contact_add(
+        membership=firm_a.admin,
+        client=client,
+        data={"first_name": "Bert", "last_name": "Aerts", "email": "bert@x.example",
+              "locale": "nl-BE"},
+    )  # fmt: skip
+    # Staff by last name: the manager (Tester) after the accountant, whose name sorts first.
+    firm_a.accountant.user.last_name = "Adams"
+    firm_a.accountant.user.save()
+    client_assignments_set(
+        membership=firm_a.admin,
+        client=client,
+        membership_ids=[firm_a.manager.pk, firm_a.accountant.pk],
+    )
+
+    html = web(getattr(firm_a, who)).get(list_url(tab="inactive")).text
+
+    assert html.count(">Twee Contacten BV</a>") == 1
+    row = row_of(html, "Twee Contacten BV")
+    assert 'Ann O&#x27;Neil<div class="sub">ann@x.example</div>' in row
+    assert "Bert" not in row
+    assert '<td class="col-template">KMO &lt;pakket&gt;</td>' in row
+    titles = re.findall(r'<span class="avatar" title="([^"]*)">([^<]*)</span>', row)
+    assert titles == [
+        (str(firm_a.accountant.user), firm_a.accountant.user.initials),
+        (str(firm_a.manager.user), firm_a.manager.user.initials),
+    ]
+
+
+def test_a_row_keeps_the_name_of_a_template_that_was_deleted(firm_a, web):
+    template = ConfigurationTemplate.objects.create(firm=firm_a.firm, name="Oud pakket")
+    make_client(firm_a.admin, "Van Vroeger BV", template=template)
+    template_delete(membership=firm_a.admin, template=template)
+
+    row = row_of(web(firm_a.admin).get(list_url(tab="inactive")).text, "Van Vroeger BV")
+
+    assert '<td class="col-template">Oud pakket</td>' in row

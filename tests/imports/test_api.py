@@ -276,3 +276,18 @@ def test_the_answer_lists_the_warnings_with_value_as_given_and_as_stored(firm_a,
     repaired = [w for w in body["warnings"] if w["field"] == "company_number"]
     assert repaired and repaired[0]["row"] == 2
     assert (repaired[0]["value"], repaired[0]["normalized"]) == (spaced, number)
+
+
+def test_a_sheet_name_longer_than_a_worksheet_name_can_be_is_refused_and_nothing_is_kept(
+    firm_a, api
+):
+    """A worksheet's name has at most 31 characters (100 are accepted, as on the page); a
+    longer one is refused by the schema before the file is read or kept."""
+    client = api(firm_a.manager)
+    response = post_import(client, workbook([row(1)]), dry_run=True, sheet="x" * 101)
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["errors"] == [
+        {"field": "sheet", "code": "invalid", "message": "Geef hoogstens 100 tekens."}
+    ]
+    assert not ImportJob.objects.exists()

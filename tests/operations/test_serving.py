@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from gunicorn.config import Config
 
 from partnerspace.operations import gunicorn_conf
 from tests.operations.conftest import REPO_ROOT, production_environment
@@ -224,10 +225,13 @@ def test_liveness_needs_no_database_and_readiness_says_it_is_missing(migrated, t
 
 def test_a_gunicorn_worker_freezes_what_it_loaded_before_serving():
     """After loading the application a worker moves what it holds into the collector's
-    permanent generation, so collections during requests no longer walk it."""
+    permanent generation, so collections during requests no longer walk it; gunicorn knows
+    the hook by that name and accepts the function."""
+    config = Config()
+    config.set("post_worker_init", gunicorn_conf.post_worker_init)
     before = gc.get_freeze_count()
     try:
-        gunicorn_conf.post_worker_init(worker=None)
+        config.post_worker_init(None)
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()

@@ -87,7 +87,10 @@ def _schema_error_message(item: dict) -> tuple[str, str]:
         return "invalid", _("Enter a number of at least %(limit)s.") % {"limit": limit}
     if kind in {"bool_parsing", "bool_type"}:
         return "invalid", _("Enter true or false.")
-    if kind in {"string_type", "string_too_long", "string_too_short"}:
+    if kind == "string_too_long":
+        longest = (item.get("ctx") or {}).get("max_length")
+        return "invalid", _("Enter at most %(limit)s characters.") % {"limit": longest}
+    if kind in {"string_type", "string_too_short"}:
         return "invalid", _("Enter a text.")
     if kind in {"list_type", "tuple_type", "set_type"}:
         return "invalid", _("Enter a list.")
@@ -113,7 +116,7 @@ def on_schema_error(request, exc: NinjaValidationError):
         errors.append(
             {
                 "field": ".".join(
-                    location[1:] if location[:1] in (["query"], ["path"]) else location
+                    location[1:] if location[:1] in (["query"], ["path"], ["form"]) else location
                 )
                 or None,
                 "code": code,

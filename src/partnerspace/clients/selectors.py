@@ -289,19 +289,22 @@ class RowPerson:
 def row_people_attach(rows: list[Client]) -> None:
     """Give each row its primary contact (`row_contact`, from the columns client_page joined
     in, or None) and its staff by name (`row_staff`), as plain values: no model instances."""
+    if not rows:
+        return
     staff: dict[int, list[RowPerson]] = {client.pk: [] for client in rows}
     assigned = (
         ClientAssignment.objects.filter(client_id__in=staff)
         .order_by("membership__user__last_name", "membership__user__first_name", "membership_id")
         .values_list("client_id", *(f"membership__user__{name}" for name in ROW_PERSON_FIELDS))
     )
-    for client_id, first_name, last_name, email in assigned if staff else ():
+    for client_id, first_name, last_name, email in assigned:
         staff[client_id].append(RowPerson.of(first_name, last_name, email))
     for client in rows:
         contact_id, *contact = (getattr(client, f"row_contact_{name}") for name in ROW_COLUMNS)
         person = RowPerson.of(*contact) if contact_id is not None else None
-        client.row_contact = person  # type: ignore[attr-defined]  # a row's own value
-        client.row_staff = staff[client.pk]  # type: ignore[attr-defined]  # as above
+        # Values for the row only, not the model's fields: django-stubs knows no such attribute.
+        client.row_contact = person  # type: ignore[attr-defined]  # a row value, not a field
+        client.row_staff = staff[client.pk]  # type: ignore[attr-defined]  # a row value
 
 
 def tab_counts(membership: Membership) -> dict[str, int]:

@@ -20,7 +20,8 @@ def membership_get_for_user(*, user: User | AnonymousUser, firm_slug: str) -> Me
     memberships = list(memberships_of_user(user).select_related("user"))
     for membership in memberships:
         if membership.firm.slug == firm_slug:
-            membership.user_memberships = memberships  # type: ignore[attr-defined]  # switcher
+            # Kept on the instance for this request's pages; not a field of Membership.
+            membership.user_memberships = memberships  # type: ignore[attr-defined]  # not a field
             return membership
     raise Http404
 

@@ -29,6 +29,9 @@ from partnerspace.imports.undo import UndoPlan
 
 router = Router(tags=["imports"])
 
+# As the page's form and the import's field accept: a worksheet's own name has at most 31.
+MAX_SHEET_NAME = ImportJob._meta.get_field("sheet").max_length
+
 # Errors listed in an answer; the report has them all.
 LISTED_ERRORS = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -250,7 +253,7 @@ def import_create(
     dry_run: Form[bool] = False,
     mode: Form[Literal["create", "update"]] = "create",
     mapping: Form[str | None] = None,
-    sheet: Form[str] = "",
+    sheet: str = Form("", max_length=MAX_SHEET_NAME),
 ):
     """The file is an .xlsx (or .xls, .ods, .csv) with the template's headers, in Dutch,
     French or English. Every row is checked as a client added by hand; a refused row is
