@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from partnerspace.vies.models import VatCheck, ViesSlot, ViesState
 from partnerspace.vies.services import (
+    RUN_BUDGET,
     VIES_SLOTS,
     slot_acquire,
     slot_release,
@@ -137,3 +138,27 @@ def test_the_recovery_pass_wakes_a_run_for_checks_whose_wake_up_was_lost(
 
     check.refresh_from_db()
     assert (check.state, check.is_queued) == (ViesState.VALID, False)
+
+
+@pytest.mark.django_db
+def test_a_run_hands_over_to_a_fresh_task_when_its_time_is_up(firm_a, vies, monkeypatch):
+    """A long batch of checks does not hold the worker: once its time is up a run queues a
+    fresh task behind whatever waits (an import, an invitation) and stops."""
+    woken = []
+    monkeypatch.setattr("partnerspace.vies.services._wake", lambda: woken.append(True))
+    numbers = [f"BE{enterprise_number(n)}" for n in range(1, 4)]
+    for number in numbers:
+        vies.knows(number)
+        make_client(firm_a.admin, vat_number=number)
+    woken.clear()
+    assert RUN_BUDGET.total_seconds() <= 60
+    # Each call takes 0.25 s and the run has 0.3 s: it makes one or two of the three.
+    vies.slow_down(0.25)
+    monkeypatch.setattr("partnerspace.vies.services.RUN_BUDGET", timedelta(seconds=0.3))
+
+    done = vat_checks_run()
+
+    assert 0 < done < len(numbers)
+    assert woken == [True]
+    assert VatCheck.objects.filter(state=ViesState.VALID).count() == done
+    assert not ViesSlot.objects.exclude(holder="").exists()
