@@ -532,8 +532,11 @@ class TaskWorkerPool:
         if owner is None:
             kill(pid)
             return [pid]
+        # The worker first: killed after its work-horse, it may still see the horse die and
+        # fail the task itself (a log line of its own), which a lost machine never does.
+        victims = owner.kill()
         kill(pid)
-        return list(dict.fromkeys([pid, *owner.kill()]))
+        return list(dict.fromkeys([pid, *victims]))
 
     def stop(self) -> None:
         for worker in self.workers:
