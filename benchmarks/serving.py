@@ -417,7 +417,7 @@ def measure_server(server, pages, cookie, database_url, var_dir, options) -> lis
     print(f"== {server} ==", flush=True)
     with running(server, database_url, var_dir, options) as (base, pid):
         for label, path in pages.items():
-            check_page(base + path, cookie)
+            cookie = check_page(base + path, cookie)
             run_wrk(base + path, cookie, duration=3, connections=options.connections)  # warm-up
             app_before = process_tree_cpu(pid)
             database = DatabaseCpu(database_url)
@@ -442,13 +442,18 @@ def measure_server(server, pages, cookie, database_url, var_dir, options) -> lis
     return lines
 
 
-def check_page(url: str, cookie: str) -> None:
-    """One request first: the page must answer 200 with the list or the client in it."""
+def check_page(url: str, cookie: str) -> str:
+    """One request first: the page must answer 200 with the list or the client in it. The
+    cookies a browser sends from then on: the session's and the CSRF cookie the page set
+    (without it, every request of wrk would have a new CSRF secret made and set)."""
     request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310
     with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
         body = answer.read().decode()
         if answer.status != 200 or "<html" not in body or "/account/login/" in answer.url:
             raise RuntimeError(f"{url} answered {answer.status} at {answer.url}")
+        set_cookies = answer.headers.get_all("Set-Cookie") or []
+    csrf = [header.split(";", 1)[0] for header in set_cookies if header.startswith("csrftoken=")]
+    return "; ".join([cookie, *csrf])
 
 
 def wrk_version(wrk: str) -> str:
