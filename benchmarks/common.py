@@ -163,8 +163,23 @@ def busy_warning() -> str:
         return ""
     return (
         f"WARNING: the machine is busy (load {load:.1f} on {cpus} CPUs): wall-clock figures "
-        "include waiting for a CPU; compare the CPU column, or run again when it is idle."
+        "include waiting for a CPU; compare the CPU column, or run again when it is idle. "
+        f"CPU check now: {cpu_check()}."
     )
+
+
+def cpu_check() -> str:
+    """A fixed pure-Python workload's CPU time, best of 5: on this kind of machine the speed
+    of a core drifts (the same benchmark has needed twice the CPU within the hour), so the
+    figures of two runs compare only beside this (lower is a faster machine)."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        table: dict[int, str] = {}
+        for number in range(200_000):
+            table[number % 1000] = f"{number:x}"
+        best = min(best, time.process_time() - started)
+    return f"{best * 1000:.1f} ms for a fixed pure-Python loop (best of 5; lower is faster)"
 
 
 def environment(postgres_url: str | None = None) -> list[tuple[str, str]]:
@@ -172,6 +187,7 @@ def environment(postgres_url: str | None = None) -> list[tuple[str, str]]:
 
     facts = [
         ("machine", f"{platform.machine()}, {os.cpu_count()} CPUs, {load_average()}"),
+        ("CPU check", cpu_check()),
         ("system", platform.platform()),
         ("Python", platform.python_version()),
         ("Django", django.get_version()),

@@ -125,6 +125,7 @@ def main(argv: list[str]) -> int:
         for server in servers:
             lines += measure_server(server, pages, prepared["cookie"], url, var_dir, options)
     print_report(lines, options)
+    print(f"CPU check at the end: {common.cpu_check()}")
     if warning := common.busy_warning():
         print(warning)
     return 0
