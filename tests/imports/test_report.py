@@ -248,6 +248,27 @@ def test_a_jobs_report_reads_its_file_again_with_its_recorded_errors(firm_a):
     assert found[1][17] == f"{COLUMN_BY_KEY['country'].label('fr')}: {message}"
 
 
+def test_a_report_made_again_reads_the_sheet_the_person_chose(firm_a):
+    """A job with no report kept (it stopped before its end) has one made from its file:
+    the worksheet chosen for it, not the one the reader would pick by itself."""
+    header = headers_for("nl")
+    content = xlsx(
+        [header, client_row(1), client_row(2, country="Atlantis")],
+        sheet_name="Klanten",
+        sheets_before={"Oud": [header, client_row(5), client_row(6)]},
+    )
+    job = services.import_job_create(
+        membership=firm_a.manager, file_name="klanten.xlsx", content=content, sheet="Klanten"
+    )
+    job = services.import_start(membership=firm_a.manager, job=job)
+    assert (job.created, job.refused) == (1, 1)
+    job.report_file.delete(save=True)
+
+    found = rows_of(job_error_report(job=job))
+
+    assert [row[:17] for row in found[1:]] == [client_row(2, country="Atlantis")]
+
+
 def test_the_report_of_a_refused_file_gives_its_message_above_the_headers(firm_a):
     job = services.import_job_create(
         membership=firm_a.manager, file_name="k.xlsx", content=b"PK\x03\x04kapot"

@@ -33,7 +33,7 @@ import tempfile
 import threading
 
 from . import reading
-from .mapping import HeaderRules
+from .mapping import HeaderRules, sheet_split
 from .reading import CellProblem, FileProblem, Sheet, read_table
 
 __all__ = ["read_table_isolated"]
@@ -43,6 +43,18 @@ logger = logging.getLogger(__name__)
 _CORRUPT = {"reason": "corrupt"}
 # The reader's limits, as the asking process has them, hold in the child too.
 _LIMITS = ("MAX_ROWS", "MAX_READ_BYTES", "MAX_SHEET_CELLS", "MAX_CELL_CHARS")
+
+
+def job_sheet_read(job) -> Sheet:
+    """An import job's upload read apart, as its check and import read it: by its column
+    mapping if it has one, its combined cells split, from the worksheet the person chose (or
+    the one whose headers the reader recognises best)."""
+    headers = HeaderRules(mapping=job.mapping) if job.mapping is not None else None
+    with job.file.open("rb") as handle:
+        sheet = read_table_isolated(
+            handle.read(), filename=job.file_name, headers=headers, sheet=job.sheet or None
+        )
+    return sheet_split(sheet)
 
 
 def read_table_isolated(

@@ -199,7 +199,7 @@ def job_error_report(*, job) -> bytes:
     messages were written in). The upload is read again only for a job that refused rows
     and has no report yet (it stopped before its end, or ended before reports were
     written then), and then apart (imports.isolation); a refused file is never read again."""
-    from partnerspace.imports.isolation import read_table_isolated
+    from partnerspace.imports.isolation import job_sheet_read
     from partnerspace.imports.models import ImportStatus
 
     if job.report_file:
@@ -209,8 +209,7 @@ def job_error_report(*, job) -> bytes:
     sheet = None
     if job.file and job.refused and job.status != ImportStatus.REFUSED:
         try:
-            with job.file.open("rb") as handle:
-                sheet = read_table_isolated(handle.read(), filename=job.file_name)
+            sheet = job_sheet_read(job)
         except (FileProblem, OSError):
             sheet = None  # the file is gone, or no longer reads
     return error_report_bytes(sheet=sheet, errors=errors, language=job.language)

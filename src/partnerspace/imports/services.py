@@ -18,17 +18,15 @@ from partnerspace.core.errors import Conflict, FieldError, ValidationFailed, req
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.firms.services import audit_record
 from partnerspace.imports.columns import header_key, normalize_header
-from partnerspace.imports.isolation import read_table_isolated
+from partnerspace.imports.isolation import job_sheet_read, read_table_isolated
 from partnerspace.imports.mapping import (
     FIELDS,
     RAW_HEADERS,
     FileColumn,
-    HeaderRules,
     MappingProblem,
     field_label,
     mapping_normalized,
     mapping_problems,
-    sheet_split,
     signature,
     suggest,
 )
@@ -157,18 +155,6 @@ def _refuse_file(job: ImportJob, problem: FileProblem) -> None:
     ImportIssue.objects.create(
         job=job, is_error=True, row=None, code=problem.code, message=job.file_error["message"]
     )
-
-
-def _sheet(job: ImportJob) -> Sheet:
-    """The upload read apart, in a process that may die of it (imports.isolation), by its
-    column mapping if it has one, its combined cells split; the worksheet the person chose,
-    or the one whose headers the reader recognises best."""
-    headers = HeaderRules(mapping=job.mapping) if job.mapping is not None else None
-    with job.file.open("rb") as handle:
-        sheet = read_table_isolated(
-            handle.read(), filename=job.file_name, headers=headers, sheet=job.sheet or None
-        )
-    return sheet_split(sheet)
 
 
 def _own_headers(job: ImportJob) -> bool:
@@ -325,7 +311,7 @@ def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | 
 def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool) -> Outcome | None:
     with translation.override(job.language):
         try:
-            sheet = _sheet(job)
+            sheet = job_sheet_read(job)
         except FileProblem as problem:
             if problem.code == "missing_columns" and job.mapping is None and _own_headers(job):
                 _await_mapping(job)
