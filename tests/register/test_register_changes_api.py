@@ -102,3 +102,17 @@ def test_dismiss_through_the_api_and_the_accountants_and_other_firms_404(
     assert response.status_code == 200, response.content
     assert RegisterChange.objects.get(pk=mine.pk).state == ChangeState.DISMISSED
     assert RegisterChange.objects.get(pk=theirs.pk).state == ChangeState.OPEN
+
+
+def test_take_through_the_api_is_404_for_the_accountants_and_other_firms_and_changes_nothing(
+    firm_a, firm_b, api, flagged
+):
+    theirs = RegisterChange.objects.get(client=flagged["dupont"], kind=ChangeKind.NAME)
+    before = flagged["dupont"].legal_name
+
+    assert api(firm_a.accountant).post(f"/register/changes/{theirs.pk}/take").status_code == 404
+    assert api(firm_b.admin).post(f"/register/changes/{theirs.pk}/take").status_code == 404
+
+    flagged["dupont"].refresh_from_db()
+    assert flagged["dupont"].legal_name == before
+    assert RegisterChange.objects.get(pk=theirs.pk).state == ChangeState.OPEN

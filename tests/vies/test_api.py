@@ -126,8 +126,11 @@ def test_another_firm_gets_404_and_its_list_filter_shows_nothing_of_ours(
     firm_a, firm_b, api, valid_and_invalid
 ):
     valid, _invalid = valid_and_invalid
+    theirs = make_client(firm_b.admin, "Beta Ongeldig SA", vat_number=vat(3))
+    vat_checks_run()
     other = api(firm_b.admin)
 
     assert other.post(f"/clients/{valid.pk}/vat-check").status_code == 404
-    assert other.get("/clients?vies=invalid").json()["count"] == 0
+    listed = other.get("/clients?vies=invalid").json()
+    assert [row["id"] for row in listed["results"]] == [theirs.pk]
     assert not VatCheck.objects.get(client=valid).is_queued

@@ -212,10 +212,9 @@ def test_an_accountant_filters_and_counts_only_their_own_clients(firm_a, web, th
     response = web(firm_a.accountant).get(url, {"tab": "active", "vies": "invalid"})
 
     assert listed(response) == set()
-    assert "(1)" in response.text  # the unavailable one only
     [vies] = [shown for shown in response.context["extra_filters"] if shown["param"] == "vies"]
-    counts = vies["choices"]
-    assert {value: count for value, _label, count in counts}["invalid"] == 0
+    counts = {value: count for value, _label, count in vies["choices"]}
+    assert (counts["invalid"], counts["unavailable"]) == (0, 1)  # the unavailable one only
 
 
 def test_the_firm_sets_its_own_vat_number_in_its_settings(firm_a, web, english):
@@ -229,7 +228,7 @@ def test_the_firm_sets_its_own_vat_number_in_its_settings(firm_a, web, english):
     assert saved.status_code == 302
     firm_a.firm.refresh_from_db()
     assert firm_a.firm.vat_number == "BE0403019261"
-    assert "BE 0403.019.261" in admin.get(url).text or "BE0403019261" in admin.get(url).text
+    assert 'value="BE 0403.019.261"' in admin.get(url).text
     assert web(firm_a.manager).post(url, {"name": "X", "vat_number": ""}).status_code == 403
 
 

@@ -880,16 +880,6 @@ def clients_with_open_changes(clients: QuerySet[Any], *, present: bool = True) -
     return clients.filter(has) if present else clients.exclude(has)
 
 
-def client_register_changes_open(client_ids: list[int]) -> dict[int, list[RegisterChange]]:
-    """The open changes of these clients, by client id, in one query (the API's client)."""
-    found: dict[int, list[RegisterChange]] = {client_id: [] for client_id in client_ids}
-    for change in RegisterChange.objects.filter(
-        client_id__in=client_ids, state=ChangeState.OPEN
-    ).order_by("client_id", "kind", "id"):
-        found[change.client_id].append(change)
-    return found
-
-
 # The client list's data-quality filter on the register (clients.listfilters), on the page
 # and in the API, over the Belgian clients' enterprise numbers and the loaded copy:
 # "name_differs", a legal name that is none of the register's names of the enterprise (in any

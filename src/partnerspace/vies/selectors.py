@@ -1,7 +1,5 @@
 """Reads of the VIES states: the database only, never VIES itself."""
 
-from collections.abc import Iterable
-
 from django.db.models import Count, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -49,14 +47,6 @@ def error_message(code: str) -> str:
 
 def vat_check_of(client: Client) -> VatCheck | None:
     return VatCheck.objects.filter(client_id=client.pk).first()
-
-
-def vat_checks_of(client_ids: Iterable[int]) -> dict[int, VatCheck]:
-    """The VIES state of each of these clients that has one, by client id: one query."""
-    ids = list(client_ids)
-    if not ids:
-        return {}
-    return {check.client_id: check for check in VatCheck.objects.filter(client_id__in=ids)}
 
 
 def clients_in_vies_state(clients: QuerySet[Client], state: str) -> QuerySet[Client]:
