@@ -17,8 +17,7 @@ from partnerspace.core.tokens import IssuedToken
 from partnerspace.firms import events
 from partnerspace.firms.models import AuditEvent, Firm, Membership, StaffInvitation, role_fields
 from partnerspace.identifiers import rules
-from partnerspace.identifiers.clean import email_clean
-from partnerspace.identifiers.messages import ERROR_MESSAGES
+from partnerspace.identifiers.clean import email_clean, identifier_clean
 
 STAFF_INVITATION_DAYS = 14
 
@@ -367,13 +366,7 @@ def firm_vat_number_clean(raw: str) -> str:
     VIES knows (an EU member state's, or XI): it goes with each check as the requester."""
     if not raw.strip():
         return ""
-    try:
-        value = rules.vat_number(raw, country=None).value or ""
-    except rules.IdentifierError as refusal:
-        message = ERROR_MESSAGES.get(refusal.code) or refusal.code
-        raise ValidationFailed(
-            [FieldError("vat_number", refusal.code, str(message), raw)]
-        ) from None
+    value = identifier_clean(rules.vat_number, raw, field="vat_number", country=None) or ""
     if rules.vies_parts(value) is None:
         raise ValidationFailed(
             [
