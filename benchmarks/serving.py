@@ -21,6 +21,7 @@ It prints requests per second, p50 and p99 latency and the errors of each, and t
     python -m benchmarks serving                       # 100,000 clients, 30 s per page
     python -m benchmarks serving --clients 10000 --duration 10
     python -m benchmarks serving --keep-database       # keep (and reuse) the filled database
+    python -m benchmarks serving --pages list --servers gunicorn   # one page, one server
 
 It reports; it does not assert: the exit code is 0 when it ran, whatever the figures; 2 when
 wrk is missing.
@@ -46,6 +47,12 @@ DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/partnerspace_bench_se
 TARGET_RPS = 100.0
 TARGET_P99_MS = 300.0
 SEARCH_WORD = "peeters"
+# --pages: label and path (filled in from the prepared database) of each page measured.
+PAGES = {
+    "list": ("client list", "/f/{slug}/clients/"),
+    "search": (f"search '{SEARCH_WORD}'", f"/f/{{slug}}/clients/?q={SEARCH_WORD}"),
+    "client": ("client page", "/f/{slug}/clients/{client_id}/"),
+}
 
 
 def parse_options(argv: list[str]) -> argparse.Namespace:
@@ -60,6 +67,11 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument(
         "--servers", default="gunicorn,runserver", help="which servers, comma-separated"
+    )
+    parser.add_argument(
+        "--pages",
+        default=",".join(PAGES),
+        help=f"which pages, comma-separated ({', '.join(PAGES)})",
     )
     parser.add_argument(
         "--keep-database",
@@ -116,10 +128,11 @@ def main(argv: list[str]) -> int:
             env=server_environment(url, var_dir, debug=False),
             check=True,
         )
+        chosen = {name.strip() for name in options.pages.split(",")}
         pages = {
-            "client list": f"/f/{prepared['slug']}/clients/",
-            f"search '{SEARCH_WORD}'": f"/f/{prepared['slug']}/clients/?q={SEARCH_WORD}",
-            "client page": f"/f/{prepared['slug']}/clients/{prepared['client_id']}/",
+            label: path.format(**prepared)
+            for name, (label, path) in PAGES.items()
+            if name in chosen
         }
         lines: list[Line] = []
         for server in servers:

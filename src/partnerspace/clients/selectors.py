@@ -386,8 +386,18 @@ def client_contacts(client: Client) -> QuerySet[Contact]:
 
 
 def staff_choices(membership: Membership) -> QuerySet[Membership]:
+    """The firm's staff to choose from (filter, assignment, template): each one's name and
+    roles, and nothing more of the person (not their password hash)."""
     return (
         Membership.objects.filter(firm_id=membership.firm_id)
         .select_related("user")
+        .only(
+            "firm_id",
+            "user_id",
+            "is_administrator",
+            "is_client_manager",
+            "is_accountant",
+            *(f"user__{name}" for name in ROW_PERSON_FIELDS),
+        )
         .order_by("user__first_name", "user__last_name")
     )

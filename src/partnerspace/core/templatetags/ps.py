@@ -2,9 +2,12 @@ from collections.abc import Mapping
 
 from django import template
 
+from partnerspace.core.links import url_tag
 from partnerspace.identifiers import rules
 
 register = template.Library()
+# Django's {% url %}, its paths remembered per process (core.links).
+register.tag("url", url_tag)
 
 
 @register.filter
