@@ -2,14 +2,21 @@
 the person's language, sent once, through a real SMTP conversation; a firm may switch it off."""
 
 import email
+from datetime import timedelta
 from email.message import Message
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from freezegun import freeze_time
 
 from partnerspace.clients.models import ClientAssignment
+from partnerspace.core.delivery import CLAIM_LEASE
+from partnerspace.register import digest
 from partnerspace.register.digest import register_digests_send
 from partnerspace.register.models import RegisterDigestSent
+from partnerspace.register.tasks import register_digest_send
 from tests.factories import make_client
 from tests.register.conftest import DUPONT, MOVER, PEETERS
 from tests.register.watch_files import (
@@ -188,3 +195,50 @@ def test_a_failed_mail_gives_its_claim_back_for_the_next_run(
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert register_digests_send(extract_number=141) == 2
     assert len(mailoutbox) == 2
+
+
+def test_a_digest_whose_sender_died_mid_send_is_sent_once_its_claim_runs_out(
+    firm_a, clients, tmp_path, mailoutbox, monkeypatch
+):
+    call_command("kbo_update", str(write(tmp_path, 141, UPDATE)))  # the digest not yet sent
+
+    def stopped(**kwargs):  # the worker stopped while the mail server was being called
+        raise SystemExit("stopped")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(digest, "mail_send", stopped)
+        with pytest.raises(SystemExit):
+            register_digests_send(extract_number=141)
+    assert mailoutbox == []
+
+    # A run at once sends the other digest and leaves the claimed one: its sender may live.
+    assert register_digests_send(extract_number=141) == 1
+    assert len(mailoutbox) == 1
+    # Once the claim has run out, the next run sends it; after that, nobody again.
+    with freeze_time(timezone.now() + CLAIM_LEASE + CLAIM_LEASE / 10):
+        assert register_digests_send(extract_number=141) == 1
+        assert register_digests_send(extract_number=141) == 0
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        [firm_a.accountant.user.email, firm_a.manager.user.email]
+    )
+
+
+def test_a_digest_another_run_holds_brings_the_task_back_when_its_claim_runs_out(
+    firm_a, clients, tmp_path, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    call_command("kbo_update", str(write(tmp_path, 141, UPDATE)))  # the digest not yet sent
+    claimed_at = timezone.now()
+    RegisterDigestSent.objects.create(
+        extract_number=141, membership=firm_a.accountant, claimed_at=claimed_at, changes=2
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert register_digests_send(extract_number=141, task=register_digest_send) == 1
+    assert [message.to for message in mailoutbox] == [[firm_a.manager.user.email]]
+    [later] = DBTaskResult.objects.filter(run_after__gt=timezone.now())
+    assert later.args_kwargs == {"args": [141], "kwargs": {}}
+    expected = claimed_at + CLAIM_LEASE
+    assert expected < later.run_after < expected + timedelta(seconds=5)

@@ -126,11 +126,13 @@ class RegisterWatchPending(models.Model):
 
 class RegisterDigestSent(models.Model):
     """A digest e-mail of one update's changes to one person: claimed before it is sent, so a
-    task run twice sends it once."""
+    task run twice sends it once. A claim still unsent after core.delivery.CLAIM_LEASE
+    belongs to a worker that stopped mid-send, and the next run takes it again."""
 
     extract_number = models.PositiveIntegerField()
     membership = models.ForeignKey("firms.Membership", on_delete=models.CASCADE, related_name="+")
-    sent_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
     changes = models.PositiveIntegerField(default=0)
 
     class Meta:
