@@ -7,8 +7,10 @@ import pytest
 from django.utils import translation
 
 from partnerspace.clients.models import Client
-from partnerspace.imports.mapping import signature
-from partnerspace.imports.models import ColumnMapping, ImportIssue, ImportStatus
+from partnerspace.imports import services
+from partnerspace.imports.mapping import RAW_HEADERS, signature
+from partnerspace.imports.models import ColumnMapping, ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.retention import upload_forget
 from tests.imports.exports import DUTCH, EXACT, EXACT_FIELDS, FIELDS, dutch_xlsx, exact_csv
 from tests.imports.test_steps import steps
 from tests.imports.test_views import last_job, post_file, row, url, workbook
@@ -219,3 +221,44 @@ def test_the_preview_of_a_mapped_file_can_go_back_to_change_the_mapping(firm_a, 
     assert job.status == ImportStatus.DONE
     # an import that ran can no longer change its columns
     assert browser.get(url("mapping", firm_a, job.pk)).url == url("job", firm_a, job.pk)
+
+
+def test_the_mapping_step_reads_the_upload_once_not_at_every_visit(firm_a, web, monkeypatch):
+    """A workbook of a hundred thousand rows takes seconds to open, however few rows the
+    step shows: the columns read once are kept with the import."""
+    browser = web(firm_a.admin)
+    post_file(browser, firm_a, dutch_xlsx(2))
+    job = last_job(firm_a)
+    reads = []
+    read = services.read_table_isolated
+
+    def counted(*args, **kwargs):
+        reads.append(kwargs.get("headers"))
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(services, "read_table_isolated", counted)
+    for _visit in range(2):
+        page = browser.get(url("mapping", firm_a, job.pk)).text
+        assert selected(page) == dict(zip(DUTCH, FIELDS, strict=True))
+        assert "Kerkstraat 1 bus 3" in page
+    response = confirm(browser, firm_a, job, dict(zip(DUTCH, FIELDS, strict=True)), DUTCH)
+
+    assert response.url == url("preview", firm_a, job.pk)
+    assert [headers for headers in reads if headers is RAW_HEADERS] == []
+
+
+def test_an_upload_forgotten_forgets_the_first_values_kept_of_its_columns(
+    firm_a, web, django_capture_on_commit_callbacks
+):
+    browser = web(firm_a.admin)
+    post_file(browser, firm_a, dutch_xlsx(2))
+    job = last_job(firm_a)
+    assert "Kerkstraat 1 bus 3" in str(ImportJob.objects.get(pk=job.pk).file_columns)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        upload_forget(job)
+
+    job.refresh_from_db()
+    assert (job.file, job.file_columns) == ("", None)
+    response = browser.get(url("mapping", firm_a, job.pk))
+    assert response.status_code == 302  # the file is gone: nothing left to match

@@ -74,6 +74,10 @@ class ImportJob(models.Model):
     # What the reader found: {"sheet": the sheet read, "sheets": the workbook's worksheets,
     # "encoding": a csv file's character set}.
     read_info = models.JSONField(default=dict, blank=True)
+    # The mapping step's columns of the file, as read once for the sheet chosen then:
+    # {"sheet": job.sheet, "columns": [[header, [first values]], ...]}. A large workbook
+    # takes seconds to open, however few rows the step shows; forgotten with the upload.
+    file_columns = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # While a process checks or imports the file, it holds the job until lease_until and

@@ -44,8 +44,9 @@ def upload_forget(job: ImportJob) -> None:
             job.report_file.save(f"{job.token}-report.xlsx", ContentFile(content), save=False)
         storage = job.file.storage
         job.file = ""
+        job.file_columns = None  # their first values are the upload's
         job.file_deleted_at = timezone.now()
-        job.save(update_fields=["file", "report_file", "file_deleted_at"])
+        job.save(update_fields=["file", "file_columns", "report_file", "file_deleted_at"])
         # The bytes go once the record says so; a failed transaction keeps them.
         transaction.on_commit(lambda: storage.delete(name))
 

@@ -167,7 +167,9 @@ def _own_headers(job: ImportJob) -> bool:
         return False
     # the mapping step offers the workbook's other sheets too
     job.read_info = read_info(sheet)
-    return any(header_key(column.header) is None for column in mapping_file_columns(sheet))
+    columns = mapping_file_columns(sheet)
+    _columns_keep(job, columns)
+    return any(header_key(column.header) is None for column in columns)
 
 
 def _await_mapping(job: ImportJob) -> None:
@@ -756,7 +758,22 @@ def _job_raw_sheet(job: ImportJob) -> Sheet:
 
 
 def _job_columns(job: ImportJob) -> list[FileColumn]:
-    return mapping_file_columns(_job_raw_sheet(job))
+    """The file's columns for the mapping step: read once for the sheet chosen, then kept
+    on the job (ImportJob.file_columns)."""
+    kept = job.file_columns
+    if kept and kept.get("sheet") == job.sheet:
+        return [FileColumn(header, tuple(samples)) for header, samples in kept["columns"]]
+    columns = mapping_file_columns(_job_raw_sheet(job))
+    _columns_keep(job, columns)
+    return columns
+
+
+def _columns_keep(job: ImportJob, columns: list[FileColumn]) -> None:
+    job.file_columns = {
+        "sheet": job.sheet,
+        "columns": [[column.header, list(column.samples)] for column in columns],
+    }
+    ImportJob.objects.filter(pk=job.pk).update(file_columns=job.file_columns)
 
 
 def _remembered(firm: Firm, columns: list[FileColumn]) -> dict[str, str] | None:
