@@ -664,22 +664,18 @@ def _folded(value: object) -> tuple[str, ...]:
     return tuple(kbo.words_of(str(value or "")))
 
 
+SeatKey = tuple[tuple[str, ...], ...]
+
+
+def _seat_key(parts: Iterable[object], country: str | None) -> SeatKey:
+    return (*(_folded(part) for part in parts), (country or "",))
+
+
 def _same_address(client: Any, seat: RegisterAddress) -> bool:
-    mine = (
-        _folded(client.street),
-        _folded(client.house_number),
-        _folded(client.box),
-        _folded(client.postal_code),
-        _folded(client.city),
-    )
-    theirs = (
-        _folded(seat.street),
-        _folded(seat.house_number),
-        _folded(seat.box),
-        _folded(seat.postal_code),
-        _folded(seat.municipality),
-    )
-    return mine == theirs and (client.country or "") == (seat.country or "")
+    """The client's address is this spelling of the seat (compared as seat_keys does)."""
+    mine = (client.street, client.house_number, client.box, client.postal_code, client.city)
+    theirs = (seat.street, seat.house_number, seat.box, seat.postal_code, seat.municipality)
+    return _seat_key(mine, client.country) == _seat_key(theirs, seat.country)
 
 
 def client_register_comparison(client: Any) -> RegisterComparison | None:
@@ -708,13 +704,6 @@ def client_register_comparison(client: Any) -> RegisterComparison | None:
         address_differs=seat is not None
         and not any(_same_address(client, spelling) for spelling in company.seat_spellings),
     )
-
-
-SeatKey = tuple[tuple[str, ...], ...]
-
-
-def _seat_key(parts: Iterable[object], country: str | None) -> SeatKey:
-    return (*(_folded(part) for part in parts), (country or "",))
 
 
 def seat_keys(seat: dict[str, Any]) -> frozenset[SeatKey]:
