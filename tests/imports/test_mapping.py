@@ -150,13 +150,13 @@ def test_a_mapping_names_the_required_fields_no_column_has():
 
 def test_a_field_given_twice_is_refused_also_as_part_of_a_whole_address():
     mapping = dict(zip(DUTCH, FIELDS, strict=True)) | {"Postcode": "legal_name"}
-    # the second column given a field is the one refused
+    # the second column given a field is the one refused, beside the one given it first
     assert mapping_problems(mapping, DUTCH, complete=True) == [
-        MappingProblem("field_mapped_twice", "Postcode", "legal_name")
+        MappingProblem("field_mapped_twice", "Postcode", "legal_name", "Naam")
     ]
     headers = [*DUTCH, "Straat"]
     mapping = dict(zip(DUTCH, FIELDS, strict=True)) | {"Straat": "street"}
-    assert MappingProblem("field_mapped_twice", "Straat", "street") in mapping_problems(
+    assert MappingProblem("field_mapped_twice", "Straat", "street", "Adres") in mapping_problems(
         mapping, headers, complete=True
     )
 
@@ -172,7 +172,7 @@ def test_headers_a_partial_mapping_leaves_out_are_read_as_the_templates():
     template_name = headers_for("nl")[0]
     assert mapping_problems({"Klantnaam": "legal_name", template_name: ""}, headers) == []
     assert mapping_problems({"Klantnaam": "legal_name"}, headers) == [
-        MappingProblem("field_mapped_twice", template_name, "legal_name")
+        MappingProblem("field_mapped_twice", template_name, "legal_name", "Klantnaam")
     ]
 
 

@@ -11,7 +11,17 @@ from partnerspace.imports import services
 from partnerspace.imports.mapping import RAW_HEADERS, signature
 from partnerspace.imports.models import ColumnMapping, ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.retention import upload_forget
-from tests.imports.exports import DUTCH, EXACT, EXACT_FIELDS, FIELDS, dutch_xlsx, exact_csv
+from tests.imports.builders import xlsx
+from tests.imports.exports import (
+    DUTCH,
+    EXACT,
+    EXACT_FIELDS,
+    FIELDS,
+    dutch_row,
+    dutch_xlsx,
+    exact_csv,
+    exact_row,
+)
 from tests.imports.test_steps import steps
 from tests.imports.test_views import last_job, post_file, row, url, workbook
 
@@ -32,6 +42,17 @@ def selected(page: str) -> dict[str, str]:
         choice = re.search(r'<option value="([^"]*)" selected>', body)
         found[header.replace("&#x27;", "'")] = choice.group(1) if choice else None
     return found
+
+
+def marked_twice(page: str) -> set[str]:
+    """The headers whose select a mapping page marks as given a field another has."""
+    return {
+        header.replace("&#x27;", "'")
+        for header, body in re.findall(
+            r'<tr data-testid="mapping-row" data-header="([^"]*)">(.*?)</tr>', page, re.S
+        )
+        if 'aria-invalid="true"' in body
+    }
 
 
 def confirm(browser, people, job, mapping: dict[str, str], headers: list[str]):
@@ -123,9 +144,14 @@ def test_a_field_given_to_two_columns_is_refused_beside_the_column(firm_a, web):
     response = confirm(browser, firm_a, job, mapping, DUTCH)
 
     assert response.status_code == 422
-    assert 'aria-invalid="true"' in response.text
+    assert marked_twice(response.text) == {"Naam", "Code"}
     assert 'data-testid="mapping-errors"' in response.text
     assert last_job(firm_a).status == ImportStatus.MAPPING
+
+    # A whole address holds the street: a street column beside it is marked with it.
+    mapping = dict(zip(DUTCH, FIELDS, strict=True)) | {"Gemeente": "street"}
+    response = confirm(browser, firm_a, job, mapping, DUTCH)
+    assert marked_twice(response.text) == {"Adres", "Gemeente"}
 
 
 def test_the_confirmed_mapping_is_remembered_and_suggested_for_the_next_file(firm_a, web):
@@ -262,3 +288,40 @@ def test_an_upload_forgotten_forgets_the_first_values_kept_of_its_columns(
     assert (job.file, job.file_columns) == ("", None)
     response = browser.get(url("mapping", firm_a, job.pk))
     assert response.status_code == 302  # the file is gone: nothing left to match
+
+
+def test_columns_read_while_the_upload_is_forgotten_are_not_kept(firm_a, web, monkeypatch):
+    browser = web(firm_a.admin)
+    post_file(browser, firm_a, dutch_xlsx(2))
+    job = last_job(firm_a)
+    ImportJob.objects.filter(pk=job.pk).update(file_columns=None)
+    read = services.read_table_isolated
+
+    def read_then_forgotten(*args, **kwargs):  # the retention sweep runs meanwhile
+        sheet = read(*args, **kwargs)
+        upload_forget(ImportJob.objects.get(pk=job.pk))
+        return sheet
+
+    monkeypatch.setattr(services, "read_table_isolated", read_then_forgotten)
+    browser.get(url("mapping", firm_a, job.pk))
+
+    job.refresh_from_db()
+    assert (job.file, job.file_columns) == ("", None)
+
+
+def test_each_sheet_chosen_shows_its_own_columns_to_match(firm_a, web):
+    browser = web(firm_a.admin)
+    two_sheets = xlsx(
+        [DUTCH, dutch_row(1)],
+        sheet_name="Klanten",
+        sheets_before={"Relaties": [EXACT, exact_row(1)]},
+    )
+    post_file(browser, firm_a, two_sheets)
+    job = last_job(firm_a)
+    assert job.status == ImportStatus.MAPPING
+
+    for sheet, headers in (("Relaties", EXACT), ("Klanten", DUTCH), ("Relaties", EXACT)):
+        response = browser.post(url("sheet", firm_a, job.pk), {"sheet": sheet})
+        assert response.url == url("mapping", firm_a, job.pk)
+        page = browser.get(response.url).text
+        assert list(selected(page)) == headers, sheet

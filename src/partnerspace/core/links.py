@@ -51,7 +51,9 @@ def _forget(*, setting: str, **kwargs: object) -> None:
 
 
 class RememberedURLNode(defaulttags.URLNode):
-    """Django's URLNode, reversing through reverse_remembered."""
+    """Django's URLNode, reversing through reverse_remembered on a page drawn for a request.
+    A template drawn without one (an e-mail) reverses each time: its links carry secret
+    tokens (invitations, password resets), which no table should keep."""
 
     def render(self, context: Context) -> str:
         args = [arg.resolve(context) for arg in self.args]
@@ -64,7 +66,10 @@ class RememberedURLNode(defaulttags.URLNode):
             current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
         url = ""
         try:
-            url = reverse_remembered(view_name, args, kwargs, current_app)
+            if request is None:
+                url = reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
+            else:
+                url = reverse_remembered(view_name, args, kwargs, current_app)
         except NoReverseMatch:
             if self.asvar is None:
                 raise

@@ -24,7 +24,7 @@ from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.outcomes import outcome_labels
 from partnerspace.imports.reading import FileProblem
 from partnerspace.imports.recovery import import_stop_notice
-from partnerspace.imports.selectors import import_get_for_user, imports_of_firm
+from partnerspace.imports.selectors import import_get_for_user, imports_listed
 from partnerspace.imports.undo import UndoPlan
 
 router = Router(tags=["imports"])
@@ -409,7 +409,7 @@ def _person(user) -> str | None:
 def import_list(request, query: Query[ImportListQuery]):
     """Every import of the firm (checks that wrote nothing too), newest first: the `id` to
     follow one (GET /imports/{import_id}) or undo it (POST /imports/{import_id}/undo)."""
-    imports = imports_of_firm(_importer(request)).select_related("undone_by")
+    imports = imports_listed(_importer(request)).select_related("undone_by")
     imports = imports.order_by("-created_at", "-id")
     start = (query.page - 1) * query.page_size
     rows = list(imports[start : start + query.page_size + 1])

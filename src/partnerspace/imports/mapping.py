@@ -323,12 +323,14 @@ def suggest(
 @dataclass(frozen=True, slots=True)
 class MappingProblem:
     """What is wrong with a mapping. ``code``: unknown_header (a header the file does not
-    have), unknown_field, field_mapped_twice (``header`` the second column given it),
-    required_unmapped (``field`` given to no column)."""
+    have), unknown_field, field_mapped_twice (``header`` the second column given it,
+    ``holder`` the column given it, or a part of it, first), required_unmapped (``field``
+    given to no column)."""
 
     code: str
     header: str = ""
     field: str = ""
+    holder: str = ""
 
 
 def mapping_problems(
@@ -347,7 +349,7 @@ def mapping_problems(
     def use(header: str, key: str) -> None:
         for part in (key, *COMBINED.get(key, ())):
             if part in used:
-                problems.append(MappingProblem("field_mapped_twice", header, key))
+                problems.append(MappingProblem("field_mapped_twice", header, key, used[part]))
                 return
         for part in (key, *COMBINED.get(key, ())):
             used[part] = header

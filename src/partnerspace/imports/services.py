@@ -746,20 +746,25 @@ def file_columns(content: bytes, *, file_name: str, sheet: str = "") -> list[Fil
 def _job_raw_sheet(job: ImportJob) -> Sheet:
     """The job's file read by its own headers (the mapping step's read), of the sheet the
     person chose or the one the reader chooses."""
-    if not job.file:
-        raise Conflict(
-            "file_not_kept",
-            _("This file is no longer kept on our side: upload it again to import it."),
-        )
+    _file_kept_check(job)
     with job.file.open("rb") as handle:
         return read_table_isolated(
             handle.read(), filename=job.file_name, headers=RAW_HEADERS, sheet=job.sheet or None
         )
 
 
+def _file_kept_check(job: ImportJob) -> None:
+    if not job.file:
+        raise Conflict(
+            "file_not_kept",
+            _("This file is no longer kept on our side: upload it again to import it."),
+        )
+
+
 def _job_columns(job: ImportJob) -> list[FileColumn]:
     """The file's columns for the mapping step: read once for the sheet chosen, then kept
     on the job (ImportJob.file_columns)."""
+    _file_kept_check(job)
     kept = job.file_columns
     if kept and kept.get("sheet") == job.sheet:
         return [FileColumn(header, tuple(samples)) for header, samples in kept["columns"]]
@@ -773,7 +778,11 @@ def _columns_keep(job: ImportJob, columns: list[FileColumn]) -> None:
         "sheet": job.sheet,
         "columns": [[column.header, list(column.samples)] for column in columns],
     }
-    ImportJob.objects.filter(pk=job.pk).update(file_columns=job.file_columns)
+    # Not on a job whose upload was forgotten meanwhile (imports.retention): its first values
+    # go with its bytes.
+    ImportJob.objects.filter(pk=job.pk, file_deleted_at__isnull=True).exclude(file="").update(
+        file_columns=job.file_columns
+    )
 
 
 def _remembered(firm: Firm, columns: list[FileColumn]) -> dict[str, str] | None:

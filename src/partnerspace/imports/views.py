@@ -21,7 +21,6 @@ from partnerspace.imports import reading, services
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS, normalize_header
 from partnerspace.imports.forms import ImportSheetForm, ImportUploadForm
 from partnerspace.imports.mapping import (
-    COMBINED,
     FIELDS,
     NOT_IMPORTED,
     field_label,
@@ -31,7 +30,7 @@ from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.outcomes import outcome_labels
 from partnerspace.imports.pipeline import STORED_WARNINGS
 from partnerspace.imports.recovery import import_stop_notice
-from partnerspace.imports.selectors import import_get_for_user
+from partnerspace.imports.selectors import import_get_for_user, imports_listed
 from partnerspace.imports.undo import UndoPlan, undo_deadline, undo_refusal
 
 logger = logging.getLogger(__name__)
@@ -97,7 +96,7 @@ def import_upload(request):
             {"label": c.label(language), "hint": c.hint(language), "required": c.required}
             for c in COLUMNS
         ],
-        "recent": ImportJob.objects.filter(firm=request.firm).select_related("created_by")[:5],
+        "recent": imports_listed(request.membership)[:5],
         "outcome_labels": outcome_labels(),
     }
     return render(request, "imports/upload.html", context)
@@ -214,12 +213,19 @@ def import_mapping(request, import_id: int):
             services.import_check_start(membership=request.membership, job=job)
             return redirect(_url(request, "preview", job))
     language = get_language() or "nl"
-    twice = _given_twice(chosen) if errors else set()
+    problems = mapping_problems(chosen, [column.header for column in columns], complete=True)
     missing = [
         field_label(problem.field, language)
-        for problem in mapping_problems(chosen, [c.header for c in columns], complete=True)
+        for problem in problems
         if problem.code == "required_unmapped"
     ]
+    # Beside each select: the columns given a field (or a part of it) another column has.
+    twice = {
+        header
+        for problem in problems
+        if errors and problem.code == "field_mapped_twice"
+        for header in (problem.header, problem.holder)
+    }
     context = {
         "job": job,
         "columns": [
@@ -238,16 +244,6 @@ def import_mapping(request, import_id: int):
         "remembered": remembered,
     }
     return render(request, "imports/mapping.html", context, status=status)
-
-
-def _given_twice(chosen: dict[str, str]) -> set[str]:
-    """The headers whose field (or a part of it: a whole address holds the street) another
-    column is given too: each is marked beside its select."""
-    holders: dict[str, list[str]] = {}
-    for header, key in chosen.items():
-        for part in (key, *COMBINED.get(key, ())) if key else ():
-            holders.setdefault(part, []).append(header)
-    return {header for headers in holders.values() if len(headers) > 1 for header in headers}
 
 
 @firm_view(permission="can_create_clients")
@@ -327,7 +323,7 @@ def import_undo(request, import_id: int):
 @firm_view(permission="can_create_clients")
 def import_history(request):
     """Every import of the firm: who ran it, when, which file, and what came of it."""
-    jobs = ImportJob.objects.filter(firm=request.firm).select_related("created_by")
+    jobs = imports_listed(request.membership)
     page = Paginator(jobs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "imports/history.html", {"page": page, "outcome_labels": outcome_labels()}

@@ -109,24 +109,29 @@ def _claim(
     """This run's claim on one person's digest; else None when it is sent, or when another run
     holds it, the time its claim runs out. The database decides between two runs at once: the
     unique claim, and the update that takes over a claim run out."""
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            return RegisterDigestSent.objects.create(
-                extract_number=extract_number,
-                membership=membership,
-                changes=changes,
-                claimed_at=now,
-            )
-    except IntegrityError:
-        pass
-    claims = RegisterDigestSent.objects.filter(
-        extract_number=extract_number, membership=membership, sent_at__isnull=True
-    )
-    if claims.filter(claimed_at__lte=now - CLAIM_LEASE).update(claimed_at=now, changes=changes):
-        return claims.get()
-    held = claims.values_list("claimed_at", flat=True).first()
-    return held + CLAIM_LEASE if held is not None else None
+    claims = RegisterDigestSent.objects.filter(extract_number=extract_number, membership=membership)
+    for _attempt in range(2):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                return RegisterDigestSent.objects.create(
+                    extract_number=extract_number,
+                    membership=membership,
+                    changes=changes,
+                    claimed_at=now,
+                )
+        except IntegrityError:
+            pass
+        unsent = claims.filter(sent_at__isnull=True)
+        if unsent.filter(claimed_at__lte=now - CLAIM_LEASE).update(claimed_at=now, changes=changes):
+            return unsent.get()
+        held = unsent.values_list("claimed_at", flat=True).first()
+        if held is not None:
+            return held + CLAIM_LEASE
+        if claims.exists():
+            return None  # sent
+        # The claim was given back (its mail failed) between the create and the look: again.
+    return None
 
 
 def _send(membership: Membership, changes: list[RegisterChange]) -> None:
