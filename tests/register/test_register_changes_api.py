@@ -3,6 +3,8 @@ filter, and the changes listed, taken over and dismissed, by role and firm."""
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from partnerspace.clients.models import ClientAssignment, ClientHistory, HistorySource
 from partnerspace.register.models import ChangeKind, ChangeState, RegisterChange
@@ -116,3 +118,21 @@ def test_take_through_the_api_is_404_for_the_accountants_and_other_firms_and_cha
     flagged["dupont"].refresh_from_db()
     assert flagged["dupont"].legal_name == before
     assert RegisterChange.objects.get(pk=theirs.pk).state == ChangeState.OPEN
+
+
+def test_the_list_reads_the_register_once_however_many_clients_have_changes(
+    firm_a, api, flagged, django_assert_max_num_queries
+):
+    client = api(firm_a.admin)
+    with CaptureQueriesContext(connection) as two:
+        assert len(client.get("/clients?register_changes=true").json()["results"]) == 2
+    change = RegisterChange.objects.get(client=flagged["dupont"])
+    for number in range(4):
+        change.pk, change.client = None, make_client(firm_a.admin, f"Bakkerij {number} BV")
+        change.save()
+
+    with django_assert_max_num_queries(len(two.captured_queries)):
+        body = client.get("/clients?register_changes=true").json()
+    assert len(body["results"]) == 6
+    labels = [change["kind_label"] for row in body["results"] for change in row["register_changes"]]
+    assert sorted(labels) == ["Juridische naam"] * 5 + ["Rechtstoestand", "Rechtsvorm"]

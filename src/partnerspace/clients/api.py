@@ -34,7 +34,7 @@ from partnerspace.core.errors import Conflict, FieldError, ValidationFailed
 from partnerspace.peppol.selectors import LIST_FILTER_PARAM as PEPPOL_FILTER_PARAM
 from partnerspace.register.api import RegisterChangeOut, register_change_out
 from partnerspace.register.models import ChangeState, RegisterChange
-from partnerspace.register.selectors import CHANGES_FILTER_PARAM, register_codes
+from partnerspace.register.selectors import CHANGES_FILTER_PARAM, Codes, register_codes
 from partnerspace.register.selectors import QUALITY_FILTER_PARAM as REGISTER_QUALITY_PARAM
 from partnerspace.vies.api import ViesOut, vies_out
 from partnerspace.vies.models import ViesState
@@ -326,9 +326,16 @@ def _contact_out(contact: Contact) -> dict:
     }
 
 
-def _client_out(client: Client) -> dict:
-    # Read once per client only when it has changes to name (most have none).
-    codes = register_codes() if getattr(client, "open_register_changes", None) else {}
+def _codes_for(clients: list[Client]) -> Codes:
+    """The register's code table, read once for the clients' open changes, only when one of
+    them has any (most have none)."""
+    if any(getattr(client, "open_register_changes", None) for client in clients):
+        return register_codes()
+    return {}
+
+
+def _client_out(client: Client, codes: Codes) -> dict:
+    """`codes`: _codes_for, read once for a page of clients."""
     return {
         "id": client.pk,
         **{name: getattr(client, name) for name in CLIENT_FIELDS},
@@ -375,7 +382,7 @@ def _warnings_out(warnings: list[FieldWarning]) -> list[dict]:
 
 def _client_written(membership, client_id: int, warnings: list[FieldWarning]) -> dict:
     client = _with_related([client_get_for_user(membership, client_id)])[0]
-    return {**_client_out(client), "warnings": _warnings_out(warnings)}
+    return {**_client_out(client, _codes_for([client])), "warnings": _warnings_out(warnings)}
 
 
 def _template_chosen(firm, payload: ClientCreateIn):
@@ -435,13 +442,15 @@ def client_list(request, query: Query[ClientListQuery]):
     page = client_page(
         request.membership, filters, page=query.page, page_size=query.page_size, for_page=False
     )
+    clients = _with_related(page.rows)
+    codes = _codes_for(clients)
     return {
         "count": page.count,
         "count_is_capped": page.count_is_capped,
         "page": page.page,
         "page_size": page.page_size,
         "next_page": page.page + 1 if page.has_next else None,
-        "results": [_client_out(client) for client in _with_related(page.rows)],
+        "results": [_client_out(client, codes) for client in clients],
     }
 
 
@@ -488,7 +497,7 @@ def client_create(request, payload: ClientCreateIn):
 )
 def client_get(request, client_id: Id):
     client = client_get_for_user(request.membership, client_id)
-    return _client_out(_with_related([client])[0])
+    return _client_out(_with_related([client])[0], _codes_for([client]))
 
 
 @router.patch(
