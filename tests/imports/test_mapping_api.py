@@ -113,7 +113,7 @@ def test_a_wrong_mapping_is_refused_with_a_422_and_nothing_kept(firm_a, api, map
     assert not ColumnMapping.objects.exists()
 
 
-@pytest.mark.parametrize("text", ["not json", "[1, 2]", '{"Naam": 3}'])
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", '{"Naam": 3}', "[" * 100_000])
 def test_a_mapping_that_is_no_json_object_of_texts_is_refused(firm_a, api, text):
     response = post(api(firm_a.manager), dutch_xlsx(), mapping=text)
     assert response.status_code == 422

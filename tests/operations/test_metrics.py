@@ -59,6 +59,16 @@ def test_request_latency_per_view(firm_a, web, scrape):
     )
 
 
+def test_a_method_nobody_uses_is_counted_as_other_not_as_a_series_of_its_own(scrape):
+    """Anyone may send any method: each new one would be a series for ever."""
+    labels = {"view": "unmatched", "status": "404"}
+    before = value("partnerspace_requests_total", **labels, method="other")
+    for number in range(20):
+        Browser().generic(f"PROBE{chr(65 + number)}", "/nothing-here/")
+    assert value("partnerspace_requests_total", **labels, method="other") == before + 20
+    assert "PROBE" not in scrape()
+
+
 def test_tasks_by_outcome(scrape):
     from partnerspace.firms.tasks import send_staff_invitation
 

@@ -197,7 +197,7 @@ def _mapping_parse(text: str) -> dict[str, str]:
     """The `mapping` form field: a JSON object {file header: field}."""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         value = None
     if not isinstance(value, dict) or not all(
         isinstance(header, str) and (field is None or isinstance(field, str))
