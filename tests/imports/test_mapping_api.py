@@ -18,6 +18,7 @@ from tests.imports.exports import (
     exact_csv,
     french_csv,
 )
+from tests.imports.test_mapping_pages import MAPPED, relaties_and_archief
 from tests.imports.test_views import upload, uploads_in_tmp  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,15 @@ def test_the_mapping_status_is_answered_again_by_get(firm_a, api):
     body = client.get(f"/imports/{job_id}").json()
     assert body["status"] == ImportStatus.MAPPING
     assert [column["suggested"] for column in body["columns"]] == FIELDS
+
+
+def test_a_mapping_sent_again_is_read_on_the_sheet_whose_columns_were_answered(firm_a, api):
+    client = api(firm_a.manager)
+    first = post(client, relaties_and_archief()).json()
+    assert (first["status"], first["sheet"]) == ("mapping", "Relaties")
+    assert "Omzet" in [column["header"] for column in first["columns"]]
+
+    body = post(client, relaties_and_archief(), mapping=MAPPED, dry_run=False).json()
+
+    assert (body["status"], body["sheet"], body["created"]) == ("done", "Relaties", 1)
+    assert list(Client.objects.values_list("legal_name", flat=True)) == ["Alpha BV"]

@@ -10,6 +10,7 @@ from partnerspace.clients.models import Client
 from partnerspace.imports.models import ImportJob, ImportStatus
 from tests.imports.exports import DUTCH, EXACT_FIELDS, FIELDS, dutch_xlsx, exact_csv
 from tests.imports.test_cli import import_clients
+from tests.imports.test_mapping_pages import MAPPED, relaties_and_archief
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,14 @@ def test_without_map_options_the_refusal_suggests_them(firm_a, tmp_path):
     assert code == 2
     assert '--map "Adres=address"' in err
     assert '--map "Contactpersoon=contact_name"' in err
+
+
+def test_the_map_options_read_the_sheet_whose_columns_they_name(firm_a, tmp_path):
+    path = tmp_path / "relaties.xlsx"
+    path.write_bytes(relaties_and_archief())
+
+    code, out, _err = import_clients(path, "--firm", firm_a.firm.slug, "--json", *maps(MAPPED))
+
+    assert code == 0, out
+    assert json.loads(out)["created"] == 1
+    assert list(Client.objects.values_list("legal_name", flat=True)) == ["Alpha BV"]

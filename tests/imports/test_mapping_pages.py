@@ -325,3 +325,51 @@ def test_each_sheet_chosen_shows_its_own_columns_to_match(firm_a, web):
         assert response.url == url("mapping", firm_a, job.pk)
         page = browser.get(response.url).text
         assert list(selected(page)) == headers, sheet
+
+
+# A workbook whose first sheet has the most headers of its own, and whose second has fewer,
+# two of them the template's: the mapping step shows the first; the import must read it.
+RELATIES = ["Naam", "E-mailadres", "Land", "Taal", "Contactpersoon", "Telefoon", "Omzet"]
+ARCHIEF = ["Naam", "E-mailadres", "Land", "Taal", "Contactpersoon", "Postcode", "Gemeente"]
+MAPPED = {
+    "Naam": "legal_name",
+    "E-mailadres": "contact_email",
+    "Land": "country",
+    "Taal": "contact_locale",
+    "Contactpersoon": "contact_name",
+}
+
+
+def relaties_and_archief() -> bytes:
+    return xlsx(
+        [
+            ARCHIEF,
+            ["Oud Archief BV", "oud@archief.example", "BE", "nl", "Piet Oud", "9000", "Gent"],
+        ],
+        sheet_name="Archief",
+        sheets_before={
+            "Relaties": [
+                [*RELATIES, "Notitie", "Fax"],
+                ["Alpha BV", "an@alpha.example", "BE", "nl", "An Peeters", "1", "2", "n", "f"],
+            ]
+        },
+    )
+
+
+def test_the_sheet_whose_columns_were_matched_is_the_sheet_imported(firm_a, web):
+    browser = web(firm_a.admin)
+    post_file(browser, firm_a, relaties_and_archief())
+    job = last_job(firm_a)
+    page = browser.get(url("mapping", firm_a, job.pk)).text
+    headers = list(selected(page))
+    assert "Omzet" in headers and "Alpha BV" in page
+
+    confirm(browser, firm_a, job, MAPPED, headers)
+    job.refresh_from_db()
+    assert (job.status, job.sheet, job.read_info["sheet"]) == (
+        ImportStatus.PREVIEWED,
+        "Relaties",
+        "Relaties",
+    )
+    browser.post(url("run", firm_a, job.pk))
+    assert list(Client.objects.values_list("legal_name", flat=True)) == ["Alpha BV"]

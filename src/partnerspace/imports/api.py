@@ -30,7 +30,7 @@ from partnerspace.imports.undo import UndoPlan
 router = Router(tags=["imports"])
 
 # As the page's form and the import's field accept: a worksheet's own name has at most 31.
-MAX_SHEET_NAME = ImportJob._meta.get_field("sheet").max_length
+MAX_SHEET_NAME = services.MAX_SHEET_NAME
 
 # Errors listed in an answer; the report has them all.
 LISTED_ERRORS = 1000
@@ -285,11 +285,12 @@ def import_create(
     if mapping is not None:
         wanted = _mapping_parse(mapping)
         try:
-            columns = services.file_columns(content, file_name=file_name, sheet=sheet)
+            columns, read = services.file_columns(content, file_name=file_name, sheet=sheet)
         except FileProblem:
             columns = None  # the file is refused as it would be without a mapping
         if columns is not None:
             kept = services.import_mapping_check(mapping=wanted, columns=columns)
+            sheet = services.mapping_sheet(sheet, read)
     job = services.import_job_create(
         membership=membership,
         file_name=file_name,

@@ -168,7 +168,7 @@ def _own_headers(job: ImportJob) -> bool:
     # the mapping step offers the workbook's other sheets too
     job.read_info = read_info(sheet)
     columns = mapping_file_columns(sheet)
-    _columns_keep(job, columns)
+    _columns_keep(job, columns, sheet.sheet_name)
     return any(header_key(column.header) is None for column in columns)
 
 
@@ -734,13 +734,31 @@ def import_undo_continue(*, job_id: int) -> UndoPlan | None:
 # Column mapping: a file whose headers are not the template's (imports.mapping)
 
 
-def file_columns(content: bytes, *, file_name: str, sheet: str = "") -> list[FileColumn]:
+def file_columns(
+    content: bytes, *, file_name: str, sheet: str = ""
+) -> tuple[list[FileColumn], str]:
     """The file's columns by their own headers, each with its first non-empty values, read
     apart (imports.isolation), of the worksheet named ``sheet`` or the one the reader
-    chooses. Raises FileProblem for a file that cannot be read."""
-    return mapping_file_columns(
-        read_table_isolated(content, filename=file_name, headers=RAW_HEADERS, sheet=sheet or None)
+    chooses; and the name of the worksheet read ("" for a csv file), which an import given a
+    mapping of these columns must read (mapping_sheet). Raises FileProblem for a file that
+    cannot be read."""
+    table = read_table_isolated(
+        content, filename=file_name, headers=RAW_HEADERS, sheet=sheet or None
     )
+    return mapping_file_columns(table), table.sheet_name or ""
+
+
+MAX_SHEET_NAME = ImportJob._meta.get_field("sheet").max_length or 100
+
+
+def mapping_sheet(chosen: str, read: str) -> str:
+    """The worksheet an import with a column mapping reads: the one chosen, else the one the
+    mapped columns were read from. Left to the reader, a read by the mapping could choose
+    another sheet (the one with the most headers it knows, the template's among them) than
+    the sheet whose columns the person matched."""
+    if chosen or len(read) > MAX_SHEET_NAME:
+        return chosen
+    return read
 
 
 def _job_raw_sheet(job: ImportJob) -> Sheet:
@@ -768,14 +786,16 @@ def _job_columns(job: ImportJob) -> list[FileColumn]:
     kept = job.file_columns
     if kept and kept.get("sheet") == job.sheet:
         return [FileColumn(header, tuple(samples)) for header, samples in kept["columns"]]
-    columns = mapping_file_columns(_job_raw_sheet(job))
-    _columns_keep(job, columns)
+    table = _job_raw_sheet(job)
+    columns = mapping_file_columns(table)
+    _columns_keep(job, columns, table.sheet_name)
     return columns
 
 
-def _columns_keep(job: ImportJob, columns: list[FileColumn]) -> None:
+def _columns_keep(job: ImportJob, columns: list[FileColumn], read: str | None) -> None:
     job.file_columns = {
         "sheet": job.sheet,
+        "read": read or "",  # the worksheet they were read from (mapping_sheet)
         "columns": [[column.header, list(column.samples)] for column in columns],
     }
     # Not on a job whose upload was forgotten meanwhile (imports.retention): its first values
@@ -891,11 +911,16 @@ def import_mapping_confirm(
             "not_mappable", _("This import has started already: its columns cannot change.")
         )
     columns = _job_columns(job)
+    read = (job.file_columns or {}).get("read", "")
     normalized = import_mapping_check(mapping=mapping, columns=columns, complete=complete)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk, firm=membership.firm)
         if job.status not in {ImportStatus.MAPPING, ImportStatus.PREVIEWED}:
             return job
+        sheet = mapping_sheet(job.sheet, read)
+        if sheet != job.sheet and job.file_columns:
+            job.file_columns = {**job.file_columns, "sheet": sheet}
+        job.sheet = sheet
         job.mapping = normalized
         job.status = ImportStatus.UPLOADED
         job.rows = job.processed = job.created = job.updated = job.unchanged = 0

@@ -23,7 +23,6 @@ from partnerspace.firms.models import Firm, Membership
 from partnerspace.imports.columns import COLUMN_BY_KEY, LANGUAGES
 from partnerspace.imports.mapping import (
     RAW_HEADERS,
-    FileColumn,
     HeaderRules,
     file_columns,
     sheet_split,
@@ -32,12 +31,13 @@ from partnerspace.imports.mapping import (
 from partnerspace.imports.models import ImportMode
 from partnerspace.imports.outcomes import WARNINGS, outcome_counts
 from partnerspace.imports.pipeline import Importer, Outcome
-from partnerspace.imports.reading import ENCODING_NAMES, FileProblem, read_table
+from partnerspace.imports.reading import ENCODING_NAMES, FileProblem, Sheet, read_table
 from partnerspace.imports.report import error_report_bytes
 from partnerspace.imports.services import (
     import_job_record,
     import_mapping_check,
     import_token,
+    mapping_sheet,
 )
 from partnerspace.imports.undo import import_operation
 
@@ -154,7 +154,8 @@ class Command(BaseCommand):
         }
         wanted_sheet = options["sheet"] or None
         try:
-            mapping = self._mapping(options["map"], content, path.name, wanted_sheet)
+            mapping, mapped_sheet = self._mapping(options["map"], content, path.name, wanted_sheet)
+            wanted_sheet = mapping_sheet(wanted_sheet or "", mapped_sheet) or None
             record["mapping"] = mapping
             headers = HeaderRules(mapping=mapping) if mapping is not None else None
             sheet = sheet_split(
@@ -194,10 +195,11 @@ class Command(BaseCommand):
 
     def _mapping(
         self, given: list[str], content: bytes, file_name: str, sheet: str | None
-    ) -> dict | None:
-        """The --map options as the import keeps a mapping; CommandError for a wrong one."""
+    ) -> tuple[dict | None, str]:
+        """The --map options as the import keeps a mapping, and the worksheet whose columns
+        they name ("" without --map, or for a csv file); CommandError for a wrong one."""
         if not given:
-            return None
+            return None, ""
         wanted: dict[str, str] = {}
         for option in given:
             header, equals, field = option.partition("=")
@@ -207,9 +209,10 @@ class Command(BaseCommand):
                     returncode=EXIT_REFUSED_FILE,
                 )
             wanted[header.strip()] = field.strip()
-        columns = _file_columns(content, file_name, sheet)
+        table = _raw_table(content, file_name, sheet)
         try:
-            return import_mapping_check(mapping=wanted, columns=columns)
+            mapping = import_mapping_check(mapping=wanted, columns=file_columns(table))
+            return mapping, table.sheet_name or ""
         except ValidationFailed as failed:
             raise CommandError(
                 "\n".join(error.message for error in failed.errors),
@@ -219,7 +222,7 @@ class Command(BaseCommand):
     def _suggest_mapping(self, content: bytes, file_name: str, sheet: str | None) -> None:
         """A file whose headers are not the template's: the --map options we suggest."""
         try:
-            columns = _file_columns(content, file_name, sheet)
+            columns = file_columns(_raw_table(content, file_name, sheet))
         except FileProblem:
             return
         options = " ".join(
@@ -341,10 +344,10 @@ class Command(BaseCommand):
         self.stdout.write(_("Recorded as import %(id)s.") % {"id": job_id})
 
 
-def _file_columns(content: bytes, file_name: str, sheet: str | None) -> list[FileColumn]:
-    """The file's columns by their own headers, with a few values (as the page shows), of
-    the sheet asked for or the one the reader chooses."""
-    return file_columns(read_table(content, filename=file_name, headers=RAW_HEADERS, sheet=sheet))
+def _raw_table(content: bytes, file_name: str, sheet: str | None) -> Sheet:
+    """The file read by its own headers (its columns, with a few values, as the page shows
+    them), of the sheet asked for or the one the reader chooses."""
+    return read_table(content, filename=file_name, headers=RAW_HEADERS, sheet=sheet)
 
 
 def summary_json(outcome: Outcome, job_id: int) -> dict:
