@@ -161,6 +161,20 @@ def test_a_field_given_twice_is_refused_also_as_part_of_a_whole_address():
     )
 
 
+def test_two_headers_the_import_reads_as_one_keep_the_first_columns_field():
+    """ "Naam" and "NAAM" are one header to the reader, which reads the first column of them:
+    the second may be left out, not given a field of its own."""
+    headers = [*DUTCH, "NAAM"]
+    mapping = dict(zip(DUTCH, FIELDS, strict=True)) | {"NAAM": ""}
+    assert mapping_problems(mapping, headers, complete=True) == []
+    assert mapping_normalized(mapping)["naam"] == "legal_name"
+
+    mapping["NAAM"] = "iban"
+    assert mapping_problems(mapping, headers, complete=True) == [
+        MappingProblem("header_twice", "NAAM", "iban", "Naam")
+    ]
+
+
 def test_an_unknown_header_or_field_is_refused():
     problems = mapping_problems({"Naamm": "legal_name", "Naam": "company"}, DUTCH)
     assert MappingProblem("unknown_header", "Naamm", "legal_name") in problems

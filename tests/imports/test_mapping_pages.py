@@ -373,3 +373,22 @@ def test_the_sheet_whose_columns_were_matched_is_the_sheet_imported(firm_a, web)
     )
     browser.post(url("run", firm_a, job.pk))
     assert list(Client.objects.values_list("legal_name", flat=True)) == ["Alpha BV"]
+
+
+def test_a_second_column_of_the_same_name_is_left_out_or_refused_by_name(firm_a, web):
+    """ "Naam" and "NAAM" are one header to the import, which reads the first of them."""
+    browser = web(firm_a.admin)
+    headers = [*DUTCH, "NAAM"]
+    post_file(browser, firm_a, xlsx([headers, [*dutch_row(1), "Peeters"]]))
+    job = last_job(firm_a)
+    mapping = dict(zip(DUTCH, FIELDS, strict=True))
+
+    response = confirm(browser, firm_a, job, mapping | {"NAAM": "iban"}, headers)
+    assert response.status_code == 422
+    assert "alleen de eerste van de twee wordt gelezen" in response.text
+    assert last_job(firm_a).status == ImportStatus.MAPPING
+
+    response = confirm(browser, firm_a, job, mapping | {"NAAM": ""}, headers)
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.mapping["naam"]) == (ImportStatus.PREVIEWED, 1, "legal_name")

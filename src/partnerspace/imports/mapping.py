@@ -324,8 +324,9 @@ def suggest(
 class MappingProblem:
     """What is wrong with a mapping. ``code``: unknown_header (a header the file does not
     have), unknown_field, field_mapped_twice (``header`` the second column given it,
-    ``holder`` the column given it, or a part of it, first), required_unmapped (``field``
-    given to no column)."""
+    ``holder`` the column given it, or a part of it, first), header_twice (``header`` given
+    a field, though the import reads it as the same header as the earlier ``holder``, and
+    reads only the first of them), required_unmapped (``field`` given to no column)."""
 
     code: str
     header: str = ""
@@ -342,7 +343,9 @@ def mapping_problems(
     (the API's and the command line's mapping names only the odd ones), unless
     ``complete`` (the page's form names every column)."""
     problems: list[MappingProblem] = []
-    by_normalized = {normalize_header(header): header for header in headers}
+    by_normalized: dict[str, str] = {}  # the first header of each spelling, as the reader
+    for header in headers:
+        by_normalized.setdefault(normalize_header(header), header)
     named: set[str] = set()
     used: dict[str, str] = {}
 
@@ -354,13 +357,18 @@ def mapping_problems(
         for part in (key, *COMBINED.get(key, ())):
             used[part] = header
 
+    first_of: dict[str, str] = {}  # normalized header: the first header so written
     for header, key in mapping.items():
         normalized = normalize_header(header)
         if normalized not in by_normalized:
             problems.append(MappingProblem("unknown_header", header, key or ""))
             continue
         named.add(normalized)
+        first = first_of.setdefault(normalized, header)
         if not key:
+            continue
+        if first != header:
+            problems.append(MappingProblem("header_twice", header, key, first))
             continue
         if key not in FIELDS:
             problems.append(MappingProblem("unknown_field", header, key))
@@ -378,8 +386,13 @@ def mapping_problems(
 
 
 def mapping_normalized(mapping: Mapping[str, str]) -> dict[str, str]:
-    """The mapping keyed by normalized header, as it is stored and given to the reader."""
-    return {normalize_header(header): key or NOT_IMPORTED for header, key in mapping.items()}
+    """The mapping keyed by normalized header, as it is stored and given to the reader. Of
+    two headers written alike ("Naam", "NAAM"), the first one's field: the reader reads the
+    first column of them (mapping_problems refuses a field given to the second)."""
+    normalized: dict[str, str] = {}
+    for header, key in mapping.items():
+        normalized.setdefault(normalize_header(header), key or NOT_IMPORTED)
+    return normalized
 
 
 # Reading

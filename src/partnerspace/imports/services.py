@@ -848,6 +848,12 @@ def mapping_refusal(
                 "field": problem.field,
                 "fields": ", ".join(FIELDS),
             }
+        elif problem.code == "header_twice":
+            message = _(
+                "%(header)s has the same column name as %(other)s to the import, which reads "
+                "only the first of the two: rename one of them in the file, or do not import "
+                "%(header)s."
+            ) % {"header": problem.header, "other": problem.holder}
         elif problem.code == "field_mapped_twice":
             message = _(
                 "%(field)s is given to another column already: give each field to one column."
