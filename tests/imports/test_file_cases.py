@@ -185,6 +185,36 @@ def test_the_preview_names_the_sheet_read_and_reads_another_on_request(firm_a, w
     )
 
 
+def test_a_sheet_chosen_while_a_check_runs_in_the_background_is_the_one_read(firm_a, monkeypatch):
+    """The check under way is taken over: its end writes nothing over the person's choice."""
+    from partnerspace.imports import services
+
+    monkeypatch.setattr(services, "INLINE_PREVIEW_BYTES", 0)  # checked in the background
+    content = xlsx(
+        [HEADERS_NL, client_row(2)],
+        sheet_name="Archief",
+        sheets_before={"Klanten": [HEADERS_NL, client_row(1)]},
+    )
+    manager = firm_a.manager
+    job = services.import_job_create(membership=manager, file_name="k.xlsx", content=content)
+    services.import_check_start(membership=manager, job=job)
+    running = ImportJob.objects.get(pk=job.pk)
+    attempt = services._claim(running, dry_run=True)  # a worker starts the check
+
+    job = services.import_sheet_choose(membership=manager, job=job, sheet="Archief")
+    services.import_check_start(membership=manager, job=job)
+    services._run_claimed(running, attempt, dry_run=True, progress=False)  # and ends it
+    services.import_run(job_id=job.pk, preview=True)  # the check of the sheet chosen
+
+    job.refresh_from_db()
+    assert (job.status, job.sheet, job.read_info["sheet"]) == (
+        ImportStatus.PREVIEWED,
+        "Archief",
+        "Archief",
+    )
+    assert [client["row"] for client in job.preview_clients] == [2]
+
+
 def test_the_upload_form_takes_a_sheet_by_name(firm_a, web):
     data = xlsx(
         [HEADERS_NL, client_row(2)],

@@ -63,6 +63,8 @@ BACKGROUND_ROWS = 1000
 # short rows); a larger one is checked in the background like a large import: the rows are
 # unknown until the file is read, and checking 100,000 rows takes 15 to 20 seconds.
 INLINE_PREVIEW_BYTES = 256 * 1024
+# The longest worksheet name an import keeps (a name the person typed, or pinned).
+MAX_SHEET_NAME = ImportJob._meta.get_field("sheet").max_length or 100
 
 
 class LeaseLost(Exception):
@@ -208,7 +210,11 @@ def import_sheet_choose(*, membership: Membership, job: ImportJob, sheet: str) -
                 "file_not_kept",
                 _("This file is no longer kept on our side: upload it again to import it."),
             )
-        job.sheet = (sheet or "").strip()[:100]
+        job.sheet = (sheet or "").strip()[:MAX_SHEET_NAME]
+        # A check under way reads the sheet read before: it is no longer the job's latest
+        # run, so its end writes nothing (_finish) over what the person chose.
+        job.attempts += 1
+        job.lease_until = None
         if job.mapping is not None and job.sheet != job.read_info.get("sheet"):
             # The mapping names the columns of the sheet read before: another sheet's are
             # matched anew (the firm's mapping of its headers, if any, is suggested).
@@ -310,21 +316,37 @@ def _run(job: ImportJob, *, dry_run: bool, progress: bool = False) -> Outcome | 
     return _run_claimed(job, _claim(job, dry_run=dry_run), dry_run=dry_run, progress=progress)
 
 
+def _latest(job: ImportJob, attempt: int) -> bool:
+    """Whether the run of `attempt` is still the job's latest (locking the job, in the
+    caller's transaction, for what it writes next)."""
+    return ImportJob.objects.select_for_update().filter(pk=job.pk, attempts=attempt).exists()
+
+
 def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool) -> Outcome | None:
     with translation.override(job.language):
         try:
             sheet = job_sheet_read(job)
         except FileProblem as problem:
-            if problem.code == "missing_columns" and job.mapping is None and _own_headers(job):
-                _await_mapping(job)
-            else:
-                _refuse_file(job, problem)
+            mapping = problem.code == "missing_columns" and job.mapping is None
+            own_headers = mapping and _own_headers(job)
+            with transaction.atomic():
+                if not _latest(job, attempt):
+                    return None  # taken over meanwhile (another sheet chosen): its run says
+                if own_headers:
+                    _await_mapping(job)
+                else:
+                    _refuse_file(job, problem)
             return None
         job.rows = sheet.row_count
         job.unknown_headers = list(sheet.unknown_headers)
         job.read_info = read_info(sheet)
         job.lease_until = lease_end()
-        job.save(update_fields=["rows", "unknown_headers", "read_info", "lease_until"])
+        ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
+            rows=job.rows,
+            unknown_headers=job.unknown_headers,
+            read_info=job.read_info,
+            lease_until=job.lease_until,
+        )
         # An import goes on after the last batch an earlier run wrote (0: from the start).
         start = 0 if dry_run else min(job.processed, sheet.row_count)
         earlier = None
@@ -491,10 +513,8 @@ def _finish(job: ImportJob, outcome: Outcome, *, dry_run: bool, attempt: int | N
     """The job's result. An import's errors and warnings were written with its batches; a
     check's (and an import recorded from the command line, `attempt` None) are written here.
     False when another run took the job over, and nothing was written."""
-    if attempt is not None:
-        latest = ImportJob.objects.select_for_update().filter(pk=job.pk, attempts=attempt)
-        if not latest.exists():
-            return False
+    if attempt is not None and not _latest(job, attempt):
+        return False
     job.status = ImportStatus.PREVIEWED if dry_run else ImportStatus.DONE
     job.processed = outcome.rows
     job.created = outcome.created
@@ -746,9 +766,6 @@ def file_columns(
         content, filename=file_name, headers=RAW_HEADERS, sheet=sheet or None
     )
     return mapping_file_columns(table), table.sheet_name or ""
-
-
-MAX_SHEET_NAME = ImportJob._meta.get_field("sheet").max_length or 100
 
 
 def mapping_sheet(chosen: str, read: str) -> str:
