@@ -9,13 +9,14 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import RequestFactory
+from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from partnerspace.clients.models import Client
 from partnerspace.imports import report, services
 from partnerspace.imports.columns import COLUMN_BY_KEY, COLUMNS, headers_for
 from partnerspace.imports.downloads import report_download
-from partnerspace.imports.models import ImportMode, ImportStatus
+from partnerspace.imports.models import ImportJob, ImportMode, ImportStatus
 from partnerspace.imports.pipeline import Importer
 from partnerspace.imports.reading import read_table
 from partnerspace.imports.report import MESSAGES_LABEL, error_report_bytes, job_error_report
@@ -364,3 +365,19 @@ def test_a_job_report_written_at_its_end_lists_the_registers_word_too(firm_a, re
 
     listed = rows_of(job_error_report(job=job))[1][17]
     assert "In de KBO heet dit bedrijf Boulangerie Dupont." in listed
+
+
+@pytest.mark.parametrize(
+    "status", [ImportStatus.UPLOADED, ImportStatus.QUEUED, ImportStatus.RUNNING]
+)
+def test_an_import_under_way_has_no_report_yet_on_the_page_as_in_the_api(firm_a, web, api, status):
+    job = _job(firm_a, [client_row(1, country="Atlantis")])
+    ImportJob.objects.filter(pk=job.pk).update(status=status)
+
+    browser = web(firm_a.manager)
+    response = browser.get(reverse("imports:report", args=["alfa", job.pk]), follow=True)
+
+    assert response.redirect_chain[0] == (reverse("imports:job", args=["alfa", job.pk]), 302)
+    assert "Deze import is nog niet klaar" in response.text
+    answer = api(firm_a.manager).get(f"/imports/{job.pk}/report")
+    assert (answer.status_code, answer.json()["code"]) == (409, "import_not_finished")

@@ -18,7 +18,7 @@ from ninja.files import UploadedFile
 from partnerspace.api.schemas import Id, InputSchema, PageNumber, refusals
 from partnerspace.core.errors import Conflict, FieldError, ServiceError, ValidationFailed
 from partnerspace.imports import services
-from partnerspace.imports.downloads import report_response
+from partnerspace.imports.downloads import UNDER_WAY, report_response
 from partnerspace.imports.forms import upload_too_large
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.outcomes import outcome_labels
@@ -36,7 +36,7 @@ MAX_SHEET_NAME = services.MAX_SHEET_NAME
 LISTED_ERRORS = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A file is being checked or imported: ask again with GET /imports/{import_id}.
-BUSY = {ImportStatus.UPLOADED, ImportStatus.QUEUED, ImportStatus.RUNNING}
+BUSY = UNDER_WAY
 
 
 class FileTooLarge(ServiceError):
@@ -359,13 +359,7 @@ def import_resume(request, import_id: Id):
 def import_report(request, import_id: Id):
     """The refused rows as the file held them, each problem cell commented, and a last column
     with every message of the row. Correct the rows and upload the report itself."""
-    job = import_get_for_user(_importer(request), import_id)
-    if job.status in BUSY:
-        raise Conflict(
-            "import_not_finished",
-            _("This import is not finished yet; ask for its report once it is."),
-        )
-    return report_response(job)
+    return report_response(import_get_for_user(_importer(request), import_id))
 
 
 class ImportSummaryOut(Schema):

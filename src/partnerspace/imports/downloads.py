@@ -7,7 +7,10 @@ every client of the firm, and a report holds the rows of a file someone uploaded
 
 from dataclasses import replace
 
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -15,9 +18,11 @@ from django.views.decorators.http import require_safe
 
 from partnerspace.clients.models import Client
 from partnerspace.clients.selectors import client_ids_matching, list_filters_from
+from partnerspace.core.errors import Conflict
 from partnerspace.firms.access import firm_view
 from partnerspace.firms.services import audit_record
 from partnerspace.imports.export import export_workbook
+from partnerspace.imports.models import ImportStatus
 from partnerspace.imports.report import job_error_report
 from partnerspace.imports.selectors import import_get_for_user
 from partnerspace.imports.template_xlsx import template_workbook
@@ -68,11 +73,25 @@ def report_download(request, import_id: int):
     job = import_get_for_user(request.membership, import_id)
     if request.method not in {"GET", "HEAD"}:
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    return report_response(job)
+    try:
+        return report_response(job)
+    except Conflict as refusal:
+        messages.info(request, refusal.message)
+        return redirect(reverse("imports:job", args=[request.firm.slug, job.pk]))
+
+
+# A file being checked or imported: its report is not whole yet.
+UNDER_WAY = frozenset({ImportStatus.UPLOADED, ImportStatus.QUEUED, ImportStatus.RUNNING})
 
 
 def report_response(job) -> HttpResponse:
-    """The error report as a download (the page and the API answer with the same file)."""
+    """The error report as a download (the page and the API answer with the same file);
+    Conflict (import_not_finished) while the import is under way."""
+    if job.status in UNDER_WAY:
+        raise Conflict(
+            "import_not_finished",
+            _("This import is not finished yet; ask for its report once it is."),
+        )
     stem = job.file_name.rsplit(".", 1)[0] or "import"
     suffix = _("refused rows")  # outside the f-string, where makemessages can find it
     return _xlsx(job_error_report(job=job), f"{stem} - {suffix}.xlsx")
