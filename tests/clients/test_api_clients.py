@@ -430,6 +430,19 @@ def test_search_finds_a_client_in_any_spelling(firm_a, api, search):
     assert [row["id"] for row in response.json()["results"]] == [wanted.pk]
 
 
+def test_a_search_longer_than_the_list_reads_is_refused_by_name(firm_a, api):
+    manager = api(firm_a.manager)
+    assert manager.get("/clients", {"search": "bakkerij " * 22}).status_code == 200  # 198
+    response = manager.get("/clients", {"search": "x" * 201})
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"], error["message"]) == (
+        "search",
+        "invalid",
+        "Geef hoogstens 200 tekens.",
+    )
+
+
 def test_search_by_contact_email(firm_a, api):
     wanted = make_client(firm_a.admin, "Alfa BV", contact={**JAN, "email": "boekhouding@x.be"})
     make_client(firm_a.admin, "Bravo BV")

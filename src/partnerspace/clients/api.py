@@ -20,6 +20,7 @@ from partnerspace.clients.models import Client, ClientStatus, Contact, HistorySo
 from partnerspace.clients.selectors import (
     CONTACT_FILTER_PARAM,
     MAX_PAGE_SIZE,
+    MAX_SEARCH_CHARS,
     ClientFilters,
     client_contacts,
     client_get_for_user,
@@ -256,7 +257,9 @@ class ContactPatchIn(ContactIn):
 
 class ClientListQuery(Schema):
     search: str = Field(
-        "", description="Name, number in any spelling, city, contact name or e-mail."
+        "",
+        max_length=MAX_SEARCH_CHARS,
+        description="Name, number in any spelling, city, contact name or e-mail.",
     )
     status: ClientStatus | None = None
     template: Id | None = Field(None, description="A template id.")

@@ -182,13 +182,17 @@ def _filtered(membership: Membership, filters: ClientFilters) -> tuple[QuerySet[
     return clients, narrowed or narrowed_more
 
 
+# The longest search the list reads: the page cuts what is typed, the API refuses more.
+MAX_SEARCH_CHARS = 200
+
+
 def list_filters_from(query: Any) -> ClientFilters:
     """The list's filters as its page (or the export of what it shows) receives them in a
     query string; anything not a choice is left out."""
     mandate = {"yes": True, "no": False}.get(query.get("mandate", ""))
     tab = query.get("tab") if query.get("tab") in {"active", "inactive"} else "active"
     return ClientFilters(
-        query=query.get("q", "").strip()[:200],
+        query=query.get("q", "").strip()[:MAX_SEARCH_CHARS],
         tab=tab,
         status=query.get("status", "") if query.get("status") in ClientStatus.values else "",
         template_id=int_param(query.get("template")),
