@@ -327,11 +327,11 @@ def _run_claimed(job: ImportJob, attempt: int, *, dry_run: bool, progress: bool)
         try:
             sheet = job_sheet_read(job)
         except FileProblem as problem:
-            mapping = problem.code == "missing_columns" and job.mapping is None
-            own_headers = mapping and _own_headers(job)
+            unmatched = problem.code == "missing_columns" and job.mapping is None
+            own_headers = unmatched and _own_headers(job)
             with transaction.atomic():
                 if not _latest(job, attempt):
-                    return None  # taken over meanwhile (another sheet chosen): its run says
+                    return None  # another sheet was chosen meanwhile: its own check answers
                 if own_headers:
                     _await_mapping(job)
                 else:
