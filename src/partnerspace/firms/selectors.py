@@ -18,13 +18,15 @@ def membership_get_for_user(*, user: User | AnonymousUser, firm_slug: str) -> Me
     if not user.is_authenticated:
         raise Http404
     memberships = list(memberships_of_user(user))
+    found = None
     for membership in memberships:
         membership.user = user  # the user the request already holds: no join for it
-    for membership in memberships:
         if membership.firm.slug == firm_slug:
-            # Kept on the instance for this request's pages; not a field of Membership.
-            membership.user_memberships = memberships  # type: ignore[attr-defined]  # not a field
-            return membership
+            found = membership
+    if found is not None:
+        # Kept on the instance for this request's pages; not a field of Membership.
+        found.user_memberships = memberships  # type: ignore[attr-defined]  # not a field
+        return found
     raise Http404
 
 

@@ -20,7 +20,7 @@ from partnerspace.core.errors import Conflict, FieldError, ServiceError, Validat
 from partnerspace.imports import services
 from partnerspace.imports.downloads import UNDER_WAY, report_response
 from partnerspace.imports.forms import upload_too_large
-from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
+from partnerspace.imports.models import MAX_SHEET_NAME, ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.outcomes import outcome_labels
 from partnerspace.imports.reading import FileProblem
 from partnerspace.imports.recovery import import_stop_notice
@@ -29,14 +29,10 @@ from partnerspace.imports.undo import UndoPlan
 
 router = Router(tags=["imports"])
 
-# As the page's form and the import's field accept: a worksheet's own name has at most 31.
-MAX_SHEET_NAME = services.MAX_SHEET_NAME
 
 # Errors listed in an answer; the report has them all.
 LISTED_ERRORS = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A file is being checked or imported: ask again with GET /imports/{import_id}.
-BUSY = UNDER_WAY
 
 
 class FileTooLarge(ServiceError):
@@ -314,7 +310,9 @@ def import_create(
         else:
             job = services.import_start(membership=membership, job=job)
     job.refresh_from_db()
-    return Status(202 if job.status in BUSY else 201, _import_out(request, job, dry_run=dry_run))
+    # Still being checked or imported: followed with GET /imports/{import_id}.
+    status = 202 if job.status in UNDER_WAY else 201
+    return Status(status, _import_out(request, job, dry_run=dry_run))
 
 
 @router.get(

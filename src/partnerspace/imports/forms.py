@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partnerspace.imports import reading
-from partnerspace.imports.models import ImportMode
+from partnerspace.imports.models import MAX_SHEET_NAME, ImportMode
 
 ACCEPTED = ".xlsx,.xlsm,.xls,.ods,.csv"
 
@@ -37,7 +37,7 @@ class ImportUploadForm(forms.Form):
     sheet = forms.CharField(
         label=_("Sheet to read (optional)"),
         required=False,
-        max_length=100,
+        max_length=MAX_SHEET_NAME,
         help_text=_(
             "Leave empty: the sheet whose column headers we recognise best is read. Type a "
             "sheet's name to read that one."
@@ -62,4 +62,4 @@ class ImportUploadForm(forms.Form):
 class ImportSheetForm(forms.Form):
     """Another worksheet of the uploaded file, chosen on the preview page."""
 
-    sheet = forms.CharField(max_length=100)
+    sheet = forms.CharField(max_length=MAX_SHEET_NAME)

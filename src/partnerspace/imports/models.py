@@ -36,6 +36,10 @@ def _report_path(job, filename: str) -> str:
     return f"imports/{job.firm_id}/{timezone.now():%Y%m}/{job.token}-report.xlsx"
 
 
+# The longest worksheet name an import keeps: the page's, the API's and the job's field.
+MAX_SHEET_NAME = 100
+
+
 class ImportJob(models.Model):
     """One upload and what became of it: kept with who ran it, when, the file and the result."""
 
@@ -68,14 +72,15 @@ class ImportJob(models.Model):
     # The check's first clients to be created: [{"row", "name", "number", "city"}].
     preview_clients = models.JSONField(default=list, blank=True)
     file_error = models.JSONField(null=True, blank=True)  # {"code", "detail", "message"}
-    # The worksheet the person chose to read; "" lets the reader choose the one whose
-    # headers it recognises best.
-    sheet = models.CharField(max_length=100, blank=True)
+    # The worksheet the person chose to read (or the one a column mapping was made of); ""
+    # lets the reader choose the one whose headers it recognises best.
+    sheet = models.CharField(max_length=MAX_SHEET_NAME, blank=True)
     # What the reader found: {"sheet": the sheet read, "sheets": the workbook's worksheets,
     # "encoding": a csv file's character set}.
     read_info = models.JSONField(default=dict, blank=True)
     # The mapping step's columns of the file, as read once for the sheet chosen then:
-    # {"sheet": job.sheet, "columns": [[header, [first values]], ...]}. A large workbook
+    # {"sheet": job.sheet, "read": the worksheet read, "columns": [[header, [first values]],
+    # ...]}. A large workbook
     # takes seconds to open, however few rows the step shows; forgotten with the upload.
     file_columns = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

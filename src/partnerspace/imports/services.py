@@ -32,6 +32,7 @@ from partnerspace.imports.mapping import (
 )
 from partnerspace.imports.mapping import file_columns as mapping_file_columns
 from partnerspace.imports.models import (
+    MAX_SHEET_NAME,
     ColumnMapping,
     ImportIssue,
     ImportJob,
@@ -63,8 +64,6 @@ BACKGROUND_ROWS = 1000
 # short rows); a larger one is checked in the background like a large import: the rows are
 # unknown until the file is read, and checking 100,000 rows takes 15 to 20 seconds.
 INLINE_PREVIEW_BYTES = 256 * 1024
-# The longest worksheet name an import keeps (a name the person typed, or pinned).
-MAX_SHEET_NAME = ImportJob._meta.get_field("sheet").max_length or 100
 
 
 class LeaseLost(Exception):
