@@ -270,3 +270,25 @@ def test_a_queued_import_whose_worker_died_before_claiming_it_is_queued_again(
     assert job.status == ImportStatus.QUEUED and job.task_id != str(taken.pk)
     again = DBTaskResult.objects.get(pk=job.task_id)
     assert (again.status, again.args_kwargs["args"]) == ("READY", [job.pk])
+
+
+def test_a_check_that_died_after_a_sheet_was_chosen_is_checked_again_not_refused(
+    firm_a, api, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Choosing a sheet fences off the run before it (attempts + 1); that is not a run that
+    stopped the process, so the new sheet's check still gets its own tries."""
+    content = workbook([row(1), row(2)])
+    monkeypatch.setattr(services, "INLINE_PREVIEW_BYTES", len(content) - 1)
+    client = api(firm_a.manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = post_import(client, content, dry_run=True).json()["id"]
+    job = ImportJob.objects.get(pk=job_id)
+    assert job.status == ImportStatus.PREVIEWED and job.attempts == 1
+    services.import_sheet_choose(membership=firm_a.manager, job=job, sheet="Klanten")
+    # The new sheet's check is claimed by a worker that dies while reading it.
+    ImportJob.objects.filter(pk=job_id).update(
+        attempts=job.attempts + 2, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert client.get(f"/imports/{job_id}").json()["status"] == "uploaded"
+    assert len(callbacks) == 1  # queued again, not refused

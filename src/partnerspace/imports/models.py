@@ -92,6 +92,10 @@ class ImportJob(models.Model):
     import_started_at = models.DateTimeField(null=True, blank=True)
     # Runs started so far; a run writes its batches only while it is the latest one.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # `attempts` when a sheet was last chosen: choosing one fences off the run before it
+    # (attempts + 1) and starts the file's reading anew, so the runs that count against the
+    # recovery's limits are the ones since (`runs`).
+    attempts_before_sheet = models.PositiveSmallIntegerField(default=0)
     # The background task running the job (django-tasks' result id), to close it when the
     # process running it died.
     task_id = models.CharField(max_length=64, blank=True)
@@ -142,6 +146,11 @@ class ImportJob(models.Model):
     def outcome_counts(self) -> list[OutcomeCount]:
         """Its counts with the words every page names them with (imports.outcomes)."""
         return outcome_counts(self)
+
+    @property
+    def runs(self) -> int:
+        """Runs started on the sheet read now (what the recovery's limits count)."""
+        return self.attempts - self.attempts_before_sheet
 
     @property
     def percent(self) -> int:

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from partnerspace.imports.models import ImportIssue, ImportJob, ImportStatus
 from partnerspace.imports.services import import_enqueue, lease_end, undo_enqueue, undo_stalled
 
-# Runs a job gets before it is given up, its check included (attempts counts both).
+# Runs a job gets before it is given up, its check included (ImportJob.runs counts both).
 MAX_ATTEMPTS = 4
 # Runs a background check gets: a file that stops the process twice is not read again.
 MAX_CHECK_ATTEMPTS = 2
@@ -129,7 +129,7 @@ def imports_recover(*, now=None) -> Recovery:
             elif job.status == ImportStatus.INTERRUPTED or lease_expired(job, now):
                 if job.import_started_at is not None:
                     _interrupt(job)
-                    if job.attempts < MAX_ATTEMPTS:
+                    if job.runs < MAX_ATTEMPTS:
                         _queue(job, ImportStatus.QUEUED)
                         report.resumed.append(pk)
                     else:
@@ -162,7 +162,7 @@ def _check_again_or_refuse(job: ImportJob) -> bool:
     """A background check whose process died: queued again, or after MAX_CHECK_ATTEMPTS
     runs refused. True when queued again."""
     _task_close(job)
-    if job.attempts < MAX_CHECK_ATTEMPTS:
+    if job.runs < MAX_CHECK_ATTEMPTS:
         _queue(job, ImportStatus.UPLOADED)
         return True
     with translation.override(job.language):

@@ -213,6 +213,7 @@ def import_sheet_choose(*, membership: Membership, job: ImportJob, sheet: str) -
         # A check under way reads the sheet read before: it is no longer the job's latest
         # run, so its end writes nothing (_finish) over what the person chose.
         job.attempts += 1
+        job.attempts_before_sheet = job.attempts
         job.lease_until = None
         if job.mapping is not None and job.sheet != job.read_info.get("sheet"):
             # The mapping names the columns of the sheet read before: another sheet's are
