@@ -376,3 +376,20 @@ def test_resending_an_invitation_whose_contact_was_removed_replaces_it(
     to_marie.refresh_from_db()
     assert to_marie.state == InvitationState.REPLACED
     assert again.email == "jan@peeters.example"
+
+
+def test_withdrawing_the_last_usable_invitation_beside_an_expired_one_makes_the_client_draft(
+    firm_a,
+):
+    client = draft_client(firm_a.admin)
+    contact_add(membership=firm_a.admin, client=client, data=contact("els@peeters.example"))
+    els = client.contacts.get(email="els@peeters.example")
+    [old] = services.client_invite(membership=firm_a.manager, client=client)
+    # Weeks later the first invitation has run out, unanswered.
+    Invitation.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    [new] = services.client_invite(membership=firm_a.manager, client=client, contact_ids=[els.pk])
+
+    services.invitation_revoke(membership=firm_a.manager, invitation=new)
+
+    assert not Invitation.objects.get(pk=old.pk).is_open
+    assert Client.objects.get(pk=client.pk).status == ClientStatus.DRAFT

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +76,17 @@ class Invitation(MailedLink):
     @property
     def is_closed(self) -> bool:
         return bool(self.accepted_at or self.revoked_at or self.replaced_at or self.failed_at)
+
+    @staticmethod
+    def open_now() -> Q:
+        """`is_open` as a query: the invitations whose link may still be used."""
+        return Q(
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            replaced_at__isnull=True,
+            failed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
 
     @property
     def is_open(self) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -97,7 +98,9 @@ def client_invite(
 ) -> list[Invitation]:
     """Invite the client (its primary contact, or the chosen ones): Draft or Archived → Invited."""
     require_role(membership.can_invite_clients, INVITERS_ONLY)
-    client = Client.objects.select_for_update().get(pk=client.pk, firm=membership.firm)
+    client = get_object_or_404(
+        Client.objects.select_for_update(), pk=client.pk, firm=membership.firm
+    )
     if client.status == ClientStatus.ACTIVE:
         raise Conflict(
             "already_active",
@@ -162,7 +165,9 @@ def invitation_revoke(
 ) -> None:
     """Withdraw the invitation; a client with no other open invitation goes back to Draft."""
     require_role(membership.can_invite_clients, INVITERS_ONLY)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, firm=membership.firm)
+    invitation = get_object_or_404(
+        Invitation.objects.select_for_update(), pk=invitation.pk, firm=membership.firm
+    )
     if invitation.accepted_at:
         raise Conflict("already_accepted", _("This invitation was accepted already."))
     if invitation.revoked_at:
@@ -170,10 +175,8 @@ def invitation_revoke(
     now = timezone.now()
     invitation.revoked_at = now
     invitation.save(update_fields=["revoked_at"])
-    client = Client.objects.select_for_update().get(pk=invitation.client_id)
-    still_open = Invitation.objects.filter(
-        client=client, accepted_at__isnull=True, revoked_at__isnull=True, replaced_at__isnull=True
-    ).exists()
+    client = get_object_or_404(Client.objects.select_for_update(), pk=invitation.client_id)
+    still_open = Invitation.objects.filter(Invitation.open_now(), client=client).exists()
     if client.status == ClientStatus.INVITED and not still_open:
         client_status_change(
             client=client,
@@ -302,7 +305,9 @@ def invitation_deliver(*, invitation_id: int) -> str:
 def invitation_retry_now(*, membership: Membership, invitation: Invitation) -> None:
     """Try a failed invitation again at once (after the administrator fixed the address)."""
     require_role(membership.can_invite_clients, INVITERS_ONLY)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, firm=membership.firm)
+    invitation = get_object_or_404(
+        Invitation.objects.select_for_update(), pk=invitation.pk, firm=membership.firm
+    )
     if invitation.sent_at or (invitation.is_closed and not invitation.failed_at):
         return
     invitation.failed_at = None
@@ -339,7 +344,7 @@ def invitation_accept(
     transactions queue writers anyway), then finds it accepted. For the person who accepted
     it, that is the same acceptance again; for anyone else, Conflict("invitation_accepted").
     """
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = get_object_or_404(Invitation.objects.select_for_update(), pk=invitation.pk)
     if invitation.accepted_at:
         if user is not None and invitation.accepted_by_id == user.pk:
             return Acceptance(client=invitation.client, user=user)
@@ -347,7 +352,7 @@ def invitation_accept(
     # A link that exists was mailed: its token is withdrawn when a send fails.
     if not invitation.is_open or not invitation.token_digest:
         raise Conflict("invitation_closed", _("This invitation can no longer be used."))
-    client = Client.objects.select_for_update().get(pk=invitation.client_id)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=invitation.client_id)
     if client.status != ClientStatus.INVITED:
         raise Conflict("invitation_closed", _("This invitation can no longer be used."))
     if user is None:

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from partnerspace.clients.counts import clients_changed
@@ -44,7 +45,7 @@ def client_assignments_set(
 ) -> Client:
     """Make exactly these staff members the client's assigned people."""
     require_role(membership.sees_all_clients)
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=client.pk)
     wanted = {m.pk: m for m in memberships_of_firm(client.firm_id, membership_ids)}
     current = {a.membership_id: a for a in client.assignments.select_related("membership__user")}
     added = [wanted[pk] for pk in wanted.keys() - current.keys()]

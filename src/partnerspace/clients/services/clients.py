@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -233,7 +234,7 @@ def client_change(
     `numbers_follow`: a linked client's enterprise and VAT numbers change, and its company
     follows (a client edit); the import refuses them instead, saying where to change them.
     """
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=client.pk)
     before = snapshot(client)
     merged = {name: before[name] for name in CLIENT_FIELDS}
     merged.update({name: value for name, value in data.items() if name in CLIENT_FIELDS})
@@ -396,7 +397,7 @@ def mandate_change_follow(
 def client_delete(*, membership: Membership, client: Client) -> None:
     """Only a Draft may go; its contacts and history go with it, the audit log keeps a line."""
     require_role(membership.can_delete_clients)
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=client.pk)
     if client.status != ClientStatus.DRAFT:
         raise not_draft_refusal(client)
     refusal = events.deletion_refusals([client.pk]).get(client.pk)
@@ -444,7 +445,7 @@ def client_archive(
 ) -> Client:
     """End the link with the client: it stays in the list and can be invited again."""
     require_role(membership.can_create_clients)
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=client.pk)
     return client_status_change(
         client=client, status=ClientStatus.ARCHIVED, actor=membership.user, source=source
     )

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from partnerspace.clients.history import (
@@ -70,7 +71,7 @@ def contact_add(
     data: dict[str, Any],
     source: str = HistorySource.STAFF,
 ) -> ClientResult:
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=client.pk)
     cleaned = contact_clean(data, country=client.country)
     _refuse_taken_email(client, cleaned.values["email"])
     make_primary = bool(data.get("is_primary")) or not client.contacts.exists()
@@ -100,7 +101,7 @@ def contact_update(
     data: dict[str, Any],
     source: str = HistorySource.STAFF,
 ) -> ClientResult:
-    client = Client.objects.select_for_update().get(pk=contact.client_id)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=contact.client_id)
     contact = client.contacts.get(pk=contact.pk)
     before = snapshot(contact, (*CONTACT_FIELDS, "is_primary"))
     merged = {name: before[name] for name in CONTACT_FIELDS}
@@ -130,7 +131,7 @@ def contact_update(
 def contact_make_primary(
     *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
 ) -> ClientResult:
-    client = Client.objects.select_for_update().get(pk=contact.client_id)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=contact.client_id)
     return _make_primary(membership, client, client.contacts.get(pk=contact.pk), source, [])
 
 
@@ -168,7 +169,7 @@ def _make_primary(
 def contact_remove(
     *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
 ) -> None:
-    client = Client.objects.select_for_update().get(pk=contact.client_id)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=contact.client_id)
     contact = client.contacts.get(pk=contact.pk)
     others = client.contacts.exclude(pk=contact.pk)
     if not others.exists():

@@ -1,0 +1,52 @@
+"""Another staff member deletes the client between the access check of a request and its
+change: the change answers 404 (the client is gone), never a 500."""
+
+import pytest
+
+from partnerspace.clients import api as clients_api
+from partnerspace.clients.models import Client
+from partnerspace.invitations import api as invitations_api
+from tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _deleted_meanwhile(monkeypatch, module):
+    real = module.client_get_for_user
+
+    def fetch_then_someone_deletes(membership, client_id):
+        client = real(membership, client_id)
+        Client.objects.filter(pk=client.pk).delete()  # the other request's delete commits
+        return client
+
+    monkeypatch.setattr(module, "client_get_for_user", fetch_then_someone_deletes)
+
+
+def test_the_second_of_two_deletes_at_once_gets_404(firm_a, api, monkeypatch):
+    client = make_client(firm_a.admin, "Bakkerij Peeters BV")
+    _deleted_meanwhile(monkeypatch, clients_api)
+    assert api(firm_a.manager).delete(f"/clients/{client.pk}").status_code == 404
+
+
+def test_an_edit_of_a_client_deleted_meanwhile_gets_404(firm_a, api, monkeypatch):
+    client = make_client(firm_a.admin, "Bakkerij Peeters BV")
+    _deleted_meanwhile(monkeypatch, clients_api)
+    response = api(firm_a.manager).patch(f"/clients/{client.pk}", {"legal_name": "Nieuw BV"})
+    assert response.status_code == 404
+
+
+def test_a_contact_added_to_a_client_deleted_meanwhile_gets_404(firm_a, api, monkeypatch):
+    client = make_client(firm_a.admin, "Bakkerij Peeters BV")
+    _deleted_meanwhile(monkeypatch, clients_api)
+    response = api(firm_a.manager).post(
+        f"/clients/{client.pk}/contacts",
+        {"first_name": "Els", "last_name": "Peeters", "email": "els@peeters.example"},
+    )
+    assert response.status_code == 404
+
+
+def test_an_invitation_to_a_client_deleted_meanwhile_gets_404(firm_a, api, monkeypatch):
+    client = make_client(firm_a.admin, "Bakkerij Peeters BV")
+    _deleted_meanwhile(monkeypatch, invitations_api)
+    response = api(firm_a.manager).post(f"/clients/{client.pk}/invitations", {})
+    assert response.status_code == 404
