@@ -5,6 +5,7 @@ from babel import localedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from partnerspace.identifiers.choices import BELGIAN_LOCALE, default_locale
 from partnerspace.identifiers.rules import LOCALES, IdentifierError, Normalized, Note, locale
 
 
@@ -119,3 +120,8 @@ def test_every_known_locale_in_any_spelling_normalizes_to_one_canonical_form(
 def test_every_known_locale_is_completed_from_its_own_country(canonical):
     *language, country = canonical.split("-")
     assert locale("-".join(language), country=country).value == canonical
+
+
+def test_a_postal_code_with_a_superscript_digit_is_no_belgian_region():
+    # "²" is a digit to str.isdigit() but not a number to int().
+    assert default_locale("BE", "10\u00b20") == BELGIAN_LOCALE

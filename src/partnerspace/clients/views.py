@@ -301,7 +301,7 @@ def _template_param(query) -> str | None:
     value = query.get("template")
     if value is None:
         return None
-    return value if value.isdigit() else ""
+    return value if value.isdecimal() else ""
 
 
 def _register_choices(request, query: str, copy: RegisterCopy | None) -> list[RegisterChoice]:

@@ -13,6 +13,7 @@ from partnerspace.configuration.models import (
     TemplateIntegration,
     template_name_key,
 )
+from partnerspace.firms.choices import choices_cached
 from partnerspace.firms.models import Firm, Membership
 
 
@@ -31,10 +32,17 @@ def templates_of_firm(firm: Firm) -> QuerySet[ConfigurationTemplate]:
     )
 
 
-def template_choices(firm: Firm) -> QuerySet[ConfigurationTemplate]:
-    """Id and name only, for a dropdown: no counts, no prefetches."""
-    return (
-        ConfigurationTemplate.objects.filter(firm=firm).only("id", "name").order_by(Lower("name"))
+def template_choices(firm: Firm) -> list[tuple[int, str]]:
+    """(id, name) of each template, for a dropdown: kept until the firm's templates change
+    (firms.choices)."""
+    return choices_cached(
+        firm,
+        "templates",
+        lambda: list(
+            ConfigurationTemplate.objects.filter(firm_id=firm.pk)
+            .order_by(Lower("name"))
+            .values_list("id", "name")
+        ),
     )
 
 
@@ -58,7 +66,8 @@ def template_find(
     Sjabloon column holds names, as the export writes them)."""
     if value is None or value == "":
         return None
-    is_id = isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+    # isdecimal, not isdigit: int() reads every decimal digit and refuses a superscript ².
+    is_id = isinstance(value, int) or (isinstance(value, str) and value.strip().isdecimal())
     key = template_name_key(str(value).strip())
     if among is not None:
         loaded = [t for t in among if t.firm_id == firm.pk]
@@ -91,7 +100,7 @@ def integration_ref_match(
         return next((fi for fi in installed if fi.pk == ref), None)
     text = str(ref).strip()
     found = next((fi for fi in installed if fi.key == text), None)
-    if found is None and text.isdigit():
+    if found is None and text.isdecimal():
         found = next((fi for fi in installed if fi.pk == int(text)), None)
     return found
 

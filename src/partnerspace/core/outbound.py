@@ -139,7 +139,7 @@ def _entry_port(entry: str) -> tuple[str, int | None]:
 
 
 def _port(text: str, entry: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not text.isdecimal() or not 0 < int(text) < 65536:
         raise ValueError(f"not a host name or network: {entry!r}")
     return int(text)
 

@@ -67,7 +67,7 @@ def default_locale(country: str | None, postal_code: str | None) -> str:
     country = (country or "BE").upper()
     if country != "BE":
         return COUNTRY_LOCALES.get(country, OTHER_LOCALE)
-    digits = "".join(ch for ch in postal_code or "" if ch.isdigit())
+    digits = "".join(ch for ch in postal_code or "" if ch in "0123456789")
     if len(digits) != 4:
         return BELGIAN_LOCALE
     code = int(digits)

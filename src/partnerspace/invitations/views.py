@@ -17,6 +17,7 @@ from partnerspace.configuration.selectors import template_get_for_user, template
 from partnerspace.core.errors import Conflict, ServiceError, ValidationFailed
 from partnerspace.core.forms import form_add_service_error
 from partnerspace.core.middleware import visitor_address
+from partnerspace.core.numbers import int_param
 from partnerspace.firms.access import firm_view
 from partnerspace.invitations import registration, selectors, services
 from partnerspace.invitations.forms import AcceptSignupForm, InviteForm, RegisterForm
@@ -34,7 +35,7 @@ def _preview(request, client, message: str, contact_ids) -> services.InvitationP
             membership=request.membership,
             client=client,
             message=message,
-            contact_ids=[int(pk) for pk in contact_ids if str(pk).isdigit()] or None,
+            contact_ids=[pk for pk in map(int_param, contact_ids) if pk] or None,
         )
     except ValidationFailed:
         return None
