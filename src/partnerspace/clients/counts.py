@@ -18,35 +18,16 @@ by one) calls `clients_changed` itself.
 
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
+from partnerspace.core.versions import version_raise
 from partnerspace.firms.models import Firm, Membership
 
 
 def clients_changed(*, firm_ids: Iterable[int]) -> None:
     """Raise the firms' clients_version once the current transaction commits (at once
-    outside one): the next page counts again. After the commit, so that a page counting
-    under the new version sees the change; once per transaction, however many rows."""
-    ids = {firm_id for firm_id in firm_ids if firm_id}
-    if not ids:
-        return
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        _bump(ids)
-        return
-    pending = connection.__dict__.get("_clients_changed")
-    # Still waiting for this transaction's commit? (A rollback drops the callback.)
-    if pending is None or not any(entry[1] is pending[1] for entry in connection.run_on_commit):
-        firms: set[int] = set()
-        pending = connection._clients_changed = (firms, lambda: _bump(firms))
-        transaction.on_commit(pending[1])
-    pending[0].update(ids)
-
-
-def _bump(firm_ids: set[int]) -> None:
-    Firm.objects.filter(pk__in=sorted(firm_ids)).update(clients_version=F("clients_version") + 1)
+    outside one): the next page counts again (core.versions)."""
+    version_raise(Firm, "clients_version", ids=firm_ids)
 
 
 def _client_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:

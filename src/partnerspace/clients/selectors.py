@@ -29,6 +29,7 @@ from partnerspace.clients.models import (
 )
 from partnerspace.clients.search import search_filter
 from partnerspace.core.numbers import int_param
+from partnerspace.firms.choices import choices_cached
 from partnerspace.firms.models import Membership
 
 PAGE_SIZES = (25, 50, 100)
@@ -387,6 +388,23 @@ def client_history(client: Client) -> QuerySet[ClientHistory]:
 
 def client_contacts(client: Client) -> QuerySet[Contact]:
     return client.contacts.all()
+
+
+def staff_names(membership: Membership) -> list[tuple[int, str]]:
+    """(membership id, name) of each of the firm's staff, for the list's filter and its bulk
+    action: kept until the firm's staff change (firms.choices)."""
+    return choices_cached(
+        membership.firm,
+        "staff",
+        lambda: [
+            (pk, person_label(first_name, last_name, email))
+            for pk, first_name, last_name, email in Membership.objects.filter(
+                firm_id=membership.firm_id
+            )
+            .order_by("user__first_name", "user__last_name", "pk")
+            .values_list("pk", *(f"user__{name}" for name in ROW_PERSON_FIELDS))
+        ],
+    )
 
 
 def staff_choices(membership: Membership) -> QuerySet[Membership]:

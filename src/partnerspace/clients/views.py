@@ -154,7 +154,7 @@ def client_list(request):
         "page": page,
         "filters": filters,
         "counts": counts,
-        "staff": selectors.staff_choices(membership),
+        "staff": selectors.staff_names(membership),
         "selection": selection_get(request),
         "back": request.get_full_path(),
         # Row links are this prefix plus the id: one reverse() instead of three per row.
@@ -193,7 +193,7 @@ def client_selection(request):
         "clients/_bulkbar.html",
         {
             "selection": selection_get(request),
-            "staff": selectors.staff_choices(request.membership),
+            "staff": selectors.staff_names(request.membership),
             # The bar is redrawn by this POST: after a bulk action the user goes back to the
             # list page the tick was made on, never to this URL, which accepts only POST.
             "back": list_page_url(request, request.headers.get("HX-Current-URL", "")),

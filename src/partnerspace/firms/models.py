@@ -15,6 +15,9 @@ class Firm(models.Model):
     # Raised after every committed change to the firm's clients that a count of them by
     # status may see (clients.counts): the client list's tab counts are cached per version.
     clients_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
+    # Raised after every committed change to what the pages' lists to choose from show: the
+    # firm's staff and their names, its configuration templates (firms.choices).
+    choices_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     # The assigned staff of clients whose company the register's update changed get a digest
     # e-mail (register.digest); the firm may switch it off.
     register_digest = models.BooleanField(
