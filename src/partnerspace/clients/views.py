@@ -3,6 +3,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -99,17 +100,26 @@ def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) ->
                 counts = list_filter.count(Client.objects.filter(pk__in=tab_ids))
                 if tab_counts.get("all", 0) >= selectors.COUNTS_CACHE_FROM:
                     cache.set(key, counts, selectors.COUNTS_CACHE_SECONDS)
+        value_chosen = chosen.get(list_filter.param, "")
+        choices = [(value, label, counts.get(value)) for value, label in list_filter.choices]
         shown.append(
             {
                 "param": list_filter.param,
                 "label": list_filter.label,
-                "value": chosen.get(list_filter.param, ""),
-                "choices": [
-                    (value, label, counts.get(value)) for value, label in list_filter.choices
+                "value": value_chosen,
+                "choices": choices,
+                # As the select draws them, written once here: the page is drawn often.
+                "options": [
+                    (value, _option_text(label, count), value == value_chosen)
+                    for value, label, count in choices
                 ],
             }
         )
     return shown
+
+
+def _option_text(label, count: int | None) -> str:
+    return str(label) if count is None else f"{label} ({intcomma(count)})"
 
 
 def client_row_states(rows) -> None:
