@@ -298,7 +298,7 @@ def row_people_attach(rows: list[Client]) -> None:
         return
     staff: dict[int, list[RowPerson]] = {client.pk: [] for client in rows}
     assigned = (
-        ClientAssignment.objects.filter(client_id__in=staff)
+        ClientAssignment.objects.filter(client_id__any_of=list(staff))
         .order_by("membership__user__last_name", "membership__user__first_name", "membership_id")
         .values_list("client_id", *(f"membership__user__{name}" for name in ROW_PERSON_FIELDS))
     )

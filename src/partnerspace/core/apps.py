@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "partnerspace.core"
     label = "core"
     verbose_name = _("Partner Space")
+
+    def ready(self) -> None:
+        from partnerspace.core.lookups import lookups_register
+
+        lookups_register()

@@ -20,7 +20,7 @@ def latest_invitation_states(client_ids: Iterable[int]) -> dict[int, InvitationS
     """The state of each client's latest invitation, in one query (the client list's column)."""
     # fmt: off
     latest = (
-        Invitation.objects.filter(client_id__in=client_ids)
+        Invitation.objects.filter(client_id__any_of=list(client_ids))
         .only(
             "client_id", "created_at", "expires_at", "sent_at", "send_attempts",
             "accepted_at", "revoked_at", "replaced_at", "failed_at",

@@ -29,7 +29,7 @@ def peppol_settings_of(firm: Firm) -> PeppolSettings | None:
 def registration_statuses(client_ids: Iterable[int]) -> dict[int, str]:
     """Each client's Peppol registration status, in one query (the client list's column)."""
     return dict(
-        ClientPeppol.objects.filter(client_id__in=client_ids)
+        ClientPeppol.objects.filter(client_id__any_of=list(client_ids))
         .order_by()
         .values_list("client_id", "status")
     )
