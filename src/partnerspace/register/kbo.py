@@ -91,6 +91,11 @@ _TYPE_RANK = {"001": 0, "003": 1, "002": 2}
 _WORD = re.compile(r"[^\W_]+")
 
 
+# The largest ExtractNumber the register records (RegisterExtract.extract_number, a positive
+# integer column on every database).
+MAX_EXTRACT_NUMBER = 2_147_483_647
+
+
 class ExtractError(Exception):
     """The file is not a KBO Open Data extract we can read: damaged, foreign, of the wrong
     kind. Nothing has been changed when it is raised."""
@@ -196,7 +201,11 @@ class Extract:
         if missing:
             self.close()
             raise ExtractError(f"not a KBO Open Data {kind} extract: {', '.join(missing)} missing")
-        self.meta = self._read_meta()
+        try:
+            self.meta = self._read_meta()
+        except ExtractError:
+            self.close()
+            raise
         if self.meta.extract_type != kind:
             self.close()
             raise ExtractError(
@@ -218,13 +227,21 @@ class Extract:
         if self.on_read is not None:
             self.on_read(self.read_bytes, self.total_bytes)
 
+    def _open(self, info: zipfile.ZipInfo):
+        """A member's bytes; ExtractError for one that zipfile cannot open: encrypted, or
+        compressed by a method it does not read (Deflate64, as Windows writes large ZIPs)."""
+        try:
+            return self._zip.open(info)
+        except (RuntimeError, NotImplementedError) as error:
+            raise ExtractError(f"{info.filename}: cannot be opened ({error})") from error
+
     def rows(self, member: str, columns: tuple[str, ...], convert=None) -> Iterator:
         """The rows of one CSV member after its header, which must be `columns`; through
         `convert` (which unpacks each row: a row of another width is a ValueError) when given."""
         info = self._members[member]
         reader = None
         try:
-            with self._zip.open(info) as raw:
+            with self._open(info) as raw:
                 counted = io.BufferedReader(_CountingReader(raw, self._advance), 1 << 20)
                 text = io.TextIOWrapper(counted, encoding="utf-8-sig", newline="")
                 reader = csv.reader(text, strict=True)
@@ -251,10 +268,11 @@ class Extract:
         values = {}
         for variable, value in self.rows("meta.csv", COLUMNS["meta"]):
             values[variable.strip()] = value.strip()
-        try:
-            number = int(values.get("ExtractNumber", ""))
-        except ValueError as error:
-            raise ExtractError("meta.csv: no ExtractNumber") from error
+        text = values.get("ExtractNumber", "")
+        # isdecimal: int() would also read "1_000" and " -1".
+        if not text.isdecimal() or not 0 < int(text) <= MAX_EXTRACT_NUMBER:
+            raise ExtractError(f"meta.csv: no ExtractNumber the register can hold ({text!r})")
+        number = int(text)
         return Meta(
             snapshot_date=parse_date(values.get("SnapshotDate", "")),
             extract_timestamp=_timestamp(values.get("ExtractTimestamp", "")),
@@ -292,7 +310,7 @@ class Extract:
         member = _member(name, part)
         columns = COLUMNS[name]
         try:
-            with self._zip.open(self._members[member]) as raw:
+            with self._open(self._members[member]) as raw:
                 counted = io.BufferedReader(_CountingReader(raw, self._advance), 1 << 20)
                 first = counted.readline().decode("utf-8-sig")
                 header = next(csv.reader([first]), None)
