@@ -13,7 +13,13 @@ from partnerspace.core.errors import Conflict, NotAllowed, ValidationFailed
 from partnerspace.invitations import services
 from partnerspace.invitations.models import Invitation, InvitationState
 from tests.factories import make_client
-from tests.invitations.helpers import contact, draft_client, link_in, send_invitation
+from tests.invitations.helpers import (
+    accept_as_new_user,
+    contact,
+    draft_client,
+    link_in,
+    send_invitation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -393,3 +399,26 @@ def test_withdrawing_the_last_usable_invitation_beside_an_expired_one_makes_the_
 
     assert not Invitation.objects.get(pk=old.pk).is_open
     assert Client.objects.get(pk=client.pk).status == ClientStatus.DRAFT
+
+
+def test_a_failed_invitation_tried_again_after_the_other_was_withdrawn_can_be_accepted(
+    firm_a, django_capture_on_commit_callbacks
+):
+    client = draft_client(firm_a.admin)
+    contact_add(membership=firm_a.admin, client=client, data=contact("els@peeters.example"))
+    els = client.contacts.get(email="els@peeters.example")
+    [bounced] = services.client_invite(membership=firm_a.manager, client=client)
+    # Its address bounced for good: the administrator will fix it and press "Try again".
+    Invitation.objects.filter(pk=bounced.pk).update(failed_at=timezone.now())
+    [other] = services.client_invite(membership=firm_a.manager, client=client, contact_ids=[els.pk])
+    services.invitation_revoke(membership=firm_a.manager, invitation=other)
+    status_after_revoke = Client.objects.get(pk=client.pk).status
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invitation_retry_now(membership=firm_a.manager, invitation=bounced)
+    assert len(mail.outbox) == 1  # the link went out
+    _browser, response = accept_as_new_user(link_in(mail.outbox[0]))
+    assert status_after_revoke == ClientStatus.INVITED  # the failed one may still be sent
+    assert response.status_code == 302
+    assert Client.objects.get(pk=client.pk).status == ClientStatus.ACTIVE

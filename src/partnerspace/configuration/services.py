@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -271,8 +272,8 @@ def template_update(
     """Change the template; clients created from it keep the settings they were given."""
     require_role(membership.can_manage_configuration, ADMINISTRATORS_ONLY)
     require_same_firm(membership, template)
-    template = ConfigurationTemplate.objects.select_for_update().get(
-        pk=template.pk, firm=membership.firm
+    template = get_object_or_404(
+        ConfigurationTemplate.objects.select_for_update(), pk=template.pk, firm=membership.firm
     )
     name, users, links = _template_clean(
         membership, name=name, user_ids=user_ids, integrations=integrations, exclude_id=template.pk

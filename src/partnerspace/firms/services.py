@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import models, transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -278,7 +279,10 @@ def membership_roles_set(
 ) -> Membership:
     flags = _roles_or_refuse(roles)
     administrators = _lock_administrators(membership.firm)
-    membership.refresh_from_db()
+    # Read again under the firm's lock: another administrator may have changed or removed it.
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "firm"), pk=membership.pk
+    )
     if membership.is_administrator and not flags["is_administrator"] and administrators <= 1:
         raise Conflict(
             "last_administrator", _("A firm keeps at least one administrator."), field="roles"
@@ -301,7 +305,10 @@ def membership_roles_set(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User) -> None:
     administrators = _lock_administrators(membership.firm)
-    membership.refresh_from_db()
+    # Read again under the firm's lock: another administrator may have changed or removed it.
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "firm"), pk=membership.pk
+    )
     if membership.is_administrator and administrators <= 1:
         raise Conflict("last_administrator", _("A firm keeps at least one administrator."))
     audit_record(

@@ -78,13 +78,13 @@ class Invitation(MailedLink):
         return bool(self.accepted_at or self.revoked_at or self.replaced_at or self.failed_at)
 
     @staticmethod
-    def open_now() -> Q:
-        """`is_open` as a query: the invitations whose link may still be used."""
+    def pending_now() -> Q:
+        """The invitations that may still lead to an acceptance: open (`is_open`), or failed
+        to send but not expired, which staff may send again (invitation_retry_now)."""
         return Q(
             accepted_at__isnull=True,
             revoked_at__isnull=True,
             replaced_at__isnull=True,
-            failed_at__isnull=True,
             expires_at__gt=timezone.now(),
         )
 

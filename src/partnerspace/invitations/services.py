@@ -176,7 +176,7 @@ def invitation_revoke(
     invitation.revoked_at = now
     invitation.save(update_fields=["revoked_at"])
     client = get_object_or_404(Client.objects.select_for_update(), pk=invitation.client_id)
-    still_open = Invitation.objects.filter(Invitation.open_now(), client=client).exists()
+    still_open = Invitation.objects.filter(Invitation.pending_now(), client=client).exists()
     if client.status == ClientStatus.INVITED and not still_open:
         client_status_change(
             client=client,

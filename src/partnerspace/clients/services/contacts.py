@@ -102,7 +102,7 @@ def contact_update(
     source: str = HistorySource.STAFF,
 ) -> ClientResult:
     client = get_object_or_404(Client.objects.select_for_update(), pk=contact.client_id)
-    contact = client.contacts.get(pk=contact.pk)
+    contact = get_object_or_404(client.contacts, pk=contact.pk)
     before = snapshot(contact, (*CONTACT_FIELDS, "is_primary"))
     merged = {name: before[name] for name in CONTACT_FIELDS}
     merged.update({name: value for name, value in data.items() if name in CONTACT_FIELDS})
@@ -132,7 +132,9 @@ def contact_make_primary(
     *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
 ) -> ClientResult:
     client = get_object_or_404(Client.objects.select_for_update(), pk=contact.client_id)
-    return _make_primary(membership, client, client.contacts.get(pk=contact.pk), source, [])
+    return _make_primary(
+        membership, client, get_object_or_404(client.contacts, pk=contact.pk), source, []
+    )
 
 
 def _make_primary(
@@ -170,7 +172,7 @@ def contact_remove(
     *, membership: Membership, contact: Contact, source: str = HistorySource.STAFF
 ) -> None:
     client = get_object_or_404(Client.objects.select_for_update(), pk=contact.client_id)
-    contact = client.contacts.get(pk=contact.pk)
+    contact = get_object_or_404(client.contacts, pk=contact.pk)
     others = client.contacts.exclude(pk=contact.pk)
     if not others.exists():
         raise Conflict("last_contact", _("A client keeps at least one contact person."))

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.core.files import File
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
@@ -39,7 +40,9 @@ def mandate_confirm(
     """The firm holds the client's signed mandate: yes, from now, confirmed by this person.
     The signed PDF may come with it."""
     require_role(membership.can_manage_peppol)
-    client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
+    client = get_object_or_404(
+        Client.objects.select_for_update(), pk=client.pk, firm_id=membership.firm_id
+    )
     if document is not None:
         _document_store(client, document, membership.user, source)
     if not mandate_is_confirmed(client):
@@ -69,7 +72,9 @@ def mandate_withdraw(
 ) -> Client:
     """The firm no longer holds the mandate. A registered client is deregistered first."""
     require_role(membership.can_manage_peppol)
-    client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
+    client = get_object_or_404(
+        Client.objects.select_for_update(), pk=client.pk, firm_id=membership.firm_id
+    )
     if not client.peppol_mandate and client.mandate_confirmed_at is None:
         return client
     # A published client is refused here (peppol.handlers.on_mandate_changed).
@@ -134,5 +139,7 @@ def mandate_document_upload(
 ) -> MandateDocument:
     """Keep the signed mandate (a PDF of at most 10 MB) with the client."""
     require_role(membership.can_manage_peppol)
-    client = Client.objects.select_for_update().get(pk=client.pk, firm_id=membership.firm_id)
+    client = get_object_or_404(
+        Client.objects.select_for_update(), pk=client.pk, firm_id=membership.firm_id
+    )
     return _document_store(client, upload, membership.user, source)
