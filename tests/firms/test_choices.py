@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from partnerspace.configuration.models import ConfigurationTemplate
 from partnerspace.configuration.services import template_create, template_delete, template_update
 from partnerspace.firms.models import Firm
 from partnerspace.firms.services import membership_remove
@@ -22,14 +23,21 @@ def _list(web, membership) -> str:
     return response.content.decode()
 
 
-def _tables_read(web, membership) -> set[str]:
+# How each list's read begins (the firm door reads the viewer's memberships without the user).
+LIST_READS = {
+    "templates": 'FROM "configuration_configurationtemplate"',
+    "staff": 'FROM "firms_membership" INNER JOIN "accounts_user"',
+}
+
+
+def _lists_read(web, membership) -> set[str]:
     with CaptureQueriesContext(connection) as queries:
         _list(web, membership)
     return {
-        table
-        for table in ("configuration_configurationtemplate", "firms_membership")
+        name
+        for name, start in LIST_READS.items()
         for query in queries.captured_queries
-        if f'FROM "{table}"' in query["sql"]
+        if start in query["sql"]
     }
 
 
@@ -60,11 +68,24 @@ def test_a_member_added_renamed_or_removed_shows_in_the_staff_filter_with_the_ne
 
 def test_the_lists_are_read_once_then_kept_until_they_change(firm_a, web):
     template = template_create(membership=firm_a.admin, name="Standaard")
-    assert "configuration_configurationtemplate" in _tables_read(web, firm_a.admin)
-    kept = _tables_read(web, firm_a.admin)
-    assert "configuration_configurationtemplate" not in kept
+    assert _lists_read(web, firm_a.admin) == {"templates", "staff"}
+    assert _lists_read(web, firm_a.admin) == set()
     template_update(membership=firm_a.admin, template=template, name="Zelfstandigen")
-    assert "configuration_configurationtemplate" in _tables_read(web, firm_a.admin)
+    assert _lists_read(web, firm_a.admin) == {"templates", "staff"}  # one version for both
+    assert _lists_read(web, firm_a.admin) == set()
+    make_member(firm_a.firm, "accountant", first_name="Wendy")
+    assert _lists_read(web, firm_a.admin) == {"templates", "staff"}
+
+
+def test_templates_renamed_or_added_in_bulk_show(firm_a, web):
+    template = template_create(membership=firm_a.admin, name="Standaard")
+    assert "Standaard" in _list(web, firm_a.admin)
+    ConfigurationTemplate.objects.filter(pk=template.pk).update(name="Zelfstandigen")
+    assert "Zelfstandigen" in _list(web, firm_a.admin)
+    ConfigurationTemplate.objects.bulk_create(
+        [ConfigurationTemplate(firm=firm_a.firm, name="Vennootschappen")]
+    )
+    assert "Vennootschappen" in _list(web, firm_a.admin)
 
 
 def test_a_login_does_not_make_the_lists_be_read_again(firm_a, web):
@@ -92,9 +113,11 @@ def test_a_change_rolled_back_leaves_the_lists_as_they_were(firm_a, web):
 def test_one_firms_lists_never_show_in_another_firms_list(firm_a, firm_b, web):
     template_create(membership=firm_a.admin, name="Alfa-sjabloon")
     template_create(membership=firm_b.admin, name="Bêta-modèle")
+    make_member(firm_b.firm, "accountant", first_name="Zoë", last_name="Lambert")
     page_a = _list(web, firm_a.admin)
     page_b = _list(web, firm_b.admin)
     assert "Alfa-sjabloon" in page_a and "Bêta-modèle" not in page_a
     assert "Bêta-modèle" in page_b and "Alfa-sjabloon" not in page_b
-    assert "Anna" in page_a and "Anna" not in page_b
-    assert "Béatrice" in page_b and "Béatrice" not in page_a
+    # Not the viewer's own name, which the menu shows: a colleague's.
+    assert "Marc" in page_a and "Marc" not in page_b
+    assert "Zoë Lambert" in page_b and "Zoë Lambert" not in page_a

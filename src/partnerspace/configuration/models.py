@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerspace.configuration.catalog import CATALOG
+from partnerspace.firms.choices import firm_choices_changed
 from partnerspace.firms.models import Firm, Membership
 
 
@@ -42,7 +43,9 @@ def template_name_key(name: str) -> str:
 
 
 class TemplateQuerySet(models.QuerySet["ConfigurationTemplate"]):
-    """Keeps name_key in step with name on the writes that bypass save()."""
+    """Keeps name_key in step with name on the writes that bypass save(), and tells the
+    firms' lists to choose from (firms.choices) of the names they write, as the signals do
+    for save() and delete()."""
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -50,7 +53,9 @@ class TemplateQuerySet(models.QuerySet["ConfigurationTemplate"]):
             template.name_key = template_name_key(template.name)
         if "name" in (kwargs.get("update_fields") or ()):
             kwargs["update_fields"] = [*kwargs["update_fields"], "name_key"]
-        return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        firm_choices_changed(firm_ids={template.firm_id for template in objs})
+        return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
@@ -67,6 +72,8 @@ class TemplateQuerySet(models.QuerySet["ConfigurationTemplate"]):
                 # An SQL expression cannot be casefolded the way Python does it.
                 raise TypeError("Rename a template with a plain string, or through save().")
             kwargs["name_key"] = template_name_key(kwargs["name"])
+        if "name" in kwargs:
+            firm_choices_changed(firm_ids=set(self.values_list("firm_id", flat=True)))
         return super().update(**kwargs)
 
 

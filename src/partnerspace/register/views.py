@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from partnerspace.core.errors import NotAllowed, ServiceError, ValidationFailed
 from partnerspace.core.forms import error_text
+from partnerspace.core.numbers import int_param
 from partnerspace.firms.access import firm_view
 from partnerspace.register import services
 from partnerspace.register.selectors import changes_shown, register_changes_list, register_copy
@@ -43,8 +44,8 @@ def _act(request, change_id: int, action, done: str):
     else:
         messages.success(request, done)
     target = reverse("register:changes", args=[request.firm.slug])
-    page = request.POST.get("page", "")
-    return redirect(f"{target}?page={page}" if page.isdigit() else target)
+    page = int_param(request.POST.get("page"))
+    return redirect(f"{target}?page={page}" if page else target)
 
 
 @firm_view()
