@@ -76,3 +76,17 @@ def test_the_reader_s_notes_and_the_split_notes_of_one_row_are_both_its_warnings
     assert {"text_tidied", "address_split", "name_split"} <= {
         w.warning.code for w in outcome.warnings
     }
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_the_mapping_step_splits_a_csv_on_its_own_delimiter_whatever_a_value_holds(delimiter):
+    # One value full of another delimiter (commas in a semicolon file, as a note often has):
+    # the file's own delimiter still splits every row into the same columns, the other not.
+    other = ", " if delimiter != "," else "; "
+    row = dutch_row(1)
+    row[0] = "Vereniging van " + other.join(f"lid {i}" for i in range(40)) + " VZW"
+    content = csv_bytes([DUTCH, row, dutch_row(2)], delimiter=delimiter)
+    raw = read_table(content, filename="k.csv", headers=RAW_HEADERS)
+    assert [column.header for column in file_columns(raw)] == DUTCH
+    mapped = read_table(content, filename="k.csv", headers=HeaderRules(mapping=DUTCH_MAPPING))
+    assert mapped.row_count == 2

@@ -812,7 +812,7 @@ def test_file_problem_messages_name_the_missing_columns_and_limits():
         detail = {"reason": reason} if reason else {}
         if code == "missing_columns":
             detail = {"columns": ["country"]}
-        sized = {"file_too_large", "content_too_large", "too_many_rows"}
+        sized = {"file_too_large", "content_too_large", "too_many_rows", "too_many_columns"}
         if code in sized or reason == "sheet_too_large":
             detail["limit"] = 5
         if code == "sheet_not_found":

@@ -80,6 +80,9 @@ logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
+# Named columns a sheet may have: far more than a client list has (an accounting package's
+# export of its relations has about a hundred); the mapping step draws a choice for each.
+MAX_COLUMNS = 500
 # All members of an xlsx/ods zip together, inflated.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 # A member inflating more than this many times its compressed size ...
@@ -132,8 +135,9 @@ class FileProblem(Exception):
     """A file-level refusal: the import stops with this one message.
 
     ``code`` is one of ``unreadable_file``, ``unsupported_format``, ``empty_file``,
-    ``missing_columns``, ``file_too_large``, ``content_too_large``, ``too_many_rows`` or
-    ``sheet_not_found`` ({"sheet": the name asked for, "sheets": the worksheets' names});
+    ``missing_columns``, ``file_too_large``, ``content_too_large``, ``too_many_rows``,
+    ``too_many_columns`` or ``sheet_not_found`` ({"sheet": the name asked for, "sheets":
+    the worksheets' names);
     ``detail`` holds the particulars:
 
     - unreadable_file: {"reason": "corrupt" | "password_protected" | "encoding_unknown" |
@@ -149,7 +153,8 @@ class FileProblem(Exception):
     - content_too_large: {"limit": MAX_READ_BYTES} (a small file whose cells repeat long
       texts, so that reading it would take more memory than the limit; also a file whose
       reading took the process reading it apart down, see :mod:`.isolation`);
-    - too_many_rows: {"limit": MAX_ROWS}.
+    - too_many_rows: {"limit": MAX_ROWS};
+    - too_many_columns: {"limit": MAX_COLUMNS}, counted in the header row.
 
     A plain exception class, not a frozen dataclass: Python sets ``__traceback__`` on
     exceptions that pass through ``contextlib.contextmanager`` generators, which a frozen
@@ -243,6 +248,10 @@ FILE_PROBLEM_MESSAGES = {
     ),
     ("too_many_rows", ""): _(
         "This file has more than %(limit)s clients. Split it into several files."
+    ),
+    ("too_many_columns", ""): _(
+        "This file has more than %(limit)s columns, far more than a list of clients has. Keep "
+        "the columns with your clients' data and upload it again."
     ),
 }
 
@@ -2449,24 +2458,34 @@ def _plausible(text: str) -> bool:
 
 def _sniff_delimiter(text: str, rules: HeaderRules) -> str:
     """The delimiter that makes the most headers recognisable among the first rows; on a
-    tie, the one found most often in the first non-blank line."""
+    tie, the one found most often in the first non-blank line.
+
+    Read by the file's own headers (the mapping step), every cell is "recognisable": there
+    the delimiter is the one that splits most of the first rows into the same number of
+    columns (more than one), as a list's rows are; a value full of another delimiter (a note
+    with commas in a semicolon file) splits only its own row."""
     sample = text[:65536]
     first_line = next((line for line in sample.splitlines() if line.strip()), "")
-    best, best_score = ";", (-1, -1)
+    best, best_score = ";", (-1, -1, -1)
     for delimiter in _DELIMITERS:
-        recognised = 0
-        seen = 0
+        rows: list[list[str]] = []
         try:
             for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
-                if not any(cell.strip() for cell in row):
-                    continue
-                recognised = max(recognised, len({rules.key(cell) for cell in row} - {None}))
-                seen += 1
-                if seen >= HEADER_SEARCH_ROWS:
-                    break
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                    if len(rows) >= HEADER_SEARCH_ROWS:
+                        break
         except csv.Error:
             continue
-        score = (recognised, first_line.count(delimiter))
+        if rules.raw:
+            widths = Counter(len(row) for row in rows if len(row) > 1)
+            rows_alike, width = max(((n, w) for w, n in widths.items()), default=(0, 0))
+            score = (rows_alike, width, first_line.count(delimiter))
+        else:
+            recognised = max(
+                (len({rules.key(cell) for cell in row} - {None}) for row in rows), default=0
+            )
+            score = (recognised, 0, first_line.count(delimiter))
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -2611,19 +2630,26 @@ def _read_rows(
     encoding: str = "",
 ) -> Sheet:
     headers = header.texts
+    if sum(1 for text in headers if text) > MAX_COLUMNS:
+        raise FileProblem("too_many_columns", {"limit": MAX_COLUMNS})
     indexes: list[int] = []
     keys: list[str] = []
     unknown: list[str] = []
+    # Sets beside the lists, which keep the file's order: a look-up per header, not a scan.
+    keys_seen: set[str] = set()
+    unknown_seen: set[str] = set()
     for index, text in enumerate(headers):
         if not text or header_ignored(text):
             continue
         key = rules.key(text)
-        if key is None or key in keys:
-            if text not in unknown:
+        if key is None or key in keys_seen:
+            if text not in unknown_seen:
                 unknown.append(text)
+                unknown_seen.add(text)
             continue
         indexes.append(index)
         keys.append(key)
+        keys_seen.add(key)
     columns = tuple(keys)
     width = len(indexes)
     needed = max(indexes) + 1
