@@ -191,6 +191,26 @@ def test_a_number_answered_today_is_not_asked_again(vies, client_a, firm_a):
     assert (check.state, check.is_queued) == (ViesState.VALID, False)
 
 
+def test_an_answer_from_the_days_cache_keeps_the_time_vies_gave_it(vies, client_a, firm_a):
+    # The consultation number is the firm's proof of its check: the check shows it beside
+    # the time VIES gave it, not the time it was read again from the cache.
+    firm_a.firm.vat_number = f"BE{enterprise_number(50)}"
+    firm_a.firm.save()
+    vies.knows(VAT)
+    vat_checks_run()
+    first = check_of(client_a)
+    answered = timezone.now() - timedelta(hours=20)
+    ViesAnswer.objects.update(answered_at=answered)
+
+    vat_check_request(membership=firm_a.manager, client=client_a)
+    vat_checks_run()
+
+    check = check_of(client_a)
+    assert len(vies.calls) == 1
+    assert check.consultation_number == first.consultation_number
+    assert check.answered_at == answered
+
+
 def test_a_day_later_the_number_is_asked_again(vies, client_a, firm_a):
     vies.knows(VAT)
     vat_checks_run()

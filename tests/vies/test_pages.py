@@ -266,3 +266,13 @@ def test_a_large_firms_vies_counts_are_kept_until_a_vies_answer_changes_them(
 
     assert VatCheck.objects.get().state == "valid"
     assert invalid_count() == 0
+
+
+def test_a_vat_number_vies_does_not_cover_is_said_so_with_no_check_to_ask(
+    firm_a, web, vies, english
+):
+    client = make_client(firm_a.admin, "Alpine AG", country="CH", vat_number="CHE-123.456.788")
+    page = web(firm_a.manager).get(detail(client)).text
+    assert "Not checked in VIES yet." not in page
+    assert "VIES checks VAT numbers of the European Union only." in page
+    assert 'data-testid="vies-check"' not in page

@@ -350,7 +350,9 @@ def vat_check_make(check: VatCheck) -> str:
         .order_by()
         .first()
     )
+    answered_at = None  # now, for a fresh answer
     if cached is not None:
+        answered_at = cached.answered_at  # the consultation number's own time
         result = ViesResult(
             valid=cached.valid,
             error_code=cached.error_code,
@@ -377,11 +379,13 @@ def vat_check_make(check: VatCheck) -> str:
                     "answered_at": timezone.now(),
                 },
             )
-    return _finish(check, result, requester)
+    return _finish(check, result, requester, answered_at=answered_at)
 
 
 @transaction.atomic
-def _finish(claimed: VatCheck, result: ViesResult, requester: str) -> str:
+def _finish(
+    claimed: VatCheck, result: ViesResult, requester: str, *, answered_at: datetime | None = None
+) -> str:
     check = VatCheck.objects.select_for_update().filter(pk=claimed.pk).first()
     if (
         check is None
@@ -397,7 +401,7 @@ def _finish(claimed: VatCheck, result: ViesResult, requester: str) -> str:
     if result.valid is not None:
         check.state = _state_after(result)
         check.error_code = result.error_code
-        check.answered_at = now
+        check.answered_at = answered_at or now
         check.answer_valid = result.valid
         check.request_date = result.request_date
         check.consultation_number = result.consultation_number

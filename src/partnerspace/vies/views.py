@@ -13,6 +13,7 @@ from partnerspace.clients.selection import selection_back, selection_clear, sele
 from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.core.errors import NotAllowed, ServiceError
 from partnerspace.firms.access import firm_view
+from partnerspace.identifiers.rules import vies_parts
 from partnerspace.vies import selectors, services
 
 
@@ -21,6 +22,8 @@ def section_context(client) -> dict:
     return {
         "client": client,
         "vat_check": check,
+        # A VAT number outside the EU (CHE…) is kept, but VIES cannot check it.
+        "vat_checkable": vies_parts(client.vat_number) is not None,
         "vat_check_error": selectors.error_message(check.error_code) if check else "",
     }
 
