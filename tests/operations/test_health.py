@@ -20,7 +20,7 @@ REDIS_TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["d
 
 @pytest.fixture(autouse=True)
 def migrations_checked_again(monkeypatch):
-    monkeypatch.setattr(health, "_migrations_applied", False)
+    monkeypatch.setattr(health, "_migrations_applied_at", None)
 
 
 def get(path: str, **headers):
@@ -116,3 +116,22 @@ def test_on_redis_a_deferred_task_overdue_with_no_worker_to_move_it_counts_as_wa
     assert response.status_code == 503
     assert response.json()["checks"]["task_wait"] == "failing"
     empty(redis_url)
+
+
+def test_a_migration_taken_away_under_a_running_process_makes_it_not_ready(monkeypatch):
+    """A backup of an older release restored while the process runs: within a minute."""
+    assert get("/readyz").status_code == 200
+    [leaf] = MigrationExecutor(connection).loader.graph.leaf_nodes("clients")
+    migration = MigrationExecutor(connection).loader.get_migration(*leaf)
+    names = [leaf[1], *(name for _, name in migration.replaces)]
+    MigrationRecorder.Migration.objects.filter(app="clients", name__in=names).delete()
+    assert get("/readyz").status_code == 200  # still within the minute it said so
+    # A minute later.
+    found_at = health._migrations_applied_at
+    assert found_at is not None
+    monkeypatch.setattr(
+        health, "_migrations_applied_at", found_at - health.MIGRATIONS_RECHECK_SECONDS
+    )
+    response = get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"] == "failing"

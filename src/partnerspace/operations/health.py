@@ -1,6 +1,8 @@
 """Readiness: may this process take requests? Each check answers "ok" or "failing"; the reason
 goes to the log, never into the answer, which anyone can read."""
 
+import time
+
 import structlog
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -13,10 +15,12 @@ log = structlog.get_logger("partnerspace.health")
 OK = "ok"
 FAILING = "failing"
 
-# Once every migration is applied it stays so for the life of this process: a release with
-# new migrations comes with new code, and so with a restart. Reading the migration files
-# again on every probe would cost more than the rest of the checks together.
-_migrations_applied = False
+# Reading the migration files on every probe would cost more than the rest of the checks
+# together, so a process that found every migration applied says so for a minute before it
+# looks again: not for ever, since a backup restored under it (an older release's) takes
+# migrations away without a restart.
+MIGRATIONS_RECHECK_SECONDS = 60.0
+_migrations_applied_at: float | None = None
 
 
 def _database() -> None:
@@ -25,15 +29,20 @@ def _database() -> None:
 
 
 def _migrations() -> None:
-    global _migrations_applied
-    if _migrations_applied:
+    global _migrations_applied_at
+    now = time.monotonic()
+    if (
+        _migrations_applied_at is not None
+        and now - _migrations_applied_at < MIGRATIONS_RECHECK_SECONDS
+    ):
         return
+    _migrations_applied_at = None
     connection = connections[DEFAULT_DB_ALIAS]
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if plan:
         raise RuntimeError(f"{len(plan)} migration(s) not applied")
-    _migrations_applied = True
+    _migrations_applied_at = now
 
 
 def readiness() -> dict[str, str]:
