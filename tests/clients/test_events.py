@@ -38,6 +38,7 @@ def test_the_apps_register_their_reactions_once():
         },
         "details_changed": {
             "partnerspace.companies.handlers.on_details_changed",
+            "partnerspace.peppol.handlers.on_details_changed",
             "partnerspace.vies.handlers.on_details_changed",
         },
         "clients_imported": {"partnerspace.vies.handlers.on_clients_imported"},

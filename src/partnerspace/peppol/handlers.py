@@ -23,6 +23,18 @@ def on_mandate_changed(event: events.MandateChanged) -> None:
         raise still_published(event.client, field="peppol_mandate")
 
 
+# What the client's Peppol identifiers are built from (peppol.identifiers).
+IDENTITY_FIELDS = ("company_number", "vat_number", "country")
+
+
+def on_details_changed(event: events.DetailsChanged) -> None:
+    """A published client is published under identifiers built from its numbers and country:
+    they stay until it is deregistered, whatever the door, as its mandate does."""
+    changed = [change["field"] for change in event.changes if change["field"] in IDENTITY_FIELDS]
+    if changed and published_among([event.client.pk]):
+        raise still_published(event.client, field=changed[0])
+
+
 def on_clients_deleting(event: events.ClientsDeleting) -> Mapping[int, ServiceError]:
     published = published_among(event.client_ids)
     if not published:
@@ -36,4 +48,5 @@ def on_clients_deleting(event: events.ClientsDeleting) -> Mapping[int, ServiceEr
 def handlers_register() -> None:
     events.client_archived.register(on_clients_archived)
     events.mandate_changed.register(on_mandate_changed)
+    events.details_changed.register(on_details_changed)
     events.client_deletion_refusals.register(on_clients_deleting)

@@ -1,9 +1,10 @@
 """Whether a client has something published at the firm's SMP: the one rule, and its refusal.
 
 Published means a registration under way (pending), done (registered), or one that failed
-half-way, after the SMP had taken some of it. Such a client keeps its mandate and may not be
-deleted until it is deregistered: otherwise it would stay published with nothing left here to
-remove it.
+half-way, after the SMP had taken some of it. Such a client keeps its mandate, its
+enterprise and VAT numbers and its country (its identifiers are built from them), and may not
+be deleted, until it is deregistered: otherwise it would stay published with nothing left here
+to remove it, or under a number it no longer has.
 """
 
 from collections.abc import Iterable
