@@ -2,9 +2,12 @@
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
+
 from partnerspace.clients import events
 from partnerspace.clients.models import Client
-from partnerspace.core.errors import ServiceError
+from partnerspace.clients.validation import COMPANY_NUMBERS
+from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.peppol.published import published_among, still_published
 
 
@@ -29,10 +32,28 @@ IDENTITY_FIELDS = ("company_number", "vat_number", "country")
 
 def on_details_changed(event: events.DetailsChanged) -> None:
     """A published client is published under identifiers built from its numbers and country:
-    they stay until it is deregistered, whatever the door, as its mandate does."""
+    they stay until it is deregistered, whatever the door, as its mandate does. The other
+    firms' records of a linked company follow a change of its numbers
+    (companies.services.company_numbers_change): not while one of them is published."""
     changed = [change["field"] for change in event.changes if change["field"] in IDENTITY_FIELDS]
-    if changed and published_among([event.client.pk]):
-        raise still_published(event.client, field=changed[0])
+    if not changed:
+        return
+    client = event.client
+    if published_among([client.pk]):
+        raise still_published(client, field=changed[0])
+    numbers = [field for field in changed if field in COMPANY_NUMBERS]
+    if numbers and client.company_id is not None:
+        followers = Client.objects.filter(company_id=client.company_id).exclude(pk=client.pk)
+        if published_among(followers.values_list("pk", flat=True)):
+            # Names no firm: nobody learns another firm's clients from a refusal.
+            raise Conflict(
+                "registered_by_a_linked_firm",
+                _(
+                    "Another accounting firm this company works with has registered it on "
+                    "Peppol under these numbers: they can change once that firm deregisters it."
+                ),
+                field=numbers[0],
+            )
 
 
 def on_clients_deleting(event: events.ClientsDeleting) -> Mapping[int, ServiceError]:
