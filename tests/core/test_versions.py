@@ -4,6 +4,7 @@ it stands for, once however many changes it made, and not for what a rollback un
 import pytest
 from django.db import transaction
 
+from partnerspace.core import versions
 from partnerspace.core.versions import version_raise
 from partnerspace.firms.models import Firm
 
@@ -77,3 +78,15 @@ def test_two_versions_of_one_firm_are_raised_apart(firm_a):
     after = Firm.objects.get(pk=firm_a.firm.pk)
     assert after.choices_version == before.choices_version + 1
     assert after.clients_version == before.clients_version + 1
+
+
+def test_a_raise_that_fails_after_the_commit_does_not_fail_the_change(firm_a, monkeypatch, caplog):
+    def failing(model, field, ids):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(versions, "_raise", failing)
+    with transaction.atomic():
+        _raise(firm_a.firm)
+        Firm.objects.filter(pk=firm_a.firm.pk).update(name="Alfa & Co")
+    assert Firm.objects.get(pk=firm_a.firm.pk).name == "Alfa & Co"
+    assert "database gone" in caplog.text

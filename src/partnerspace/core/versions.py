@@ -30,7 +30,9 @@ def version_raise(model: type[models.Model], field: str, *, ids: Iterable[int]) 
     if pending is None or not any(entry[1] is pending[1] for entry in connection.run_on_commit):
         rows: set[int] = set()
         pending = waiting[key] = (rows, lambda: _raise(model, field, rows))
-        transaction.on_commit(pending[1])
+        # Robust: the change is committed whatever happens here; a failed raise leaves a cache
+        # a while behind (logged), not the person who made the change facing an error page.
+        transaction.on_commit(pending[1], robust=True)
     pending[0].update(wanted)
 
 
