@@ -4,6 +4,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from partnerspace.accounts.models import User
+
 pytestmark = pytest.mark.django_db
 
 
@@ -113,5 +115,16 @@ def test_the_reset_mail_leaves_from_the_worker_so_the_answer_takes_as_long_eithe
         result.task.call(*result.args, **result.kwargs)
     assert [message.to for message in mail.outbox] == [["admin@alfa.example"]]
     assert "http://testserver/account/password-reset/" in mail.outbox[0].body
-    # The language the visitor asked in (English here).
-    assert "reset the password" in mail.outbox[0].body
+    # The account's own language (Dutch, as it was made), not the asking browser's (English
+    # here): as on every page the person sees logged in (core.middleware.request_language).
+    assert "opnieuw in te stellen" in mail.outbox[0].body
+
+
+def test_the_reset_mail_speaks_the_accounts_own_language(firm_a):
+    # Asked from a browser without the language cookie (a new device): the account's language.
+    User.objects.filter(pk=firm_a.admin.user.pk).update(language="fr")
+    response = Client().post("/account/password-reset/", {"email": "admin@alfa.example"})
+    assert response.status_code == 302
+    assert [message.subject for message in mail.outbox] == [
+        "Choisissez un nouveau mot de passe pour Partner Space"
+    ]

@@ -369,3 +369,15 @@ def test_bulk_assign_and_archive_leave_another_firms_client_alone_even_when_pass
     assert not ClientAssignment.objects.filter(client=theirs).exists()
     theirs.refresh_from_db()
     assert theirs.status == ClientStatus.DRAFT
+
+
+@pytest.mark.parametrize("action", ["assign", "unassign"])
+def test_assigning_with_no_staff_chosen_is_refused_and_keeps_the_selection(
+    firm_a, web, clients, english, action
+):
+    browser = web(firm_a.admin)
+    tick(browser, clients[:25], clients[:2])
+    response = browser.post(BULK, {"action": action}, follow=True)
+    assert messages_of(response) == ["Choose at least one staff member."]
+    assert selection_of(browser, firm_a) == {clients[0].pk, clients[1].pk}
+    assert not ClientAssignment.objects.filter(client__in=clients[:2]).exists()

@@ -279,3 +279,26 @@ def test_a_number_another_client_of_a_linked_firm_holds_is_refused_without_namin
     company.refresh_from_db()
     client.refresh_from_db()
     assert company.company_number == client.company_number == NUMBER
+
+
+def test_a_contact_added_when_no_firm_works_with_the_company_is_refused_not_lost(linked):
+    client, company, browser = linked
+    browser.post(f"/company/{company.pk}/links/{client.pk}/end/")
+    response = browser.post(
+        f"/company/{company.pk}/contacts/add/",
+        {"first_name": "Els", "last_name": "P", "email": "els@peeters.example", "locale": "nl-BE"},
+        follow=True,
+    )
+    assert "Contact person added." not in response.text
+    assert "No accounting firm works with your company now" in response.text
+
+
+def test_a_contact_two_firms_hold_in_another_case_is_listed_once(
+    firm_a, firm_b, linked, django_capture_on_commit_callbacks
+):
+    _client_a, company, browser = linked
+    other = draft_client(firm_b.admin, email="JAN@Peeters.example", company_number=NUMBER)
+    send_invitation(django_capture_on_commit_callbacks, firm_b.admin, other)
+    assert browser.post(last_link()).status_code == 302
+    page = browser.get(f"/company/{company.pk}/").text
+    assert page.lower().count("jan@peeters.example") == 1

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from partnerspace.accounts.models import LoginFailure, PasswordResetRequest, User, throttle_key
 from partnerspace.core.errors import Conflict
+from partnerspace.core.languages import interface_languages
 
 
 def login_attempt_start(
@@ -86,12 +87,18 @@ def password_reset_request_record(*, email: str, requested_from: str | None) -> 
 
 
 def password_reset_mail_send(*, email: str, language: str) -> None:
-    """Mail a reset link to each active account of `email`, in `language`; nothing when the
-    address has none. Run by the worker (accounts.tasks), so that the request that asked
-    answers as fast whether or not the address has an account."""
+    """Mail a reset link to the active account of `email`, in the language the account chose
+    (else `language`, the asking browser's); nothing when the address has none. Run by the
+    worker (accounts.tasks), so that the request that asked answers as fast whether or not
+    the address has an account."""
     form = PasswordResetForm({"email": email})
     if not form.is_valid():
         return
+    account = next(iter(form.get_users(form.cleaned_data["email"])), None)
+    if account is None:
+        return
+    if account.language in interface_languages():
+        language = account.language
     # Links in the e-mail point at the public address, never at a Host a request named.
     base = urlsplit(settings.PARTNERSPACE_BASE_URL)
     with translation.override(language):

@@ -26,7 +26,8 @@ def company_contacts(company: Company) -> list[Contact]:
     for contact in Contact.objects.filter(client__company=company).order_by(
         "-is_primary", "last_name", "id"
     ):
-        if contact.email not in seen:
-            seen.add(contact.email)
+        key = contact.email.casefold()  # one address in any case, as a client's contacts
+        if key not in seen:
+            seen.add(key)
             contacts.append(contact)
     return contacts

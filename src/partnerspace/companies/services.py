@@ -6,6 +6,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -241,7 +242,17 @@ def company_contact_add(
     """A contact person the company adds shows on the client page of every firm it works with."""
     require_role(speaks_for(user, company), MEMBERS_ONLY)
     cleaned = contact_clean(data, country=company.country)
-    for client in _linked_clients(company):
+    linked = list(_linked_clients(company))
+    if not linked:
+        # The company keeps no contacts of its own: they live on the firms' records of it.
+        raise Conflict(
+            "no_firm_linked",
+            _(
+                "No accounting firm works with your company now: there is no one to give this "
+                "contact person to."
+            ),
+        )
+    for client in linked:
         if client.contacts.filter(email__iexact=cleaned.values["email"]).exists():
             continue
         contact = Contact.objects.create(client=client, is_primary=False, **cleaned.values)
@@ -260,7 +271,7 @@ def company_contact_add(
 def company_end_link(*, user: User, company: Company, client: Client) -> Client:
     """The company stops working with a firm: the firm sees the client Archived, ended by it."""
     require_role(speaks_for(user, company), MEMBERS_ONLY)
-    client = Client.objects.select_for_update().get(pk=client.pk, company=company)
+    client = get_object_or_404(Client.objects.select_for_update(), pk=client.pk, company=company)
     # Archived as from any other door: open invitations withdrawn, Peppol deregistered.
     return client_status_change(
         client=client,

@@ -71,7 +71,7 @@ def contact_add(request, company_id: int):
             warnings = services.company_contact_add(
                 user=request.user, company=company, data=form.cleaned_data
             )
-        except ValidationFailed as failed:
+        except (ValidationFailed, ServiceError) as failed:
             form_add_service_error(form, failed)
         else:
             for warning in warnings:

@@ -94,6 +94,10 @@ def _bulk_assignments(
     """A fixed number of queries whatever the selection: "select all" may hold 10,000."""
     require_role(membership.sees_all_clients)
     people = memberships_of_firm(membership.firm_id, membership_ids)
+    if not people:
+        raise ValidationFailed(
+            [FieldError("staff", "no_staff_chosen", _("Choose at least one staff member."))]
+        )
     selected = list(clients)
     # The firm's own clients only, locked: a concurrent change cannot insert the same pair.
     ids = list(
