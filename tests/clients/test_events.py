@@ -22,6 +22,7 @@ def test_the_apps_register_their_reactions_once():
             events.mandate_changed,
             events.client_created,
             events.details_changed,
+            events.details_change_refusals,
             events.clients_imported,
             events.client_deletion_refusals,
         )
@@ -36,9 +37,9 @@ def test_the_apps_register_their_reactions_once():
             "partnerspace.configuration.handlers.on_client_created",
             "partnerspace.vies.handlers.on_client_created",
         },
+        "details_change_refusals": {"partnerspace.peppol.handlers.on_details_changing"},
         "details_changed": {
             "partnerspace.companies.handlers.on_details_changed",
-            "partnerspace.peppol.handlers.on_details_changed",
             "partnerspace.vies.handlers.on_details_changed",
         },
         "clients_imported": {"partnerspace.vies.handlers.on_clients_imported"},

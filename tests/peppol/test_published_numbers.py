@@ -6,9 +6,9 @@ participant while the client page shows identifiers of the new number as registe
 import pytest
 
 from partnerspace.clients.models import Client
-from partnerspace.clients.services import client_update
+from partnerspace.clients.services import client_archive, client_update
 from partnerspace.core.errors import Conflict
-from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
+from partnerspace.peppol.models import ClientPeppol, Operation, RegistrationStatus
 from tests.companies.test_company_numbers import NUMBER, UNUSED, accepted
 from tests.factories import make_client
 from tests.invitations.helpers import draft_client, last_link, send_invitation
@@ -75,3 +75,58 @@ def test_a_number_change_another_firms_published_record_would_follow_is_refused(
     assert firm_b.firm.name not in refused.value.message
     for client in (client_a, client_b):
         assert Client.objects.get(pk=client.pk).company_number == NUMBER
+
+
+def test_an_archived_record_which_follows_no_one_may_change_its_number(
+    firm_a, firm_b, django_capture_on_commit_callbacks
+):
+    # Firm A's link ended: its record no longer follows the company, nor the company it; the
+    # refusal would only tell firm A of another firm's Peppol registration.
+    capture = django_capture_on_commit_callbacks
+    client_a, _company, browser = accepted(capture, firm_a, company_number=NUMBER)
+    client_b = draft_client(firm_b.admin, company_number=NUMBER)
+    send_invitation(capture, firm_b.admin, client_b)
+    assert browser.post(last_link()).status_code == 302
+    client_archive(membership=firm_a.admin, client=client_a)
+    ClientPeppol.objects.create(client=client_b, status=RegistrationStatus.REGISTERED)
+
+    client_update(membership=firm_a.admin, client=client_a, data={"company_number": UNUSED})
+
+    assert Client.objects.get(pk=client_a.pk).company_number == UNUSED
+    assert Client.objects.get(pk=client_b.pk).company_number == NUMBER
+
+
+def test_a_deregistration_that_failed_before_removing_anything_keeps_the_numbers(firm_a, client):
+    ClientPeppol.objects.create(
+        client=client,
+        status=RegistrationStatus.FAILED,
+        operation=Operation.DEREGISTER,
+        completed_steps=[],  # its first DELETE refused: all is still at the SMP
+    )
+    with pytest.raises(Conflict):
+        client_update(membership=firm_a.manager, client=client, data={"vat_number": None})
+
+
+def test_the_import_preview_refuses_the_row_the_import_would_refuse(firm_a, settings, tmp_path):
+    from partnerspace.imports import services as imports
+    from partnerspace.imports.models import ImportJob, ImportMode
+    from tests.imports.rows import client_row, enterprise_number, xlsx_of
+    from tests.imports.test_undo import imported
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    imported(firm_a.manager, [client_row(1)])
+    published = Client.objects.get(legal_name="Bakkerij 1 BV")
+    ClientPeppol.objects.create(client=published, status=RegistrationStatus.REGISTERED)
+    new = enterprise_number(7001)
+    job = imports.import_job_create(
+        membership=firm_a.manager,
+        file_name="k.xlsx",
+        content=xlsx_of([client_row(1, company_number=new, vat_number="BE" + new)]),
+        mode=ImportMode.UPDATE,
+    )
+    imports.import_preview(job=job)
+    previewed = ImportJob.objects.get(pk=job.pk)
+    assert (previewed.updated, previewed.refused) == (0, 1)
+    done = imports.import_start(membership=firm_a.manager, job=previewed)
+    assert (done.updated, done.refused) == (0, 1)
+    assert Client.objects.get(pk=published.pk).company_number != new

@@ -82,6 +82,16 @@ class DetailsChanged:
 
 
 @dataclass(frozen=True)
+class DetailsChanging:
+    """A client's details are about to change (`changes` as in DetailsChanged): a handler may
+    refuse by raising a ServiceError, and writes nothing, since a dry run (the import's
+    preview) asks too. Sent before details_changed."""
+
+    client: Client
+    changes: Sequence[Mapping]
+
+
+@dataclass(frozen=True)
 class ClientsDeleting:
     """Drafts are about to be deleted: each handler answers those that must stay, and why."""
 
@@ -92,6 +102,7 @@ client_archived: Registry[ClientsArchived, None] = Registry("client_archived")
 mandate_changed: Registry[MandateChanged, None] = Registry("mandate_changed")
 client_created: Registry[ClientCreated, None] = Registry("client_created")
 details_changed: Registry[DetailsChanged, None] = Registry("details_changed")
+details_change_refusals: Registry[DetailsChanging, None] = Registry("details_change_refusals")
 clients_imported: Registry[ClientsImported, None] = Registry("clients_imported")
 client_deletion_refusals: Registry[ClientsDeleting, Mapping[int, ServiceError]] = Registry(
     "client_deletion_refusals"

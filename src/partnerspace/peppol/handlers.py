@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from django.utils.translation import gettext as _
 
 from partnerspace.clients import events
-from partnerspace.clients.models import Client
+from partnerspace.clients.models import Client, ClientStatus
+from partnerspace.clients.services import client_details_owned_by_client
 from partnerspace.clients.validation import COMPANY_NUMBERS
 from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.peppol.published import published_among, still_published
@@ -30,7 +31,7 @@ def on_mandate_changed(event: events.MandateChanged) -> None:
 IDENTITY_FIELDS = ("company_number", "vat_number", "country")
 
 
-def on_details_changed(event: events.DetailsChanged) -> None:
+def on_details_changing(event: events.DetailsChanging) -> None:
     """A published client is published under identifiers built from its numbers and country:
     they stay until it is deregistered, whatever the door, as its mandate does. The other
     firms' records of a linked company follow a change of its numbers
@@ -42,8 +43,13 @@ def on_details_changed(event: events.DetailsChanged) -> None:
     if published_among([client.pk]):
         raise still_published(client, field=changed[0])
     numbers = [field for field in changed if field in COMPANY_NUMBERS]
-    if numbers and client.company_id is not None:
-        followers = Client.objects.filter(company_id=client.company_id).exclude(pk=client.pk)
+    # The records that follow it: those of an Active client linked to its company, as
+    # companies.handlers sends the numbers on (an archived record follows nothing).
+    company_id = client.company_id
+    if numbers and company_id is not None and client_details_owned_by_client(client):
+        followers = Client.objects.filter(
+            company_id=company_id, status=ClientStatus.ACTIVE
+        ).exclude(pk=client.pk)
         if published_among(followers.values_list("pk", flat=True)):
             # Names no firm: nobody learns another firm's clients from a refusal.
             raise Conflict(
@@ -69,5 +75,5 @@ def on_clients_deleting(event: events.ClientsDeleting) -> Mapping[int, ServiceEr
 def handlers_register() -> None:
     events.client_archived.register(on_clients_archived)
     events.mandate_changed.register(on_mandate_changed)
-    events.details_changed.register(on_details_changed)
+    events.details_change_refusals.register(on_details_changing)
     events.client_deletion_refusals.register(on_clients_deleting)

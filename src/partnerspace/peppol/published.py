@@ -13,21 +13,27 @@ from django.utils.translation import gettext as _
 
 from partnerspace.clients.models import Client
 from partnerspace.core.errors import Conflict
-from partnerspace.peppol.models import ClientPeppol, RegistrationStatus
+from partnerspace.peppol.models import ClientPeppol, Operation, RegistrationStatus
 
 
-def is_published(status: str, completed_steps) -> bool:
-    return status in (RegistrationStatus.PENDING, RegistrationStatus.REGISTERED) or (
-        status == RegistrationStatus.FAILED and bool(completed_steps)
-    )
+def is_published(status: str, completed_steps, operation: str = Operation.REGISTER) -> bool:
+    if status in (RegistrationStatus.PENDING, RegistrationStatus.REGISTERED):
+        return True
+    if status != RegistrationStatus.FAILED:
+        return False
+    if operation == Operation.DEREGISTER:
+        # Its steps are the deregistration's: all stays published until the service group
+        # itself is gone.
+        return "delete:service_group" not in (completed_steps or ())
+    return bool(completed_steps)
 
 
 def published_among(client_ids: Iterable[int]) -> set[int]:
     """Those of the clients with something published at the firm's SMP."""
     states = ClientPeppol.objects.filter(client_id__in=list(client_ids)).values_list(
-        "client_id", "status", "completed_steps"
+        "client_id", "status", "completed_steps", "operation"
     )
-    return {pk for pk, status, steps in states if is_published(status, steps)}
+    return {pk for pk, status, steps, operation in states if is_published(status, steps, operation)}
 
 
 def still_published(client: Client, *, field: str | None = None) -> Conflict:

@@ -251,6 +251,7 @@ def client_change(
     changes = differences(before, snapshot(client))
     if not changes and contact_line is None:
         return ClientResult(client, company.warnings)
+    events.details_change_refusals.send(events.DetailsChanging(client=client, changes=changes))
     # The numbers are the firm's to change, and a linked company's own record follows
     # (companies reacts).
     events.details_changed.send(
@@ -286,10 +287,19 @@ def client_change_check(
     numbers_follow: bool = True,
 ) -> None:
     """What client_change refuses before writing anything (a dry run asks this): a linked
-    client's own details, and a mandate withdrawal that must wait for deregistration."""
+    client's own details, a change another app refuses (details_change_refusals: Peppol keeps
+    a published client's numbers), and a mandate withdrawal that must wait for
+    deregistration. `data`: the values that change."""
     merged = {name: getattr(client, name) for name in COMPANY_FIELDS}
     merged.update({name: value for name, value in data.items() if name in COMPANY_FIELDS})
     _refuse_owned_by_client(client, merged, numbers_too=not numbers_follow)
+    changes = [
+        {"field": name, "old": getattr(client, name), "new": value}
+        for name, value in data.items()
+        if name in CLIENT_FIELDS
+    ]
+    if changes:
+        events.details_change_refusals.send(events.DetailsChanging(client=client, changes=changes))
     if data.get("peppol_mandate") is False and client.peppol_mandate:
         mandate_change_check(client=client, confirmed=False, actor=actor, source=source)
 

@@ -265,6 +265,9 @@ def _restore_together(
             changes = differences(entry.before, snapshot(client))
             if not changes and not entry.line:
                 continue
+            events.details_change_refusals.send(
+                events.DetailsChanging(client=client, changes=changes)
+            )
             events.details_changed.send(
                 events.DetailsChanged(client=client, changes=changes, actor=actor, source=source)
             )

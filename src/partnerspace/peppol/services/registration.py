@@ -243,7 +243,9 @@ def peppol_client_archived(
     _prepare and _finish), so only a finished (or half-finished) one is queued here.
     """
     state = single(ClientPeppol.objects.select_for_update().filter(client=client))
-    if state is None or state.is_pending or not is_published(state.status, state.completed_steps):
+    if state is None or state.is_pending:
+        return
+    if not is_published(state.status, state.completed_steps, state.operation):
         return
     _make_pending(state, operation=Operation.DEREGISTER, actor=actor)
     state.save()
