@@ -26,10 +26,10 @@ def test_removing_a_member_another_administrator_removed_meanwhile_is_no_500(
 ):
     _member_removed_meanwhile(monkeypatch)
     url = reverse("firms:staff_remove", args=["alfa", firm_a.accountant.pk])
-    assert web(firm_a.admin).post(url).status_code in (302, 404)
+    assert web(firm_a.admin).post(url).status_code == 404
 
 
 def test_the_roles_of_a_member_removed_meanwhile_are_no_500(firm_a, web, monkeypatch):
     _member_removed_meanwhile(monkeypatch)
     url = reverse("firms:staff_roles", args=["alfa", firm_a.accountant.pk])
-    assert web(firm_a.admin).post(url, {"roles": ["accountant"]}).status_code in (302, 404)
+    assert web(firm_a.admin).post(url, {"roles": ["accountant"]}).status_code == 404

@@ -90,3 +90,24 @@ def test_the_mapping_step_splits_a_csv_on_its_own_delimiter_whatever_a_value_hol
     assert [column.header for column in file_columns(raw)] == DUTCH
     mapped = read_table(content, filename="k.csv", headers=HeaderRules(mapping=DUTCH_MAPPING))
     assert mapped.row_count == 2
+
+
+def test_a_ragged_semicolon_file_with_a_comma_in_each_address_is_split_on_semicolons():
+    # Its rows' empty tails are not written (4 or 5 cells under 8 headers) and each address
+    # holds a comma: only the header row tells the semicolon apart.
+    headers = ["Naam", "Adres", "Postcode", "Gemeente", "E-mail", "Telefoon", "IBAN", "Notities"]
+    rows = [";".join(headers)]
+    for n in range(1, 12):
+        cells = [f"Bakkerij {n} BV", f"Kerkstraat {n}, bus {n}", "9000", "Gent", f"info{n}@b.be"]
+        rows.append(";".join(cells[: 4 + n % 2]))
+    content = ("\n".join(rows) + "\n").encode()
+    table = read_table(content, filename="klanten.csv", headers=RAW_HEADERS)
+    assert [column.header for column in file_columns(table)] == headers
+
+
+def test_a_semicolon_file_with_decimal_commas_and_an_optional_last_column():
+    rows = ["Naam;BTW;Omzet;Notities"]
+    rows += [f"B{n};BE0{n:09d};{n}234,50" + (";nota" if n % 3 == 0 else "") for n in range(1, 12)]
+    content = ("\n".join(rows) + "\n").encode()
+    table = read_table(content, filename="klanten.csv", headers=RAW_HEADERS)
+    assert [column.header for column in file_columns(table)] == ["Naam", "BTW", "Omzet", "Notities"]

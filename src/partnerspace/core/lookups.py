@@ -8,6 +8,7 @@ whole list as one value: an array on PostgreSQL (`= ANY(%s)`), a JSON array on S
 """
 
 import json
+import operator
 from typing import Any
 
 from django.db.models import AutoField, BigAutoField, ForeignKey, Lookup
@@ -18,8 +19,9 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self) -> list[int]:
-        # Whole numbers only (a page's own keys): nothing else is ever sent in the list.
-        return [int(value) for value in self.rhs]
+        # Whole numbers only (a page's own keys), and a list, not a query: nothing else is
+        # ever sent in it (operator.index refuses text, floats and expressions alike).
+        return [operator.index(value) for value in self.rhs]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -2461,12 +2461,13 @@ def _sniff_delimiter(text: str, rules: HeaderRules) -> str:
     tie, the one found most often in the first non-blank line.
 
     Read by the file's own headers (the mapping step), every cell is "recognisable": there
-    the delimiter is the one that splits most of the first rows into the same number of
-    columns (more than one), as a list's rows are; a value full of another delimiter (a note
-    with commas in a semicolon file) splits only its own row."""
+    the delimiter is the one that splits the most of the first rows into more than one cell
+    (the header row included, which a value's comma does not split), then the one that splits
+    most of them alike; a value full of another delimiter (a note with commas in a semicolon
+    file) splits only its own row."""
     sample = text[:65536]
     first_line = next((line for line in sample.splitlines() if line.strip()), "")
-    best, best_score = ";", (-1, -1, -1)
+    best, best_score = ";", (-1, -1, -1, -1)
     for delimiter in _DELIMITERS:
         rows: list[list[str]] = []
         try:
@@ -2480,12 +2481,12 @@ def _sniff_delimiter(text: str, rules: HeaderRules) -> str:
         if rules.raw:
             widths = Counter(len(row) for row in rows if len(row) > 1)
             rows_alike, width = max(((n, w) for w, n in widths.items()), default=(0, 0))
-            score = (rows_alike, width, first_line.count(delimiter))
+            score = (sum(widths.values()), rows_alike, width, first_line.count(delimiter))
         else:
             recognised = max(
                 (len({rules.key(cell) for cell in row} - {None}) for row in rows), default=0
             )
-            score = (recognised, 0, first_line.count(delimiter))
+            score = (recognised, 0, 0, first_line.count(delimiter))
         if score > best_score:
             best, best_score = delimiter, score
     return best

@@ -352,7 +352,9 @@ def vat_check_make(check: VatCheck) -> str:
     )
     answered_at = None  # now, for a fresh answer
     if cached is not None:
-        answered_at = cached.answered_at  # the consultation number's own time
+        # The firm's own answer keeps its time, beside its consultation number; a shared one
+        # (no requester) is this firm's answer now: its time would tell of another firm.
+        answered_at = cached.answered_at if owner is not None else None
         result = ViesResult(
             valid=cached.valid,
             error_code=cached.error_code,
