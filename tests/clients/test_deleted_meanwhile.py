@@ -4,22 +4,16 @@ request and its change: the change answers 404 (it is gone), never a 500."""
 import pytest
 
 from partnerspace.clients import api as clients_api
-from partnerspace.clients.models import Client, Contact
+from partnerspace.clients.models import Contact
 from partnerspace.invitations import api as invitations_api
 from tests.factories import make_client
+from tests.meanwhile import deleted_after_fetch
 
 pytestmark = pytest.mark.django_db
 
 
 def _deleted_meanwhile(monkeypatch, module):
-    real = module.client_get_for_user
-
-    def fetch_then_someone_deletes(membership, client_id):
-        client = real(membership, client_id)
-        Client.objects.filter(pk=client.pk).delete()  # the other request's delete commits
-        return client
-
-    monkeypatch.setattr(module, "client_get_for_user", fetch_then_someone_deletes)
+    deleted_after_fetch(monkeypatch, module, "client_get_for_user")
 
 
 def test_the_second_of_two_deletes_at_once_gets_404(firm_a, api, monkeypatch):

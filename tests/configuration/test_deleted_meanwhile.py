@@ -4,21 +4,14 @@ check and its change: the change answers 404 (it is gone), never a 500."""
 import pytest
 
 from partnerspace.configuration import api as configuration_api
-from partnerspace.configuration.models import ConfigurationTemplate
 from partnerspace.configuration.services import template_create
+from tests.meanwhile import deleted_after_fetch
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_template_changed_after_another_admin_deleted_it_gets_404(firm_a, api, monkeypatch):
     template = template_create(membership=firm_a.admin, name="Standaard")
-    real = configuration_api.template_get_for_user
-
-    def fetch_then_someone_deletes(membership, template_id):
-        found = real(membership, template_id)
-        ConfigurationTemplate.objects.filter(pk=found.pk).delete()
-        return found
-
-    monkeypatch.setattr(configuration_api, "template_get_for_user", fetch_then_someone_deletes)
+    deleted_after_fetch(monkeypatch, configuration_api, "template_get_for_user")
     response = api(firm_a.admin).patch(f"/templates/{template.pk}", {"name": "Nieuw"})
     assert response.status_code == 404

@@ -5,20 +5,13 @@ import pytest
 from django.urls import reverse
 
 from partnerspace.firms import selectors as firm_selectors
-from partnerspace.firms.models import Membership
+from tests.meanwhile import deleted_after_fetch
 
 pytestmark = pytest.mark.django_db
 
 
 def _member_removed_meanwhile(monkeypatch):
-    real = firm_selectors.staff_get_for_user
-
-    def fetch_then_someone_removes(membership, membership_id):
-        member = real(membership, membership_id)
-        Membership.objects.filter(pk=member.pk).delete()  # the other administrator's removal
-        return member
-
-    monkeypatch.setattr(firm_selectors, "staff_get_for_user", fetch_then_someone_removes)
+    deleted_after_fetch(monkeypatch, firm_selectors, "staff_get_for_user")
 
 
 def test_removing_a_member_another_administrator_removed_meanwhile_is_no_500(

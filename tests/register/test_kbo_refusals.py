@@ -8,21 +8,14 @@ import zipfile
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from partnerspace.register.models import RegisterExtract
 from partnerspace.register.selectors import register_company_get, register_copy
 from tests.register.conftest import GONE, UPDATE_1, full_tables
 from tests.register.kbo_files import write_full, write_update
+from tests.register.test_kbo_staging import refused
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(command: str, path) -> str:
-    with pytest.raises(CommandError) as raised:
-        call_command(command, str(path))
-    assert raised.value.returncode == 2
-    return str(raised.value)
 
 
 @pytest.fixture
