@@ -106,7 +106,6 @@ def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) ->
             {
                 "param": list_filter.param,
                 "label": list_filter.label,
-                "value": value_chosen,
                 "choices": choices,
                 # As the select draws them, written once here: the page is drawn often.
                 "options": [

@@ -16,7 +16,7 @@ from partnerspace.core.errors import Conflict
 from partnerspace.peppol.models import ClientPeppol, Operation, RegistrationStatus
 
 
-def is_published(status: str, completed_steps, operation: str = Operation.REGISTER) -> bool:
+def is_published(status: str, completed_steps, operation: str) -> bool:
     if status in (RegistrationStatus.PENDING, RegistrationStatus.REGISTERED):
         return True
     if status != RegistrationStatus.FAILED:

@@ -350,11 +350,10 @@ def vat_check_make(check: VatCheck) -> str:
         .order_by()
         .first()
     )
-    answered_at = None  # now, for a fresh answer
+    # The firm's own answer keeps its time, beside its consultation number; a fresh one, or a
+    # shared one (no requester), is dated now: a shared one's time would tell of another firm.
+    answered_at = cached.answered_at if cached is not None and owner is not None else None
     if cached is not None:
-        # The firm's own answer keeps its time, beside its consultation number; a shared one
-        # (no requester) is this firm's answer now: its time would tell of another firm.
-        answered_at = cached.answered_at if owner is not None else None
         result = ViesResult(
             valid=cached.valid,
             error_code=cached.error_code,
