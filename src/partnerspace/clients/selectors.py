@@ -28,6 +28,7 @@ from partnerspace.clients.models import (
     Contact,
 )
 from partnerspace.clients.search import search_filter
+from partnerspace.core.lookups import ReadByIds
 from partnerspace.core.numbers import int_param
 from partnerspace.firms.choices import choices_cached
 from partnerspace.firms.models import Membership
@@ -291,18 +292,23 @@ class RowPerson:
         )
 
 
+# The staff of a page's rows, by name (core.lookups: compiled once).
+_ROWS_STAFF = ReadByIds(
+    lambda ids: (
+        ClientAssignment.objects.filter(client_id__any_of=ids)
+        .order_by("membership__user__last_name", "membership__user__first_name", "membership_id")
+        .values_list("client_id", *(f"membership__user__{name}" for name in ROW_PERSON_FIELDS))
+    )
+)
+
+
 def row_people_attach(rows: list[Client]) -> None:
     """Give each row its primary contact (`row_contact`, from the columns client_page joined
     in, or None) and its staff by name (`row_staff`), as plain values: no model instances."""
     if not rows:
         return
     staff: dict[int, list[RowPerson]] = {client.pk: [] for client in rows}
-    assigned = (
-        ClientAssignment.objects.filter(client_id__any_of=list(staff))
-        .order_by("membership__user__last_name", "membership__user__first_name", "membership_id")
-        .values_list("client_id", *(f"membership__user__{name}" for name in ROW_PERSON_FIELDS))
-    )
-    for client_id, first_name, last_name, email in assigned:
+    for client_id, first_name, last_name, email in _ROWS_STAFF.rows(staff):
         staff[client_id].append(RowPerson.of(first_name, last_name, email))
     for client in rows:
         contact_id, *contact = (getattr(client, f"row_contact_{name}") for name in ROW_COLUMNS)

@@ -1,4 +1,5 @@
-"""`id_list__any_of`: a column among a list of ids, the list sent as one parameter.
+"""`id_list__any_of`: a column among a list of ids, the list sent as one parameter; and
+`ReadByIds`, a read by such a list whose SQL is compiled once.
 
 A page reads what belongs to its rows (their staff, invitations, Peppol states) by the rows'
 ids. Django's `__in` prepares, checks and binds each id as a parameter of its own: about
@@ -9,9 +10,18 @@ whole list as one value: an array on PostgreSQL (`= ANY(%s)`), a JSON array on S
 
 import json
 import operator
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import AutoField, BigAutoField, ForeignKey, Lookup
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import AutoField, BigAutoField, ForeignKey, Lookup, QuerySet
+from django.db.models.query import ValuesListIterable
+
+
+def _ids_param(ids: list[int], vendor: str) -> Any:
+    """The one parameter that carries the ids."""
+    return ids if vendor == "postgresql" else json.dumps(ids)
 
 
 class AnyOf(Lookup):
@@ -25,13 +35,63 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = _ids_param(self.rhs, connection.vendor)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, self.rhs)
+            return f"{lhs} = ANY(%s)", (*lhs_params, ids)
         # lhs is the column Django compiled; the ids go in as a parameter.
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608
-        return sql, (*lhs_params, json.dumps(self.rhs))
+        return sql, (*lhs_params, ids)
 
 
 def lookups_register() -> None:
     for field in (ForeignKey, AutoField, BigAutoField):
         field.register_lookup(AnyOf)
+
+
+# An id no table holds: it marks where the ids go in the SQL compiled once.
+_PROBE = -7_310_431
+
+
+class ReadByIds:
+    """A `values_list` read by a list of ids (through `__any_of`), compiled once per database.
+
+    The ORM builds and compiles a query anew each time: about a thousand Python calls before
+    the database sees it. The reads of a page's rows (their staff, invitations, Peppol
+    states) differ only in their ids, which `__any_of` sends as one parameter. So the SQL and
+    its other parameters are kept, from `build([probe])`, and each read puts its own ids in
+    the probe's place; the ORM still converts the values it reads (dates on SQLite)."""
+
+    def __init__(self, build: Callable[[list[int]], QuerySet[Any, Any]]) -> None:
+        self._build = build
+        self._compiled: dict[tuple[str, str], tuple[Any, str, tuple[Any, ...], int]] = {}
+
+    def rows(self, ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
+        wanted = [operator.index(value) for value in ids]
+        if not wanted:
+            return []
+        connection = connections[using]
+        compiled = self._compiled.get((using, connection.vendor)) or self._compile(using)
+        compiler, sql, params, slot = compiled
+        sent = list(params)
+        sent[slot] = _ids_param(wanted, connection.vendor)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, sent)
+            fetched = cursor.fetchall()
+        if compiler.has_extra_select:  # columns the ordering needed, as Django trims them
+            fetched = [row[: compiler.col_count] for row in fetched]
+        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+
+    def _compile(self, using: str) -> tuple[Any, str, tuple[Any, ...], int]:
+        connection = connections[using]
+        queryset = self._build([_PROBE])
+        if queryset._iterable_class is not ValuesListIterable:
+            raise ImproperlyConfigured("ReadByIds reads a values_list() of plain columns.")
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        probe = _ids_param([_PROBE], connection.vendor)
+        slots = [index for index, value in enumerate(params) if value == probe]
+        if len(slots) != 1:
+            raise ImproperlyConfigured("ReadByIds needs exactly one __any_of of the ids.")
+        compiled = (compiler, sql, tuple(params), slots[0])
+        self._compiled[(using, connection.vendor)] = compiled
+        return compiled

@@ -18,6 +18,12 @@ class Firm(models.Model):
     # Raised after every committed change to what the pages' lists to choose from show: the
     # firm's staff and their names, its configuration templates (firms.choices).
     choices_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
+    # Raised after every committed change to the firm's open register changes (the watch,
+    # one taken over or dismissed): the menu's count of them is cached per version, beside
+    # clients_version for the clients it counts (register.counts).
+    register_changes_version = models.PositiveBigIntegerField(
+        default=0, db_default=0, editable=False
+    )
     # The assigned staff of clients whose company the register's update changed get a digest
     # e-mail (register.digest); the firm may switch it off.
     register_digest = models.BooleanField(

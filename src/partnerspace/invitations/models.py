@@ -95,21 +95,40 @@ class Invitation(MailedLink):
 
     @property
     def state(self) -> InvitationState:
-        if self.accepted_at:
-            return InvitationState.ACCEPTED
-        if self.revoked_at:
-            return InvitationState.REVOKED
-        if self.replaced_at:
-            return InvitationState.REPLACED
-        if self.failed_at:
-            return InvitationState.FAILED
-        if self.expires_at <= timezone.now():
-            return InvitationState.EXPIRED
-        if self.sent_at:
-            return InvitationState.SENT
-        if self.send_attempts:
-            return InvitationState.RETRYING
-        return InvitationState.QUEUED
+        return invitation_state(*(getattr(self, name) for name in STATE_FIELDS))
+
+
+# What an invitation's state is read from, in invitation_state's order.
+STATE_FIELDS = (
+    "accepted_at",
+    "revoked_at",
+    "replaced_at",
+    "failed_at",
+    "expires_at",
+    "sent_at",
+    "send_attempts",
+)
+
+
+def invitation_state(
+    accepted_at, revoked_at, replaced_at, failed_at, expires_at, sent_at, send_attempts
+) -> InvitationState:
+    """An invitation's state from its STATE_FIELDS (a page's rows read only those)."""
+    if accepted_at:
+        return InvitationState.ACCEPTED
+    if revoked_at:
+        return InvitationState.REVOKED
+    if replaced_at:
+        return InvitationState.REPLACED
+    if failed_at:
+        return InvitationState.FAILED
+    if expires_at <= timezone.now():
+        return InvitationState.EXPIRED
+    if sent_at:
+        return InvitationState.SENT
+    if send_attempts:
+        return InvitationState.RETRYING
+    return InvitationState.QUEUED
 
 
 class RegistrationLink(models.Model):

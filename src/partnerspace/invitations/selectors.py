@@ -6,31 +6,34 @@ from django.utils import timezone
 
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.clients.selectors import client_get_for_user
+from partnerspace.core.lookups import ReadByIds
 from partnerspace.core.tokens import token_matches, token_split
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.invitations.models import (
+    STATE_FIELDS,
     Invitation,
     InvitationState,
     PendingRegistration,
     RegistrationLink,
+    invitation_state,
+)
+
+# The rows' invitations, latest first per client (core.lookups: compiled once).
+_LATEST_BY_CLIENT = ReadByIds(
+    lambda ids: (
+        Invitation.objects.filter(client_id__any_of=ids)
+        .order_by("client_id", "-created_at", "-id")
+        .values_list("client_id", *STATE_FIELDS)
+    )
 )
 
 
 def latest_invitation_states(client_ids: Iterable[int]) -> dict[int, InvitationState]:
     """The state of each client's latest invitation, in one query (the client list's column)."""
-    # fmt: off
-    latest = (
-        Invitation.objects.filter(client_id__any_of=list(client_ids))
-        .only(
-            "client_id", "created_at", "expires_at", "sent_at", "send_attempts",
-            "accepted_at", "revoked_at", "replaced_at", "failed_at",
-        )
-        .order_by("client_id", "-created_at", "-id")
-    )
-    # fmt: on
     states: dict[int, InvitationState] = {}
-    for invitation in latest:
-        states.setdefault(invitation.client_id, invitation.state)
+    for client_id, *fields in _LATEST_BY_CLIENT.rows(client_ids):
+        if client_id not in states:
+            states[client_id] = invitation_state(*fields)
     return states
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from partnerspace.clients.models import Client
 from partnerspace.clients.selectors import client_get_for_user, clients_visible_to
+from partnerspace.core.lookups import ReadByIds
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.peppol.identifiers import ParticipantId, participant_ids
 from partnerspace.peppol.models import (
@@ -26,13 +27,19 @@ def peppol_settings_of(firm: Firm) -> PeppolSettings | None:
     return single(PeppolSettings.objects.filter(firm=firm))
 
 
-def registration_statuses(client_ids: Iterable[int]) -> dict[int, str]:
-    """Each client's Peppol registration status, in one query (the client list's column)."""
-    return dict(
-        ClientPeppol.objects.filter(client_id__any_of=list(client_ids))
+# core.lookups: compiled once.
+_STATUSES = ReadByIds(
+    lambda ids: (
+        ClientPeppol.objects.filter(client_id__any_of=ids)
         .order_by()
         .values_list("client_id", "status")
     )
+)
+
+
+def registration_statuses(client_ids: Iterable[int]) -> dict[int, str]:
+    """Each client's Peppol registration status, in one query (the client list's column)."""
+    return dict(_STATUSES.rows(client_ids))
 
 
 @dataclass

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from partnerspace.firms.models import Membership
 from partnerspace.identifiers import rules
 from partnerspace.register import kbo, tables
+from partnerspace.register.counts import count_cached
 from partnerspace.register.models import (
     KINDS_WITH_FIELDS,
     ChangeKind,
@@ -822,8 +823,9 @@ def register_changes_visible_to(membership: Membership) -> QuerySet[RegisterChan
 
 
 def register_changes_count(membership: Membership) -> int:
-    """The menu's and the Overview's count: from the (firm, state, client) index."""
-    return register_changes_visible_to(membership).count()
+    """The menu's and the Overview's count: from the (firm, state, client) index, once per
+    change to what it counts (register.counts)."""
+    return count_cached(membership, lambda: register_changes_visible_to(membership).count())
 
 
 def register_changes_list(membership: Membership) -> QuerySet[RegisterChange]:

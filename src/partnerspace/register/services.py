@@ -36,6 +36,7 @@ from partnerspace.clients.services import ClientResult, client_update
 from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.firms.models import Membership
 from partnerspace.register import kbo, tables, watch
+from partnerspace.register.counts import register_changes_changed
 from partnerspace.register.models import (
     ChangeKind,
     ChangeState,
@@ -494,6 +495,7 @@ def _close(change: RegisterChange, membership: Membership, state: str) -> Regist
     change.resolved_at = timezone.now()
     change.resolved_by = membership.user
     change.save(update_fields=["state", "resolved_at", "resolved_by"])
+    register_changes_changed(firm_ids=[change.firm_id])
     return change
 
 

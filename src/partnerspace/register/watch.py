@@ -37,6 +37,7 @@ from django.utils import timezone
 from partnerspace.clients.models import Client, ClientStatus
 from partnerspace.core.bulk import db_datetime, insert_rows, json_for_db
 from partnerspace.register import kbo, tables
+from partnerspace.register.counts import register_changes_changed
 from partnerspace.register.models import (
     ChangeKind,
     ChangeState,
@@ -350,6 +351,7 @@ def _flag(
     gone: list[int] = []
     flagged_clients: set[int] = set()
     flagged_numbers: set[str] = set()
+    touched_firms: set[int] = set()  # whose open changes this pass writes
     db_json = json_for_db()
     stamp = db_datetime(now)
     for client in clients:
@@ -363,9 +365,11 @@ def _flag(
                     continue
                 if first_before == change.after or _client_has(client, change):
                     gone.append(change_id)  # back as it was, or the client has it already
+                    touched_firms.add(firm_id)
                     continue
                 if (client_id, change.kind, key) in dismissed:
                     gone.append(change_id)
+                    touched_firms.add(firm_id)
                     continue
                 moved.append(
                     RegisterChange(
@@ -400,6 +404,7 @@ def _flag(
             flagged_clients.add(client_id)
             flagged_numbers.add(number)
             outcome.firms.add(firm_id)
+            touched_firms.add(firm_id)
     if gone:
         RegisterChange.objects.filter(pk__in=gone).delete()
     if moved:
@@ -425,6 +430,7 @@ def _flag(
         ),
         new_rows,
     )
+    register_changes_changed(firm_ids=touched_firms)
     outcome.flagged = len(new_rows) + len(moved)
     outcome.clients = len(flagged_clients)
     outcome.enterprises = len(flagged_numbers)
