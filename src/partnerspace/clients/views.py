@@ -84,7 +84,7 @@ def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) ->
     chosen = dict(filters.extra)
     tab = ClientFilters(tab=filters.tab, status=filters.status)
     seen_by = "all" if membership.sees_all_clients else f"member-{membership.pk}"
-    tab_ids = selectors.client_ids_matching(membership, tab)  # a subquery, built once
+    tab_ids = None  # the tab's clients, as a subquery: built once, and only to count
     shown = []
     for list_filter in list_filters():
         counts: dict[str, int] = {}
@@ -97,6 +97,8 @@ def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) ->
             if cached is not None:
                 counts = cached
             else:
+                if tab_ids is None:
+                    tab_ids = selectors.client_ids_matching(membership, tab)
                 counts = list_filter.count(Client.objects.filter(pk__in=tab_ids))
                 if tab_counts.get("all", 0) >= selectors.COUNTS_CACHE_FROM:
                     cache.set(key, counts, selectors.COUNTS_CACHE_SECONDS)
