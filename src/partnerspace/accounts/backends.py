@@ -1,6 +1,8 @@
 from django.contrib.auth.backends import BaseBackend
+from django.db import DEFAULT_DB_ALIAS
 
 from partnerspace.accounts.models import User, email_key
+from partnerspace.core.lookups import ReadByIds
 
 
 class EmailBackend(BaseBackend):
@@ -21,8 +23,16 @@ class EmailBackend(BaseBackend):
         return None
 
     def get_user(self, user_id):
+        """The session's user, on every request: by SQL compiled once (core.lookups)."""
         try:
-            user = User.objects.get(pk=user_id)
-        except User.DoesNotExist:
+            found = _USERS.rows([int(user_id)])
+        except (TypeError, ValueError):
             return None
+        if not found:
+            return None
+        user = User.from_db(DEFAULT_DB_ALIAS, _USER_COLUMNS, found[0])
         return user if user.is_active else None
+
+
+_USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
+_USERS = ReadByIds(lambda ids: User.objects.filter(pk__any_of=ids).values_list(*_USER_COLUMNS))

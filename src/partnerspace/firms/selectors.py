@@ -1,9 +1,11 @@
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from partnerspace.accounts.models import User
+from partnerspace.core.lookups import ReadByIds
 from partnerspace.core.tokens import token_matches, token_split
 from partnerspace.firms.models import Firm, Membership, StaffInvitation
 
@@ -30,8 +32,31 @@ def membership_get_for_user(*, user: User | AnonymousUser, firm_slug: str) -> Me
     raise Http404
 
 
-def memberships_of_user(user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("firm").order_by("firm__name")
+def _columns(model: type[Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+_MEMBERSHIP_COLUMNS = _columns(Membership)
+_FIRM_COLUMNS = _columns(Firm)
+# Every page reads them (the firm's door and switcher): compiled once (core.lookups).
+_MEMBERSHIPS_OF_USERS = ReadByIds(
+    lambda ids: (
+        Membership.objects.filter(user_id__any_of=ids)
+        .order_by("firm__name", "pk")
+        .values_list(*_MEMBERSHIP_COLUMNS, *(f"firm__{name}" for name in _FIRM_COLUMNS))
+    )
+)
+
+
+def memberships_of_user(user: User) -> list[Membership]:
+    """The user's memberships, each with its firm, by the firms' names."""
+    memberships = []
+    cut = len(_MEMBERSHIP_COLUMNS)
+    for row in _MEMBERSHIPS_OF_USERS.rows([user.pk]):
+        membership = Membership.from_db(DEFAULT_DB_ALIAS, _MEMBERSHIP_COLUMNS, row[:cut])
+        membership.firm = Firm.from_db(DEFAULT_DB_ALIAS, _FIRM_COLUMNS, row[cut:])
+        memberships.append(membership)
+    return memberships
 
 
 def staff_of_firm(firm: Firm) -> QuerySet[Membership]:
