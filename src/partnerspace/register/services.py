@@ -153,8 +153,9 @@ def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = ""
     `prefix`, the database converting the values (kbo.converted); the number written.
 
     PostgreSQL copies the CSV as it is, streamed from the ZIP, into a temporary table (no
-    WAL, dropped at commit) with its own COPY (FORMAT csv) and reshapes it in one INSERT ...
-    SELECT; SQLite inserts the rows the csv module reads, converting in the INSERT."""
+    WAL, dropped at commit) with its own COPY (FORMAT csv), keeping the rows of enterprises
+    only, and reshapes it in one INSERT ... SELECT; SQLite inserts the rows the csv module
+    reads, converting in the INSERT."""
     table = tables.TABLE_OF_FILE[name]
     names = ", ".join(tables.columns(table))
     vendor = connection.vendor
@@ -170,13 +171,17 @@ def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = ""
                     "ON COMMIT DROP"
                 )
                 # FORCE_NOT_NULL: an empty value is '' as the csv module reads it, not NULL.
-                sql = f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({columns}))"
+                # WHERE: an establishment's rows (most of the addresses) are not kept even
+                # in the temporary table.
+                sql = (
+                    f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({columns})) WHERE {keep}"
+                )
                 with cursor.cursor.copy(sql) as copy:
                     for chunk in extract.raw_body(name, part):
                         copy.write(chunk)
                 cursor.execute(
                     f"INSERT INTO {prefix}{table} ({names}) "
-                    f"SELECT {', '.join(expressions)} FROM {stage} WHERE {keep}"
+                    f"SELECT {', '.join(expressions)} FROM {stage}"
                 )
                 written = int(cursor.rowcount)
                 cursor.execute(f"DROP TABLE {stage}")
