@@ -369,21 +369,15 @@ CONVERTED = ("enterprise", "address", "contact")
 
 def _sql_date(value: str, vendor: str) -> str:
     """dd-mm-yyyy to ISO yyyy-mm-dd, empty to NULL (a value of another shape is caught by
-    `_sql_dates_valid`)."""
-    iso = (
-        f"CASE WHEN {value} = '' THEN NULL "
-        f"ELSE substr({value}, 7, 4) || '-' || substr({value}, 4, 2) || '-' || "
-        f"substr({value}, 1, 2) END"
-    )
+    `_sql_dates_valid`). Three slices, "yyyy" + "-mm-" + "dd", and no CASE: the cheapest
+    form for both databases, evaluated for every row of a load."""
+    iso = f"NULLIF(substr({value}, 7) || substr({value}, 3, 4) || substr({value}, 1, 2), '')"
     return f"CAST({iso} AS date)" if vendor == "postgresql" else iso
 
 
 def _sql_dates_valid(values: list[str]) -> str:
-    return " AND ".join(
-        f"({value} = '' OR (length({value}) = 10 AND substr({value}, 3, 1) = '-' "
-        f"AND substr({value}, 6, 1) = '-'))"
-        for value in values
-    )
+    # LIKE's "_" is any one character: ten of them, dashes third and sixth.
+    return " AND ".join(f"({value} = '' OR {value} LIKE '__-__-____')" for value in values)
 
 
 def converted(name: str, column: Callable[[int], str], vendor: str) -> tuple[list[str], str]:
