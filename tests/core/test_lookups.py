@@ -1,11 +1,12 @@
 """`__any_of`: the rows whose key is among a list of ids, the list sent as one parameter, on
 both databases; `ReadByIds`, such a read compiled once (core.lookups)."""
 
+import threading
 from datetime import datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from partnerspace.clients.models import Client, ClientAssignment
@@ -94,3 +95,26 @@ def test_a_read_without_its_ids_or_of_model_instances_is_refused(firm_a):
         ReadByIds(lambda ids: Client.objects.values_list("pk")).rows([1])
     with pytest.raises(ImproperlyConfigured):
         ReadByIds(lambda ids: Client.objects.filter(pk__any_of=ids)).rows([1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_compiled_in_one_thread_answers_in_another(firm_a):
+    client = make_client(firm_a.admin)
+    read = ReadByIds(
+        lambda ids: Client.objects.filter(pk__any_of=ids).values_list("pk", "created_at")
+    )
+    expected = [(client.pk, Client.objects.get(pk=client.pk).created_at)]
+    assert read.rows([client.pk]) == expected  # compiled here
+
+    answers = []
+
+    def elsewhere():
+        try:
+            answers.append(read.rows([client.pk]))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert answers == [expected]

@@ -11,6 +11,7 @@ whole list as one value: an array on PostgreSQL (`= ANY(%s)`), a JSON array on S
 import json
 import operator
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -63,7 +64,7 @@ class ReadByIds:
 
     def __init__(self, build: Callable[[list[int]], QuerySet[Any, Any]]) -> None:
         self._build = build
-        self._compiled: dict[tuple[str, str], tuple[Any, str, tuple[Any, ...], int]] = {}
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     def rows(self, ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
         wanted = [operator.index(value) for value in ids]
@@ -71,17 +72,28 @@ class ReadByIds:
             return []
         connection = connections[using]
         compiled = self._compiled.get((using, connection.vendor)) or self._compile(using)
-        compiler, sql, params, slot = compiled
-        sent = list(params)
-        sent[slot] = _ids_param(wanted, connection.vendor)
+        sent = list(compiled.params)
+        sent[compiled.slot] = _ids_param(wanted, connection.vendor)
         with connection.cursor() as cursor:
-            cursor.execute(sql, sent)
+            cursor.execute(compiled.sql, sent)
             fetched = cursor.fetchall()
-        if compiler.has_extra_select:  # columns the ordering needed, as Django trims them
-            fetched = [row[: compiler.col_count] for row in fetched]
-        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+        # As the ORM's compiler does: only the columns asked for (the ordering may have added
+        # some), each through the fields' converters, with this thread's connection.
+        width = compiled.width
+        if not compiled.converters:
+            return [tuple(row[:width]) for row in fetched]
+        converted = []
+        for row in fetched:
+            values = list(row[:width])
+            for position, (converters, expression) in compiled.converters:
+                value = values[position]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                values[position] = value
+            converted.append(tuple(values))
+        return converted
 
-    def _compile(self, using: str) -> tuple[Any, str, tuple[Any, ...], int]:
+    def _compile(self, using: str) -> "_Compiled":
         connection = connections[using]
         queryset = self._build([_PROBE])
         if queryset._iterable_class is not ValuesListIterable:
@@ -92,6 +104,25 @@ class ReadByIds:
         slots = [index for index, value in enumerate(params) if value == probe]
         if len(slots) != 1:
             raise ImproperlyConfigured("ReadByIds needs exactly one __any_of of the ids.")
-        compiled = (compiler, sql, tuple(params), slots[0])
+        columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        compiled = _Compiled(
+            sql=sql,
+            params=tuple(params),
+            slot=slots[0],
+            width=compiler.col_count,
+            converters=tuple(compiler.get_converters(columns).items()),
+        )
         self._compiled[(using, connection.vendor)] = compiled
         return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """What a read keeps of its query: not the compiler, which holds the connection of the
+    thread that compiled it."""
+
+    sql: str
+    params: tuple[Any, ...]
+    slot: int  # where the ids go in params
+    width: int  # the columns asked for
+    converters: tuple[tuple[int, tuple[list[Any], Any]], ...]
