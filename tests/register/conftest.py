@@ -36,6 +36,21 @@ ESTABLISHMENT = "2.123.456.789"
 PEETERS_COMMERCIAL = 'Brasserie "De Kroon", Peeters & Co'
 
 
+def make_mover(membership):
+    """Firm's client MOVER with the seat the full extract gives it (Wetstraat 16, Brussel)."""
+    from tests.factories import make_client
+
+    return make_client(
+        membership,
+        "Verhuizers Peeters",
+        company_number=MOVER,
+        street="Wetstraat",
+        house_number="16",
+        postal_code="1000",
+        city="Brussel",
+    )
+
+
 def _address(
     number, *, zipcode, nl, fr, street_nl, street_fr, house, box="", country=("", ""), kind="REGO"
 ):

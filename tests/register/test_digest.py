@@ -18,7 +18,7 @@ from partnerspace.register.digest import register_digests_send
 from partnerspace.register.models import RegisterDigestSent
 from partnerspace.register.tasks import register_digest_send
 from tests.factories import make_client
-from tests.register.conftest import DUPONT, MOVER, PEETERS
+from tests.register.conftest import DUPONT, PEETERS, make_mover
 from tests.register.watch_files import (
     MOVER_TO_BRUGGE,
     PEETERS_BANKRUPT_NV,
@@ -74,15 +74,7 @@ def clients(firm_a, full_zip):
     call_command("kbo_load", str(full_zip))
     dupont = make_client(firm_a.admin, "Dupont Brood", company_number=DUPONT)
     peeters = make_client(firm_a.admin, "Bakkerij Peeters", company_number=PEETERS)
-    mover = make_client(
-        firm_a.admin,
-        "Verhuizers Peeters",
-        company_number=MOVER,
-        street="Wetstraat",
-        house_number="16",
-        postal_code="1000",
-        city="Brussel",
-    )
+    mover = make_mover(firm_a.admin)
     for client in (dupont, peeters):
         ClientAssignment.objects.create(client=client, membership=firm_a.accountant)
     ClientAssignment.objects.create(client=mover, membership=firm_a.manager)

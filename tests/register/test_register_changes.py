@@ -9,7 +9,7 @@ from django.urls import reverse
 from partnerspace.clients.models import Client, ClientAssignment, ClientHistory, HistorySource
 from partnerspace.register.models import ChangeKind, ChangeState, RegisterChange
 from tests.factories import make_client
-from tests.register.conftest import DUPONT, MOVER, PEETERS
+from tests.register.conftest import DUPONT, PEETERS, make_mover
 from tests.register.watch_files import (
     MOVER_TO_BRUGGE,
     PEETERS_BANKRUPT_NV,
@@ -28,15 +28,7 @@ def flagged(firm_a, full_zip, tmp_path):
     call_command("kbo_load", str(full_zip))
     clients = {
         "dupont": make_client(firm_a.admin, "Dupont Brood", company_number=DUPONT),
-        "mover": make_client(
-            firm_a.admin,
-            "Verhuizers Peeters",
-            company_number=MOVER,
-            street="Wetstraat",
-            house_number="16",
-            postal_code="1000",
-            city="Brussel",
-        ),
+        "mover": make_mover(firm_a.admin),
         "peeters": make_client(firm_a.admin, "Bakkerij Peeters", company_number=PEETERS),
     }
     ClientAssignment.objects.create(client=clients["mover"], membership=firm_a.accountant)

@@ -7,7 +7,6 @@ row, which every page reads anyway (register.counts)."""
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +16,7 @@ from partnerspace.clients.services import client_assignments_set
 from partnerspace.register.models import ChangeKind, RegisterChange
 from partnerspace.register.services import register_change_dismiss, register_change_take
 from tests.factories import make_client
-from tests.register.conftest import DUPONT, MOVER, PEETERS
+from tests.register.conftest import DUPONT, PEETERS, make_mover
 from tests.register.watch_files import (
     MOVER_TO_BRUGGE,
     PEETERS_BANKRUPT_NV,
@@ -28,13 +27,6 @@ from tests.register.watch_files import (
 
 # Committed for real: the versions rise once a change commits.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -105,15 +97,7 @@ def test_a_deleted_client_takes_its_changes_out_of_the_count(firm_a, web, loaded
 
 
 def test_an_accountants_count_follows_their_assignments(firm_a, web, loaded, tmp_path):
-    mover = make_client(
-        firm_a.admin,
-        "Verhuizers Peeters",
-        company_number=MOVER,
-        street="Wetstraat",
-        house_number="16",
-        postal_code="1000",
-        city="Brussel",
-    )
+    mover = make_mover(firm_a.admin)
     flag(tmp_path, 141, MOVER_TO_BRUGGE)
     browser = web(firm_a.accountant)
     assert menu_count(browser, firm_a) == 0
