@@ -19,6 +19,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from partnerspace.api.auth import TokenAuth
 from partnerspace.core.errors import ServiceError, ValidationFailed
+from partnerspace.core.text import INVALID_CHARACTER, INVALID_CHARACTER_MESSAGE
 
 api = NinjaAPI(
     title="Partner Space API",
@@ -77,6 +78,8 @@ def _schema_error_message(item: dict) -> tuple[str, str]:
     limit = (item.get("ctx") or {}).get("le", (item.get("ctx") or {}).get("ge"))
     if kind == "missing":
         return "required", _("This field is required.")
+    if kind == INVALID_CHARACTER:
+        return INVALID_CHARACTER, str(INVALID_CHARACTER_MESSAGE)
     if kind == "extra_forbidden":
         return "unknown_field", _("Unknown field: leave it out or check its spelling.")
     if kind in {"int_parsing", "int_type", "int_from_float"}:

@@ -1,10 +1,11 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from partnerspace.core.numbers import MAX_ID, MAX_PAGE
+from partnerspace.core.text import INVALID_CHARACTER, INVALID_CHARACTER_MESSAGE, unstorable
 
 # Every integer a request carries (path, query or body) is one of these: bounded, so that a
 # number beyond 64 bits is a 422 here and never reaches a database that cannot hold it.
@@ -30,9 +31,29 @@ IdOrName = Annotated[Id | str, BeforeValidator(_id_in_range)]
 
 class InputSchema(Schema):
     """A request body: a key it does not know is refused, never silently dropped (a misspelt
-    field would otherwise answer 200 and change nothing)."""
+    field would otherwise answer 200 and change nothing); text no database can store
+    (core.text) is refused in the field that carries it."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if _holds_unstorable(value):
+            raise PydanticCustomError(INVALID_CHARACTER, str(INVALID_CHARACTER_MESSAGE))
+        return value
+
+
+def _holds_unstorable(value: Any) -> bool:
+    # A nested schema checks its own fields (with their names); lists and mappings of text
+    # are checked here.
+    if isinstance(value, str):
+        return unstorable(value)
+    if isinstance(value, list | tuple | set):
+        return any(_holds_unstorable(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_unstorable(key) or _holds_unstorable(v) for key, v in value.items())
+    return False
 
 
 class FieldErrorOut(Schema):

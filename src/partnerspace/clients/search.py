@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from partnerspace.core.text import CONTROL
 from partnerspace.identifiers.rules import digits_of
 
 # A query made of digits and separators, with or without a BE prefix, is one number.
@@ -163,8 +164,9 @@ def search_index_repair(connection) -> list[str]:
 
 
 def search_terms(query: str) -> list[str]:
-    """The folded terms of what was typed; an identifier in any spelling becomes its digits."""
-    query = query.strip()
+    """The folded terms of what was typed; an identifier in any spelling becomes its digits.
+    A control character is read as a space (core.text)."""
+    query = CONTROL.sub(" ", query).strip()
     if not query:
         return []
     if _NUMBER_QUERY.match(query):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partnerspace.core.errors import FieldError, ValidationFailed
+from partnerspace.core.text import INVALID_CHARACTER, INVALID_CHARACTER_MESSAGE, unstorable
 from partnerspace.identifiers import rules
 from partnerspace.identifiers.messages import ERROR_MESSAGES, NOTE_MESSAGES
 
@@ -67,6 +68,7 @@ COMPANY_NUMBERS = ("company_number", "vat_number")
 MESSAGES = {
     "required": gettext_lazy("This field is required."),
     "too_long": gettext_lazy("Use at most %(limit)d characters."),
+    INVALID_CHARACTER: INVALID_CHARACTER_MESSAGE,
     "invalid_phone": gettext_lazy(
         "Enter a phone number with digits, spaces and + ( ) / . - only, e.g. +32 9 123 45 67."
     ),
@@ -148,7 +150,9 @@ class _Collector:
     def text(self, data: Mapping, name: str, limit: int, *, required: bool = False) -> str:
         raw = data.get(name)
         value = "" if raw is None else str(raw).strip()
-        if required and not value:
+        if unstorable(value):
+            self.error(name, INVALID_CHARACTER)
+        elif required and not value:
             self.error(name, "required")
         elif len(value) > limit:
             self.error(name, "too_long", value, limit=limit)
@@ -157,6 +161,9 @@ class _Collector:
 
     def rule(self, data: Mapping, name: str, rule, *, required: bool = False, **kwargs):
         raw = data.get(name)
+        if isinstance(raw, str) and unstorable(raw):
+            self.error(name, INVALID_CHARACTER)
+            return None
         try:
             result = rule(raw, **kwargs)
         except rules.IdentifierError as refusal:

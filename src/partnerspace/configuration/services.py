@@ -31,6 +31,7 @@ from partnerspace.core.errors import (
     require_role,
     require_same_firm,
 )
+from partnerspace.core.text import INVALID_CHARACTER, INVALID_CHARACTER_MESSAGE, unstorable
 from partnerspace.firms.models import Firm, Membership
 from partnerspace.firms.services import audit_record
 
@@ -184,6 +185,8 @@ def template_name_problem(
     name = (name or "").strip()
     if not name:
         return FieldError("name", "required", _("This field is required."))
+    if unstorable(name):
+        return FieldError("name", INVALID_CHARACTER, str(INVALID_CHARACTER_MESSAGE))
     if len(name) > TEMPLATE_NAME_LIMIT:
         return FieldError(
             "name",

@@ -59,6 +59,8 @@ import python_calamine
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from partnerspace.core.text import CONTROL
+
 from .columns import COLUMN_BY_KEY, REQUIRED_KEYS, header_ignored
 from .mapping import HeaderRules
 
@@ -2779,14 +2781,16 @@ def _tidy_row(
     notes: list[CellProblem],
 ) -> None:
     """An error's text is a problem of its cell (the cell is read as empty); line breaks,
-    tabs and no-break spaces inside a value become one space, with a warning."""
+    tabs and no-break spaces inside a value become one space, and control characters (a NUL
+    from Excel's _x0000_, core.text) are taken out, with a warning."""
     for position, value in enumerate(values):
         if value in ERROR_TEXTS:
             problems.append(CellProblem(number, columns[position], "cell_error", value))
             values[position] = ""
-        elif _UNTIDY_SPACE.search(value):
-            tidy = _SPACES.sub(" ", _UNTIDY_SPACE.sub(" ", value)).strip()
-            notes.append(CellProblem(number, columns[position], "text_tidied", value, tidy))
+        elif _UNTIDY_SPACE.search(value) or CONTROL.search(value):
+            tidy = _SPACES.sub(" ", _UNTIDY_SPACE.sub(" ", CONTROL.sub("", value))).strip()
+            shown = CONTROL.sub("\ufffd", value)  # the report shows where they were
+            notes.append(CellProblem(number, columns[position], "text_tidied", shown, tidy))
             values[position] = tidy
 
 
