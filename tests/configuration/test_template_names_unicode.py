@@ -2,6 +2,7 @@
 casefolded key, not SQL LOWER() (which on SQLite folds ASCII only), decides."""
 
 import importlib
+import unicodedata
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -17,7 +18,15 @@ from partnerspace.configuration.services import (
 )
 from partnerspace.core.errors import ValidationFailed
 
-SAME_NAMES = [("École", "école"), ("ÖDÖN", "Ödön"), ("Straße", "STRASSE"), ("Σίσυφος", "ΣΊΣΥΦΟΣ")]
+SAME_NAMES = [
+    ("École", "école"),
+    ("ÖDÖN", "Ödön"),
+    ("Straße", "STRASSE"),
+    ("Σίσυφος", "ΣΊΣΥΦΟΣ"),
+    # Typed, and pasted from macOS (E and a combining accent): one name.
+    (unicodedata.normalize("NFC", "École Gent"), unicodedata.normalize("NFD", "École Gent")),
+    ("École Gent", "école  gent"),
+]
 
 
 def _refusal(failed: ValidationFailed) -> list[tuple[str, str, str]]:
@@ -149,4 +158,30 @@ def test_the_migration_keys_existing_templates_and_numbers_names_that_now_fold_t
         # Numbered within the 100 characters a name may have.
         (firm_a.firm.pk, "X" * 96 + " (2)", "x" * 96 + " (2)"),
         (firm_b.firm.pk, "STRASSE", "strasse"),
+    ]
+
+
+NORMALIZED = ("configuration", "0002_template_name_key_normalized")
+
+
+@pytest.mark.django_db
+def test_the_second_migration_keys_names_again_in_one_form_and_numbers_those_now_one(firm_a):
+    migration = importlib.import_module(
+        "partnerspace.configuration.migrations.0002_template_name_key_normalized"
+    )
+    state = MigrationExecutor(connection).loader.project_state(NORMALIZED).apps
+    old = state.get_model("configuration", "ConfigurationTemplate")
+    nfc, nfd = (unicodedata.normalize(form, "École Gent") for form in ("NFC", "NFD"))
+    # As the first keying left them: casefolded only, so three keys for one name.
+    for name in (nfc, nfd, "École  Gent", "Kmo"):
+        old.objects.create(firm_id=firm_a.firm.pk, name=name, name_key=name.casefold())
+
+    migration.key_again(state, None)
+
+    kept = ConfigurationTemplate.objects.order_by("pk")
+    assert [(t.name, t.name_key) for t in kept] == [
+        (nfc, "école gent"),
+        (nfd + " (2)", "école gent (2)"),
+        ("École  Gent (3)", "école gent (3)"),
+        ("Kmo", "kmo"),
     ]

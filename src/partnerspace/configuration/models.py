@@ -1,3 +1,4 @@
+import unicodedata
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -38,8 +39,11 @@ class FirmIntegration(models.Model):
 
 def template_name_key(name: str) -> str:
     """What makes two template names the same name: compared in Python, not with SQL LOWER(),
-    which on SQLite folds ASCII only and would let "École" and "école" both exist."""
-    return name.casefold()
+    which on SQLite folds ASCII only and would let "École" and "école" both exist; in one
+    Unicode form (NFKC: "École" typed, and pasted from macOS as E + a combining accent, are
+    one name) and with its spaces as one."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
 
 
 class TemplateQuerySet(models.QuerySet["ConfigurationTemplate"]):

@@ -8,8 +8,9 @@ from django.db import migrations, models
 NAME_LIMIT = 100
 
 
-def fill_name_keys(apps, schema_editor):
-    """Casefold every template's name into name_key.
+def fill_name_keys(apps, schema_editor, key=str.casefold):
+    """Casefold every template's name into name_key (`key`: the rule of the day, for a later
+    migration that keys them again).
 
     Kept from the migration that introduced the key: names that only SQL LOWER() told apart
     fold to one key ("École" and "école" on SQLite, "Straße" and "STRASSE" everywhere); the
@@ -19,16 +20,17 @@ def fill_name_keys(apps, schema_editor):
     Template = apps.get_model("configuration", "ConfigurationTemplate")
     templates = list(Template.objects.order_by("firm_id", "pk"))
     # Every name as it is: a renamed duplicate must not take a later template's own name.
-    existing = {(t.firm_id, t.name.casefold()) for t in templates}
+    fold = key
+    existing = {(t.firm_id, fold(t.name)) for t in templates}
     claimed = set()
     for template in templates:
-        firm, key = template.firm_id, template.name.casefold()
+        firm, key = template.firm_id, fold(template.name)
         if (firm, key) in claimed:
             number = 2
             while True:
                 suffix = f" ({number})"
                 name = template.name[: NAME_LIMIT - len(suffix)] + suffix
-                key = name.casefold()
+                key = fold(name)
                 if (firm, key) not in existing:
                     break
                 number += 1
