@@ -120,6 +120,34 @@ def test_patch_is_primary_makes_the_contact_primary(firm_a, api, client_of_a):
     assert client_of_a.contacts.filter(is_primary=True).count() == 1
 
 
+def test_patch_is_primary_false_on_the_primary_answers_409_and_changes_nothing(
+    firm_a, api, client_of_a
+):
+    jan = client_of_a.contacts.get()
+    Contact.objects.create(client=client_of_a, **ELS)
+
+    response = api(firm_a.manager).patch(
+        f"/clients/{client_of_a.pk}/contacts/{jan.pk}", {"is_primary": False, "first_name": "J"}
+    )
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "primary_stays"
+    assert "andere contactpersoon" in response.json()["message"]
+    assert primary_email(client_of_a) == JAN["email"]
+    assert client_of_a.contacts.get(pk=jan.pk).first_name == "Jan"
+
+
+def test_patch_is_primary_false_on_another_contact_changes_nothing_else(firm_a, api, client_of_a):
+    els = Contact.objects.create(client=client_of_a, **ELS)
+
+    response = api(firm_a.manager).patch(
+        f"/clients/{client_of_a.pk}/contacts/{els.pk}", {"is_primary": False}
+    )
+
+    assert response.status_code == 200, response.content
+    assert primary_email(client_of_a) == JAN["email"]
+
+
 def test_delete_a_contact_answers_204_and_the_next_becomes_primary(firm_a, api, client_of_a):
     jan = client_of_a.contacts.get()
     Contact.objects.create(client=client_of_a, **ELS)

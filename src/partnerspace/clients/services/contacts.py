@@ -103,6 +103,12 @@ def contact_update(
 ) -> ClientResult:
     client = get_object_or_404(Client.objects.select_for_update(), pk=contact.client_id)
     contact = get_object_or_404(client.contacts, pk=contact.pk)
+    if data.get("is_primary") is False and contact.is_primary:
+        raise Conflict(
+            "primary_stays",
+            _("A client keeps one primary contact: make another contact the primary one."),
+            field="is_primary",
+        )
     before = snapshot(contact, (*CONTACT_FIELDS, "is_primary"))
     merged = {name: before[name] for name in CONTACT_FIELDS}
     merged.update({name: value for name, value in data.items() if name in CONTACT_FIELDS})
