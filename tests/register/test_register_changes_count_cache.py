@@ -65,6 +65,17 @@ def test_the_count_is_read_once_until_something_changes(firm_a, web, loaded, tmp
     assert not counted(browser, firm_a)
 
 
+def test_an_update_that_undoes_a_change_takes_it_out_of_the_count(firm_a, web, loaded, tmp_path):
+    make_client(firm_a.admin, "Dupont Brood", company_number=DUPONT)
+    flag(tmp_path, 141, dupont_named("Boulangerie Dupont & Fils"))
+    browser = web(firm_a.admin)
+    assert menu_count(browser, firm_a) == 1
+
+    flag(tmp_path, 142, dupont_named("Boulangerie Dupont"))  # the name it had
+
+    assert menu_count(browser, firm_a) == 0
+
+
 def test_taking_over_and_dismissing_show_at_once(firm_a, web, loaded, tmp_path):
     make_client(firm_a.admin, "Dupont Brood", company_number=DUPONT)
     make_client(firm_a.admin, "Bakkerij Peeters", company_number=PEETERS)
