@@ -2,7 +2,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.db import DEFAULT_DB_ALIAS
 
 from partnerspace.accounts.models import User, email_key
-from partnerspace.core.lookups import ReadByIds
+from partnerspace.core.lookups import ReadByIds, model_columns
 
 
 class EmailBackend(BaseBackend):
@@ -34,5 +34,5 @@ class EmailBackend(BaseBackend):
         return user if user.is_active else None
 
 
-_USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
+_USER_COLUMNS = model_columns(User)
 _USERS = ReadByIds(lambda ids: User.objects.filter(pk__any_of=ids).values_list(*_USER_COLUMNS))

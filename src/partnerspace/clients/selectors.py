@@ -366,9 +366,8 @@ class ClientRow:
 
 def tab_counts(membership: Membership) -> dict[str, int]:
     """Clients per tab; for a large firm, as counted since its clients last changed."""
-    seen_by = "all" if membership.sees_all_clients else f"member-{membership.pk}"
     version = membership.firm.clients_version
-    key = f"clients:tab-counts:{membership.firm_id}:{version}:{seen_by}"
+    key = f"clients:tab-counts:{membership.firm_id}:{version}:{membership.clients_seen}"
     counts: dict[str, int] | None = cache.get(key)
     if counts is None:
         counts = _tab_counts_now(membership)

@@ -83,7 +83,6 @@ def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) ->
     last changed (the filter's app raises the firm's clients_version when its counts do)."""
     chosen = dict(filters.extra)
     tab = ClientFilters(tab=filters.tab, status=filters.status)
-    seen_by = "all" if membership.sees_all_clients else f"member-{membership.pk}"
     tab_ids = None  # the tab's clients, as a subquery: built once, and only to count
     shown = []
     for list_filter in list_filters():
@@ -91,7 +90,8 @@ def extra_filters_shown(membership, filters: ClientFilters, tab_counts: dict) ->
         if list_filter.count is not None:
             key = (
                 f"clients:filter-counts:{list_filter.param}:{membership.firm_id}:"
-                f"{membership.firm.clients_version}:{seen_by}:{tab.tab}:{tab.status}"
+                f"{membership.firm.clients_version}:{membership.clients_seen}:"
+                f"{tab.tab}:{tab.status}"
             )
             cached = cache.get(key)
             if cached is not None:

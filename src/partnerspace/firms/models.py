@@ -101,6 +101,12 @@ class Membership(models.Model):
         return self.is_administrator or self.is_client_manager
 
     @property
+    def clients_seen(self) -> str:
+        """Which of the firm's clients this membership sees, for the key of a cached count:
+        all of them, or an accountant's own."""
+        return "all" if self.sees_all_clients else f"member-{self.pk}"
+
+    @property
     def can_create_clients(self) -> bool:
         return self.is_administrator or self.is_client_manager
 

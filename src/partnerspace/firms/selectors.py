@@ -1,11 +1,11 @@
 from django.contrib.auth.models import AnonymousUser
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from partnerspace.accounts.models import User
-from partnerspace.core.lookups import ReadByIds
+from partnerspace.core.lookups import ReadByIds, model_columns
 from partnerspace.core.tokens import token_matches, token_split
 from partnerspace.firms.models import Firm, Membership, StaffInvitation
 
@@ -32,12 +32,8 @@ def membership_get_for_user(*, user: User | AnonymousUser, firm_slug: str) -> Me
     raise Http404
 
 
-def _columns(model: type[Model]) -> tuple[str, ...]:
-    return tuple(field.attname for field in model._meta.concrete_fields)
-
-
-_MEMBERSHIP_COLUMNS = _columns(Membership)
-_FIRM_COLUMNS = _columns(Firm)
+_MEMBERSHIP_COLUMNS = model_columns(Membership)
+_FIRM_COLUMNS = model_columns(Firm)
 # Every page reads them (the firm's door and switcher): compiled once (core.lookups).
 _MEMBERSHIPS_OF_USERS = ReadByIds(
     lambda ids: (

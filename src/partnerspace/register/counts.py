@@ -30,10 +30,9 @@ def register_changes_changed(*, firm_ids: Iterable[int]) -> None:
 def count_cached(membership: Membership, count: Callable[[], int]) -> int:
     """`count()` of this membership's open changes, as counted since they last changed."""
     firm = membership.firm
-    seen_by = "all" if membership.sees_all_clients else f"member-{membership.pk}"
     key = (
         f"register:open-changes:{firm.pk}:{firm.register_changes_version}:"
-        f"{firm.clients_version}:{seen_by}"
+        f"{firm.clients_version}:{membership.clients_seen}"
     )
     counted: int | None = cache.get(key)
     if counted is None:
