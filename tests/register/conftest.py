@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
+from partnerspace.register import tables
 from partnerspace.register.selectors import codes_forget
 from tests.register.kbo_files import dotted, write_full, write_update
 
@@ -244,6 +246,18 @@ def full_register(directory: Path) -> Iterator[None]:
         yield
     finally:
         codes_forget()
+
+
+@pytest.fixture
+def committed_register(transactional_db):
+    yield
+    # The register's tables are not models: the flush after a transactional test leaves them.
+    with connection.cursor() as cursor:
+        for name in tables.TABLES:
+            cursor.execute(f"DELETE FROM {tables.LIVE}{name}")
+        if connection.vendor == "sqlite":
+            name_fts = f"{tables.LIVE}name_fts"
+            cursor.execute(f"INSERT INTO {name_fts} ({name_fts}) VALUES ('delete-all')")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import threading
 import pytest
 from django.db import connection
 
-from partnerspace.register import tables
 from partnerspace.register.selectors import (
     register_companies_search,
     register_company_get,
@@ -14,18 +13,6 @@ from partnerspace.register.selectors import (
 from partnerspace.register.services import register_load
 from tests.register.conftest import PEETERS, full_tables
 from tests.register.kbo_files import write_full
-
-
-@pytest.fixture
-def committed_register(transactional_db):
-    yield
-    # The register's tables are not models: the flush after a transactional test leaves them.
-    with connection.cursor() as cursor:
-        for name in tables.TABLES:
-            cursor.execute(f"DELETE FROM {tables.LIVE}{name}")
-        if connection.vendor == "sqlite":
-            name_fts = f"{tables.LIVE}name_fts"
-            cursor.execute(f"INSERT INTO {name_fts} ({name_fts}) VALUES ('delete-all')")
 
 
 def _renamed_extract(tmp_path):

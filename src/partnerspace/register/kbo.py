@@ -222,6 +222,10 @@ class Extract:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def member_size(self, member: str) -> int:
+        """The unpacked size of a member the extract holds, in bytes."""
+        return self._members[member].file_size
+
     def _advance(self, size: int) -> None:
         self.read_bytes += size
         if self.on_read is not None:

@@ -35,7 +35,7 @@ from partnerspace.clients.selectors import client_get_for_user
 from partnerspace.clients.services import ClientResult, client_update
 from partnerspace.core.errors import Conflict, ServiceError
 from partnerspace.firms.models import Membership
-from partnerspace.register import kbo, tables, watch
+from partnerspace.register import kbo, loading_process, tables, watch
 from partnerspace.register.counts import register_changes_changed
 from partnerspace.register.models import (
     ChangeKind,
@@ -117,12 +117,6 @@ def _busy() -> RegisterRefused:
     )
 
 
-def _insert_sql(prefix: str, name: str, placeholder: str) -> str:
-    names = tables.columns(name)
-    marks = ", ".join([placeholder] * len(names))
-    return f"INSERT INTO {prefix}{name} ({', '.join(names)}) VALUES ({marks})"
-
-
 def _fill(prefix: str, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
     """Write rows into an unindexed table nobody reads yet; the number written."""
     written = 0
@@ -136,7 +130,7 @@ def _fill(prefix: str, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
         return written
     connection.ensure_connection()
     raw = connection.connection
-    sql = _insert_sql(prefix, name, "?")
+    sql = tables.insert_sql(f"{prefix}{name}", name, "?")
     for batch in _batches(rows, LOAD_BATCH):
         with transaction.atomic():
             raw.executemany(sql, batch)
@@ -243,6 +237,31 @@ def _sqlite_write_cache() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
+# SQLite's WAL pages (4 KiB) between checkpoints while a load writes. A checkpoint copies the
+# WAL into the database and waits for the disk; at SQLite's default (1,000 pages) a load of
+# the whole register would wait hundreds of times.
+SQLITE_LOAD_CHECKPOINT_PAGES = 65_536
+
+
+@contextlib.contextmanager
+def _sqlite_fewer_checkpoints() -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_LOAD_CHECKPOINT_PAGES}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+            if not connection.in_atomic_block:
+                # The WAL grew with the load: give its space back (when no reader holds it).
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 @contextlib.contextmanager
 def _sorting_on_disk() -> Iterator[None]:
     """SQLite: sort for the new indexes in temporary files, not in memory (the connection's
@@ -273,27 +292,47 @@ def register_load(
         raise _refuse_extract(error) from error
     vendor = connection.vendor
     generation = "g" + secrets.token_hex(4)
-    with extract, _one_at_a_time(), _sqlite_write_cache():
-        extract.on_read = lambda done, total: report("read", done, total)
+    with extract, _one_at_a_time(), _sqlite_write_cache(), _sqlite_fewer_checkpoints():
         with transaction.atomic(), connection.cursor() as cursor:
             tables.tables_drop(cursor, vendor, tables.LOADING)
             tables.tables_drop(cursor, vendor, tables.OLD)
             tables.tables_create(cursor, vendor, tables.LOADING)
+        helpers: list[loading_process.LoadingProcess] = []
         try:
-            sequence = count(1)
+            helpers = _helpers_start(extract, path, generation)
+            beside = {name for helper in helpers for name in helper.job.files}
+
+            def read() -> int:
+                return extract.read_bytes + sum(helper.read_bytes for helper in helpers)
+
+            extract.on_read = lambda done, total: report("read", read(), total)
             _fill(tables.LOADING, "code", extract.codes())
             counts = {
-                name: (
-                    _fill_converted(tables.LOADING, name, extract)
-                    if name in kbo.CONVERTED
-                    else _fill(tables.LOADING, "name", extract.names(sequence=sequence))
-                )
-                for name in kbo.DATA_FILES
+                name: _fill_converted(tables.LOADING, name, extract)
+                for name in kbo.CONVERTED
+                if name not in beside
             }
-            report("index", 0, 0)
-            with _sorting_on_disk(), transaction.atomic(), connection.cursor() as cursor:
-                tables.search_fill(cursor, vendor, tables.LOADING)
-                tables.indexes_create(cursor, vendor, tables.LOADING, generation)
+            sequence = count(1)
+            if "denomination" not in beside:
+                _fill(tables.LOADING, "name", extract.names(sequence=sequence))
+            # Each table is indexed once its rows are in, while other processes still write.
+            beside_tables = {tables.TABLE_OF_FILE[name] for name in beside}
+            own = [name for name in tables.TABLES if name not in beside_tables]
+            if not helpers:
+                report("index", 0, 0)
+            _index(generation, own)
+            # The names take longest: they are waited for last.
+            waited = sorted(helpers, key=lambda helper: "denomination" in helper.job.files)
+            for helper in waited:
+                next_id = _helper_finish(
+                    helper,
+                    generation,
+                    lambda: report("read", read(), extract.total_bytes),
+                    last=helper is waited[-1],
+                    report=report,
+                )
+                if "denomination" in helper.job.files:
+                    sequence = count(next_id)
             report("switch", 0, 0)
             with transaction.atomic():
                 with connection.cursor() as cursor:
@@ -310,19 +349,114 @@ def register_load(
                     name_sequence=next(sequence),
                 )
         except kbo.ExtractError as error:
-            _drop_quietly(vendor, tables.LOADING)
+            _drop_quietly(vendor, tables.LOADING, helpers)
             raise _refuse_extract(error) from error
         except BaseException:
-            _drop_quietly(vendor, tables.LOADING)
+            _drop_quietly(vendor, tables.LOADING, helpers)
             raise
+        finally:
+            for helper in helpers:
+                helper.stop()
         with transaction.atomic(), connection.cursor() as cursor:
             tables.tables_drop(cursor, vendor, tables.OLD)
     codes_forget()
     return record
 
 
-def _drop_quietly(vendor: str, prefix: str) -> None:
-    """Drop a half-filled copy; a failure here leaves it for the next load, which drops it."""
+# The files other processes load beside a full load (see loading_process): on PostgreSQL the
+# names, which only Python reads; on SQLite also addresses and contacts, which Python reads too
+# (enterprises stay with the load, whose own reading is about as long as each of these).
+LOADED_BESIDE: dict[str, list[tuple[str, ...]]] = {
+    "postgresql": [("denomination",)],
+    "sqlite": [("denomination",), ("address", "contact")],
+}  # started in this order: the names take longest
+
+
+def _helpers_start(
+    extract: kbo.Extract, path: str | Path, generation: str
+) -> list[loading_process.LoadingProcess]:
+    """The processes that load some files while this one loads the others; none for a small
+    extract, or for a load inside a caller's transaction, whose tables another connection
+    cannot see."""
+    if connection.in_atomic_block:
+        return []
+    connection.ensure_connection()
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        for leftover in loading_process.scratch_files(str(connection.settings_dict["NAME"])):
+            leftover.unlink(missing_ok=True)
+    helpers = []
+    for files in LOADED_BESIDE.get(vendor, []):
+        if not loading_process.worth_it(extract, files):
+            continue
+        target: dict[str, Any] | str
+        if vendor == "postgresql":
+            target = loading_process.connection_parameters(connection.get_connection_params())
+        else:
+            target = loading_process.scratch_path(str(connection.settings_dict["NAME"]))
+        job = loading_process.Job(
+            zip_path=str(Path(path).resolve()),
+            files=files,
+            vendor=vendor,
+            target=target,
+            prefix=tables.LOADING,
+            generation=generation,
+        )
+        try:
+            helpers.append(loading_process.LoadingProcess(job))
+        except BaseException:
+            for helper in helpers:
+                helper.stop()
+            raise
+    return helpers
+
+
+def _helper_finish(
+    helper: loading_process.LoadingProcess,
+    generation: str,
+    on_wait: Callable[[], None],
+    *,
+    last: bool,
+    report: Progress,
+) -> int:
+    """Wait for a loading process and index its tables; the next name id it gives. On
+    PostgreSQL the names are indexed once written, beside the process's search index; SQLite
+    copies in what the process wrote first. The last process's rows in, the load reports its
+    "index" phase."""
+    names = [tables.TABLE_OF_FILE[name] for name in helper.job.files]
+    if connection.vendor == "postgresql":
+        helper.wait_written(on_wait)
+        if last:
+            report("index", 0, 0)
+        _index(generation, names, search=False)
+        _written, next_id = helper.wait(on_wait)
+        return next_id
+    _written, next_id = helper.wait(on_wait)
+    with connection.cursor() as cursor:
+        loading_process.sqlite_copy_in(cursor, helper.job)
+    if last:
+        report("index", 0, 0)
+    _index(generation, names)
+    return next_id
+
+
+def _index(generation: str, names: list[str], *, search: bool = True) -> None:
+    """The indexes of the loading tables `names`; the name table's search index too (unless
+    `search` is false: a loading process builds it)."""
+    vendor = connection.vendor
+    with _sorting_on_disk(), transaction.atomic(), connection.cursor() as cursor:
+        if "name" in names and search:
+            tables.search_fill(cursor, vendor, tables.LOADING)
+        tables.indexes_create(cursor, vendor, tables.LOADING, generation, names, search=search)
+
+
+def _drop_quietly(
+    vendor: str, prefix: str, helpers: Iterable[loading_process.LoadingProcess] = ()
+) -> None:
+    """Drop a half-filled copy; a failure here leaves it for the next load, which drops it.
+    The loading processes are ended first (on PostgreSQL they hold their tables)."""
+    for helper in helpers:
+        helper.stop()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             tables.tables_drop(cursor, vendor, prefix)
@@ -386,7 +520,9 @@ def register_update(
                         "CREATE TEMPORARY TABLE IF NOT EXISTS register_gone (number text)"
                     )
                     cursor.execute(f"DELETE FROM {live}code")
-                    cursor.executemany(_insert_sql(live, "code", "%s"), list(extract.codes()))
+                    cursor.executemany(
+                        tables.insert_sql(f"{live}code", "code", "%s"), list(extract.codes())
+                    )
                     for name in kbo.DATA_FILES:
                         _apply(cursor, vendor, extract, name, sequence)
                     cursor.execute(f"SELECT count(*) FROM {live}enterprise")
@@ -442,7 +578,7 @@ def _apply(
     if name in kbo.CONVERTED:
         _fill_converted(live, name, extract, "insert")
         return
-    insert = _insert_sql(live, table, "%s")
+    insert = tables.insert_sql(f"{live}{table}", table, "%s")
     for batch in _batches(extract.names("insert", sequence=sequence), UPDATE_BATCH):
         cursor.executemany(insert, batch)
         if vendor == "sqlite":

@@ -10,9 +10,15 @@ Index names carry a generation (a load's own suffix), because an index name must
 in the database while the old and the new copy both exist.
 """
 
+from collections.abc import Iterable
+
 LIVE = "register_"
 LOADING = "register_load_"
 OLD = "register_old_"
+
+# PostgreSQL compares enterprise numbers (digits) byte by byte: an index over them is built
+# twice as fast as with the database's language rules, and orders them the same.
+NUMBER_PG = 'text COLLATE "C" NOT NULL'
 
 # name: (columns in insert order, SQLite column types, PostgreSQL column types)
 TABLES: dict[str, tuple[tuple[str, ...], dict[str, str], dict[str, str]]] = {}
@@ -29,7 +35,7 @@ def _table(name: str, columns: list[tuple[str, str, str]]) -> None:
 _table(
     "enterprise",
     [
-        ("number", "TEXT NOT NULL", "text NOT NULL"),
+        ("number", "TEXT NOT NULL", NUMBER_PG),
         ("type", "TEXT NOT NULL", "text NOT NULL"),
         ("situation", "TEXT NOT NULL", "text NOT NULL"),
         ("form", "TEXT", "text"),
@@ -41,7 +47,7 @@ _table(
     "name",
     [
         ("id", "INTEGER PRIMARY KEY", "bigint NOT NULL"),
-        ("number", "TEXT NOT NULL", "text NOT NULL"),
+        ("number", "TEXT NOT NULL", NUMBER_PG),
         ("language", "TEXT NOT NULL", "text NOT NULL"),
         ("type", "TEXT NOT NULL", "text NOT NULL"),
         ("name", "TEXT NOT NULL", "text NOT NULL"),
@@ -51,7 +57,7 @@ _table(
 _table(
     "address",
     [
-        ("number", "TEXT NOT NULL", "text NOT NULL"),
+        ("number", "TEXT NOT NULL", NUMBER_PG),
         ("type", "TEXT NOT NULL", "text NOT NULL"),
         ("country_nl", "TEXT", "text"),
         ("country_fr", "TEXT", "text"),
@@ -69,7 +75,7 @@ _table(
 _table(
     "contact",
     [
-        ("number", "TEXT NOT NULL", "text NOT NULL"),
+        ("number", "TEXT NOT NULL", NUMBER_PG),
         ("entity_contact", "TEXT NOT NULL", "text NOT NULL"),
         ("type", "TEXT NOT NULL", "text NOT NULL"),
         ("value", "TEXT NOT NULL", "text NOT NULL"),
@@ -102,10 +108,12 @@ INDEXES = {
     "code": [("key", "category, code, language", False)],
 }
 # SQLite's search index: FTS5 over the folded words of each name, its rowid the name's id
-# (contentless: the words stay in the name table, from which an update deletes them).
+# (contentless: the words stay in the name table, from which an update deletes them). No
+# column sizes: they serve only ranking functions (bm25), which the search does not use, and
+# would double the time to fill the index.
 SQLITE_FTS = (
     "CREATE VIRTUAL TABLE {prefix}name_fts USING fts5(words, content='', detail='none', "
-    "prefix='2 3', tokenize='unicode61 remove_diacritics 0')"
+    "prefix='2 3', columnsize=0, tokenize='unicode61 remove_diacritics 0')"
 )
 
 
@@ -137,29 +145,62 @@ def tables_create(cursor, vendor: str, prefix: str) -> None:
         cursor.execute(SQLITE_FTS.format(prefix=prefix))
 
 
-def indexes_create(cursor, vendor: str, prefix: str, generation: str) -> None:
-    """The look-up indexes of the tables under `prefix`; on PostgreSQL also the search index
-    and the name table's primary key (SQLite's search index is filled by `search_fill`)."""
-    if vendor == "postgresql":
-        # Sorting for an index of millions of rows in memory, not in passes over temporary
-        # files (the server's memory, for this transaction only).
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for name, indexes in INDEXES.items():
-        for suffix, what, unique in indexes:
+def indexes_create(
+    cursor,
+    vendor: str,
+    prefix: str,
+    generation: str,
+    names: Iterable[str] = tuple(TABLES),
+    *,
+    search: bool = True,
+) -> None:
+    """The look-up indexes of the tables `names` under `prefix`; on PostgreSQL also the name
+    table's primary key, and its search index unless `search` is false (another connection
+    builds it meanwhile: `search_index_create`). SQLite's search index is `search_fill`."""
+    _sorting_memory(cursor, vendor)
+    for name in names:
+        for suffix, what, unique in INDEXES[name]:
             kind = "UNIQUE INDEX" if unique else "INDEX"
             cursor.execute(
                 f"CREATE {kind} register_{name}_{suffix}_{generation} ON {prefix}{name} ({what})"
             )
+        if vendor != "postgresql":
+            continue
+        if name == "name":
+            # Built as an index first, so that it may be built beside the search index
+            # (two CREATE INDEX share the table; ALTER TABLE waits for the table alone).
+            cursor.execute(
+                f"CREATE UNIQUE INDEX register_name_pk_{generation} ON {prefix}name (id)"
+            )
+            if search:
+                search_index_create(cursor, prefix, generation)
+            cursor.execute(
+                f"ALTER TABLE {prefix}name ADD CONSTRAINT register_name_pk_{generation} "
+                f"PRIMARY KEY USING INDEX register_name_pk_{generation}"
+            )
+        cursor.execute(f"ANALYZE {prefix}{name}")
+
+
+def search_index_create(cursor, prefix: str, generation: str) -> None:
+    """PostgreSQL: the name table's search index (GIN over each name's words)."""
+    _sorting_memory(cursor, "postgresql")
+    cursor.execute(
+        f"CREATE INDEX register_name_search_{generation} ON {prefix}name USING gin (search)"
+    )
+
+
+def _sorting_memory(cursor, vendor: str) -> None:
     if vendor == "postgresql":
-        cursor.execute(
-            f"ALTER TABLE {prefix}name ADD CONSTRAINT register_name_pk_{generation} "
-            "PRIMARY KEY (id)"
-        )
-        cursor.execute(
-            f"CREATE INDEX register_name_search_{generation} ON {prefix}name USING gin (search)"
-        )
-        for name in TABLES:
-            cursor.execute(f"ANALYZE {prefix}{name}")
+        # Sorting for an index of millions of rows in memory, not in passes over temporary
+        # files (the server's memory, for this transaction only).
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+
+
+def insert_sql(table: str, name: str, placeholder: str) -> str:
+    """INSERT of one row of the register's table `name` into `table` (its name as created)."""
+    names = columns(name)
+    marks = ", ".join([placeholder] * len(names))
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
 
 
 def search_fill(cursor, vendor: str, prefix: str) -> None:
