@@ -5,17 +5,17 @@ search words (kbo._denominations), and SQLite has no CSV reader of its own. One 
 reads at the speed of one core, while the machine has more. A `LoadingProcess` reads and
 writes some of the files beside the load:
 
-- PostgreSQL: the names, the one file the database cannot read itself. The process copies them
-  into the loading name table on its own connection, says so (`wait_written`), and builds the
-  table's search index (tables.search_index_create), while the load copies and indexes the
-  other tables, and then the name table's other indexes beside the search index.
+- PostgreSQL: the names, the one file the database does not read itself. The process copies
+  them into the loading name table on its own connection, says so (`wait_written`), and builds
+  the table's search index (tables.search_index_create), while the load copies and indexes
+  the other tables, and then the name table's other indexes beside the search index.
 - SQLite has one writer per database file: each process writes its files into a scratch file
   of its own beside the database (no journal, no syncs: a file nobody else reads, deleted
   after), and the load copies them in with one INSERT ... SELECT each (`sqlite_copy_in`).
 
 A process needs no Django: it gets the ZIP's path, its files, where to write and the first name
-id, and answers the rows written and the next name id, or why it stopped (the message of a
-kbo.ExtractError, or a traceback).
+id, and answers the next name id, or why it stopped (the message of a kbo.ExtractError, or a
+traceback).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def connection_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 class LoadingProcess:
-    """A running process: `wait()` gives (rows written per file, next name id) or raises
-    kbo.ExtractError (the file) or LoadingFailed (anything else)."""
+    """A running process: `wait()` gives the next name id, or raises kbo.ExtractError (the
+    file) or LoadingFailed (anything else)."""
 
     def __init__(self, job: Job):
         context = multiprocessing.get_context("spawn")
@@ -118,14 +118,15 @@ class LoadingProcess:
         if self._answer_of(on_wait)[0] != "written":
             raise LoadingFailed("the loading process answered out of turn")
 
-    def wait(self, on_wait: Callable[[], None] = lambda: None) -> tuple[dict[str, int], int]:
-        """Block until the process is done. `on_wait` is called about twice a second
-        meanwhile (the progress bar)."""
+    def wait(self, on_wait: Callable[[], None] = lambda: None) -> int:
+        """Block until the process is done; the next name id after the names it wrote (the
+        first id when it wrote none). `on_wait` is called about twice a second meanwhile
+        (the progress bar)."""
         answer = self._answer_of(on_wait)
         while answer[0] == "written":
             answer = self._answer_of(on_wait)
         self._process.join()
-        return answer[1], answer[2]
+        return int(answer[1])
 
     def _answer_of(self, on_wait: Callable[[], None]) -> tuple:
         while not self._answer.poll(0.5):
@@ -158,12 +159,11 @@ class LoadingProcess:
 def _run(job: Job, read: Any, answer: Any) -> None:
     """The process: read and write the job's files; answer how it went."""
     try:
-        sequence = count(job.first_id)
         with kbo.Extract(job.zip_path, kind=kbo.FULL) as extract:
             extract.on_read = lambda done, total: setattr(read, "value", done)
             write = _write_postgresql if job.vendor == "postgresql" else _write_sqlite
-            written = write(job, extract, sequence, lambda: answer.send(("written",)))
-        answer.send(("done", written, next(sequence)))
+            next_id = write(job, extract, lambda: answer.send(("written",)))
+        answer.send(("done", next_id))
     except kbo.ExtractError as error:
         answer.send(("refused", str(error)))
     except BaseException:
@@ -172,47 +172,43 @@ def _run(job: Job, read: Any, answer: Any) -> None:
         answer.close()
 
 
-def _write_postgresql(
-    job: Job, extract: kbo.Extract, sequence: Iterator[int], written_said: Callable[[], None]
-) -> dict[str, int]:
+def _write_postgresql(job: Job, extract: kbo.Extract, written_said: Callable[[], None]) -> int:
     import psycopg
 
     if job.files != ("denomination",):
         raise ValueError(f"PostgreSQL reads {job.files} itself")
+    sequence = count(job.first_id)
     columns = ", ".join(tables.columns("name"))
-    written = 0
     with psycopg.connect(**job.target) as connection:
-        with connection.cursor() as cursor:
-            sql = f"COPY {job.prefix}name ({columns}) FROM STDIN"
-            with cursor.copy(sql) as copy:
-                for row in extract.names(sequence=sequence):
-                    copy.write_row(row)
-                    written += 1
+        sql = f"COPY {job.prefix}name ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in extract.names(sequence=sequence):
+                copy.write_row(row)
         connection.commit()
         written_said()
         with connection.cursor() as cursor:
             tables.search_index_create(cursor, job.prefix, job.generation)
         connection.commit()
-    return {"denomination": written}
+    return next(sequence)
 
 
-def _write_sqlite(
-    job: Job, extract: kbo.Extract, sequence: Iterator[int], written_said: Callable[[], None]
-) -> dict[str, int]:
+def _write_sqlite(job: Job, extract: kbo.Extract, written_said: Callable[[], None]) -> int:
     database = sqlite3.connect(job.target, isolation_level=None)
+    sequence = count(job.first_id)
     try:
         database.execute("PRAGMA journal_mode = OFF")
         database.execute("PRAGMA synchronous = OFF")
-        written = {name: _sqlite_file(database, extract, name, sequence) for name in job.files}
+        for name in job.files:
+            _sqlite_file(database, extract, name, sequence)
         written_said()
-        return written
+        return next(sequence)
     finally:
         database.close()
 
 
 def _sqlite_file(
     database: sqlite3.Connection, extract: kbo.Extract, name: str, sequence: Iterator[int]
-) -> int:
+) -> None:
     """One file into its table of the scratch file (named as the register's table)."""
     table = tables.TABLE_OF_FILE[name]
     types = tables.TABLES[table][1]
@@ -224,15 +220,13 @@ def _sqlite_file(
         rows = extract.raw_rows(name)
         expressions, _keep = kbo.converted(name, lambda index: f"?{index + 1}", "sqlite")
         sql = f"INSERT INTO {table} ({', '.join(types)}) VALUES ({', '.join(expressions)})"
-    written = 0
     database.execute("BEGIN")
     try:
         while batch := list(islice(rows, BATCH)):
-            written += int(database.executemany(sql, batch).rowcount)
+            database.executemany(sql, batch)
     except _SQLITE_BAD_ROWS as error:
         raise kbo.ExtractError(f"{name}.csv: a row the format does not allow ({error})") from error
     database.execute("COMMIT")
-    return written
 
 
 def sqlite_copy_in(cursor, job: Job) -> None:

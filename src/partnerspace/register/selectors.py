@@ -516,12 +516,14 @@ def _name_candidates(
         # PostgreSQL's GIN index answers a set, not an order: asking for the best by id
         # would read every match of a common word. The first POSTGRES_CANDIDATES matches are
         # ranked instead (all of them, for any query but the most common words).
+        # The lexemes are the folded words (tables.POSTGRES_EXTRA), which hold no quote: a
+        # tsquery cast takes them as they are. A copy loaded before them holds the lexemes of
+        # to_tsvector('simple'), the same for words of letters and digits.
         terms = [f"'{word}'" for word in whole]
         if last:
             terms.append(f"'{last}':*")
         cursor.execute(
-            f"SELECT id, number, name, words FROM {LIVE}name "
-            "WHERE search @@ to_tsquery('simple'::regconfig, %s) LIMIT %s",
+            f"SELECT id, number, name, words FROM {LIVE}name WHERE search @@ %s::tsquery LIMIT %s",
             [" & ".join(terms), max(size, POSTGRES_CANDIDATES)],
         )
         return [row[1:] for row in sorted(cursor.fetchall())]

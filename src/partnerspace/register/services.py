@@ -429,9 +429,8 @@ def _helper_finish(
         if last:
             report("index", 0, 0)
         _index(generation, names, search=False)
-        _written, next_id = helper.wait(on_wait)
-        return next_id
-    _written, next_id = helper.wait(on_wait)
+        return helper.wait(on_wait)
+    next_id = helper.wait(on_wait)
     with connection.cursor() as cursor:
         loading_process.sqlite_copy_in(cursor, helper.job)
     if last:

@@ -119,9 +119,12 @@ SQLITE_FTS = (
 
 # PostgreSQL's search column: each name's words as a tsvector, computed as rows come in and
 # stored, so that the planner may also walk the names in id order and test each row cheaply
-# (for a common word that finds the first matches sooner than reading them all).
+# (for a common word that finds the first matches sooner than reading them all). Its lexemes
+# are the folded words as they are (array_to_tsvector: no text search parser, three times
+# faster to fill), and a search asks for them as they are (a tsquery cast).
 POSTGRES_EXTRA = {
-    "name": "search tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, words)) STORED"
+    "name": "search tsvector GENERATED ALWAYS AS "
+    "(array_to_tsvector(string_to_array(words, ' '))) STORED"
 }
 
 
