@@ -215,26 +215,33 @@ def _bad_rows(vendor: str) -> tuple[type[Exception], ...]:
     return errors
 
 
+@contextlib.contextmanager
+def _sqlite_pragma(name: str, value: str, *, outside_transactions: bool = False) -> Iterator[None]:
+    """SQLite: PRAGMA `name` = `value` while the block runs, then as it was. Nothing on
+    PostgreSQL, nor (`outside_transactions`: a pragma SQLite changes only there) inside a
+    caller's transaction (tests)."""
+    if connection.vendor != "sqlite" or (outside_transactions and connection.in_atomic_block):
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA {name}")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA {name} = {int(before)}")
+
+
 # SQLite's page cache while a load or an update writes (KiB): an update's deletes and inserts
 # touch pages all over the tables and indexes, and with the connection's default (2 MB) the
 # changed pages spill to the WAL again and again before the commit.
 SQLITE_WRITE_CACHE_KIB = 131_072
 
 
-@contextlib.contextmanager
-def _sqlite_write_cache() -> Iterator[None]:
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+def _sqlite_write_cache() -> contextlib.AbstractContextManager[None]:
+    return _sqlite_pragma("cache_size", f"-{SQLITE_WRITE_CACHE_KIB}")
 
 
 # SQLite's WAL pages (4 KiB) between checkpoints while a load writes. A checkpoint copies the
@@ -245,39 +252,20 @@ SQLITE_LOAD_CHECKPOINT_PAGES = 65_536
 
 @contextlib.contextmanager
 def _sqlite_fewer_checkpoints() -> Iterator[None]:
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        before = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_LOAD_CHECKPOINT_PAGES}")
     try:
-        yield
+        with _sqlite_pragma("wal_autocheckpoint", str(SQLITE_LOAD_CHECKPOINT_PAGES)):
+            yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
-            if not connection.in_atomic_block:
-                # The WAL grew with the load: give its space back (when no reader holds it).
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+            # The WAL grew with the load: give its space back (when no reader holds it).
+            with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-@contextlib.contextmanager
-def _sorting_on_disk() -> Iterator[None]:
+def _sorting_on_disk() -> contextlib.AbstractContextManager[None]:
     """SQLite: sort for the new indexes in temporary files, not in memory (the connection's
     default), so that building them does not take memory in proportion to the register."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield  # SQLite changes it only outside a transaction (a caller's, in tests)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA temp_store")
-        before = cursor.fetchone()[0]
-        cursor.execute("PRAGMA temp_store = FILE")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA temp_store = {int(before)}")
+    return _sqlite_pragma("temp_store", "FILE", outside_transactions=True)
 
 
 def register_load(
