@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from partnerspace.register import loading_process, tables
+from partnerspace.register import loading_process, services, tables
 from partnerspace.register.models import RegisterExtract
 from partnerspace.register.selectors import register_companies_search, register_copy
 from partnerspace.register.services import LOADED_BESIDE, RegisterRefused, register_load
 from tests.register.conftest import PEETERS, full_tables
 from tests.register.ending import end_at_once
-from tests.register.kbo_files import dotted, write_full
+from tests.register.kbo_files import dotted, valid_number, write_full
 
 QUERIES = ("bakkerij peeters", "kroon", "dupont", "muller", "ni")
 
@@ -169,3 +169,80 @@ def test_a_process_that_ends_without_an_answer_fails_the_load_and_leaves_the_cop
     assert register_copy().extract_number == 140
     assert _copy() == before
     assert _left_behind() == NOTHING_LEFT
+
+
+ACME = valid_number("04123456")
+HOLDING = valid_number("04123457")
+LONG_WORD = "㍿" * 150  # unfolds to 600 characters, 1,800 bytes
+
+
+def _with_unusual_names(tmp_path) -> Path:
+    data = full_tables()
+    for number, name in ((ACME, "Acme™ Trading"), (HOLDING, f"Holding {LONG_WORD}")):
+        data["enterprise"] = [
+            *data["enterprise"],
+            (dotted(number), "AC", "000", "2", "610", "", ""),
+        ]
+        data["denomination"] = [*data["denomination"], (dotted(number), "2", "001", name)]
+    return write_full(tmp_path / "unusual.zip", number=141, snapshot="01-11-2025", tables=data)
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["in one process", "beside"])
+def test_a_name_whose_folding_brings_capitals_or_a_long_word_is_found(
+    committed_register, beside, monkeypatch, tmp_path, processes
+):
+    if not processes:
+        monkeypatch.setattr(loading_process, "MIN_BYTES", 1 << 60)
+
+    register_load(path=_with_unusual_names(tmp_path))
+
+    assert bool(beside) is processes
+    # "™" unfolds to "TM": found by any case, whole or as the start of the last word.
+    for query in ("acmet", "ACMETM trading", "Acme™"):
+        assert [m.number for m in register_companies_search(query)] == [ACME], query
+    assert [m.number for m in register_companies_search(f"holding {LONG_WORD}")] == [HOLDING]
+
+
+def test_the_progress_goes_through_its_phases_once_each_in_order(
+    committed_register, full_zip, beside
+):
+    phases = []
+
+    register_load(
+        path=full_zip,
+        progress=lambda phase, done, total: (
+            phases.append(phase) if not phases or phases[-1] != phase else None
+        ),
+    )
+
+    assert beside
+    assert phases == ["read", "index", "switch"]
+
+
+def test_a_load_failing_once_a_process_has_written_leaves_no_session_nor_file(
+    committed_register, full_zip, beside, monkeypatch
+):
+    register_load(path=full_zip)
+    before = _copy()
+    # On PostgreSQL the process builds the search index meanwhile; on SQLite it has ended
+    # and left its scratch file.
+    failing = "_index" if connection.vendor == "postgresql" else "sqlite_copy_in"
+    where = services if failing == "_index" else loading_process
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the load fails here")
+
+    monkeypatch.setattr(where, failing, fail)
+
+    with pytest.raises(RuntimeError, match="the load fails here"):
+        register_load(path=full_zip)
+
+    assert _copy() == before
+    assert _left_behind() == NOTHING_LEFT
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                [loading_process.APPLICATION_NAME],
+            )
+            assert cursor.fetchone()[0] == 0

@@ -89,6 +89,10 @@ NAME_ID_SHIFT = 32
 MAX_RANKED_WORDS = 15
 _TYPE_RANK = {"001": 0, "003": 1, "002": 2}
 _WORD = re.compile(r"[^\W_]+")
+# A word longer than this is cut, the same in a name and in a query: PostgreSQL takes a
+# lexeme of at most 2,047 bytes, and one character may take four (a long run of "㍿" unfolds
+# to far more).
+MAX_WORD = 100
 
 
 # The largest ExtractNumber the register records (RegisterExtract.extract_number, a positive
@@ -112,8 +116,15 @@ class Meta:
 
 def words_of(text: str) -> list[str]:
     """The search words of a name or a query: folded (any case, no accents), split on
-    everything that is not a letter or a digit."""
-    return _WORD.findall(fold(text))
+    everything that is not a letter or a digit, each at most MAX_WORD characters."""
+    folded = fold(text)
+    if not text.isascii():
+        # A compatibility form may bring capitals back ("™" is "TM"): fold their case too.
+        folded = folded.casefold()
+    words = _WORD.findall(folded)
+    if len(folded) > MAX_WORD:
+        return [word[:MAX_WORD] for word in words]
+    return words
 
 
 def is_enterprise_number(value: str) -> bool:
@@ -336,11 +347,11 @@ class Extract:
 
 def _denominations(rows: Iterator[list[str]], sequence: Iterator[int]) -> Iterator[tuple]:
     """(id, number, language, type, name, words): the id ranks the name (see NAME_ID_SHIFT)."""
-    findall, type_rank = _WORD.findall, _TYPE_RANK.get
+    type_rank = _TYPE_RANK.get
     for number, language, kind, name in rows:
         if len(number) != 12 or number[4] != ".":
             continue  # an establishment's name
-        words = findall(fold(name))
+        words = words_of(name)
         rank = min(max(len(words), 1), MAX_RANKED_WORDS) * 4 + type_rank(kind, 3)
         yield (
             (rank << NAME_ID_SHIFT) | next(sequence),

@@ -21,8 +21,10 @@ traceback).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
 import sqlite3
 import tempfile
 import traceback
@@ -39,6 +41,11 @@ from partnerspace.register import kbo, tables
 MIN_BYTES = 32 << 20
 # Rows per SQLite insert batch.
 BATCH = 50_000
+# Seconds an ended process has to cancel its statement before it is killed.
+STOP_SECONDS = 30
+# PostgreSQL: how the process's session is named (pg_stat_activity).
+APPLICATION_NAME = "partnerspace register load"
+_PR_SET_PDEATHSIG = 1
 # A connection's parameters the process can take (Django adds Python objects to them).
 _PLAIN = (str, int, float, bool, type(None))
 _SQLITE_BAD_ROWS = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError)
@@ -58,6 +65,8 @@ class Job:
     target: Any
     prefix: str
     generation: str
+    # (extract number, snapshot date) of the file the load checked: the process reads it again.
+    extract: tuple
     first_id: int = 1
 
 
@@ -148,7 +157,11 @@ class LoadingProcess:
         """End the process (if it runs) and delete its scratch file (SQLite). PostgreSQL rolls
         back what an ended process had not committed. Once or more."""
         if self._process.is_alive():
+            # SIGTERM: the process cancels its statement on the server (see _run).
             self._process.terminate()
+            self._process.join(STOP_SECONDS)
+            if self._process.is_alive():
+                self._process.kill()
         self._process.join()
         self._answer.close()
         if self.job.vendor == "sqlite":
@@ -159,7 +172,10 @@ class LoadingProcess:
 def _run(job: Job, read: Any, answer: Any) -> None:
     """The process: read and write the job's files; answer how it went."""
     try:
+        _end_with_the_load()
         with kbo.Extract(job.zip_path, kind=kbo.FULL) as extract:
+            if (extract.meta.extract_number, extract.meta.snapshot_date) != job.extract:
+                raise kbo.ExtractError("the file was replaced while it was being loaded")
             extract.on_read = lambda done, total: setattr(read, "value", done)
             write = _write_postgresql if job.vendor == "postgresql" else _write_sqlite
             next_id = write(job, extract, lambda: answer.send(("written",)))
@@ -172,6 +188,18 @@ def _run(job: Job, read: Any, answer: Any) -> None:
         answer.close()
 
 
+def _end_with_the_load() -> None:
+    """SIGTERM (from `stop`, or sent when the load's process ends: PR_SET_PDEATHSIG on Linux)
+    ends the process as Ctrl-C would: psycopg cancels the statement the server is running,
+    rather than leaving it to finish a GIN index for nobody."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it ended before the line above
+        raise KeyboardInterrupt
+
+
 def _write_postgresql(job: Job, extract: kbo.Extract, written_said: Callable[[], None]) -> int:
     import psycopg
 
@@ -179,7 +207,8 @@ def _write_postgresql(job: Job, extract: kbo.Extract, written_said: Callable[[],
         raise ValueError(f"PostgreSQL reads {job.files} itself")
     sequence = count(job.first_id)
     columns = ", ".join(tables.columns("name"))
-    with psycopg.connect(**job.target) as connection:
+    parameters = {**job.target, "application_name": APPLICATION_NAME}
+    with psycopg.connect(**parameters) as connection:
         sql = f"COPY {job.prefix}name ({columns}) FROM STDIN"
         with connection.cursor() as cursor, cursor.copy(sql) as copy:
             for row in extract.names(sequence=sequence):

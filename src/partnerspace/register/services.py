@@ -389,6 +389,7 @@ def _helpers_start(
             target=target,
             prefix=tables.LOADING,
             generation=generation,
+            extract=(extract.meta.extract_number, extract.meta.snapshot_date),
         )
         try:
             helpers.append(loading_process.LoadingProcess(job))
@@ -417,7 +418,7 @@ def _helper_finish(
         if last:
             report("index", 0, 0)
         _index(generation, names, search=False)
-        return helper.wait(on_wait)
+        return helper.wait(on_wait if not last else lambda: None)
     next_id = helper.wait(on_wait)
     with connection.cursor() as cursor:
         loading_process.sqlite_copy_in(cursor, helper.job)
