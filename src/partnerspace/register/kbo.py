@@ -382,6 +382,18 @@ def _member(name: str, part: str) -> str:
 CONVERTED = ("enterprise", "address", "contact")
 
 
+def converted_insert(name: str, table: str, columns: tuple[str, ...]) -> str:
+    """SQLite: INSERT of one row of file `name` as read (its values ?1, ?2, ...) into `table`,
+    whose `columns` are in the order `converted` gives them."""
+    expressions, _keep = converted(name, lambda index: f"?{index + 1}", "sqlite")
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(expressions)})"
+
+
+def bad_row(member: str, error: Exception) -> ExtractError:
+    """A database's refusal of a row (a value of the wrong shape, a row of another width)."""
+    return ExtractError(f"{member}: a row the format does not allow ({error})")
+
+
 def _sql_date(value: str, vendor: str) -> str:
     """dd-mm-yyyy to ISO yyyy-mm-dd, empty to NULL (a value of another shape is caught by
     `_sql_dates_valid`). Three slices, "yyyy" + "-mm-" + "dd", and no CASE: the cheapest

@@ -206,10 +206,9 @@ def _write_postgresql(job: Job, extract: kbo.Extract, written_said: Callable[[],
     if job.files != ("denomination",):
         raise ValueError(f"PostgreSQL reads {job.files} itself")
     sequence = count(job.first_id)
-    columns = ", ".join(tables.columns("name"))
     parameters = {**job.target, "application_name": APPLICATION_NAME}
     with psycopg.connect(**parameters) as connection:
-        sql = f"COPY {job.prefix}name ({columns}) FROM STDIN"
+        sql = tables.copy_sql(f"{job.prefix}name", "name")
         with connection.cursor() as cursor, cursor.copy(sql) as copy:
             for row in extract.names(sequence=sequence):
                 copy.write_row(row)
@@ -240,21 +239,19 @@ def _sqlite_file(
 ) -> None:
     """One file into its table of the scratch file (named as the register's table)."""
     table = tables.TABLE_OF_FILE[name]
-    types = tables.TABLES[table][1]
-    database.execute(f"CREATE TABLE {table} ({', '.join(f'{c} {t}' for c, t in types.items())})")
+    database.execute(tables.table_sql("sqlite", table, table))
     if name == "denomination":
         rows: Iterator = extract.names(sequence=sequence)
         sql = tables.insert_sql(table, table, "?")
     else:
         rows = extract.raw_rows(name)
-        expressions, _keep = kbo.converted(name, lambda index: f"?{index + 1}", "sqlite")
-        sql = f"INSERT INTO {table} ({', '.join(types)}) VALUES ({', '.join(expressions)})"
+        sql = kbo.converted_insert(name, table, tables.columns(table))
     database.execute("BEGIN")
     try:
         while batch := list(islice(rows, BATCH)):
             database.executemany(sql, batch)
     except _SQLITE_BAD_ROWS as error:
-        raise kbo.ExtractError(f"{name}.csv: a row the format does not allow ({error})") from error
+        raise kbo.bad_row(f"{name}.csv", error) from error
     database.execute("COMMIT")
 
 

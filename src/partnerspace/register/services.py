@@ -121,8 +121,7 @@ def _fill(prefix: str, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
     """Write rows into an unindexed table nobody reads yet; the number written."""
     written = 0
     if connection.vendor == "postgresql":
-        names = ", ".join(tables.columns(name))
-        sql = f"COPY {prefix}{name} ({names}) FROM STDIN"
+        sql = tables.copy_sql(f"{prefix}{name}", name)
         with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -180,8 +179,7 @@ def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = ""
                 written = int(cursor.rowcount)
                 cursor.execute(f"DROP TABLE {stage}")
             return written
-        expressions, _keep = kbo.converted(name, lambda index: f"?{index + 1}", vendor)
-        sql = f"INSERT INTO {prefix}{table} ({names}) VALUES ({', '.join(expressions)})"
+        sql = kbo.converted_insert(name, f"{prefix}{table}", tables.columns(table))
         connection.ensure_connection()
         raw = connection.connection
         written = 0
@@ -196,7 +194,7 @@ def _fill_converted(prefix: str, name: str, extract: kbo.Extract, part: str = ""
         return written
     except _bad_rows(vendor) as error:
         member = f"{name}_{part}.csv" if part else f"{name}.csv"
-        raise kbo.ExtractError(f"{member}: a row the format does not allow ({error})") from error
+        raise kbo.bad_row(member, error) from error
 
 
 def _bad_rows(vendor: str) -> tuple[type[Exception], ...]:

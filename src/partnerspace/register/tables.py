@@ -136,14 +136,24 @@ def _vendor_types(vendor: str, name: str) -> dict[str, str]:
     return TABLES[name][1] if vendor == "sqlite" else TABLES[name][2]
 
 
+def table_sql(vendor: str, name: str, table: str) -> str:
+    """CREATE TABLE of the register's table `name`, named `table`, without its indexes."""
+    types = _vendor_types(vendor, name)
+    body = ", ".join(f"{column} {kind}" for column, kind in types.items())
+    if vendor == "postgresql" and name in POSTGRES_EXTRA:
+        body += f", {POSTGRES_EXTRA[name]}"
+    return f"CREATE TABLE {table} ({body})"
+
+
+def copy_sql(table: str, name: str) -> str:
+    """PostgreSQL: COPY of rows of the register's table `name` (as tuples) into `table`."""
+    return f"COPY {table} ({', '.join(columns(name))}) FROM STDIN"
+
+
 def tables_create(cursor, vendor: str, prefix: str) -> None:
     """The register's tables under `prefix`, without their indexes."""
     for name in TABLES:
-        types = _vendor_types(vendor, name)
-        body = ", ".join(f"{column} {kind}" for column, kind in types.items())
-        if vendor == "postgresql" and name in POSTGRES_EXTRA:
-            body += f", {POSTGRES_EXTRA[name]}"
-        cursor.execute(f"CREATE TABLE {prefix}{name} ({body})")
+        cursor.execute(table_sql(vendor, name, f"{prefix}{name}"))
     if vendor == "sqlite":
         cursor.execute(SQLITE_FTS.format(prefix=prefix))
 
